@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# famfs_rs top-level targets. The two a newcomer needs (README.md):
+#   make demo    build everything, boot the CXL guest, show famfs_rs at work
+#   make check   every test: the userspace cargo tests and the VM selftests
+#
+#   make kernel        build (or reuse) the cached test kernel
+#   make module        build famfs_rs.ko against KDIR (default: test kernel)
+#   make userspace     build the famfs CLI and daemon (release)
+#   make vm-test       the VM selftests only
+#   make setup         install the host toolchain (apt, rustup, bindgen)
+#
+# KDIR=<kernel build tree> builds the module against another Rust-enabled
+# kernel; KERNEL_FLAVOUR=debug selects the debug test kernel.
+
+KERNEL_FLAVOUR ?= normal
+LLVM ?= -19
+export KERNEL_FLAVOUR
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+ifeq ($(origin KDIR),undefined)
+# The cached test kernel: build it first if it is missing.
+KDIR = $(shell scripts/build-kernel.sh --print-dir)
+KDIR_DEP := kernel
+endif
+
+CARGO ?= cargo
+CARGO_FLAGS ?= --locked
+
+.PHONY: all module kernel userspace setup demo check vm-test cargo-test clean
+
+all: module
+
+setup:
+	@scripts/setup-toolchain.sh
+
+kernel: setup
+	@scripts/build-kernel.sh >/dev/null
+
+module: setup $(KDIR_DEP)
+	@scripts/check-rustc.sh "$(KDIR)"
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" LLVM=$(LLVM) modules
+
+userspace: setup
+	cd userspace && $(CARGO) build $(CARGO_FLAGS) --release
+
+cargo-test: setup
+	cd userspace && $(CARGO) test $(CARGO_FLAGS)
+
+vm-test: module userspace
+	@scripts/vm-test.sh
+
+demo: module userspace
+	@scripts/demo.sh
+
+check: cargo-test vm-test
+
+clean:
+	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
+	rm -rf module/generated build
+	cd userspace && $(CARGO) clean

@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-binding-overlap.sh KERNEL_BINDINGS.rs OUR_BINDINGS.rs
+#
+# Fails if the module's own bindgen output defines an item the kernel crate's
+# bindings already define: a local definition would shadow the kernel crate's
+# and give an incompatible second type with the same name.
+set -eu
+names() {
+	sed -nE 's/^ *pub (struct|union|type|const|static|enum|fn) ([A-Za-z0-9_]+).*/\2/p' "$1" | sort -u
+}
+k=$(mktemp); o=$(mktemp)
+trap 'rm -f "$k" "$o"' EXIT
+names "$1" >"$k"
+names "$2" >"$o"
+dup=$(comm -12 "$k" "$o")
+if [ -n "$dup" ]; then
+	echo "famfs_rs: module bindings redefine items of kernel::bindings:" >&2
+	echo "$dup" | sed 's/^/  /' >&2
+	echo "Remove them from module/bindings/bindgen_parameters; they are imported from kernel::bindings." >&2
+	exit 1
+fi

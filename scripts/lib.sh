@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for famfs_rs scripts: where the cache lives and how the
+# test kernel's cache key is made. Sourced, not run.
+
+FAMFS_RS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FAMFS_RS_CACHE=${FAMFS_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/famfs_rs}
+KERNEL_FLAVOUR=${KERNEL_FLAVOUR:-normal}
+LLVM_SUFFIX=-19
+export PATH="$HOME/.cargo/bin:$PATH"
+
+die() { echo "${0##*/}: $*" >&2; exit 1; }
+log() { echo "${0##*/}: $*" >&2; }
+
+kernel_src_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null ||
+		die "linux-source-6.12 is not installed: run scripts/setup-toolchain.sh"
+}
+
+# The config fragments merged for a flavour, in order.
+kernel_fragments() {
+	echo "$FAMFS_RS_TOP/scripts/kconfig/famfs_rs.config"
+	case "$KERNEL_FLAVOUR" in
+	normal) ;;
+	debug) echo "$FAMFS_RS_TOP/scripts/kconfig/debug.config" ;;
+	*) die "unknown KERNEL_FLAVOUR '$KERNEL_FLAVOUR' (use normal or debug)" ;;
+	esac
+}
+
+# Everything the built kernel depends on: source version, fragments, the
+# build recipe and the exact toolchain (a Rust module must be built by the
+# very rustc that built the kernel).
+kernel_cache_key() {
+	{
+		echo "flavour=$KERNEL_FLAVOUR"
+		echo "source=$(kernel_src_version)"
+		kernel_fragments | xargs cat
+		cat "$FAMFS_RS_TOP/scripts/build-kernel.sh"
+		rustc --version
+		"clang$LLVM_SUFFIX" --version | head -1
+		bindgen --version 2>/dev/null
+	} | sha256sum | cut -c1-16
+}
+
+kernel_build_dir() {
+	echo "$FAMFS_RS_CACHE/kernel-$KERNEL_FLAVOUR-$(kernel_cache_key)"
+}

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh OUT.cpio.gz: the test guest's whole root file system.
+# busybox, the CXL/NVDIMM tools with their shared libraries, famfs_rs.ko,
+# the famfs userspace binaries, the guest selftests and their C helpers.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$1
+top=$FAMFS_RS_TOP
+ko=${FAMFS_RS_KO:-$top/famfs_rs.ko}
+usbin=${FAMFS_RS_USERSPACE_BIN:-$top/userspace/target/release}
+selftests=$top/tools/testing/selftests/famfs_rs
+stage=$(dirname "$out")/initramfs-root
+
+[[ -e $ko ]] || die "$ko not found: run 'make module' first"
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt,root,lib/modules,selftests/bin,usr/bin,usr/sbin}
+
+# Copies an executable and every shared library it loads, at their paths.
+copy_with_libs() {
+	local exe=$1 dest=$2 lib
+	install -D -m 0755 "$exe" "$stage/$dest"
+	ldd "$exe" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[[ -e $stage$lib ]] || install -D -m 0755 "$lib" "$stage$lib"
+	done
+}
+
+install -m 0755 /bin/busybox "$stage/bin/busybox"
+for applet in $(/bin/busybox --list); do
+	[[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
+done
+for tool in cxl ndctl daxctl; do
+	copy_with_libs "$(command -v "$tool")" "usr/bin/$tool"
+done
+
+install -m 0644 "$ko" "$stage/lib/modules/famfs_rs.ko"
+for b in famfs; do
+	[[ -x $usbin/$b ]] && copy_with_libs "$usbin/$b" "usr/bin/$b"
+done
+[[ -e $stage/usr/bin/famfs ]] && ln -s famfs "$stage/usr/sbin/mkfs.famfs"
+
+# Guest selftests and their helpers (static, so they need no libraries).
+cp -r "$selftests"/lib.sh "$selftests"/run_tests.sh "$selftests"/tests \
+	"$selftests"/harness "$stage/selftests/"
+install -m 0755 "$top/scripts/guest-demo.sh" "$stage/demo.sh"
+for c in "$selftests"/src/*.c; do
+	gcc -static -O2 -Wall -Wextra -Werror -o "$stage/selftests/bin/$(basename "$c" .c)" "$c" ||
+		die "compiling $c failed"
+done
+
+cat >"$stage/etc/passwd" <<'PASSWD'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+PASSWD
+cat >"$stage/etc/group" <<'GROUP'
+root:x:0:
+nogroup:x:65534:
+GROUP
+install -m 0755 "$top/scripts/guest-init.sh" "$stage/init"
+
+(cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out"

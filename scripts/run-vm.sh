@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-vm.sh MODE OUTDIR: boot the test kernel under QEMU (TCG) with one
+# emulated persistent CXL type-3 device, running the guest /init in MODE
+# (test, harness, demo, stall; see scripts/guest-init.sh).
+#
+# OUTDIR gets console.log (kernel console, ttyS0) and tap.log (the guest's
+# test output, ttyS1). The CXL memory is backed by a host file
+# (build/vm/cxl-mem0.raw by default) so tests can inspect what the guest
+# wrote. Exit status: QEMU's, or 124 if the guest did not power off within
+# VM_TIMEOUT seconds.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=$1
+outdir=$2
+vmdir=${FAMFS_RS_VMDIR:-$FAMFS_RS_TOP/build/vm}
+kdir=${KDIR:-$("$FAMFS_RS_TOP/scripts/build-kernel.sh" --print-dir)}
+kernel=$kdir/arch/x86/boot/bzImage
+initrd=${INITRD:-$vmdir/initramfs.cpio.gz}
+cxl_size=${CXL_SIZE:-1G}
+timeout_s=${VM_TIMEOUT:-1500}
+guest_uuid=${GUEST_UUID:-5f0b1c2e-9a7d-4e3b-8c11-000000000001}
+
+[[ -e $kernel ]] || die "no kernel at $kernel: run 'make kernel'"
+[[ -e $initrd ]] || die "no initramfs at $initrd"
+mkdir -p "$vmdir" "$outdir"
+mem=$vmdir/cxl-mem0.raw
+lsa=$vmdir/cxl-lsa0.raw
+[[ -e $mem ]] || truncate -s "$cxl_size" "$mem"
+# A fresh label area each boot: the guest creates region and namespace anew,
+# with the same layout, so the data in $mem keeps its place.
+rm -f "$lsa"
+truncate -s 256M "$lsa"
+cxl_bytes=$(stat -c %s "$mem")
+
+: >"$outdir/console.log"
+: >"$outdir/tap.log"
+set +e
+timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp 2 \
+	-M q35,cxl=on -m 2G,maxmem=8G,slots=4 \
+	-uuid "$guest_uuid" \
+	-display none -monitor none -no-reboot \
+	-serial "file:$outdir/console.log" -serial "file:$outdir/tap.log" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 famfs_rs_test.mode=$mode famfs_rs_test.cxl_size=$cxl_bytes ${GUEST_APPEND:-}" \
+	-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$mem,size=$cxl_bytes" \
+	-object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$lsa,size=256M" \
+	-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
+	-device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2 \
+	-device cxl-type3,bus=root_port13,memdev=cxl-mem0,lsa=cxl-lsa0,id=cxl-pmem0 \
+	-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G \
+	</dev/null
+rc=$?
+set -e
+exit $rc

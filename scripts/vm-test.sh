@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-test.sh: the VM selftests. Builds the initramfs, boots the test kernel
+# with emulated CXL, runs tools/testing/selftests/famfs_rs in the guest and
+# prints one TAP line per test and "N passed, N failed". Then checks the
+# harness itself: a WARN, a hung test and a guest that never finishes must
+# each be reported as failures (skip with VM_TEST_SKIP_HARNESS=1, which is
+# said in the output).
+#
+# Logs: build/vm/<run>/console.log (kernel console) and tap.log (guest TAP).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+vmdir=${FAMFS_RS_VMDIR:-$FAMFS_RS_TOP/build/vm}
+export FAMFS_RS_VMDIR=$vmdir
+mkdir -p "$vmdir"
+export KDIR=${KDIR:-$("$FAMFS_RS_TOP/scripts/build-kernel.sh")} || die "no test kernel"
+export INITRD=$vmdir/initramfs.cpio.gz
+"$FAMFS_RS_TOP/scripts/mkinitramfs.sh" "$INITRD" || die "building the initramfs failed"
+
+results=$vmdir/results.tap
+: >"$results"
+
+# run_guest NAME MODE [vm-report args...]
+run_guest() {
+	local name=$1 mode=$2
+	shift 2
+	local out=$vmdir/$name
+	log "booting the guest ($mode); console log: $out/console.log"
+	local start=$SECONDS
+	"$FAMFS_RS_TOP/scripts/run-vm.sh" "$mode" "$out"
+	local qrc=$?
+	log "guest ($mode) ran $((SECONDS - start)) s"
+	"$FAMFS_RS_TOP/scripts/vm-report.py" --qemu-status "$qrc" "$@" \
+		"$out/console.log" "$out/tap.log" >>"$results"
+}
+
+# Remove the CXL backing file from earlier runs: tests start on fresh memory.
+rm -f "$vmdir/cxl-mem0.raw"
+run_guest selftests test
+
+if [[ ${VM_TEST_SKIP_HARNESS:-0} == 1 ]]; then
+	echo "# harness self-test skipped (VM_TEST_SKIP_HARNESS=1)"
+else
+	run_guest harness harness --prefix "harness: " \
+		--expect-fail test_canary_warn,test_canary_hang
+	VM_TIMEOUT=${VM_STALL_TIMEOUT:-120} run_guest stall stall --prefix "harness: " \
+		--expect-fail guest_finished
+fi
+
+n=0
+while IFS= read -r line; do
+	n=$((n + 1))
+	case "$line" in
+	"ok - "*) echo "ok $n - ${line#ok - }" ;;
+	"not ok - "*) echo "not ok $n - ${line#not ok - }" ;;
+	*) n=$((n - 1)); echo "$line" ;;
+	esac
+done <"$results"
+echo "1..$n"
+passed=$(grep -c '^ok - ' "$results")
+failed=$(grep -c '^not ok - ' "$results")
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 && $passed -gt 0 ]]

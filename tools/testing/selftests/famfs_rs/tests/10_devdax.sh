@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The emulated CXL memory reached the guest as a devdax device.
+
+test_devdax_present() {
+	[ -c /dev/dax0.0 ] || fail "/dev/dax0.0 is not a character device" || return 1
+	[ -d /sys/bus/dax/devices/dax0.0 ] || fail "dax0.0 not on the dax bus"
+}
+
+# The devdax spans the CXL memory the host configured, less the namespace's
+# reserved area (struct pages and alignment: a few percent).
+test_devdax_size() {
+	want=$(param cxl_size)
+	[ -n "$want" ] || fail "host did not pass famfs_rs_test.cxl_size" || return 1
+	size=$(cat /sys/bus/dax/devices/dax0.0/size)
+	diag "dax0.0 size $size bytes, CXL memory $want bytes"
+	[ "$size" -le "$want" ] || fail "size $size exceeds the CXL memory $want" || return 1
+	[ "$size" -ge $((want / 100 * 96)) ] || fail "size $size is under 96% of $want" || return 1
+	[ $((size % 2097152)) -eq 0 ] || fail "size $size is not 2 MiB aligned" || return 1
+	align=$(cat /sys/bus/dax/devices/dax0.0/align)
+	expect_eq "dax0.0 align" 2097152 "$align"
+}
+
+# The memory is CXL memory, not something else that happened to be there.
+test_devdax_on_cxl() {
+	grep -q "CXL Window" /proc/iomem || fail "no CXL Window in /proc/iomem" || return 1
+	cxl list -R 2>/dev/null | grep -q region0 || fail "cxl list shows no region0"
+}
