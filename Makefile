@@ -27,7 +27,7 @@ endif
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
-.PHONY: all module kernel userspace setup demo check vm-test cargo-test clean
+.PHONY: all module module-clean kernel userspace setup demo check vm-test cargo-test clean
 
 all: module
 
@@ -37,7 +37,7 @@ setup:
 kernel: setup
 	@scripts/build-kernel.sh >/dev/null
 
-module: setup $(KDIR_DEP)
+module: $(KDIR_DEP)
 	@scripts/check-rustc.sh "$(KDIR)"
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" LLVM=$(LLVM) modules
 
@@ -55,7 +55,10 @@ demo: module userspace
 
 check: cargo-test vm-test
 
-clean:
+module-clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
-	rm -rf module/generated build
+	rm -rf module/generated
+
+clean: module-clean
+	rm -rf build
 	cd userspace && $(CARGO) clean

@@ -63,7 +63,6 @@ impl<T: MiscFile> Registration<T> {
         raw.fops.owner = module.as_ptr();
         raw.fops.open = Some(open_callback::<T>);
         raw.fops.release = Some(release_callback::<T>);
-        raw.fops.llseek = Some(bindings::no_llseek);
         raw.misc.minor = bindings::MISC_DYNAMIC_MINOR as c_int;
         raw.misc.name = name.as_char_ptr();
         raw.misc.mode = mode;

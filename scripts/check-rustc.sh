@@ -13,9 +13,9 @@ grep -q '^CONFIG_RUST=y' "$conf" || { echo "famfs_rs: the kernel in $kdir was bu
 want=$(sed -n 's/^CONFIG_RUSTC_VERSION=//p' "$conf")
 ver=$(rustc --version | awk '{print $2}')
 IFS=. read -r ma mi pa <<<"${ver%%-*}"
-have=$((ma * 10000 + mi * 100 + pa))
+have=$((ma * 100000 + mi * 100 + pa))
 if [[ $want != "$have" ]]; then
-	echo "famfs_rs: the kernel in $kdir was built with rustc $((want / 10000)).$((want / 100 % 100)).$((want % 100)) but 'rustc' here is $ver." >&2
+	echo "famfs_rs: the kernel in $kdir was built with rustc $((want / 100000)).$((want / 100 % 1000)).$((want % 100)) but 'rustc' here is $ver." >&2
 	echo "A Rust module must be built by the same rustc as its kernel: install that version (rustup toolchain install ...; rustup override set ...) or rebuild the kernel." >&2
 	exit 1
 fi

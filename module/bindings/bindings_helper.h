@@ -9,4 +9,4 @@
 #include <linux/iomap.h>
 #include <linux/memremap.h>
 #include <linux/miscdevice.h>
-#include <linux/capability.h>
+#include <linux/mm.h>
