@@ -50,7 +50,14 @@ say "mode ${mode:-none}"
 setup_devdax || say "no devdax: tests that need it will fail"
 
 case "$mode" in
-test) /selftests/run_tests.sh ;;
+test)
+	# famfs_rs_test.only=PATTERN runs only the test files matching it.
+	only=$(param only)
+	if [ -n "$only" ]; then
+		/selftests/run_tests.sh $(ls /selftests/tests/*.sh | grep -- "$only")
+	else
+		/selftests/run_tests.sh
+	fi ;;
 harness) TEST_TIMEOUT=10 /selftests/run_tests.sh /selftests/harness/*.sh ;;
 demo) /demo.sh >/dev/ttyS1 2>&1 ;;
 stall) sleep 100000 ;;

@@ -38,15 +38,20 @@ def main():
     results = {}  # name -> list of failure reasons ([] = passed)
     order = []
     done = False
+    diags = []  # the guest's "# FAIL: ..." lines since the previous result
     with open(args.tap, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
             m = TAP.match(line)
-            if m:
+            if line.startswith("# FAIL: "):
+                diags.append(line[len("# FAIL: "):])
+            elif m:
                 name = m.group(2)
                 order.append(name)
                 why = m.group(3).strip().lstrip("#").strip()
-                results[name] = [] if m.group(1) == "ok" else [why or "failed in the guest"]
+                why = why or "; ".join(diags) or "failed in the guest"
+                results[name] = [] if m.group(1) == "ok" else [why]
+                diags = []
             elif line.startswith("# famfs_rs-selftests: done"):
                 done = True
 

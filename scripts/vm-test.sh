@@ -15,6 +15,9 @@ set -uo pipefail
 vmdir=${FAMFS_RS_VMDIR:-$FAMFS_RS_TOP/build/vm}
 export FAMFS_RS_VMDIR=$vmdir
 mkdir -p "$vmdir"
+# One run at a time per build directory: runs share the CXL backing file.
+exec 8>"$vmdir/.vm-test.lock"
+flock -n 8 || die "another vm-test is running on $vmdir"
 export KDIR=${KDIR:-$("$FAMFS_RS_TOP/scripts/build-kernel.sh")} || die "no test kernel"
 export INITRD=$vmdir/initramfs.cpio.gz
 "$FAMFS_RS_TOP/scripts/mkinitramfs.sh" "$INITRD" || die "building the initramfs failed"

@@ -25,7 +25,10 @@ expect_eq() {
 
 module_loaded() { grep -q '^famfs_rs ' /proc/modules; }
 
-# Sum of active objects per slab cache, "name count" lines, sorted.
+# Active objects per slab cache, "name count" lines, sorted. Frees deferred
+# by RCU and the lazy vmap purge land late: give them time, then drop caches.
 slab_snapshot() {
+	sleep 2
+	echo 3 >/proc/sys/vm/drop_caches
 	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
 }
