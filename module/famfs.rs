@@ -4,14 +4,18 @@
 //! kernels.
 //!
 //! The layout mirrors the architecture (Documentation/famfs_rs.rst):
-//! `control` is the daemon's control device; `miscdev` and `bindings` are
-//! the thin unsafe layer over the kernel's C interfaces.
+//! `control` is the daemon's control device, `fs` the file system type;
+//! `miscdev`, `poll`, `vfs` and `bindings` are the thin unsafe layer over the
+//! kernel's C interfaces.
 
 use kernel::prelude::*;
 
 mod bindings;
 mod control;
+mod fs;
 mod miscdev;
+mod poll;
+mod vfs;
 
 module! {
     type: FamfsRs,
@@ -21,15 +25,24 @@ module! {
     license: "GPL",
 }
 
+/// Lockdep wants the file system type in static memory.
+static FS_TYPE: vfs::FsTypeStorage = vfs::FsTypeStorage::new();
+
 struct FamfsRs {
-    _control: miscdev::Registration<control::Connection>,
+    // Dropped in this order: no new mounts, then no new connections.
+    _fs: vfs::Registration<fs::Famfs>,
+    _control: control::ControlDevice,
 }
 
 impl kernel::Module for FamfsRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let control = miscdev::Registration::register(control::NAME, control::MODE, module)?;
+        let control = control::ControlDevice::register(module)?;
+        let fs = vfs::Registration::register(&FS_TYPE, module)?;
         pr_info!("loaded, control device /dev/{}\n", control::NAME);
-        Ok(FamfsRs { _control: control })
+        Ok(FamfsRs {
+            _fs: fs,
+            _control: control,
+        })
     }
 }
 

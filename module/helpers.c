@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * Static inline functions and macros that bindgen cannot turn into calls,
- * one line each, named famfs_rs_<what they wrap>.
- */
-#include <linux/fs.h>
+/* One-line wrappers of static inlines and macros; see helpers.h. */
+#include "helpers.h"
 
-loff_t famfs_rs_i_size_read(const struct inode *inode);
 loff_t famfs_rs_i_size_read(const struct inode *inode) { return i_size_read(inode); }
+void famfs_rs_poll_wait(struct file *f, struct wait_queue_head *wq, struct poll_table_struct *p) { poll_wait(f, wq, p); }
+void famfs_rs_init_waitqueue_head(struct wait_queue_head *wq) { init_waitqueue_head(wq); }
+void famfs_rs_i_size_write(struct inode *inode, loff_t size) { i_size_write(inode, size); }
+kuid_t famfs_rs_make_kuid(uid_t uid) { return make_kuid(&init_user_ns, uid); }
+kgid_t famfs_rs_make_kgid(gid_t gid) { return make_kgid(&init_user_ns, gid); }
+void famfs_rs_fc_init(struct fs_context *fc, const struct fs_context_operations *ops, void *priv) { fc->ops = ops; fc->fs_private = priv; }
+void *famfs_rs_fc_take_private(struct fs_context *fc) { void *p = fc->fs_private; fc->fs_private = NULL; return p; }
+const char *famfs_rs_param_key(const struct fs_parameter *p) { return p->key; }
+const char *famfs_rs_param_string(const struct fs_parameter *p) { return p->type == fs_value_is_string ? p->string : NULL; }
+void famfs_rs_statfs_fill(struct kstatfs *st, long type, long bsize, u64 blocks, u64 bfree, u64 files, u64 ffree, long namelen) { *st = (struct kstatfs){ .f_type = type, .f_bsize = bsize, .f_frsize = bsize, .f_blocks = blocks, .f_bfree = bfree, .f_bavail = bfree, .f_files = files, .f_ffree = ffree, .f_namelen = namelen }; }

@@ -1,23 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A misc character device whose open files carry a Rust object.
+//! A misc character device whose open files carry a reference-counted Rust
+//! object.
 //!
 //! The 6.12 kernel crate has no misc device abstraction; this is the small
 //! unsafe layer the control device is built on.
 
 use crate::bindings;
+use crate::poll::PollTable;
 use core::marker::PhantomData;
 use kernel::error::to_result;
-use kernel::ffi::{c_int, c_void};
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::sync::Arc;
+use kernel::types::ForeignOwnable;
+use kernel::uaccess::{UserSlice, UserSliceReader, UserSliceWriter};
 use kernel::ThisModule;
 
-/// What an open file of a [`Registration`] is.
+/// What an open file of a [`Registration`] is. Every method runs in process
+/// context on behalf of the task doing the system call.
 pub(crate) trait MiscFile: Sized + Send + Sync + 'static {
-    /// Makes the per-open state for a new open file. Called in process
-    /// context, after the caller was checked for `CAP_SYS_ADMIN`.
-    fn open() -> Result<KBox<Self>>;
+    /// Makes the state of a new open file. Called after the caller was
+    /// checked for `CAP_SYS_ADMIN`.
+    fn open() -> Result<Arc<Self>>;
+
+    /// `read(2)`: fills `out`, returns the bytes written.
+    fn read(&self, _out: UserSliceWriter, _nonblock: bool) -> Result<usize> {
+        Err(EINVAL)
+    }
+
+    /// `write(2)`: consumes `input`, returns the bytes taken.
+    fn write(&self, _input: UserSliceReader, _nonblock: bool) -> Result<usize> {
+        Err(EINVAL)
+    }
+
+    /// `poll(2)`: registers with `table` and returns the ready events.
+    fn poll(&self, _table: &PollTable) -> u32 {
+        0
+    }
+
+    /// The last close of the file. Others (mounts) may still hold the `Arc`.
+    fn release(&self) {}
+}
+
+/// Returns the state of `file` if it is an open file of `registration`,
+/// with a new reference, so that it outlives the file.
+///
+/// Used by `mount -o fd=N` to find the connection behind a descriptor.
+///
+/// # Safety
+///
+/// `file` must be a valid, referenced `struct file`.
+pub(crate) unsafe fn file_state<T: MiscFile>(
+    registration: &Registration<T>,
+    file: *mut bindings::file,
+) -> Option<Arc<T>> {
+    // SAFETY: `file` is valid per the contract; `f_op` is set for its
+    // lifetime.
+    if !core::ptr::eq(unsafe { (*file).f_op }, &registration.raw.fops) {
+        return None;
+    }
+    // SAFETY: files opened through `registration` had their `private_data`
+    // set by `open_callback` to an `Arc<T>` from `into_foreign`, which lives
+    // until `release_callback`; the caller's file reference keeps the file
+    // (and so that `Arc`) alive while we take our own reference.
+    let state = unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) };
+    Some(state.into())
 }
 
 /// The C structures a registration hands to the misc core; they must not
@@ -63,6 +112,9 @@ impl<T: MiscFile> Registration<T> {
         raw.fops.owner = module.as_ptr();
         raw.fops.open = Some(open_callback::<T>);
         raw.fops.release = Some(release_callback::<T>);
+        raw.fops.read = Some(read_callback::<T>);
+        raw.fops.write = Some(write_callback::<T>);
+        raw.fops.poll = Some(poll_callback::<T>);
         raw.misc.minor = bindings::MISC_DYNAMIC_MINOR as c_int;
         raw.misc.name = name.as_char_ptr();
         raw.misc.mode = mode;
@@ -87,6 +139,31 @@ impl<T: MiscFile> Drop for Registration<T> {
     }
 }
 
+/// Borrows the state of an open file.
+///
+/// # Safety
+///
+/// `file` must be an open file of a registration for `T`, between its
+/// `open_callback` and `release_callback`.
+unsafe fn state<'a, T: MiscFile>(file: *mut bindings::file) -> &'a T {
+    // SAFETY: per the contract, `private_data` holds the `Arc<T>` stored by
+    // `open_callback`, alive until `release_callback`, which the VFS never
+    // runs concurrently with other file operations on the same file.
+    let arc = unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) };
+    // SAFETY: the borrowed `Arc` lives at least as long as the file.
+    unsafe { &*(&*arc as *const T) }
+}
+
+/// Whether the file was opened (or fcntl'd) with `O_NONBLOCK`.
+///
+/// # Safety
+///
+/// `file` must be valid.
+unsafe fn nonblocking(file: *mut bindings::file) -> bool {
+    // SAFETY: `file` is valid per the contract; `f_flags` is a plain word.
+    unsafe { (*file).f_flags & bindings::O_NONBLOCK != 0 }
+}
+
 /// `open` of the device node: checks privilege, creates the per-open state.
 ///
 /// # Safety
@@ -96,8 +173,8 @@ unsafe extern "C" fn open_callback<T: MiscFile>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
-    // The node is mode 0600 root, but a descriptor can be handed around and
-    // a node re-created with other modes: check the capability as well.
+    // The node is mode 0600 root, but a node can be re-created with other
+    // modes: check the capability as well.
     // SAFETY: `capable` only reads the current task's credentials.
     if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) } {
         return EPERM.to_errno();
@@ -111,11 +188,12 @@ unsafe extern "C" fn open_callback<T: MiscFile>(
     unsafe { bindings::stream_open(inode, file) };
     // SAFETY: `file` is valid and being opened: nothing else uses
     // `private_data` (the misc core's value there is only for our use).
-    unsafe { (*file).private_data = KBox::into_raw(state).cast::<c_void>() };
+    unsafe { (*file).private_data = state.into_foreign() as *mut c_void };
     0
 }
 
-/// `release` of an open file: drops the per-open state.
+/// `release` of an open file: tells the state, then drops the file's
+/// reference to it.
 ///
 /// # Safety
 ///
@@ -124,8 +202,60 @@ unsafe extern "C" fn release_callback<T: MiscFile>(
     _inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
-    // SAFETY: `private_data` holds the `KBox<T>` that `open_callback` leaked
-    // for this file, and release runs exactly once, after the last user.
-    drop(unsafe { KBox::from_raw((*file).private_data.cast::<T>()) });
+    // SAFETY: the file is still open (release is its last operation).
+    unsafe { state::<T>(file) }.release();
+    // SAFETY: `private_data` holds the `Arc<T>` that `open_callback` stored
+    // for this file; release runs exactly once, after every other operation.
+    drop(unsafe { <Arc<T> as ForeignOwnable>::from_foreign((*file).private_data) });
     0
+}
+
+/// # Safety
+///
+/// Called by the VFS on an open file of ours with a user buffer of `len`.
+unsafe extern "C" fn read_callback<T: MiscFile>(
+    file: *mut bindings::file,
+    buf: *mut c_char,
+    len: usize,
+    _pos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `file` is an open file of ours per the contract.
+    let (state, nonblock) = unsafe { (state::<T>(file), nonblocking(file)) };
+    let out = UserSlice::new(buf as usize, len).writer();
+    match state.read(out, nonblock) {
+        // A read never exceeds `len`, which the VFS bounds by MAX_RW_COUNT.
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// Called by the VFS on an open file of ours with a user buffer of `len`.
+unsafe extern "C" fn write_callback<T: MiscFile>(
+    file: *mut bindings::file,
+    buf: *const c_char,
+    len: usize,
+    _pos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `file` is an open file of ours per the contract.
+    let (state, nonblock) = unsafe { (state::<T>(file), nonblocking(file)) };
+    let input = UserSlice::new(buf as usize, len).reader();
+    match state.write(input, nonblock) {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// Called by the VFS on an open file of ours with its poll table.
+unsafe extern "C" fn poll_callback<T: MiscFile>(
+    file: *mut bindings::file,
+    table: *mut bindings::poll_table_struct,
+) -> c_uint {
+    // SAFETY: `file` is an open file of ours; `table` is the caller's poll
+    // table (or NULL), valid for this call.
+    let (state, table) = unsafe { (state::<T>(file), PollTable::from_raw(file, table)) };
+    state.poll(&table)
 }

@@ -10,3 +10,4 @@
 #include <linux/memremap.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include "../helpers.h"

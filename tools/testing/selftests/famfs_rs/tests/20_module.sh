@@ -74,8 +74,15 @@ test_load_unload_cycles_no_leak() {
 		rmmod famfs_rs || { fail "rmmod failed in cycle $i"; return 1; }
 		i=$((i + 1))
 	done
-	slab_snapshot >/tmp/slab.after
-	grew=$(awk 'NR == FNR { before[$1] = $2; next }
-		$2 - before[$1] >= 20 { print $1 " +" $2 - before[$1] }' /tmp/slab.before /tmp/slab.after)
-	[ -z "$grew" ] || fail "slab caches grew over 20 cycles: $grew"
+	# A real leak stays; deferred frees (RCU, lazy vmap purge) drain away, so
+	# look again a few times before calling growth a leak.
+	for wait in 1 2 4 8; do
+		slab_snapshot >/tmp/slab.after
+		grew=$(awk 'NR == FNR { before[$1] = $2; next }
+			$2 - before[$1] >= 20 { printf "%s +%d ", $1, $2 - before[$1] }' \
+			/tmp/slab.before /tmp/slab.after)
+		[ -z "$grew" ] && return 0
+		sleep $wait
+	done
+	fail "slab caches grew over 20 cycles: $grew"
 }

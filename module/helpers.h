@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Static inline functions and macros that bindgen cannot turn into calls,
+ * wrapped one line each in helpers.c. Named famfs_rs_<what they wrap>;
+ * bindgen reads this header (bindings/bindings_helper.h) for the Rust side.
+ */
+#ifndef FAMFS_RS_HELPERS_H
+#define FAMFS_RS_HELPERS_H
+
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/poll.h>
+#include <linux/statfs.h>
+#include <linux/uidgid.h>
+
+loff_t famfs_rs_i_size_read(const struct inode *inode);
+void famfs_rs_poll_wait(struct file *f, struct wait_queue_head *wq, struct poll_table_struct *p);
+void famfs_rs_init_waitqueue_head(struct wait_queue_head *wq);
+void famfs_rs_i_size_write(struct inode *inode, loff_t size);
+kuid_t famfs_rs_make_kuid(uid_t uid);
+kgid_t famfs_rs_make_kgid(gid_t gid);
+
+/* struct fs_context, fs_parameter and kstatfs are opaque in kernel::bindings. */
+void famfs_rs_fc_init(struct fs_context *fc, const struct fs_context_operations *ops, void *priv);
+void *famfs_rs_fc_take_private(struct fs_context *fc);
+const char *famfs_rs_param_key(const struct fs_parameter *p);
+const char *famfs_rs_param_string(const struct fs_parameter *p);
+void famfs_rs_statfs_fill(struct kstatfs *st, long type, long bsize, u64 blocks, u64 bfree, u64 files, u64 ffree, long namelen);
+
+#endif
