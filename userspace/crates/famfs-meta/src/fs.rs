@@ -229,6 +229,11 @@ impl Famfs {
         &self.st.replay.ns
     }
 
+    /// Data access to device `index`, if it is open here.
+    pub fn device_media(&self, index: u64) -> Option<&Arc<dyn Media>> {
+        self.st.devices.get(usize::try_from(index).ok()?)?.as_ref()
+    }
+
     /// The allocator's view of free space.
     pub fn allocator(&self) -> &Allocator {
         &self.st.alloc

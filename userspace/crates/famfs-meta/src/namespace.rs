@@ -159,10 +159,10 @@ impl Namespace {
         out
     }
 
-    /// Number of (files, directories), root included in directories.
+    /// Number of (files, directories), the root not counted.
     pub fn counts(&self) -> (usize, usize) {
         let dirs = self.nodes.iter().filter(|n| n.is_dir()).count();
-        (self.nodes.len() - dirs, dirs)
+        (self.nodes.len() - dirs, dirs - 1)
     }
 
     /// Add a node at `path` (normalised, relative). Its parent must exist
