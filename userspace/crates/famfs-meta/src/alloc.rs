@@ -11,7 +11,9 @@
 //! tried in order, first fit inside each; upstream picks them at random —
 //! ours are deterministic, which makes layouts reproducible.
 
-use famfs_omf::{Extent, Fmap, Interleave, ALLOC_UNIT, MAX_BUCKETS, MAX_SIMPLE_EXTENTS, MAX_STRIPS};
+use famfs_omf::{
+    Extent, Fmap, Interleave, ALLOC_UNIT, MAX_BUCKETS, MAX_SIMPLE_EXTENTS, MAX_STRIPS,
+};
 
 use crate::namespace::NodeKind;
 use crate::replay::{DaxdevInfo, Replay};

@@ -38,7 +38,8 @@ fn devdax_size(path: &Path, file: &File) -> Result<u64, MetaError> {
     // SAFETY-free: libc's major/minor are plain arithmetic functions.
     let (maj, min) = (libc::major(rdev), libc::minor(rdev));
     let sys = format!("/sys/dev/char/{maj}:{min}/size");
-    let text = std::fs::read_to_string(&sys).map_err(|e| MetaError::io(Path::new(&sys), "read", e))?;
+    let text =
+        std::fs::read_to_string(&sys).map_err(|e| MetaError::io(Path::new(&sys), "read", e))?;
     text.trim().parse().map_err(|_| MetaError::Invalid {
         media: sys,
         msg: format!("unreadable size {:?}", text.trim()),
@@ -59,7 +60,10 @@ impl DaxDevice {
             .map_err(|e| MetaError::io(path, "stat", e))?
             .file_type();
         let (kind, raw) = if ft.is_file() {
-            let len = file.metadata().map_err(|e| MetaError::io(path, "stat", e))?.len();
+            let len = file
+                .metadata()
+                .map_err(|e| MetaError::io(path, "stat", e))?
+                .len();
             (DeviceKind::Image, len)
         } else if ft.is_char_device() {
             (DeviceKind::Devdax, devdax_size(path, &file)?)

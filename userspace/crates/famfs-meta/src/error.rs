@@ -35,7 +35,9 @@ pub enum MetaError {
         host: Uuid,
         master: Uuid,
     },
-    #[error("{device}: log full ({slots} entries used); no more files or directories can be created")]
+    #[error(
+        "{device}: log full ({slots} entries used); no more files or directories can be created"
+    )]
     LogFull { device: String, slots: u64 },
     #[error("{device}: no space for {path} ({need:#x} bytes needed, {free:#x} free, largest free run {largest:#x})")]
     NoSpace {

@@ -343,16 +343,25 @@ impl Famfs {
         len: u64,
         mut each: impl FnMut(&dyn Media, u64, usize) -> Result<(), MetaError>,
     ) -> Result<(), MetaError> {
-        let node = self.namespace().get(ino).ok_or_else(|| MetaError::NotFound {
-            device: self.name().to_owned(),
-            path: format!("inode {ino}"),
-        })?;
+        let node = self
+            .namespace()
+            .get(ino)
+            .ok_or_else(|| MetaError::NotFound {
+                device: self.name().to_owned(),
+                path: format!("inode {ino}"),
+            })?;
         let NodeKind::File { size, fmap, .. } = &node.kind else {
             return Err(self.bad(&node.path, "is a directory"));
         };
-        let end = offset.checked_add(len).filter(|&e| e <= *size).ok_or_else(|| {
-            self.bad(&node.path, &format!("range {offset:#x}+{len:#x} is past its size {size:#x}"))
-        })?;
+        let end = offset
+            .checked_add(len)
+            .filter(|&e| e <= *size)
+            .ok_or_else(|| {
+                self.bad(
+                    &node.path,
+                    &format!("range {offset:#x}+{len:#x} is past its size {size:#x}"),
+                )
+            })?;
         let mut off = offset;
         while off < end {
             let (dev, dev_off, contig) = fmap
@@ -362,7 +371,10 @@ impl Famfs {
                 .ok()
                 .and_then(|d| self.st.devices.get(d)?.clone())
                 .ok_or_else(|| {
-                    self.bad(&node.path, &format!("its data is on device {dev}, which is not open"))
+                    self.bad(
+                        &node.path,
+                        &format!("its data is on device {dev}, which is not open"),
+                    )
                 })?;
             let n = contig.min(end - off);
             each(media.as_ref(), dev_off, n as usize)?;

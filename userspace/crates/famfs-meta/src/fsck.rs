@@ -222,7 +222,10 @@ fn check_space(replay: &Replay, r: &mut FsckReport) {
     for c in &claims {
         if let Some(prev) = reach.filter(|p| p.dev == c.dev && c.start < p.end) {
             let what = if prev.log_index == c.log_index {
-                format!("extent {} overlaps extent {} of the same file", c.extent, prev.extent)
+                format!(
+                    "extent {} overlaps extent {} of the same file",
+                    c.extent, prev.extent
+                )
             } else {
                 format!(
                     "extent {} is cross-linked with extent {} of {:?} (log entry {})",
@@ -239,7 +242,11 @@ fn check_space(replay: &Replay, r: &mut FsckReport) {
                     c.log_index.map_or("-".into(), |i| i.to_string()),
                     c.path
                 ),
-                message: format!("{what} on device {} at {:#x}", c.dev, c.start.max(prev.start)),
+                message: format!(
+                    "{what} on device {} at {:#x}",
+                    c.dev,
+                    c.start.max(prev.start)
+                ),
                 log_index: c.log_index,
             });
         }

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use famfs_omf::{OmfLogEntry, OmfLogHeader, OmfSuperblock, LOG_OFFSET};
-use zerocopy::{FromBytes, IntoBytes};
+use zerocopy::FromBytes;
 
 use crate::fs::{Attrs, Famfs, Layout};
 use crate::media::{Media, SparseMedia};
@@ -83,13 +83,24 @@ pub fn fuzz_one(data: &[u8]) {
     if flags & TRY_WRITES == 0 {
         return;
     }
-    let attrs = Attrs { mode: 0o644, uid: 0, gid: 0 };
+    let attrs = Attrs {
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+    };
     let mut wrote = fs.mkdir("fuzz-dir", attrs, true).is_ok();
     wrote |= fs
         .creat("fuzz-dir/f", 3 << 20, attrs, Layout::default())
         .is_ok();
-    let params = InterleaveParams { nstrips: 2, chunk_size: 2 << 20, nbuckets: 4 };
-    let layout = Layout::Interleaved { devindex: 0, params };
+    let params = InterleaveParams {
+        nstrips: 2,
+        chunk_size: 2 << 20,
+        nbuckets: 4,
+    };
+    let layout = Layout::Interleaved {
+        devindex: 0,
+        params,
+    };
     wrote |= fs.creat("fuzz-dir/s", 9 << 20, attrs, layout).is_ok();
     if wrote && before.is_clean() {
         let after = fsck(whole);
@@ -101,7 +112,7 @@ pub fn fuzz_one(data: &[u8]) {
     }
 }
 
-fn fix_log(log: &mut Vec<u8>, flags: u8) {
+fn fix_log(log: &mut [u8], flags: u8) {
     if log.len() < OmfLogHeader::SIZE {
         return;
     }
@@ -122,7 +133,6 @@ fn fix_log(log: &mut Vec<u8>, flags: u8) {
     if flags & FIX_HEADER_CRC != 0 {
         h.crc = h.computed_crc().into();
     }
-    let _ = h.as_bytes();
 }
 
 use core::mem::size_of;

@@ -86,8 +86,8 @@ impl MappedFile {
         writable: bool,
     ) -> Result<Self, MetaError> {
         let io = |e: std::io::Error| MetaError::io(path, "mmap", e);
-        let len_usize = usize::try_from(len)
-            .map_err(|_| io(std::io::Error::from_raw_os_error(libc::EFBIG)))?;
+        let len_usize =
+            usize::try_from(len).map_err(|_| io(std::io::Error::from_raw_os_error(libc::EFBIG)))?;
         if len_usize == 0 {
             return Err(io(std::io::Error::from_raw_os_error(libc::EINVAL)));
         }

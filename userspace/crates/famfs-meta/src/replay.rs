@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use zerocopy::IntoBytes;
 
-use crate::namespace::{InsertError, Ino, Namespace, NodeKind};
+use crate::namespace::{Ino, InsertError, Namespace, NodeKind};
 use crate::store::MetaStore;
 use crate::MetaError;
 
@@ -134,7 +134,12 @@ impl Replay {
         let entry = match OmfLogEntry::view(bytes) {
             Ok(e) => e,
             Err(e) => {
-                self.finding(Severity::Error, format!("log entry {index}"), e.to_string(), index);
+                self.finding(
+                    Severity::Error,
+                    format!("log entry {index}"),
+                    e.to_string(),
+                    index,
+                );
                 return Applied::Nothing;
             }
         };
@@ -188,7 +193,10 @@ impl Replay {
                     flags: f.flags,
                     fmap: f.fmap,
                 };
-                match self.ns.insert(&f.path, f.mode, f.uid, f.gid, Some(index), kind) {
+                match self
+                    .ns
+                    .insert(&f.path, f.mode, f.uid, f.gid, Some(index), kind)
+                {
                     Ok(ino) => Applied::File(ino),
                     Err(e) => {
                         self.insert_finding(index, loc, e);
@@ -201,7 +209,10 @@ impl Replay {
                 let kind = NodeKind::Dir {
                     children: Default::default(),
                 };
-                match self.ns.insert(&d.path, d.mode, d.uid, d.gid, Some(index), kind) {
+                match self
+                    .ns
+                    .insert(&d.path, d.mode, d.uid, d.gid, Some(index), kind)
+                {
                     Ok(ino) => Applied::Dir(ino),
                     Err(e) => {
                         self.insert_finding(index, loc, e);

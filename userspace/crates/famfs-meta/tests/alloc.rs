@@ -14,20 +14,35 @@ const DEV_SIZE: u64 = 1 << 30;
 const RESERVED: u64 = 10 << 20;
 
 fn dev() -> Vec<DaxdevInfo> {
-    vec![DaxdevInfo { index: 0, uuid: uuid::Uuid::nil(), size: DEV_SIZE, reserved: RESERVED }]
+    vec![DaxdevInfo {
+        index: 0,
+        uuid: uuid::Uuid::nil(),
+        size: DEV_SIZE,
+        reserved: RESERVED,
+    }]
 }
 
 #[derive(Clone, Debug)]
 enum Req {
     Simple(u64),
-    Striped { size: u64, nstrips: u32, chunk_units: u64, nbuckets: u32 },
+    Striped {
+        size: u64,
+        nstrips: u32,
+        chunk_units: u64,
+        nbuckets: u32,
+    },
 }
 
 fn req() -> impl Strategy<Value = Req> {
     prop_oneof![
         (0u64..(80 << 20)).prop_map(Req::Simple),
         (1u64..(64 << 20), 1u32..=8, 1u64..=3, 0u32..=8).prop_map(|(size, n, c, extra)| {
-            Req::Striped { size, nstrips: n, chunk_units: c, nbuckets: n + extra }
+            Req::Striped {
+                size,
+                nstrips: n,
+                chunk_units: c,
+                nbuckets: n + extra,
+            }
         }),
     ]
 }
@@ -84,17 +99,25 @@ proptest! {
 #[test]
 fn first_fit_and_fragmented_fallback() {
     let mut a = Allocator::new(&dev(), &[DEV_SIZE]);
-    let Fmap::Simple(e) = a.alloc_simple(0, 1).unwrap() else { panic!() };
+    let Fmap::Simple(e) = a.alloc_simple(0, 1).unwrap() else {
+        panic!()
+    };
     assert_eq!(e[0].offset, RESERVED, "first fit starts after the log");
     // Leave holes: allocate everything, then rebuild with every other unit free.
     let units = (DEV_SIZE - RESERVED) / ALLOC_UNIT;
     let mut a = Allocator::new(&dev(), &[DEV_SIZE]);
     for u in (0..units).step_by(2) {
-        let ext = Extent { devindex: 0, offset: RESERVED + u * ALLOC_UNIT, len: ALLOC_UNIT };
+        let ext = Extent {
+            devindex: 0,
+            offset: RESERVED + u * ALLOC_UNIT,
+            len: ALLOC_UNIT,
+        };
         a.mark_fmap(&Fmap::Simple(vec![ext]));
     }
     assert_eq!(a.largest_free(0), ALLOC_UNIT);
-    let Fmap::Simple(e) = a.alloc_simple(0, 5 * ALLOC_UNIT).unwrap() else { panic!() };
+    let Fmap::Simple(e) = a.alloc_simple(0, 5 * ALLOC_UNIT).unwrap() else {
+        panic!()
+    };
     assert_eq!(e.len(), 5, "gathered from holes");
     // More than 16 holes are needed: refused, with the numbers.
     match a.alloc_simple(0, 17 * ALLOC_UNIT) {
@@ -108,9 +131,15 @@ fn first_fit_and_fragmented_fallback() {
 #[test]
 fn interleave_layout_math() {
     let mut a = Allocator::new(&dev(), &[DEV_SIZE]);
-    let p = InterleaveParams { nstrips: 4, chunk_size: 4 << 20, nbuckets: 8 };
+    let p = InterleaveParams {
+        nstrips: 4,
+        chunk_size: 4 << 20,
+        nbuckets: 8,
+    };
     // 40 MiB over 4 strips of 4 MiB chunks: 3 chunks per strip (48 MiB).
-    let Fmap::Interleaved(ie) = a.alloc_interleaved(0, 40 << 20, p).unwrap() else { panic!() };
+    let Fmap::Interleaved(ie) = a.alloc_interleaved(0, 40 << 20, p).unwrap() else {
+        panic!()
+    };
     let ie = &ie[0];
     assert_eq!(ie.chunk_size, 4 << 20);
     assert_eq!(ie.strips.len(), 4);
@@ -119,10 +148,20 @@ fn interleave_layout_math() {
         assert_eq!(s.len, 12 << 20);
         assert_eq!(s.offset / bucket, i as u64, "strip {i} in bucket {i}");
     }
-    assert_eq!(ie.strips[0].offset, RESERVED, "bucket 0 starts after the log");
+    assert_eq!(
+        ie.strips[0].offset, RESERVED,
+        "bucket 0 starts after the log"
+    );
     let mut bad = |nstrips, chunk_size, nbuckets| {
-        let p = InterleaveParams { nstrips, chunk_size, nbuckets };
-        matches!(a.alloc_interleaved(0, 1 << 20, p), Err(AllocError::BadParams(_)))
+        let p = InterleaveParams {
+            nstrips,
+            chunk_size,
+            nbuckets,
+        };
+        matches!(
+            a.alloc_interleaved(0, 1 << 20, p),
+            Err(AllocError::BadParams(_))
+        )
     };
     assert!(bad(0, 2 << 20, 4));
     assert!(bad(17, 2 << 20, 32));
@@ -136,10 +175,15 @@ fn enospc_names_device_and_path() {
     let m = media(64 << 20);
     let mut fs = open_as(&m, MASTER);
     fs.creat("a", 40 << 20, ATTRS, Layout::default()).unwrap();
-    let e = fs.creat("b", 40 << 20, ATTRS, Layout::default()).unwrap_err();
+    let e = fs
+        .creat("b", 40 << 20, ATTRS, Layout::default())
+        .unwrap_err();
     assert!(matches!(e, MetaError::NoSpace { .. }));
     let msg = e.to_string();
-    assert!(msg.contains("test-dev") && msg.contains("no space for b"), "{msg}");
+    assert!(
+        msg.contains("test-dev") && msg.contains("no space for b"),
+        "{msg}"
+    );
     // The failed creat left nothing behind.
     assert_eq!(fs.replay().next_index, 1);
     assert!(fsck(m).is_clean());

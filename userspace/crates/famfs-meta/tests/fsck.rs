@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use common::*;
 use famfs_meta::{fsck, FsckReport, Layout, Media, Severity};
-use famfs_omf::{
-    Extent, FileCreation, Fmap, LogRecord, MkdirRecord, OmfLogEntry, LOG_OFFSET,
-};
+use famfs_omf::{Extent, FileCreation, Fmap, LogRecord, MkdirRecord, OmfLogEntry, LOG_OFFSET};
 use zerocopy::IntoBytes;
 
 const SLOT0: u64 = LOG_OFFSET + 48;
@@ -25,15 +23,21 @@ fn raw_append(m: &Arc<dyn Media>, seqnum: u64, rec: &LogRecord) -> u64 {
     let next = u64::from_le_bytes(hdr[40..48].try_into().unwrap());
     let e = OmfLogEntry::encode(seqnum, rec).unwrap();
     m.write_at(slot(next), e.as_bytes()).unwrap();
-    m.write_at(LOG_OFFSET + 32, &(next + 1).to_le_bytes()).unwrap();
-    m.write_at(LOG_OFFSET + 40, &(next + 1).to_le_bytes()).unwrap();
+    m.write_at(LOG_OFFSET + 32, &(next + 1).to_le_bytes())
+        .unwrap();
+    m.write_at(LOG_OFFSET + 40, &(next + 1).to_le_bytes())
+        .unwrap();
     next
 }
 
 fn file(path: &str, extents: &[(u64, u64, u64)]) -> LogRecord {
     let ext: Vec<Extent> = extents
         .iter()
-        .map(|&(devindex, offset, len)| Extent { devindex, offset, len })
+        .map(|&(devindex, offset, len)| Extent {
+            devindex,
+            offset,
+            len,
+        })
         .collect();
     let size = ext.iter().map(|e| e.len).sum();
     LogRecord::File(FileCreation {
@@ -48,7 +52,12 @@ fn file(path: &str, extents: &[(u64, u64, u64)]) -> LogRecord {
 }
 
 fn mkdir(path: &str) -> LogRecord {
-    LogRecord::Mkdir(MkdirRecord { path: path.into(), uid: 0, gid: 0, mode: 0o755 })
+    LogRecord::Mkdir(MkdirRecord {
+        path: path.into(),
+        uid: 0,
+        gid: 0,
+        mode: 0o755,
+    })
 }
 
 /// A small clean file system: a directory and a file.
@@ -133,7 +142,8 @@ fn log_header_bad_crc_and_magic() {
 #[test]
 fn log_header_next_index_past_end() {
     let m = base();
-    m.write_at(LOG_OFFSET + 40, &100_000u64.to_le_bytes()).unwrap();
+    m.write_at(LOG_OFFSET + 40, &100_000u64.to_le_bytes())
+        .unwrap();
     expect(&fsck(m), "log", "past the last slot");
 }
 
@@ -181,21 +191,33 @@ fn entry_unknown_type() {
 fn duplicate_path() {
     let m = base();
     raw_append(&m, 2, &mkdir("d"));
-    expect(&fsck(m), "log entry 2 (directory \"d\")", "duplicate path (already created by log entry 0)");
+    expect(
+        &fsck(m),
+        "log entry 2 (directory \"d\")",
+        "duplicate path (already created by log entry 0)",
+    );
 }
 
 #[test]
 fn missing_parent() {
     let m = base();
     raw_append(&m, 2, &file("nodir/f", &[(0, 1 << 30, MB2)]));
-    expect(&fsck(m), "log entry 2 (file \"nodir/f\")", "parent directory \"nodir\" does not exist");
+    expect(
+        &fsck(m),
+        "log entry 2 (file \"nodir/f\")",
+        "parent directory \"nodir\" does not exist",
+    );
 }
 
 #[test]
 fn extent_out_of_bounds() {
     let m = base();
     raw_append(&m, 2, &file("big", &[(0, (4 << 30) - MB2, 2 * MB2)]));
-    expect(&fsck(m), "log entry 2 (file \"big\")", "runs past the end of device 0");
+    expect(
+        &fsck(m),
+        "log entry 2 (file \"big\")",
+        "runs past the end of device 0",
+    );
 }
 
 #[test]
@@ -222,8 +244,16 @@ fn extent_on_unknown_device() {
 #[test]
 fn extents_overlap_in_one_file() {
     let m = base();
-    raw_append(&m, 2, &file("self", &[(0, 1 << 30, 2 * MB2), (0, (1 << 30) + MB2, MB2)]));
-    expect(&fsck(m), "log entry 2 (file \"self\")", "overlaps extent 0 of the same file");
+    raw_append(
+        &m,
+        2,
+        &file("self", &[(0, 1 << 30, 2 * MB2), (0, (1 << 30) + MB2, MB2)]),
+    );
+    expect(
+        &fsck(m),
+        "log entry 2 (file \"self\")",
+        "overlaps extent 0 of the same file",
+    );
 }
 
 #[test]
@@ -244,7 +274,10 @@ fn delete_entries_are_warnings() {
     raw_append(&m, 2, &LogRecord::Delete);
     let r = fsck(m);
     assert!(r.is_clean());
-    assert!(r.findings.iter().any(|f| f.severity == Severity::Warning && f.location == "log entry 2"));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Warning && f.location == "log entry 2"));
 }
 
 #[test]
@@ -254,7 +287,10 @@ fn interrupted_append_is_a_warning() {
     m.write_at(slot(2), e.as_bytes()).unwrap();
     let r = fsck(m);
     assert!(r.is_clean());
-    assert!(r.findings.iter().any(|f| f.message.contains("interrupted append")));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.message.contains("interrupted append")));
 }
 
 #[test]

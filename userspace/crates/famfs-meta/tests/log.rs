@@ -39,10 +39,15 @@ fn client_refuses_to_write() {
     master.mkdir("d", ATTRS, false).unwrap();
     let mut client = open_as(&m, CLIENT);
     assert!(!client.is_master());
-    let e = client.creat("d/f", 1, ATTRS, Layout::default()).unwrap_err();
+    let e = client
+        .creat("d/f", 1, ATTRS, Layout::default())
+        .unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, MetaError::NotMaster { .. }));
-    assert!(msg.contains("is a client") && msg.contains(&CLIENT.to_string()), "{msg}");
+    assert!(
+        msg.contains("is a client") && msg.contains(&CLIENT.to_string()),
+        "{msg}"
+    );
     assert!(msg.contains(&MASTER.to_string()), "{msg}");
     assert!(client.mkdir("x", ATTRS, true).is_err());
     // Nothing was written.
@@ -57,7 +62,10 @@ fn client_refuses_to_write() {
 fn concurrent_appends_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("fs.img");
-    std::fs::File::create(&img).unwrap().set_len(1 << 30).unwrap();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
     {
         let dev = DaxDevice::open(&img, true).unwrap();
         mkfs(dev.map.as_ref(), &MkfsOptions::new(MASTER, "fs.img")).unwrap();
@@ -108,7 +116,10 @@ fn mkfs_refuses_existing_fs_without_force() {
     assert_eq!(sb.system_uuid(), CLIENT);
     assert_eq!(open_as(&m, CLIENT).replay().next_index, 0);
     opts.log_len = 12 << 20;
-    assert!(mkfs(m.as_ref(), &opts).is_err(), "log length not a power of two");
+    assert!(
+        mkfs(m.as_ref(), &opts).is_err(),
+        "log length not a power of two"
+    );
     famfs_meta::kill_superblock(m.as_ref()).unwrap();
     assert!(!fsck(m).is_clean());
 }

@@ -30,7 +30,11 @@ pub enum OmfError {
     },
     /// Format version this implementation does not speak.
     #[error("superblock: unsupported version {version} / OMF {major}.{minor} (this is OMF 2.2, version 48)")]
-    BadVersion { version: u64, major: u32, minor: u32 },
+    BadVersion {
+        version: u64,
+        major: u32,
+        minor: u32,
+    },
     /// A geometry field (offset, length, unit) is impossible.
     #[error("{what}: {msg}")]
     BadGeometry { what: &'static str, msg: String },

@@ -25,12 +25,12 @@ mod superblock;
 
 pub use error::OmfError;
 pub use fmap::{
-    Extent, Fmap, FmapProblem, Interleave, OmfFmap, OmfInterleavedExtent, OmfSimpleExtent,
-    Segment, FMAP_INTERLEAVED, FMAP_SIMPLE,
+    Extent, Fmap, FmapProblem, Interleave, OmfFmap, OmfInterleavedExtent, OmfSimpleExtent, Segment,
+    FMAP_INTERLEAVED, FMAP_SIMPLE,
 };
 pub use log::{
-    log_slots, path_from_bytes, FileCreation, LogRecord, MkdirRecord, OmfAddDaxdevBody,
-    OmfFileBody, OmfLogEntry, OmfLogHeader, OmfMkdirBody, AddDaxdev,
+    log_slots, path_from_bytes, AddDaxdev, FileCreation, LogRecord, MkdirRecord, OmfAddDaxdevBody,
+    OmfFileBody, OmfLogEntry, OmfLogHeader, OmfMkdirBody,
 };
 pub use superblock::{OmfDaxdev, OmfSuperblock, SbRole};
 

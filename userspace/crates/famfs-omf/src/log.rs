@@ -237,16 +237,13 @@ pub fn path_from_bytes(field: &[u8]) -> Result<String, OmfError> {
         .iter()
         .position(|&b| b == 0)
         .ok_or_else(|| OmfError::BadPath("not NUL-terminated".into()))?;
-    let s = core::str::from_utf8(&field[..end])
-        .map_err(|_| OmfError::BadPath("not UTF-8".into()))?;
+    let s =
+        core::str::from_utf8(&field[..end]).map_err(|_| OmfError::BadPath("not UTF-8".into()))?;
     let s = s.trim_start_matches('/');
     if s.is_empty() {
         return Err(OmfError::BadPath("empty".into()));
     }
-    if s
-        .split('/')
-        .any(|c| c.is_empty() || c == "." || c == "..")
-    {
+    if s.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
         return Err(OmfError::BadPath(format!(
             "{s:?} has an empty, '.' or '..' component"
         )));

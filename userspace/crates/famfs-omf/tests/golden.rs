@@ -108,8 +108,16 @@ fn file_entry_matches_table() {
         gid: 100,
         mode: 0o644,
         fmap: Fmap::Simple(vec![
-            Extent { devindex: 0, offset: 0xa0_0000, len: 0x20_0000 },
-            Extent { devindex: 1, offset: 0x40_0000, len: 0x20_0000 },
+            Extent {
+                devindex: 0,
+                offset: 0xa0_0000,
+                len: 0x20_0000,
+            },
+            Extent {
+                devindex: 1,
+                offset: 0x40_0000,
+                len: 0x20_0000,
+            },
         ]),
     });
     let e = OmfLogEntry::encode(7, &rec).unwrap();
@@ -141,7 +149,11 @@ fn file_entry_matches_table() {
 #[test]
 fn interleaved_entry_matches_table() {
     let strips: Vec<Extent> = (0..3)
-        .map(|i| Extent { devindex: 0, offset: (10 + i) << 21, len: 4 << 21 })
+        .map(|i| Extent {
+            devindex: 0,
+            offset: (10 + i) << 21,
+            len: 4 << 21,
+        })
         .collect();
     let rec = LogRecord::File(FileCreation {
         path: "striped".into(),
@@ -150,14 +162,20 @@ fn interleaved_entry_matches_table() {
         uid: 0,
         gid: 0,
         mode: 0o600,
-        fmap: Fmap::Interleaved(vec![Interleave { chunk_size: 2 << 21, strips: strips.clone() }]),
+        fmap: Fmap::Interleaved(vec![Interleave {
+            chunk_size: 2 << 21,
+            strips: strips.clone(),
+        }]),
     });
     let e = OmfLogEntry::encode(0, &rec).unwrap();
     let bytes = e.as_bytes();
     let f = 16 + 104;
     let rd = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
     assert_eq!(u32::from_le_bytes(bytes[f..f + 4].try_into().unwrap()), 1);
-    assert_eq!(u32::from_le_bytes(bytes[f + 8..f + 12].try_into().unwrap()), 1);
+    assert_eq!(
+        u32::from_le_bytes(bytes[f + 8..f + 12].try_into().unwrap()),
+        1
+    );
     assert_eq!(rd(f + 16), 3, "nstrips");
     assert_eq!(rd(f + 24), 2 << 21, "chunk_size");
     for (i, s) in strips.iter().enumerate() {
@@ -169,7 +187,12 @@ fn interleaved_entry_matches_table() {
 
 #[test]
 fn mkdir_and_daxdev_entries_match_table() {
-    let rec = LogRecord::Mkdir(MkdirRecord { path: "a/b".into(), uid: 5, gid: 6, mode: 0o755 });
+    let rec = LogRecord::Mkdir(MkdirRecord {
+        path: "a/b".into(),
+        uid: 5,
+        gid: 6,
+        mode: 0o755,
+    });
     let e = OmfLogEntry::encode(3, &rec).unwrap();
     let b = e.as_bytes();
     assert_eq!(u32::from_le_bytes(b[8..12].try_into().unwrap()), 1);
@@ -180,7 +203,11 @@ fn mkdir_and_daxdev_entries_match_table() {
     assert_eq!(e.decode().unwrap(), rec);
 
     let uuid = Uuid::from_u128(42);
-    let rec = LogRecord::AddDaxdev(AddDaxdev { size: 1 << 34, uuid, index: 1 });
+    let rec = LogRecord::AddDaxdev(AddDaxdev {
+        size: 1 << 34,
+        uuid,
+        index: 1,
+    });
     let e = OmfLogEntry::encode(4, &rec).unwrap();
     let b = e.as_bytes();
     assert_eq!(u32::from_le_bytes(b[8..12].try_into().unwrap()), 3);
@@ -192,23 +219,48 @@ fn mkdir_and_daxdev_entries_match_table() {
 
 #[test]
 fn entry_crc_catches_every_flip() {
-    let rec = LogRecord::Mkdir(MkdirRecord { path: "d".into(), uid: 0, gid: 0, mode: 0o700 });
+    let rec = LogRecord::Mkdir(MkdirRecord {
+        path: "d".into(),
+        uid: 0,
+        gid: 0,
+        mode: 0o700,
+    });
     let good = OmfLogEntry::encode(0, &rec).unwrap().as_bytes().to_vec();
     for i in 0..544 {
         let mut b = good.clone();
         b[i] ^= 0x01;
-        assert!(OmfLogEntry::view(&b).unwrap().decode().is_err(), "flip at {i}");
+        assert!(
+            OmfLogEntry::view(&b).unwrap().decode().is_err(),
+            "flip at {i}"
+        );
     }
 }
 
 #[test]
 fn encode_refuses_what_cannot_be_stored() {
     let long = "x".repeat(80);
-    let rec = LogRecord::Mkdir(MkdirRecord { path: long, uid: 0, gid: 0, mode: 0 });
-    assert!(matches!(OmfLogEntry::encode(0, &rec), Err(OmfError::BadPath(_))));
-    let rec = LogRecord::Mkdir(MkdirRecord { path: "a/../b".into(), uid: 0, gid: 0, mode: 0 });
+    let rec = LogRecord::Mkdir(MkdirRecord {
+        path: long,
+        uid: 0,
+        gid: 0,
+        mode: 0,
+    });
+    assert!(matches!(
+        OmfLogEntry::encode(0, &rec),
+        Err(OmfError::BadPath(_))
+    ));
+    let rec = LogRecord::Mkdir(MkdirRecord {
+        path: "a/../b".into(),
+        uid: 0,
+        gid: 0,
+        mode: 0,
+    });
     assert!(OmfLogEntry::encode(0, &rec).is_err());
-    let ext = Extent { devindex: 0, offset: 0, len: 1 << 21 };
+    let ext = Extent {
+        devindex: 0,
+        offset: 0,
+        len: 1 << 21,
+    };
     let rec = LogRecord::File(FileCreation {
         path: "f".into(),
         size: 1,
@@ -218,7 +270,10 @@ fn encode_refuses_what_cannot_be_stored() {
         mode: 0,
         fmap: Fmap::Simple(vec![ext; 17]),
     });
-    assert!(matches!(OmfLogEntry::encode(0, &rec), Err(OmfError::BadFmap(_))));
+    assert!(matches!(
+        OmfLogEntry::encode(0, &rec),
+        Err(OmfError::BadFmap(_))
+    ));
 }
 
 #[test]
@@ -226,9 +281,16 @@ fn interleave_resolution_follows_the_formula() {
     // 3 strips of 4 chunks each, 2 MiB chunks.
     let c = 2u64 << 20;
     let strips: Vec<Extent> = (0..3)
-        .map(|i| Extent { devindex: 0, offset: (100 + 10 * i) * c, len: 4 * c })
+        .map(|i| Extent {
+            devindex: 0,
+            offset: (100 + 10 * i) * c,
+            len: 4 * c,
+        })
         .collect();
-    let fmap = Fmap::Interleaved(vec![Interleave { chunk_size: c, strips: strips.clone() }]);
+    let fmap = Fmap::Interleaved(vec![Interleave {
+        chunk_size: c,
+        strips: strips.clone(),
+    }]);
     assert_eq!(fmap.data_bytes(), 12 * c);
     for off in (0..12 * c).step_by(c as usize / 3) {
         let chunk = off / c;
@@ -244,5 +306,8 @@ fn interleave_resolution_follows_the_formula() {
     assert_eq!(segs[5].len, 7);
     assert_eq!(segs.iter().map(|s| s.len).sum::<u64>(), 5 * c + 7);
     assert!(fmap.check(12 * c).is_ok());
-    assert!(matches!(fmap.check(12 * c + 1), Err(FmapProblem::TooSmall { .. })));
+    assert!(matches!(
+        fmap.check(12 * c + 1),
+        Err(FmapProblem::TooSmall { .. })
+    ));
 }

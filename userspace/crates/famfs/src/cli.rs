@@ -204,7 +204,13 @@ pub struct MkfsArgs {
 #[derive(Debug, Args)]
 pub struct DeviceArgs {
     /// Primary devdax device or image file (unmounted).
-    #[arg(short = 'D', long, visible_alias = "image", env = "FAMFS_DEVICE", value_name = "PATH")]
+    #[arg(
+        short = 'D',
+        long,
+        visible_alias = "image",
+        env = "FAMFS_DEVICE",
+        value_name = "PATH"
+    )]
     pub device: Option<PathBuf>,
     /// Secondary device or image (repeatable); matched by UUID.
     #[arg(long, value_name = "PATH")]

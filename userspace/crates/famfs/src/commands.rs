@@ -35,7 +35,10 @@ const PROGRESS_MIN: u64 = 64 << 20;
 /// Where the file system the user named lives.
 enum Target {
     /// An unmounted devdax device or image file, plus secondary devices.
-    Offline { device: PathBuf, daxdevs: Vec<PathBuf> },
+    Offline {
+        device: PathBuf,
+        daxdevs: Vec<PathBuf>,
+    },
 }
 
 fn target(d: &DeviceArgs) -> Result<Target> {
@@ -156,7 +159,10 @@ pub fn logplay(a: &LogplayArgs) -> Result<Status> {
     let fs = Famfs::open_path(&a.device, false, host(false)?)?;
     let r = fs.replay();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&output::NamespaceJson::new(&fs))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::NamespaceJson::new(&fs))?
+        );
     } else {
         output::print_namespace(fs.namespace());
         let (files, dirs) = fs.namespace().counts();
@@ -164,7 +170,11 @@ pub fn logplay(a: &LogplayArgs) -> Result<Status> {
             "{}: {} log entries replayed: {files} files, {dirs} directories{}",
             a.device.display(),
             r.next_index,
-            if fs.is_master() { " (this host is the master)" } else { "" }
+            if fs.is_master() {
+                " (this host is the master)"
+            } else {
+                ""
+            }
         );
     }
     for f in &r.findings {
@@ -272,9 +282,16 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
     } else {
         normalize_path(&dest_str).map_err(|m| anyhow!("{}: {m}", fs.name()))?
     };
-    let into_dir = dest_is_root || fs.namespace().lookup(&dest_norm).is_some_and(|n| n.is_dir());
+    let into_dir = dest_is_root
+        || fs
+            .namespace()
+            .lookup(&dest_norm)
+            .is_some_and(|n| n.is_dir());
     if srcs.len() > 1 && !into_dir {
-        bail!("{}: {dest_str}: not an existing directory (needed for several sources)", fs.name());
+        bail!(
+            "{}: {dest_str}: not an existing directory (needed for several sources)",
+            fs.name()
+        );
     }
     let mut jobs = Vec::new();
     for src in srcs {
@@ -319,7 +336,11 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
 }
 
 fn copy_one(fs: &mut Famfs, a: &CpArgs, j: &CopyJob, bar: &ProgressBar) -> Result<()> {
-    let at = attrs(&a.owner, j.meta.mode() & 0o7777, (j.meta.uid(), j.meta.gid()));
+    let at = attrs(
+        &a.owner,
+        j.meta.mode() & 0o7777,
+        (j.meta.uid(), j.meta.gid()),
+    );
     let mut src = File::open(&j.src).with_context(|| format!("{}", j.src.display()))?;
     let ino = fs.creat(&j.dest, j.size, at, layout(&a.layout))?;
     let mut buf = vec![0u8; IO_CHUNK];

@@ -74,7 +74,10 @@ pub fn print_getmap(n: &Node) {
     };
     println!("File: {}", n.path);
     println!("  size: {size} ({})", human(*size));
-    println!("  flags: {flags:#x}, mode {:04o}, uid {}, gid {}", n.mode, n.uid, n.gid);
+    println!(
+        "  flags: {flags:#x}, mode {:04o}, uid {}, gid {}",
+        n.mode, n.uid, n.gid
+    );
     match fmap {
         Fmap::Simple(ext) => {
             println!("  fmap: simple, {} extent(s)", ext.len());

@@ -12,7 +12,11 @@ pub const MASTER: Uuid = Uuid::from_u128(0x6d61_7374_6572_0000_0000_0000_0000_00
 /// Another host.
 pub const CLIENT: Uuid = Uuid::from_u128(0x636c_6965_6e74_0000_0000_0000_0000_0002);
 
-pub const ATTRS: Attrs = Attrs { mode: 0o644, uid: 1000, gid: 100 };
+pub const ATTRS: Attrs = Attrs {
+    mode: 0o644,
+    uid: 1000,
+    gid: 100,
+};
 
 /// A freshly formatted sparse device of `size` bytes.
 pub fn media(size: u64) -> Arc<dyn Media> {
