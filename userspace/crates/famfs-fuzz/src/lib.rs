@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use famfs_meta::fuzz::{
-    fuzz_one, input_from_media, CLAMP_NEXT, FIX_ENTRY_CRCS, FIX_HEADER_CRC, FIX_SB_CRC,
+    fuzz_one, input_from_media, Depth, CLAMP_NEXT, FIX_ENTRY_CRCS, FIX_HEADER_CRC, FIX_SB_CRC,
     FUZZ_DEVICE_SIZE, TRY_WRITES,
 };
 use famfs_meta::{
@@ -160,8 +160,24 @@ pub fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
 }
 
 /// Outcome of a bounded run.
+#[derive(Debug, Default)]
 pub struct RunStats {
     pub executions: u64,
+    /// Inputs whose superblock and log header were accepted.
+    pub parsed: u64,
+    /// Inputs that were opened (replayed, allocator built).
+    pub replayed: u64,
+    /// Inputs on which a mkdir or creat succeeded.
+    pub wrote: u64,
+}
+
+impl RunStats {
+    fn count(&mut self, d: Depth) {
+        self.executions += 1;
+        self.parsed += u64::from(d >= Depth::Parsed);
+        self.replayed += u64::from(d >= Depth::Replayed);
+        self.wrote += u64::from(d >= Depth::Wrote);
+    }
 }
 
 /// Run `iterations` mutated inputs from `seed`. Returns the first input
@@ -173,21 +189,20 @@ pub fn run(iterations: u64, seed: u64, extra: Vec<Vec<u8>>) -> Result<RunStats, 
         check(c)?;
     }
     let mut rng = Rng::new(seed);
+    let mut stats = RunStats::default();
     for i in 0..iterations {
         let mut input = corpus[rng.below(corpus.len())].clone();
         mutate(&mut rng, &mut input, &corpus);
-        check(&input)?;
+        stats.count(check(&input)?);
         // Keep some mutants as new starting points (cheap diversity).
         if i % 64 == 0 && corpus.len() < 256 {
             corpus.push(input);
         }
     }
-    Ok(RunStats {
-        executions: iterations,
-    })
+    Ok(stats)
 }
 
 /// Run one input; `Err(input)` if it panicked.
-pub fn check(input: &[u8]) -> Result<(), Vec<u8>> {
+pub fn check(input: &[u8]) -> Result<Depth, Vec<u8>> {
     catch_unwind(AssertUnwindSafe(|| fuzz_one(input))).map_err(|_| input.to_vec())
 }

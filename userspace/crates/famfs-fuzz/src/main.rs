@@ -70,6 +70,7 @@ fn main() -> ExitCode {
     let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
     let batch = 2_000;
     let (mut done, mut round) = (0u64, 0u64);
+    let mut deep = (0u64, 0u64, 0u64);
     loop {
         if iterations.is_some_and(|n| done >= n) || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -87,7 +88,10 @@ fn main() -> ExitCode {
                 Vec::new()
             },
         ) {
-            Ok(s) => done += s.executions,
+            Ok(s) => {
+                done += s.executions;
+                deep = (deep.0 + s.parsed, deep.1 + s.replayed, deep.2 + s.wrote);
+            }
             Err(input) => {
                 let path = crash_dir.join(format!("crash-{}-{round}.bin", seed));
                 let _ = std::fs::write(&path, &input);
@@ -97,7 +101,10 @@ fn main() -> ExitCode {
         }
         round += 1;
     }
-    println!("famfs-fuzz: {done} inputs, no panic (seed {seed})");
+    println!(
+        "famfs-fuzz: {done} inputs, no panic (seed {seed}); parsed {}, replayed {}, written to {}",
+        deep.0, deep.1, deep.2
+    );
     ExitCode::SUCCESS
 }
 

@@ -15,12 +15,21 @@ fn bounded_fuzz_run() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    if let Err(input) = famfs_fuzz::run(n, 0x5eed, Vec::new()) {
-        let path = std::env::temp_dir().join("famfs-fuzz-failure.bin");
-        let _ = std::fs::write(&path, &input);
-        panic!(
-            "fuzz input panicked; saved to {} (replay: famfs-fuzz FILE)",
-            path.display()
-        );
-    }
+    let stats = match famfs_fuzz::run(n, 0x5eed, Vec::new()) {
+        Ok(s) => s,
+        Err(input) => {
+            let path = std::env::temp_dir().join("famfs-fuzz-failure.bin");
+            let _ = std::fs::write(&path, &input);
+            panic!(
+                "fuzz input panicked; saved to {} (replay: famfs-fuzz FILE)",
+                path.display()
+            );
+        }
+    };
+    eprintln!("{stats:?}");
+    // The mutations must get past the checksums, or the run proves little.
+    assert_eq!(stats.executions, n);
+    assert!(stats.parsed * 2 > n, "{stats:?}");
+    assert!(stats.replayed * 3 > n, "{stats:?}");
+    assert!(stats.wrote * 10 > n, "{stats:?}");
 }

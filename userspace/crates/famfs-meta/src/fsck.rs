@@ -94,6 +94,17 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
     };
     let (mut log_off, mut log_len) = (sb.log_offset(), sb.log_len());
     match sb.check() {
+        Ok(()) if sb.role() == Some(famfs_omf::SbRole::Secondary) => {
+            r.findings.push(finding(
+                Severity::Error,
+                "superblock",
+                format!(
+                    "a secondary device of file system {}: it has no log; run fsck on the primary",
+                    sb.fs_uuid()
+                ),
+            ));
+            return r;
+        }
         Ok(()) => {
             r.superblock = Some(SbSummary {
                 fs_uuid: sb.fs_uuid(),

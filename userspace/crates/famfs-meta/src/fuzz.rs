@@ -49,10 +49,24 @@ pub fn input_from_media(media: &dyn Media, entries: u64, flags: u8) -> Vec<u8> {
     out
 }
 
+/// How far an input got: a fuzzer stuck at the checksums is useless, so
+/// the bounded run checks that inputs reach replay and the allocator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Depth {
+    /// Rejected before the superblock was accepted.
+    Nothing,
+    /// fsck accepted the superblock and the log header.
+    Parsed,
+    /// Opened: the log was replayed and the allocator built.
+    Replayed,
+    /// At least one mkdir or creat succeeded on it.
+    Wrote,
+}
+
 /// Run one input. Panics only when the oracle is violated (a bug).
-pub fn fuzz_one(data: &[u8]) {
+pub fn fuzz_one(data: &[u8]) -> Depth {
     let Some((&flags, rest)) = data.split_first() else {
-        return;
+        return Depth::Nothing;
     };
     let (sb_bytes, log_bytes) = rest.split_at(rest.len().min(SB_LEN));
     let mut sb = sb_bytes.to_vec();
@@ -69,19 +83,24 @@ pub fn fuzz_one(data: &[u8]) {
         .write_at(0, &sb)
         .and_then(|_| media.write_at(LOG_OFFSET, &log));
     if placed.is_err() {
-        return;
+        return Depth::Nothing;
     }
     let whole: Arc<dyn Media> = media;
     let before = fsck(whole.clone());
+    if before.superblock.is_none() || before.log.is_none() {
+        return Depth::Nothing;
+    }
     let Ok(store) = MetaStore::on_media(whole.clone()) else {
-        return;
+        return Depth::Parsed;
     };
-    let Ok(sbv) = store.superblock() else { return };
+    let Ok(sbv) = store.superblock() else {
+        return Depth::Parsed;
+    };
     let Ok(mut fs) = Famfs::open(store, whole.clone(), sbv.system_uuid()) else {
-        return;
+        return Depth::Parsed;
     };
     if flags & TRY_WRITES == 0 {
-        return;
+        return Depth::Replayed;
     }
     let attrs = Attrs {
         mode: 0o644,
@@ -102,7 +121,10 @@ pub fn fuzz_one(data: &[u8]) {
         params,
     };
     wrote |= fs.creat("fuzz-dir/s", 9 << 20, attrs, layout).is_ok();
-    if wrote && before.is_clean() {
+    if !wrote {
+        return Depth::Replayed;
+    }
+    if before.is_clean() {
         let after = fsck(whole);
         assert!(
             after.is_clean(),
@@ -110,6 +132,7 @@ pub fn fuzz_one(data: &[u8]) {
             after.findings
         );
     }
+    Depth::Wrote
 }
 
 fn fix_log(log: &mut [u8], flags: u8) {

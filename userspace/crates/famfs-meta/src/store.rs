@@ -7,16 +7,22 @@
 //! files, each mapped from offset 0. Appends are serialised across
 //! processes with `flock` on the file that holds the log, as upstream does.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::sync::Arc;
 
 use famfs_omf::{LogRecord, OmfLogEntry, OmfLogHeader, OmfSuperblock, LOG_OFFSET};
 use zerocopy::{FromBytes, IntoBytes};
 
 use crate::device::DaxDevice;
-use crate::media::{Media, Window};
+use crate::media::{MappedFile, Media, Window};
 use crate::MetaError;
+
+/// Name of the superblock file in a mount's `.meta` directory.
+pub const SB_FILE: &str = ".superblock";
+/// Name of the log file in a mount's `.meta` directory.
+pub const LOG_FILE: &str = ".log";
 
 /// Offset of the `next_seqnum`, `next_index` pair in the header: the only
 /// header bytes an append rewrites.
@@ -84,6 +90,42 @@ impl MetaStore {
             .try_clone()
             .map_err(|e| MetaError::io(dev.map.path(), "dup", e))?;
         Self::with_geometry(whole, Some(lock), sb.log_offset(), sb.log_len())
+    }
+
+    /// The store of a mounted famfs: the files `.meta/.superblock` and
+    /// `.meta/.log` in `meta_dir` (normally `<mount>/.meta`), each mapped
+    /// whole; appends flock the log file, as upstream famfs does. This is
+    /// the path all access takes once the raw device is bound to the
+    /// module (its node then fails with ENXIO).
+    pub fn on_meta_files(meta_dir: &Path, writable: bool) -> Result<Self, MetaError> {
+        let open = |name: &str| -> Result<(Arc<MappedFile>, File), MetaError> {
+            let path = meta_dir.join(name);
+            let file = OpenOptions::new()
+                .read(true)
+                .write(writable)
+                .open(&path)
+                .map_err(|e| MetaError::io(&path, "open", e))?;
+            let len = file
+                .metadata()
+                .map_err(|e| MetaError::io(&path, "stat", e))?
+                .len();
+            let lock = file
+                .try_clone()
+                .map_err(|e| MetaError::io(&path, "dup", e))?;
+            Ok((
+                Arc::new(MappedFile::map(file, &path, 0, len, writable)?),
+                lock,
+            ))
+        };
+        let (sb, _) = open(SB_FILE)?;
+        let (log, lock) = open(LOG_FILE)?;
+        read_superblock(sb.as_ref())?;
+        Ok(MetaStore {
+            name: meta_dir.display().to_string(),
+            sb,
+            log,
+            lock_file: Some(lock),
+        })
     }
 
     /// The store of whole-device media without flock (memory, fuzzing).

@@ -123,3 +123,39 @@ fn mkfs_refuses_existing_fs_without_force() {
     famfs_meta::kill_superblock(m.as_ref()).unwrap();
     assert!(!fsck(m).is_clean());
 }
+
+/// The mounted-mode store: superblock and log as two files (standing in
+/// for `<mnt>/.meta/.superblock` and `<mnt>/.meta/.log`), same replay and
+/// append code, byte-identical log.
+#[test]
+fn meta_files_store_is_the_same_log() {
+    use famfs_meta::MetaStore;
+    let (m, mut fs) = fresh();
+    fs.mkdir("before", ATTRS, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let meta = dir.path().join(".meta");
+    std::fs::create_dir(&meta).unwrap();
+    let mut sb = vec![0u8; 2 << 20];
+    m.read_at(0, &mut sb).unwrap();
+    std::fs::write(meta.join(".superblock"), &sb).unwrap();
+    let mut log = vec![0u8; 8 << 20];
+    m.read_at(2 << 20, &mut log).unwrap();
+    std::fs::write(meta.join(".log"), &log).unwrap();
+
+    let store = MetaStore::on_meta_files(&meta, true).unwrap();
+    let mut mounted = Famfs::open(store, m.clone(), MASTER).unwrap();
+    assert!(mounted.namespace().lookup("before").is_some());
+    mounted
+        .creat("before/f", 5 << 20, ATTRS, Layout::default())
+        .unwrap();
+    drop(mounted);
+
+    // The log file now holds what the raw log would: put it back and fsck.
+    let log = std::fs::read(meta.join(".log")).unwrap();
+    m.write_at(2 << 20, &log).unwrap();
+    let r = fsck(m.clone());
+    assert!(r.is_clean(), "{:?}", r.findings);
+    assert_eq!(r.files, 1);
+    let again = Famfs::open(MetaStore::on_meta_files(&meta, false).unwrap(), m, CLIENT).unwrap();
+    assert!(again.namespace().lookup("before/f").is_some());
+}

@@ -163,9 +163,16 @@ fn secondary_devices_are_found_by_uuid() {
     assert_eq!(other.replay().devices.len(), 2);
     assert!(other.read_file(ino, 0, &mut [0u8; 1]).is_err());
     // ...until the secondary is attached, whatever its name there.
+    let sec2 = sec.clone();
     assert_eq!(other.attach_device(sec).unwrap(), 1);
     let mut b = [0u8; 4096];
     other.read_file(ino, 0, &mut b).unwrap();
     assert_eq!(b, [9u8; 4096]);
     assert!(famfs_meta::fsck(m).is_clean());
+    let r = famfs_meta::fsck(sec2);
+    assert!(
+        r.findings[0].message.contains("secondary device"),
+        "{:?}",
+        r.findings
+    );
 }
