@@ -43,12 +43,32 @@ run_guest() {
 rm -f "$vmdir/cxl-mem0.raw"
 run_guest selftests test
 
+# What the guest formatted must be in the host's backing file: the famfs
+# superblock magic at the start of the devdax (2 MiB aligned, after the
+# namespace's reserved area).
+if [[ -z ${GUEST_APPEND:-} ]]; then
+	if python3 - "$vmdir/cxl-mem0.raw" <<'PY'
+import struct, sys
+with open(sys.argv[1], "rb") as f:
+    for off in range(0, 256 << 20, 2 << 20):
+        f.seek(off)
+        if struct.unpack("<Q", f.read(8))[0] == 0x87B282FF:
+            sys.exit(0)
+sys.exit(1)
+PY
+	then
+		echo "ok - host sees the famfs superblock in the CXL backing file" >>"$results"
+	else
+		echo "not ok - host sees the famfs superblock in the CXL backing file # magic 0x87b282ff not found" >>"$results"
+	fi
+fi
+
 if [[ ${VM_TEST_SKIP_HARNESS:-0} == 1 ]]; then
 	echo "# harness self-test skipped (VM_TEST_SKIP_HARNESS=1)"
 else
 	run_guest harness harness --prefix "harness: " \
 		--expect-fail test_canary_warn,test_canary_hang
-	VM_TIMEOUT=${VM_STALL_TIMEOUT:-120} run_guest stall stall --prefix "harness: " \
+	VM_TIMEOUT=${VM_STALL_TIMEOUT:-60} run_guest stall stall --prefix "harness: " \
 		--expect-fail guest_finished
 fi
 

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The famfs userspace on the real devdax (mmap of /dev/dax0.0, not an image
+# file): format, build a namespace, check it. The host then finds the
+# superblock in the CXL backing file (vm-test.sh), which proves the bytes
+# went to the CXL memory.
+
+export FAMFS_DEVICE=/dev/dax0.0
+
+test_famfs_mkfs_devdax() {
+	command -v famfs >/dev/null || fail "famfs is not in the initramfs" || return 1
+	famfs mkfs --force /dev/dax0.0 || fail "famfs mkfs /dev/dax0.0 failed"
+}
+
+test_famfs_namespace_devdax() {
+	famfs mkdir -p /a/b || fail "mkdir -p failed" || return 1
+	famfs creat -s 3M --randomize --seed 7 /a/b/f1 || fail "creat failed" || return 1
+	head -c 5000000 /dev/urandom >/tmp/src.bin
+	famfs cp /tmp/src.bin /a/copy.bin || fail "cp failed" || return 1
+	famfs verify --seed 7 /a/b/f1 || fail "verify failed" || return 1
+	out=$(famfs logplay /dev/dax0.0) || fail "logplay failed" || return 1
+	for p in a/b/f1 a/copy.bin; do
+		echo "$out" | grep -q "$p" || fail "logplay does not list $p" || return 1
+	done
+	famfs fsck /dev/dax0.0 || fail "fsck of the devdax is not clean"
+}
+
+# Leave a marker file the host looks for in the backing file.
+test_famfs_superblock_marker() {
+	famfs creat -s 2M /host-check || fail "creat failed" || return 1
+	famfs getmap /host-check || fail "getmap failed"
+}
