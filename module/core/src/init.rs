@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! INIT negotiation: the FUSE version, the INIT flags, and the famfs_rs
+//! protocol word that module and daemon must agree on (they are upgraded
+//! separately, so a mismatch is refused clearly on both sides).
+
+use super::abi::{
+    fuse_init_in, fuse_init_out, FAMFS_RS_MIN_MINOR, FAMFS_RS_PROTO_TAG, FAMFS_RS_PROTO_VERSION,
+    FUSE_DAX_FMAP, FUSE_INIT_EXT, FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, PROTO_WORD,
+};
+use super::errno;
+
+/// Largest `time_gran` (one second, in nanoseconds).
+pub const MAX_TIME_GRAN: u32 = 1_000_000_000;
+
+/// Why an INIT request or reply was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitError {
+    /// FUSE major version is not 7 (EPROTO).
+    Major(u32),
+    /// FUSE minor version older than 36, the first with flags2 (EPROTO).
+    Minor(u32),
+    /// The peer is not famfs_rs: no protocol word (EPROTO).
+    NotFamfsRs,
+    /// The peer speaks another famfs_rs protocol version (EPROTO).
+    ProtoMismatch {
+        /// Our version.
+        ours: u16,
+        /// The peer's version.
+        theirs: u16,
+    },
+    /// The reply accepts flags the module did not offer (EIO).
+    FlagsNotOffered(u64),
+    /// `time_gran` above one second (EIO).
+    TimeGran,
+}
+
+impl InitError {
+    /// The errno the failed INIT reports.
+    pub const fn errno(self) -> i32 {
+        match self {
+            Self::FlagsNotOffered(_) | Self::TimeGran => errno::EIO,
+            _ => errno::EPROTO,
+        }
+    }
+}
+
+/// Checks the peer's famfs_rs protocol word against ours.
+pub fn check_proto_word(theirs: u32) -> Result<(), InitError> {
+    if theirs >> 16 != FAMFS_RS_PROTO_TAG {
+        return Err(InitError::NotFamfsRs);
+    }
+    if theirs != PROTO_WORD {
+        return Err(InitError::ProtoMismatch {
+            ours: FAMFS_RS_PROTO_VERSION as u16,
+            theirs: (theirs & 0xffff) as u16,
+        });
+    }
+    Ok(())
+}
+
+fn combine(flags: u32, flags2: u32) -> u64 {
+    let lo = u64::from(flags);
+    if lo & FUSE_INIT_EXT as u64 != 0 {
+        lo | (u64::from(flags2) << 32)
+    } else {
+        lo
+    }
+}
+
+fn split(flags: u64) -> (u32, u32) {
+    let flags = if flags >> 32 != 0 {
+        flags | FUSE_INIT_EXT as u64
+    } else {
+        flags
+    };
+    ((flags & 0xffff_ffff) as u32, (flags >> 32) as u32)
+}
+
+/// The 64-bit INIT flags of a request (flags2 counts only with
+/// FUSE_INIT_EXT).
+pub fn request_flags(i: &fuse_init_in) -> u64 {
+    combine(i.flags, i.flags2)
+}
+
+/// The 64-bit INIT flags of a reply (flags2 counts only with
+/// FUSE_INIT_EXT).
+pub fn reply_flags(o: &fuse_init_out) -> u64 {
+    combine(o.flags, o.flags2)
+}
+
+/// The module's INIT request body offering `offered` (FUSE_INIT_EXT is
+/// added when a flag above bit 31 is offered).
+pub fn build_init_in(offered: u64, max_readahead: u32) -> fuse_init_in {
+    let (flags, flags2) = split(offered);
+    fuse_init_in {
+        major: FUSE_KERNEL_VERSION,
+        minor: FUSE_KERNEL_MINOR_VERSION,
+        max_readahead,
+        flags,
+        flags2,
+        unused: [0; 10],
+        famfs_rs_proto: PROTO_WORD,
+    }
+}
+
+/// Daemon side: checks the module's INIT request and returns the flags it
+/// offers. Refuses a peer that is not famfs_rs or speaks another version.
+pub fn check_init_request(i: &fuse_init_in) -> Result<u64, InitError> {
+    if i.major != FUSE_KERNEL_VERSION {
+        return Err(InitError::Major(i.major));
+    }
+    if i.minor < FAMFS_RS_MIN_MINOR {
+        return Err(InitError::Minor(i.minor));
+    }
+    check_proto_word(i.famfs_rs_proto)?;
+    Ok(request_flags(i))
+}
+
+/// What the daemon answers at INIT (daemon side input, module side result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InitParams {
+    /// FUSE minor version of the reply.
+    pub minor: u32,
+    /// Accepted INIT flags (64-bit).
+    pub flags: u64,
+    /// Largest readahead, bytes.
+    pub max_readahead: u32,
+    /// Background request limit.
+    pub max_background: u16,
+    /// Congestion threshold.
+    pub congestion_threshold: u16,
+    /// Largest write, bytes.
+    pub max_write: u32,
+    /// Timestamp granularity, nanoseconds (0 = 1).
+    pub time_gran: u32,
+    /// Largest request, pages.
+    pub max_pages: u16,
+}
+
+impl InitParams {
+    /// Whether famfs mode (FUSE_DAX_FMAP) was accepted.
+    pub fn famfs(&self) -> bool {
+        self.flags & FUSE_DAX_FMAP != 0
+    }
+}
+
+/// Daemon side: the INIT reply body for `p` (major 7; minor from `p`, or
+/// ours if 0; our protocol word).
+pub fn build_init_out(p: &InitParams) -> fuse_init_out {
+    let (flags, flags2) = split(p.flags);
+    fuse_init_out {
+        major: FUSE_KERNEL_VERSION,
+        minor: if p.minor == 0 {
+            FUSE_KERNEL_MINOR_VERSION
+        } else {
+            p.minor
+        },
+        max_readahead: p.max_readahead,
+        flags,
+        max_background: p.max_background,
+        congestion_threshold: p.congestion_threshold,
+        max_write: p.max_write,
+        time_gran: p.time_gran,
+        max_pages: p.max_pages,
+        map_alignment: 0,
+        flags2,
+        max_stack_depth: 0,
+        unused: [0; 5],
+        famfs_rs_proto: PROTO_WORD,
+    }
+}
+
+/// Module side: checks the daemon's INIT reply to a request that offered
+/// `offered`.
+pub fn check_init_reply(o: &fuse_init_out, offered: u64) -> Result<InitParams, InitError> {
+    if o.major != FUSE_KERNEL_VERSION {
+        return Err(InitError::Major(o.major));
+    }
+    if o.minor < FAMFS_RS_MIN_MINOR {
+        return Err(InitError::Minor(o.minor));
+    }
+    check_proto_word(o.famfs_rs_proto)?;
+    let flags = reply_flags(o);
+    let extra = flags & !(offered | FUSE_INIT_EXT as u64);
+    if extra != 0 {
+        return Err(InitError::FlagsNotOffered(extra));
+    }
+    if o.time_gran > MAX_TIME_GRAN {
+        return Err(InitError::TimeGran);
+    }
+    Ok(InitParams {
+        minor: o.minor,
+        flags,
+        max_readahead: o.max_readahead,
+        max_background: o.max_background,
+        congestion_threshold: o.congestion_threshold,
+        max_write: o.max_write,
+        time_gran: o.time_gran,
+        max_pages: o.max_pages,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::abi::FUSE_ASYNC_READ;
+    use super::*;
+
+    #[test]
+    fn negotiate() {
+        let offered = FUSE_DAX_FMAP | FUSE_ASYNC_READ as u64;
+        let i = build_init_in(offered, 0);
+        assert_eq!(i.flags2, 1 << 11);
+        assert_eq!(check_init_request(&i), Ok(offered | FUSE_INIT_EXT as u64));
+        let p = InitParams {
+            flags: FUSE_DAX_FMAP,
+            ..Default::default()
+        };
+        let o = build_init_out(&p);
+        let got = check_init_reply(&o, offered).unwrap();
+        assert!(got.famfs());
+        assert_eq!(
+            check_init_reply(&o, FUSE_ASYNC_READ as u64),
+            Err(InitError::FlagsNotOffered(FUSE_DAX_FMAP))
+        );
+    }
+
+    #[test]
+    fn versions() {
+        let mut o = build_init_out(&InitParams::default());
+        o.famfs_rs_proto = 0;
+        assert_eq!(check_init_reply(&o, 0), Err(InitError::NotFamfsRs));
+        o.famfs_rs_proto = PROTO_WORD + 1;
+        assert_eq!(
+            check_init_reply(&o, 0),
+            Err(InitError::ProtoMismatch { ours: 1, theirs: 2 })
+        );
+        assert_eq!(InitError::NotFamfsRs.errno(), errno::EPROTO);
+        o.famfs_rs_proto = PROTO_WORD;
+        o.minor = 35;
+        assert_eq!(check_init_reply(&o, 0), Err(InitError::Minor(35)));
+        o.minor = 41;
+        o.major = 8;
+        assert_eq!(check_init_reply(&o, 0), Err(InitError::Major(8)));
+    }
+}
