@@ -339,6 +339,8 @@ impl Fmap {
         match self {
             Fmap::Simple(ext) => {
                 for e in ext {
+                    // A wrapping extent maps nothing (check() rejects it).
+                    e.end()?;
                     if off < base.checked_add(e.len)? {
                         let within = off - base;
                         return Some((e.devindex, e.offset.checked_add(within)?, e.len - within));
@@ -356,6 +358,7 @@ impl Fmap {
                         let nstrips = ie.strips.len() as u64;
                         let stripe = chunk / nstrips;
                         let strip = &ie.strips[(chunk % nstrips) as usize];
+                        strip.end()?;
                         let in_chunk = rel % ie.chunk_size;
                         let dev_off = strip
                             .offset
