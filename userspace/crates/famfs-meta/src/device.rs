@@ -35,7 +35,6 @@ fn devdax_size(path: &Path, file: &File) -> Result<u64, MetaError> {
         .metadata()
         .map_err(|e| MetaError::io(path, "stat", e))?
         .rdev();
-    // SAFETY-free: libc's major/minor are plain arithmetic functions.
     let (maj, min) = (libc::major(rdev), libc::minor(rdev));
     let sys = format!("/sys/dev/char/{maj}:{min}/size");
     let text =

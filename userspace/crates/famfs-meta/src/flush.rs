@@ -26,9 +26,10 @@ fn has_clflushopt() -> bool {
 /// so that later stores (e.g. a log header update) are ordered after them.
 /// A no-op on architectures other than x86_64.
 ///
-/// The range must lie inside memory mapped by the caller (it is only
-/// flushed, never read or written, but flushing unmapped addresses faults).
-pub(crate) fn flush_cache(ptr: *const u8, len: usize) {
+/// # Safety
+/// `ptr..ptr+len` must lie inside memory mapped in this process. It is only
+/// flushed, never read or written, but flushing an unmapped address faults.
+pub(crate) unsafe fn flush_cache(ptr: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         if len == 0 {
@@ -38,9 +39,8 @@ pub(crate) fn flush_cache(ptr: *const u8, len: usize) {
         let mut line = (ptr as usize) & !(LINE - 1);
         let end = (ptr as usize).saturating_add(len);
         while line < end {
-            // SAFETY: the caller's range is mapped (Media::write_at has just
-            // written it); rounding down to a line start stays in the same
-            // page. CLFLUSH/CLFLUSHOPT write back and invalidate a line and
+            // SAFETY: the caller's range is mapped (this fn's contract);
+            // rounding down to a line start stays in the same page. CLFLUSH/CLFLUSHOPT write back and invalidate a line and
             // never change memory contents; CLFLUSHOPT runs only when CPUID
             // reports it.
             unsafe {

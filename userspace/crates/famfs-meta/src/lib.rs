@@ -10,7 +10,7 @@
 //! - [`replay`] and [`namespace`]: log entries into a file tree;
 //! - [`alloc`]: free space from the replayed fmaps;
 //! - [`fs`]: an open file system (mkfs, creat, mkdir, data I/O);
-//! - [`fsck`]: the checker; [`fuzz`]: the fuzzing entry point.
+//! - [`mod@fsck`]: the checker; [`fuzz`]: the fuzzing entry point.
 
 pub mod alloc;
 pub mod device;

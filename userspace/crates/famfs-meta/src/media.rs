@@ -178,7 +178,8 @@ impl Media for MappedFile {
         let dst = unsafe { self.ptr.as_ptr().add(off as usize) };
         // SAFETY: as above: dst..dst+len lies in our writable mapping.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
-        flush_cache(dst.cast_const(), data.len());
+        // SAFETY: dst..dst+len lies in our live mapping (checked above).
+        unsafe { flush_cache(dst.cast_const(), data.len()) };
         Ok(())
     }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `famfs`: the famfs command line (also `mkfs.famfs` by argv[0]).
+//! `famfs`: the famfs command line (also `mkfs.famfs`, chosen by `argv[0]`).
 
 mod cli;
 mod commands;
