@@ -12,6 +12,7 @@ use kernel::prelude::*;
 
 mod bindings;
 mod control;
+mod core_logic;
 mod fs;
 mod miscdev;
 mod poll;

@@ -21,6 +21,7 @@ use kernel::ThisModule;
 /// `S_IFDIR`: the file type bits of a directory.
 pub(crate) const S_IFDIR: u32 = bindings::S_IFDIR;
 /// `S_IFREG`: the file type bits of a regular file.
+#[allow(dead_code)]
 pub(crate) const S_IFREG: u32 = bindings::S_IFREG;
 /// `S_IFMT`: the mask of the file type bits.
 pub(crate) const S_IFMT: u32 = bindings::S_IFMT;
