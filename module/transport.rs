@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 
-
 // DRAFT, not yet part of the build (module/famfs.rs does not declare it):
 // written against a guessed wire API; it must be adapted to
 // core::wire (encode_request, check_reply, Pending, ReplyBody) first.
