@@ -48,7 +48,8 @@ static CURRENT: AtomicPtr<Registration<Connection>> = AtomicPtr::new(ptr::null_m
 
 /// The control device, registered while this lives.
 pub(crate) struct ControlDevice {
-    registration: KBox<Registration<Connection>>,
+    // Held for its Drop: deregisters the device.
+    _registration: KBox<Registration<Connection>>,
 }
 
 impl ControlDevice {
@@ -56,14 +57,16 @@ impl ControlDevice {
     pub(crate) fn register(module: &'static ThisModule) -> Result<Self> {
         let registration = KBox::new(Registration::register(NAME, MODE, module)?, GFP_KERNEL)?;
         CURRENT.store(ptr::from_ref(&*registration).cast_mut(), Ordering::Release);
-        Ok(Self { registration })
+        Ok(Self {
+            _registration: registration,
+        })
     }
 }
 
 impl Drop for ControlDevice {
     fn drop(&mut self) {
+        // Before the registration itself is dropped (fields drop after this).
         CURRENT.store(ptr::null_mut(), Ordering::Release);
-        let _ = &self.registration;
     }
 }
 

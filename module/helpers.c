@@ -9,6 +9,7 @@ void famfs_rs_i_size_write(struct inode *inode, loff_t size) { i_size_write(inod
 kuid_t famfs_rs_make_kuid(uid_t uid) { return make_kuid(&init_user_ns, uid); }
 kgid_t famfs_rs_make_kgid(gid_t gid) { return make_kgid(&init_user_ns, gid); }
 void famfs_rs_fc_init(struct fs_context *fc, const struct fs_context_operations *ops, void *priv) { fc->ops = ops; fc->fs_private = priv; }
+void *famfs_rs_fc_private(struct fs_context *fc) { return fc->fs_private; }
 void *famfs_rs_fc_take_private(struct fs_context *fc) { void *p = fc->fs_private; fc->fs_private = NULL; return p; }
 const char *famfs_rs_param_key(const struct fs_parameter *p) { return p->key; }
 const char *famfs_rs_param_string(const struct fs_parameter *p) { return p->type == fs_value_is_string ? p->string : NULL; }

@@ -22,6 +22,7 @@ kgid_t famfs_rs_make_kgid(gid_t gid);
 
 /* struct fs_context, fs_parameter and kstatfs are opaque in kernel::bindings. */
 void famfs_rs_fc_init(struct fs_context *fc, const struct fs_context_operations *ops, void *priv);
+void *famfs_rs_fc_private(struct fs_context *fc);
 void *famfs_rs_fc_take_private(struct fs_context *fc);
 const char *famfs_rs_param_key(const struct fs_parameter *p);
 const char *famfs_rs_param_string(const struct fs_parameter *p);

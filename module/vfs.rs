@@ -267,20 +267,17 @@ unsafe extern "C" fn parse_param<T: FileSystem>(
         )
     };
     let Some(key) = key else { return EINVAL.to_errno() };
-    // SAFETY: the context's private data is the options box until
-    // `fill_super` takes it, which happens after all parsing.
-    let p = unsafe { bindings::famfs_rs_fc_take_private(fc) };
+    // SAFETY: `fc` is valid; its private data is the options box from
+    // `init_fs_context` (`fill_super` takes it only after all parsing).
+    let p = unsafe { bindings::famfs_rs_fc_private(fc) };
     if p.is_null() {
         return EINVAL.to_errno();
     }
-    // SAFETY: `p` is the options box from `init_fs_context`.
-    let mut options = unsafe { KBox::<T::Options>::from_foreign(p) };
-    let r = T::parse(&mut options, key, value);
-    // SAFETY: hand the options back to the context.
-    unsafe {
-        bindings::famfs_rs_fc_init(fc, &Tables::<T>::CONTEXT, options.into_foreign() as *mut c_void)
-    };
-    match r {
+    // SAFETY: `p` points at the boxed options, and the VFS serialises
+    // option parsing on a context (`uapi_mutex`), so this is the only
+    // reference for the call.
+    let options = unsafe { &mut *p.cast::<T::Options>() };
+    match T::parse(options, key, value) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
