@@ -10,15 +10,20 @@ mount_setup() {
 	mkdir -p $MNT
 }
 
+# Opens the control device as fd 3 and mounts with it; on failure fd 3 is
+# closed again and the reason said.
+mount_fd3() {
+	exec 3<>/dev/famfs_rs
+	mount -t famfs_rs -o fd=3,$OPTS famfs $MNT || { exec 3>&-; fail "mount failed"; return 1; }
+}
+
 test_fs_type_registered() {
 	mount_setup || return 1
 	grep -q "nodev	famfs_rs$" /proc/filesystems || fail "famfs_rs not in /proc/filesystems"
 }
 
 test_mount_statfs_umount() {
-	mount_setup || return 1
-	exec 3<>/dev/famfs_rs
-	mount -t famfs_rs -o fd=3,$OPTS famfs $MNT || { exec 3>&-; fail "mount failed"; return 1; }
+	mount_setup && mount_fd3 || return 1
 	t=$(stat -f -c %t $MNT)
 	mode=$(stat -c %A $MNT)
 	umount $MNT || { exec 3>&-; fail "umount failed"; return 1; }
@@ -29,9 +34,7 @@ test_mount_statfs_umount() {
 
 # The mount holds the module; after umount it can go.
 test_mount_pins_module() {
-	mount_setup || return 1
-	exec 3<>/dev/famfs_rs
-	mount -t famfs_rs -o fd=3,$OPTS famfs $MNT || { exec 3>&-; fail "mount failed"; return 1; }
+	mount_setup && mount_fd3 || return 1
 	exec 3>&-
 	if rmmod famfs_rs 2>/dev/null; then fail "rmmod succeeded while mounted"; return 1; fi
 	umount $MNT || { fail "umount failed"; return 1; }

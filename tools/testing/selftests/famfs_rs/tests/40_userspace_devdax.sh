@@ -25,8 +25,8 @@ test_famfs_namespace_devdax() {
 	famfs fsck /dev/dax0.0 || fail "fsck of the devdax is not clean"
 }
 
-# Leave a marker file the host looks for in the backing file.
-test_famfs_superblock_marker() {
+# A file's map, as the daemon will hand it to the kernel.
+test_famfs_getmap_devdax() {
 	famfs creat -s 2M /host-check || fail "creat failed" || return 1
 	famfs getmap /host-check || fail "getmap failed"
 }
