@@ -27,6 +27,8 @@ module_loaded() { grep -q '^famfs_rs ' /proc/modules; }
 
 # Active objects per slab cache, "name count" lines, sorted. Frees deferred
 # by RCU and the lazy vmap purge land late: give them time, then drop caches.
+# The guest boots with slub_debug (scripts/run-vm.sh) so that no per-CPU
+# slab hides frees or allocations from these counts.
 slab_snapshot() {
 	sleep 2
 	echo 3 >/proc/sys/vm/drop_caches
