@@ -20,7 +20,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 ifeq ($(origin KDIR),undefined)
 # The cached test kernel: build it first if it is missing.
-KDIR = $(shell scripts/build-kernel.sh --print-dir)
+# $(shell) does not see exported variables (make < 4.4): pass the flavour.
+KDIR = $(shell KERNEL_FLAVOUR=$(KERNEL_FLAVOUR) scripts/build-kernel.sh --print-dir)
 KDIR_DEP := kernel
 endif
 
