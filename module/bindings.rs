@@ -29,3 +29,10 @@ mod generated {
 
 pub(crate) use generated::*;
 pub(crate) use kernel::bindings::*;
+
+/// Whether a message the daemon can provoke may be logged now (10 per
+/// 5 s; the 6.12 kernel crate has no `pr_*_ratelimited`).
+pub(crate) fn log_ratelimit_ok() -> bool {
+    // SAFETY: takes no arguments; the C side serialises on its own lock.
+    unsafe { famfs_rs_log_ratelimit() }
+}

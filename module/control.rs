@@ -5,11 +5,13 @@
 
 use crate::bindings;
 use crate::miscdev::{self, MiscFile, Registration};
-use crate::poll::{PollQueue, PollTable};
+use crate::poll::PollTable;
+use crate::transport::Transport;
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use kernel::uaccess::{UserSliceReader, UserSliceWriter};
 use kernel::ThisModule;
 
 /// Device node name, under /dev.
@@ -18,27 +20,55 @@ pub(crate) const NAME: &kernel::str::CStr = kernel::c_str!("famfs_rs");
 /// Only root may open the device: it serves file system metadata.
 pub(crate) const MODE: u16 = 0o600;
 
-/// One daemon connection. The request queue and the mounts it serves hang
-/// off it (the FUSE transport).
+/// One daemon connection: the request queue of the one mount it serves.
 #[pin_data]
 pub(crate) struct Connection {
     #[pin]
-    pollers: PollQueue,
+    pub(crate) transport: Transport,
+    /// A mount has claimed the connection (one mount per connection).
+    claimed: AtomicBool,
+}
+
+impl Connection {
+    /// Claims the connection for a new mount; fails with EBUSY if another
+    /// mount has it, ENOTCONN if the daemon has closed it.
+    pub(crate) fn claim(&self) -> Result {
+        if !self.transport.is_open() {
+            return Err(crate::transport::enotconn());
+        }
+        if self.claimed.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        Ok(())
+    }
 }
 
 impl MiscFile for Connection {
     fn open() -> Result<Arc<Self>> {
         Arc::pin_init(
-            pin_init!(Connection {
-                pollers <- PollQueue::new(),
-            }),
+            try_pin_init!(Connection {
+                transport <- Transport::new(),
+                claimed: AtomicBool::new(false),
+            }? Error),
             GFP_KERNEL,
         )
     }
 
+    fn read(&self, out: UserSliceWriter, nonblock: bool) -> Result<usize> {
+        self.transport.read(out, nonblock)
+    }
+
+    fn write(&self, input: UserSliceReader, _nonblock: bool) -> Result<usize> {
+        self.transport.write(input)
+    }
+
     fn poll(&self, table: &PollTable) -> u32 {
-        table.register(&self.pollers);
-        0
+        self.transport.poll(table)
+    }
+
+    /// The daemon is gone: the mount's calls fail with ENOTCONN from now on.
+    fn release(&self) {
+        self.transport.close(crate::transport::enotconn());
     }
 }
 

@@ -8,14 +8,19 @@
 //! `miscdev`, `poll`, `vfs` and `bindings` are the thin unsafe layer over the
 //! kernel's C interfaces.
 
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 
 mod bindings;
 mod control;
 mod core_logic;
+mod debugfs;
 mod fs;
 mod miscdev;
+mod mount;
 mod poll;
+mod transport;
 mod vfs;
 
 module! {
@@ -29,20 +34,37 @@ module! {
 /// Lockdep wants the file system type in static memory.
 static FS_TYPE: vfs::FsTypeStorage = vfs::FsTypeStorage::new();
 
+/// The module's debugfs directory, `famfs_rs/` (NULL without debugfs).
+static DEBUG_ROOT: AtomicPtr<debugfs::DebugDir> = AtomicPtr::new(ptr::null_mut());
+
+/// The module's debugfs directory, for per-mount counters.
+pub(crate) fn debug_root() -> Option<&'static debugfs::DebugDir> {
+    // SAFETY: set while the module struct owns the directory; a mount (the
+    // only caller) holds a module reference, so it outlives the caller.
+    unsafe { DEBUG_ROOT.load(Ordering::Acquire).as_ref() }
+}
+
 struct FamfsRs {
     // Dropped in this order: no new mounts, then no new connections.
     _fs: vfs::Registration<fs::Famfs>,
     _control: control::ControlDevice,
+    debug_root: Option<KBox<debugfs::DebugDir>>,
 }
 
 impl kernel::Module for FamfsRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let debug_root = debugfs::DebugDir::new(kernel::c_str!("famfs_rs"), None)
+            .and_then(|d| KBox::new(d, GFP_KERNEL).ok());
+        if let Some(d) = &debug_root {
+            DEBUG_ROOT.store(ptr::from_ref(&**d).cast_mut(), Ordering::Release);
+        }
         let control = control::ControlDevice::register(module)?;
         let fs = vfs::Registration::register(&FS_TYPE, module)?;
         pr_info!("loaded, control device /dev/{}\n", control::NAME);
         Ok(FamfsRs {
             _fs: fs,
             _control: control,
+            debug_root,
         })
     }
 }
@@ -50,5 +72,7 @@ impl kernel::Module for FamfsRs {
 impl Drop for FamfsRs {
     fn drop(&mut self) {
         pr_info!("unloading\n");
+        DEBUG_ROOT.store(ptr::null_mut(), Ordering::Release);
+        drop(self.debug_root.take());
     }
 }

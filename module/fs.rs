@@ -3,17 +3,14 @@
 //! The famfs file system type: mounts served by a daemon over a control
 //! device connection.
 
-use crate::control::{self, Connection};
-use crate::vfs::{self, FileSystem, InodeAttr, StatFs};
+use crate::control;
+use crate::mount::{InodeState, Mount};
+use crate::vfs::{self, DirEmitter, Entry, FileSystem, Inode, InodeAttr, StatFs};
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::Arc;
 
 /// `f_type` of a famfs mount, as upstream's fuse-based famfs (`0x87b282fd`).
 const FAMFS_STATFS_MAGIC: u64 = 0x87b2_82fd;
-
-/// FUSE's node id of the root directory.
-const ROOT_NODEID: u64 = 1;
 
 /// Mount options, all required as for FUSE: `fd`, `rootmode`, `user_id`,
 /// `group_id`.
@@ -23,11 +20,6 @@ pub(crate) struct MountOptions {
     rootmode: Option<u32>,
     user_id: Option<u32>,
     group_id: Option<u32>,
-}
-
-/// One famfs mount.
-pub(crate) struct Mount {
-    _connection: Arc<Connection>,
 }
 
 /// Parses an unsigned number in `radix`, as mount(8) passes it.
@@ -52,6 +44,7 @@ impl FileSystem for Famfs {
     const MAGIC: u64 = FAMFS_STATFS_MAGIC;
     type Options = MountOptions;
     type Info = Mount;
+    type InodeData = InodeState;
 
     fn parse(options: &mut MountOptions, key: &CStr, value: Option<&CStr>) -> Result {
         let slot = match key.as_bytes() {
@@ -68,7 +61,7 @@ impl FileSystem for Famfs {
         Ok(())
     }
 
-    fn fill_super(options: MountOptions) -> Result<(KBox<Mount>, InodeAttr)> {
+    fn fill_super(options: MountOptions) -> Result<(KBox<Mount>, InodeAttr, KBox<InodeState>)> {
         let (Some(fd), Some(rootmode), Some(uid), Some(gid)) =
             (options.fd, options.rootmode, options.user_id, options.group_id)
         else {
@@ -82,32 +75,86 @@ impl FileSystem for Famfs {
         let connection = control::connection_from_fd(fd).inspect_err(|_| {
             pr_err!("fd={} is not an open /dev/{}\n", fd, control::NAME);
         })?;
+        let mount = Mount::start(connection)?;
         let root = InodeAttr {
-            ino: ROOT_NODEID,
+            ino: crate::mount::ROOT_NODEID,
             mode: rootmode,
             uid,
             gid,
             nlink: 2,
             ..Default::default()
         };
-        Ok((
-            KBox::new(
-                Mount {
-                    _connection: connection,
-                },
-                GFP_KERNEL,
-            )?,
-            root,
-        ))
+        Ok((mount, root, InodeState::new_expired()?))
     }
 
-    fn statfs(_mount: &Mount) -> Result<StatFs> {
-        Ok(StatFs {
-            bsize: 1 << 21,
-            namelen: 255,
-            ..Default::default()
-        })
+    fn statfs(mount: &Mount) -> Result<StatFs> {
+        mount.statfs()
     }
 
-    fn kill(_mount: &Mount) {}
+    fn lookup(mount: &Mount, dir: Inode<'_, Self>, name: &[u8]) -> Result<Option<Entry>> {
+        mount.lookup(dir.ino(), name)
+    }
+
+    fn new_inode(_mount: &Mount, _entry: &Entry) -> Result<KBox<InodeState>> {
+        InodeState::new_expired()
+    }
+
+    fn found(inode: Inode<'_, Self>, entry: &Entry) {
+        inode.data().looked_up(entry.attr_expiry);
+    }
+
+    fn lookup_failed(mount: &Mount, ino: u64) {
+        mount.forget(ino, 1);
+    }
+
+    fn revalidate(
+        mount: &Mount,
+        dir: Inode<'_, Self>,
+        name: &[u8],
+        _inode: Inode<'_, Self>,
+    ) -> Result<Option<Entry>> {
+        mount.lookup(dir.ino(), name)
+    }
+
+    fn refresh(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        if inode.data().attr_fresh() {
+            return Ok(());
+        }
+        let (attr, expiry) = mount.getattr(inode.ino())?;
+        inode.update(&attr)?;
+        inode.data().refreshed(expiry);
+        Ok(())
+    }
+
+    fn open(mount: &Mount, inode: Inode<'_, Self>, flags: u32) -> Result<u64> {
+        mount.open(inode.ino(), inode.is_dir(), flags)
+    }
+
+    fn release(mount: &Mount, inode: Inode<'_, Self>, fh: u64, flags: u32) {
+        mount.release(inode.ino(), inode.is_dir(), fh, flags);
+    }
+
+    fn readdir(
+        mount: &Mount,
+        dir: Inode<'_, Self>,
+        fh: u64,
+        emitter: &mut DirEmitter<'_>,
+    ) -> Result {
+        mount.readdir(dir.ino(), fh, emitter)
+    }
+
+    fn evict(mount: &Mount, ino: u64, data: KBox<InodeState>, unmounting: bool) {
+        let n = data.lookups();
+        if n > 0 && !unmounting {
+            mount.forget(ino, n);
+        }
+    }
+
+    fn mounted(mount: &Mount, dev: (u32, u32)) {
+        mount.publish_counters(dev);
+    }
+
+    fn put_super(mount: &Mount) {
+        mount.destroy();
+    }
 }

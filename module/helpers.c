@@ -14,3 +14,11 @@ void *famfs_rs_fc_take_private(struct fs_context *fc) { void *p = fc->fs_private
 const char *famfs_rs_param_key(const struct fs_parameter *p) { return p->key; }
 const char *famfs_rs_param_string(const struct fs_parameter *p) { return p->type == fs_value_is_string ? p->string : NULL; }
 void famfs_rs_statfs_fill(struct kstatfs *st, long type, long bsize, u64 blocks, u64 bfree, u64 files, u64 ffree, long namelen) { *st = (struct kstatfs){ .f_type = type, .f_bsize = bsize, .f_frsize = bsize, .f_blocks = blocks, .f_bfree = bfree, .f_bavail = bfree, .f_files = files, .f_ffree = ffree, .f_namelen = namelen }; }
+bool famfs_rs_log_ratelimit(void) { static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 10); return __ratelimit(&rs); }
+uid_t famfs_rs_current_fsuid(void) { return from_kuid(&init_user_ns, current_fsuid()); }
+gid_t famfs_rs_current_fsgid(void) { return from_kgid(&init_user_ns, current_fsgid()); }
+pid_t famfs_rs_current_tgid(void) { return task_tgid_vnr(current); }
+unsigned long famfs_rs_jiffies(void) { return jiffies; }
+unsigned int famfs_rs_hz(void) { return HZ; }
+bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type) { return dir_emit(ctx, name, len, ino, type); }
+bool famfs_rs_sb_active(const struct super_block *sb) { return sb->s_flags & SB_ACTIVE; }

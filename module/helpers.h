@@ -9,7 +9,11 @@
 
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/cred.h>
+#include <linux/jiffies.h>
 #include <linux/poll.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
 #include <linux/statfs.h>
 #include <linux/uidgid.h>
 
@@ -27,5 +31,16 @@ void *famfs_rs_fc_take_private(struct fs_context *fc);
 const char *famfs_rs_param_key(const struct fs_parameter *p);
 const char *famfs_rs_param_string(const struct fs_parameter *p);
 void famfs_rs_statfs_fill(struct kstatfs *st, long type, long bsize, u64 blocks, u64 bfree, u64 files, u64 ffree, long namelen);
+
+/* Log rate limit for messages the daemon can provoke (one static state). */
+bool famfs_rs_log_ratelimit(void);
+/* Credentials of the caller, as FUSE puts them in a request header. */
+uid_t famfs_rs_current_fsuid(void);
+gid_t famfs_rs_current_fsgid(void);
+pid_t famfs_rs_current_tgid(void);
+unsigned long famfs_rs_jiffies(void);
+unsigned int famfs_rs_hz(void);
+bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type);
+bool famfs_rs_sb_active(const struct super_block *sb);
 
 #endif

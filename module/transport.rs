@@ -1,36 +1,89 @@
 // SPDX-License-Identifier: GPL-2.0
 
-// DRAFT, not yet part of the build (module/famfs.rs does not declare it):
-// written against a guessed wire API; it must be adapted to
-// core::wire (encode_request, check_reply, Pending, ReplyBody) first.
 //! The FUSE transport of one daemon connection: requests queued by the file
 //! system, read by the daemon from `/dev/famfs_rs`, answered by its writes.
 //!
-//! At most [`MAX_IN_FLIGHT`] requests are queued or awaiting a reply at once;
-//! callers beyond that wait for room. Every reply is checked by the shared
-//! core (`crate::wire`) before a caller sees it. Closing the device aborts
-//! the connection: every waiter and every later call gets `ENOTCONN`.
+//! - At most [`MAX_IN_FLIGHT`] requests wait for a reply at once (a fixed
+//!   slot table: the 6.12 `KVec` cannot remove from the middle); callers
+//!   beyond that wait for room. FORGETs and INTERRUPTs need no reply and no
+//!   slot: they are queued apart and sent first.
+//! - Every reply is checked by the shared core (`core::wire::check_reply`)
+//!   against the request it answers before any caller sees it. A malformed
+//!   reply fails its request (EIO, or EPROTO for a version mismatch) and the
+//!   daemon's `write` (EINVAL), with a rate-limited log line.
+//! - A signal withdraws a request; if the daemon had already read it, it
+//!   also gets an INTERRUPT. A late reply then fails with ENOENT.
+//! - Closing the device aborts the connection: every waiter and every later
+//!   call gets ENOTCONN. An unmount shuts it down: the daemon's next read
+//!   gets ENODEV.
 
+use crate::bindings;
+use crate::core_logic::famfs_core::abi::{
+    fuse_forget_one, fuse_interrupt_in, fuse_out_header, Opcode, IN_HEADER_LEN, MAX_REPLY,
+    OUT_HEADER_LEN,
+};
+use crate::core_logic::famfs_core::codec::Field;
+use crate::core_logic::famfs_core::wire::{
+    self, encode_batch_forget, encode_request, Pending, ReplyBody, ReplyError, RequestHeader,
+    WireError,
+};
 use crate::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
-use crate::wire::{self, RequestHeader};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::uaccess::{UserSliceReader, UserSliceWriter};
 use kernel::{new_condvar, new_mutex};
 
-/// Requests queued or awaiting a reply, per connection.
+/// Requests awaiting a reply, per connection.
 pub(crate) const MAX_IN_FLIGHT: usize = 64;
 
-/// The smallest read buffer a daemon may use (as FUSE's 8 KiB): every
-/// request famfs_rs sends fits.
+/// The smallest read buffer a daemon may use (FUSE's 8 KiB): every request
+/// fits, and a BATCH_FORGET is cut to fit.
 pub(crate) const MIN_READ_BUFFER: usize = 8192;
 
-/// One request and, once answered, its reply body.
+/// The largest request the module builds (a LOOKUP of a 255-byte name).
+const MAX_REQUEST: usize = 512;
+
+/// FORGETs sent in one BATCH_FORGET.
+const MAX_BATCH: usize = (MIN_READ_BUFFER - IN_HEADER_LEN - 8) / fuse_forget_one::SIZE;
+
+/// FUSE marks an INTERRUPT's unique with this bit (request uniques are even).
+const INTERRUPT_BIT: u64 = 1;
+
+/// ENOTCONN: the daemon is gone (the kernel crate has no constant for it).
+pub(crate) fn enotconn() -> Error {
+    Error::from_errno(-(bindings::ENOTCONN as i32))
+}
+
+/// The errno of a reply the core refused or a daemon error.
+pub(crate) fn reply_error(e: ReplyError) -> Error {
+    Error::from_errno(-e.errno())
+}
+
+/// The errno of a framing error.
+pub(crate) fn wire_error(e: WireError) -> Error {
+    Error::from_errno(-e.errno())
+}
+
+/// A reply the core has accepted for `pending`.
+pub(crate) struct Reply {
+    message: KVec<u8>,
+    pending: Pending,
+}
+
+impl Reply {
+    /// The validated body (checked once more: cheap, and the view borrows
+    /// the message).
+    pub(crate) fn body(&self) -> Result<ReplyBody<'_>> {
+        wire::check_reply(self.pending, &self.message, MAX_REPLY).map_err(reply_error)
+    }
+}
+
+/// One request awaiting its reply.
 #[pin_data]
-pub(crate) struct Request {
-    opcode: u32,
+struct Request {
     unique: u64,
+    pending: Pending,
     /// The whole message: FUSE in-header and body.
     message: KVec<u8>,
     #[pin]
@@ -45,11 +98,11 @@ impl Request {
         if reply.is_none() {
             *reply = Some(result);
         }
+        drop(reply);
         self.answered.notify_all();
     }
 }
 
-/// Where a request is.
 struct Slot {
     request: Arc<Request>,
     /// Read by the daemon: now awaiting its reply.
@@ -57,15 +110,19 @@ struct Slot {
 }
 
 struct State {
-    connected: bool,
-    /// Requests in flight; a request's index here is fixed while it lives.
+    /// `None` while connected; afterwards the errno callers get.
+    closed: Option<Error>,
     slots: KVec<Option<Slot>>,
     in_flight: usize,
+    /// FORGETs not yet read: (node id, lookup count).
+    forgets: KVec<fuse_forget_one>,
+    /// Uniques of sent requests the caller gave up on.
+    interrupts: KVec<u64>,
 }
 
 impl State {
-    /// The oldest request not yet read by the daemon. Uniques grow, so the
-    /// smallest unsent unique is the oldest.
+    /// The oldest request not yet read. Uniques grow, so it has the
+    /// smallest unique among the unsent.
     fn oldest_unsent(&self) -> Option<usize> {
         let mut best: Option<(usize, u64)> = None;
         for (i, slot) in self.slots.iter().enumerate() {
@@ -79,10 +136,9 @@ impl State {
     }
 
     fn find(&self, unique: u64) -> Option<usize> {
-        self.slots.iter().position(|s| {
-            s.as_ref()
-                .is_some_and(|s| s.request.unique == unique)
-        })
+        self.slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|s| s.request.unique == unique))
     }
 
     fn take(&mut self, index: usize) -> Option<Slot> {
@@ -92,6 +148,16 @@ impl State {
         }
         slot
     }
+
+    fn has_work(&self) -> bool {
+        !self.forgets.is_empty() || !self.interrupts.is_empty() || self.oldest_unsent().is_some()
+    }
+}
+
+/// What a `read` hands the daemon.
+enum Outgoing {
+    Request(Arc<Request>),
+    Built(KVec<u8>),
 }
 
 /// One daemon connection's request queue.
@@ -102,81 +168,121 @@ pub(crate) struct Transport {
     /// Daemon readers wait here for requests.
     #[pin]
     readable: CondVar,
-    /// Callers wait here for room in the queue.
+    /// Callers wait here for a free slot.
     #[pin]
     room: CondVar,
     #[pin]
     pollers: PollQueue,
     next_unique: AtomicU64,
-    /// Requests sent, for the per-mount counters and tests.
+    /// Requests queued, FORGETs and INTERRUPTs included: the single
+    /// counting point for the upcall counters.
     upcalls: AtomicU64,
+    /// Malformed replies refused.
+    bad_replies: AtomicU64,
 }
 
 impl Transport {
     /// A connected transport with an empty queue.
-    pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
-        let mut slots = KVec::with_capacity(MAX_IN_FLIGHT, GFP_KERNEL)?;
-        for _ in 0..MAX_IN_FLIGHT {
-            slots.push(None, GFP_KERNEL)?;
-        }
-        Ok(try_pin_init!(Self {
-            state <- new_mutex!(State { connected: true, slots, in_flight: 0 }),
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            state <- new_mutex!(State {
+                closed: None,
+                slots: empty_slots()?,
+                in_flight: 0,
+                forgets: KVec::new(),
+                interrupts: KVec::new(),
+            }),
             readable <- new_condvar!(),
             room <- new_condvar!(),
             pollers <- PollQueue::new(),
             next_unique: AtomicU64::new(2),
             upcalls: AtomicU64::new(0),
-        }? Error))
+            bad_replies: AtomicU64::new(0),
+        }? Error)
     }
 
-    /// Requests sent so far.
-    pub(crate) fn upcalls(&self) -> u64 {
-        self.upcalls.load(Ordering::Relaxed)
+    /// Requests queued so far (INTERRUPTs and FORGETs included).
+    pub(crate) fn upcalls_counter(&self) -> &AtomicU64 {
+        &self.upcalls
     }
 
-    /// Sends a request and waits for its reply body, which `crate::wire` has
-    /// checked against the opcode. A signal while waiting gives `EINTR`.
-    pub(crate) fn call(&self, header: &RequestHeader, body: &[u8]) -> Result<KVec<u8>> {
-        // Uniques are even: FUSE reserves the low bit for interrupts.
-        let unique = self.next_unique.fetch_add(2, Ordering::Relaxed);
-        let message = wire::encode_request(header, unique, body)?;
-        let request = Arc::pin_init(
-            pin_init!(Request {
-                opcode: header.opcode,
-                unique,
-                message,
-                reply <- new_mutex!(None),
-                answered <- new_condvar!(),
-            }),
-            GFP_KERNEL,
-        )?;
+    /// Malformed replies refused so far.
+    pub(crate) fn bad_replies_counter(&self) -> &AtomicU64 {
+        &self.bad_replies
+    }
+
+    fn wake_reader(&self) {
+        self.readable.notify_one();
+        self.pollers.wake();
+    }
+
+    /// Builds a request with `encode` (given the header with its unique),
+    /// queues it, and waits for the reply, which the core has checked
+    /// against `pending`. A signal gives EINTR.
+    pub(crate) fn call(
+        &self,
+        pending: Pending,
+        header: RequestHeader,
+        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
+    ) -> Result<Reply> {
+        let request = self.build(pending, header, encode)?;
         self.enqueue(&request)?;
-        self.upcalls.fetch_add(1, Ordering::Relaxed);
-        if !wire::expects_reply(header.opcode) {
-            return Ok(KVec::new());
-        }
         let mut reply = request.reply.lock();
         loop {
             if let Some(result) = reply.take() {
-                return result;
+                return result.map(|message| Reply { message, pending });
             }
             if request.answered.wait_interruptible(&mut reply) {
                 drop(reply);
                 self.withdraw(&request);
-                reply = request.reply.lock();
-                if let Some(result) = reply.take() {
-                    return result;
+                if let Some(result) = request.reply.lock().take() {
+                    return result.map(|message| Reply { message, pending });
                 }
                 return Err(EINTR);
             }
         }
     }
 
+    /// Queues a request whose reply nobody waits for (RELEASE from the
+    /// last close, which must not block on the daemon).
+    pub(crate) fn send_background(
+        &self,
+        pending: Pending,
+        header: RequestHeader,
+        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
+    ) -> Result {
+        let request = self.build(pending, header, encode)?;
+        self.enqueue(&request)
+    }
+
+    fn build(
+        &self,
+        pending: Pending,
+        mut header: RequestHeader,
+        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
+    ) -> Result<Arc<Request>> {
+        header.unique = self.next_unique.fetch_add(2, Ordering::Relaxed);
+        let mut buf = [0u8; MAX_REQUEST];
+        let len = encode(&mut buf, &header).map_err(wire_error)?;
+        let mut message = KVec::with_capacity(len, GFP_KERNEL)?;
+        message.extend_from_slice(buf.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
+        Ok(Arc::pin_init(
+            pin_init!(Request {
+                unique: header.unique,
+                pending,
+                message,
+                reply <- new_mutex!(None),
+                answered <- new_condvar!(),
+            }),
+            GFP_KERNEL,
+        )?)
+    }
+
     fn enqueue(&self, request: &Arc<Request>) -> Result {
         let mut state = self.state.lock();
         loop {
-            if !state.connected {
-                return Err(ENOTCONN);
+            if let Some(e) = state.closed {
+                return Err(e);
             }
             if state.in_flight < MAX_IN_FLIGHT {
                 break;
@@ -185,25 +291,96 @@ impl Transport {
                 return Err(EINTR);
             }
         }
-        let index = state.slots.iter().position(|s| s.is_none()).ok_or(EBUSY)?;
-        state.slots[index] = Some(Slot {
+        let slot = state
+            .slots
+            .iter_mut()
+            .find(|s| s.is_none())
+            .ok_or(EBUSY)?;
+        *slot = Some(Slot {
             request: request.clone(),
             sent: false,
         });
         state.in_flight += 1;
         drop(state);
-        self.readable.notify_one();
-        self.pollers.wake();
+        self.upcalls.fetch_add(1, Ordering::Relaxed);
+        self.wake_reader();
         Ok(())
     }
 
-    /// Takes an interrupted request out of the queue; a reply that arrives
-    /// later finds no request and is refused with `ENOENT`.
+    /// Queues a FORGET of `nlookup` lookups of `nodeid` (no reply). Dropped
+    /// when the connection is gone: the daemon forgets everything then.
+    pub(crate) fn forget(&self, nodeid: u64, nlookup: u64) {
+        let mut state = self.state.lock();
+        if state.closed.is_some() {
+            return;
+        }
+        let item = fuse_forget_one { nodeid, nlookup };
+        // Eviction may run under memory reclaim: do not wait for memory.
+        if state.forgets.push(item, GFP_NOWAIT).is_err() {
+            // The daemon keeps a node id it could drop: harmless (node ids
+            // are never reused), and there is nobody to report to.
+            return;
+        }
+        drop(state);
+        self.upcalls.fetch_add(1, Ordering::Relaxed);
+        self.wake_reader();
+    }
+
+    /// Takes a request out of the queue after a signal. If the daemon has
+    /// read it, it is told with an INTERRUPT; its reply, if it comes, is
+    /// refused with ENOENT.
     fn withdraw(&self, request: &Request) {
         let mut state = self.state.lock();
-        if let Some(index) = state.find(request.unique) {
-            state.take(index);
-            self.room.notify_one();
+        let Some(index) = state.find(request.unique) else {
+            return;
+        };
+        let sent = state.take(index).is_some_and(|s| s.sent);
+        if sent && state.closed.is_none() && state.interrupts.push(request.unique, GFP_KERNEL).is_ok()
+        {
+            self.upcalls.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(state);
+        self.room.notify_one();
+        self.wake_reader();
+    }
+
+    /// The next message for the daemon: INTERRUPTs, then FORGETs, then the
+    /// oldest request.
+    fn next_outgoing(&self, state: &mut State) -> Result<Option<Outgoing>> {
+        if !state.interrupts.is_empty() {
+            let uniques = core::mem::replace(&mut state.interrupts, KVec::new());
+            let mut iter = uniques.into_iter();
+            let Some(unique) = iter.next() else {
+                return Ok(None);
+            };
+            for rest in iter {
+                // Cannot fail: capacity was just released above.
+                let _ = state.interrupts.push(rest, GFP_KERNEL);
+            }
+            return Ok(Some(Outgoing::Built(build_interrupt(unique)?)));
+        }
+        if !state.forgets.is_empty() {
+            let all = core::mem::replace(&mut state.forgets, KVec::new());
+            let mut batch = KVec::with_capacity(all.len().min(MAX_BATCH), GFP_KERNEL)?;
+            for item in all {
+                if batch.len() < MAX_BATCH {
+                    batch.push(item, GFP_KERNEL)?;
+                } else {
+                    state.forgets.push(item, GFP_KERNEL)?;
+                }
+            }
+            let unique = self.next_unique.fetch_add(2, Ordering::Relaxed);
+            return Ok(Some(Outgoing::Built(build_batch_forget(unique, &batch)?)));
+        }
+        let Some(index) = state.oldest_unsent() else {
+            return Ok(None);
+        };
+        match state.slots.get_mut(index) {
+            Some(Some(slot)) => {
+                slot.sent = true;
+                Ok(Some(Outgoing::Request(slot.request.clone())))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -213,12 +390,12 @@ impl Transport {
             return Err(EINVAL);
         }
         let mut state = self.state.lock();
-        let index = loop {
-            if !state.connected {
+        let outgoing = loop {
+            if state.closed.is_some() {
                 return Err(ENODEV);
             }
-            if let Some(index) = state.oldest_unsent() {
-                break index;
+            if let Some(o) = self.next_outgoing(&mut state)? {
+                break o;
             }
             if nonblock {
                 return Err(EAGAIN);
@@ -227,72 +404,105 @@ impl Transport {
                 return Err(ERESTARTSYS);
             }
         };
-        let request = match state.slots.get_mut(index) {
-            Some(Some(slot)) => {
-                slot.sent = true;
-                slot.request.clone()
-            }
-            _ => return Err(EIO),
-        };
-        if !wire::expects_reply(request.opcode) {
-            state.take(index);
-            self.room.notify_one();
-        }
         drop(state);
-        if let Err(e) = out.write_slice(&request.message) {
-            // The daemon will never answer what it could not read.
-            self.finish(request.unique, Err(EIO));
-            return Err(e);
+        match outgoing {
+            Outgoing::Built(message) => {
+                out.write_slice(&message)?;
+                Ok(message.len())
+            }
+            Outgoing::Request(request) => {
+                if let Err(e) = out.write_slice(&request.message) {
+                    // The daemon will never answer what it could not read.
+                    self.finish(request.unique, Err(EIO));
+                    return Err(e);
+                }
+                Ok(request.message.len())
+            }
         }
-        Ok(request.message.len())
     }
 
-    /// `write(2)` on the control device: one reply, checked before the
-    /// waiting caller sees it. A reply that breaks a rule fails its request
-    /// with `EIO` and the write with `EINVAL`.
+    /// `write(2)` on the control device: one reply, checked by the core
+    /// before the waiting caller sees it.
     pub(crate) fn write(&self, input: UserSliceReader) -> Result<usize> {
         let len = input.len();
-        if len < wire::OUT_HEADER_LEN || len > wire::MAX_REPLY_LEN {
-            return Err(EINVAL);
+        let mut head = [0u8; OUT_HEADER_LEN];
+        if len < OUT_HEADER_LEN {
+            return Err(self.refuse(None, ReplyError::ShortHeader));
         }
-        let mut message = KVec::new();
+        input.clone_reader().read_slice(&mut head)?;
+        let unique = fuse_out_header::get(&head).map(|h| h.unique);
+        if len > MAX_REPLY {
+            // Not copied at all: fail the request it names, if any.
+            return Err(self.refuse(unique, ReplyError::TooLong));
+        }
+        let mut message = KVec::with_capacity(len, GFP_KERNEL)?;
         input.read_all(&mut message, GFP_KERNEL)?;
-        let header = wire::decode_reply_header(&message)?;
+        let (header, _) = match wire::parse_reply_header(&message, MAX_REPLY) {
+            Ok(h) => h,
+            Err(e) => return Err(self.refuse(unique, e)),
+        };
         let request = {
             let mut state = self.state.lock();
             let index = state.find(header.unique).ok_or(ENOENT)?;
-            if !state.slots[index].as_ref().is_some_and(|s| s.sent) {
+            if !state.slots.get(index).and_then(Option::as_ref).is_some_and(|s| s.sent) {
                 return Err(ENOENT);
             }
             let slot = state.take(index).ok_or(ENOENT)?;
+            drop(state);
             self.room.notify_one();
             slot.request
         };
-        let result = wire::check_reply(request.opcode, &header, &message);
-        match result {
-            Ok(body) => {
-                let mut owned = KVec::new();
-                owned.extend_from_slice(body, GFP_KERNEL)?;
-                request.complete(Ok(owned));
+        match wire::check_reply(request.pending, &message, MAX_REPLY) {
+            Ok(_) => {
+                request.complete(Ok(message));
                 Ok(len)
             }
-            Err(wire::ReplyError::Daemon(e)) => {
-                request.complete(Err(e));
+            Err(ReplyError::Daemon(e)) => {
+                request.complete(Err(Error::from_errno(-e)));
                 Ok(len)
             }
-            Err(wire::ReplyError::Malformed) => {
-                pr_warn_ratelimited!("malformed reply to opcode {}\n", request.opcode);
-                request.complete(Err(EIO));
+            Err(e) => {
+                self.log_bad_reply(request.pending.opcode(), e);
+                request.complete(Err(reply_error(e)));
                 Err(EINVAL)
             }
+        }
+    }
+
+    /// Refuses a reply whose header is unusable: the request it names (if
+    /// it is one awaiting a reply) fails with EIO; the write gets EINVAL.
+    fn refuse(&self, unique: Option<u64>, e: ReplyError) -> Error {
+        self.bad_replies.fetch_add(1, Ordering::Relaxed);
+        if bindings::log_ratelimit_ok() {
+            pr_warn!("refused a reply from the daemon: {:?}\n", e);
+        }
+        if let Some(unique) = unique {
+            let sent = {
+                let state = self.state.lock();
+                state
+                    .find(unique)
+                    .and_then(|i| state.slots.get(i).and_then(Option::as_ref))
+                    .is_some_and(|s| s.sent)
+            };
+            if sent {
+                self.finish(unique, Err(EIO));
+            }
+        }
+        EINVAL
+    }
+
+    fn log_bad_reply(&self, opcode: Opcode, e: ReplyError) {
+        self.bad_replies.fetch_add(1, Ordering::Relaxed);
+        if bindings::log_ratelimit_ok() {
+            pr_warn!("bad reply to {:?}: {:?}\n", opcode, e);
         }
     }
 
     fn finish(&self, unique: u64, result: Result<KVec<u8>>) {
         let slot = {
             let mut state = self.state.lock();
-            let index = state.find(unique);
-            index.and_then(|i| state.take(i))
+            let slot = state.find(unique).and_then(|i| state.take(i));
+            slot
         };
         if let Some(slot) = slot {
             self.room.notify_one();
@@ -304,34 +514,92 @@ impl Transport {
     pub(crate) fn poll(&self, table: &PollTable) -> u32 {
         table.register(&self.pollers);
         let state = self.state.lock();
-        if !state.connected {
+        if state.closed.is_some() {
             return POLL_ERROR | POLL_READABLE;
         }
-        let mut events = POLL_WRITABLE;
-        if state.oldest_unsent().is_some() {
-            events |= POLL_READABLE;
+        if state.has_work() {
+            POLL_WRITABLE | POLL_READABLE
+        } else {
+            POLL_WRITABLE
         }
-        events
     }
 
-    /// Ends the connection (the daemon closed the device): every waiting
-    /// and later call fails with `ENOTCONN`.
-    pub(crate) fn abort(&self) {
+    /// Ends the connection: every waiting and later call fails with
+    /// `errno`; the daemon's reads fail with ENODEV. The first reason
+    /// sticks.
+    pub(crate) fn close(&self, errno: Error) {
+        // Reserved before the lock, so that moving the requests out cannot
+        // fail; if even this fails, they are completed under the lock.
+        let mut taken: KVec<Arc<Request>> =
+            KVec::with_capacity(MAX_IN_FLIGHT, GFP_KERNEL).unwrap_or_default();
         let mut state = self.state.lock();
-        state.connected = false;
+        if state.closed.is_none() {
+            state.closed = Some(errno);
+        }
         for i in 0..MAX_IN_FLIGHT {
             if let Some(slot) = state.take(i) {
-                slot.request.complete(Err(ENOTCONN));
+                if taken.len() < taken.capacity() {
+                    // Within the reserved capacity: does not allocate.
+                    let _ = taken.push(slot.request, GFP_ATOMIC);
+                } else {
+                    slot.request.complete(Err(errno));
+                }
             }
         }
+        state.forgets = KVec::new();
+        state.interrupts = KVec::new();
         drop(state);
+        for request in taken {
+            request.complete(Err(errno));
+        }
         self.readable.notify_all();
         self.room.notify_all();
         self.pollers.wake();
     }
 
-    /// Whether the daemon is still there.
-    pub(crate) fn connected(&self) -> bool {
-        self.state.lock().connected
+    /// Whether the connection still carries requests.
+    pub(crate) fn is_open(&self) -> bool {
+        self.state.lock().closed.is_none()
     }
+}
+
+fn empty_slots() -> Result<KVec<Option<Slot>>> {
+    let mut slots = KVec::with_capacity(MAX_IN_FLIGHT, GFP_KERNEL)?;
+    for _ in 0..MAX_IN_FLIGHT {
+        slots.push(None, GFP_KERNEL)?;
+    }
+    Ok(slots)
+}
+
+fn build_interrupt(unique: u64) -> Result<KVec<u8>> {
+    let header = RequestHeader {
+        opcode: Opcode::Interrupt,
+        unique: unique | INTERRUPT_BIT,
+        nodeid: 0,
+        uid: 0,
+        gid: 0,
+        pid: 0,
+    };
+    let mut buf = [0u8; IN_HEADER_LEN + fuse_interrupt_in::SIZE];
+    let len = encode_request(&mut buf, &header, &fuse_interrupt_in { unique }, &[])
+        .map_err(wire_error)?;
+    let mut message = KVec::with_capacity(len, GFP_KERNEL)?;
+    message.extend_from_slice(buf.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
+    Ok(message)
+}
+
+fn build_batch_forget(unique: u64, items: &[fuse_forget_one]) -> Result<KVec<u8>> {
+    let header = RequestHeader {
+        opcode: Opcode::BatchForget,
+        unique,
+        nodeid: 0,
+        uid: 0,
+        gid: 0,
+        pid: 0,
+    };
+    let mut message = KVec::from_elem(0u8, MIN_READ_BUFFER, GFP_KERNEL)?;
+    let len = encode_batch_forget(&mut message, &header, items).map_err(wire_error)?;
+    let mut exact = KVec::with_capacity(len, GFP_KERNEL)?;
+    exact.extend_from_slice(message.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
+    Ok(exact)
 }

@@ -18,6 +18,10 @@ use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 use kernel::ThisModule;
 
+mod ops;
+
+pub(crate) use ops::{hz, jiffies, time_before, DirEmitter, Inode};
+
 /// `S_IFDIR`: the file type bits of a directory.
 pub(crate) const S_IFDIR: u32 = bindings::S_IFDIR;
 /// `S_IFREG`: the file type bits of a regular file.
@@ -68,6 +72,16 @@ pub(crate) struct StatFs {
     pub(crate) namelen: u32,
 }
 
+/// A successful lookup, in the file system's terms.
+pub(crate) struct Entry {
+    /// The inode's attributes.
+    pub(crate) attr: InodeAttr,
+    /// Until when (jiffies) the name may be used without asking again.
+    pub(crate) expiry: u64,
+    /// Until when (jiffies) the attributes may be used without asking.
+    pub(crate) attr_expiry: u64,
+}
+
 /// A file system type.
 pub(crate) trait FileSystem: Sized + 'static {
     /// Name, as given to `mount -t`.
@@ -78,20 +92,67 @@ pub(crate) trait FileSystem: Sized + 'static {
     type Options: Default + Send + 'static;
     /// Per-mount state, the super block's `s_fs_info`.
     type Info: Send + Sync + 'static;
+    /// Per-inode state, the inode's `i_private`.
+    type InodeData: Send + Sync + 'static;
 
     /// Takes one mount option; `value` is `None` for a flag. Unknown keys
     /// return [`unknown_option`].
     fn parse(options: &mut Self::Options, key: &CStr, value: Option<&CStr>) -> Result;
 
-    /// Sets up a new mount from its options: the per-mount state and the
-    /// attributes of the root directory.
-    fn fill_super(options: Self::Options) -> Result<(KBox<Self::Info>, InodeAttr)>;
+    /// Sets up a new mount from its options: the per-mount state, the
+    /// attributes of the root directory and its inode state.
+    fn fill_super(
+        options: Self::Options,
+    ) -> Result<(KBox<Self::Info>, InodeAttr, KBox<Self::InodeData>)>;
 
     /// `statfs(2)`.
     fn statfs(info: &Self::Info) -> Result<StatFs>;
 
-    /// The mount is going away (before its inodes are evicted).
-    fn kill(info: &Self::Info);
+    /// Looks `name` up in `dir`; `None` if it does not exist.
+    fn lookup(info: &Self::Info, dir: Inode<'_, Self>, name: &[u8]) -> Result<Option<Entry>>;
+
+    /// State for an inode first seen in `entry`.
+    fn new_inode(info: &Self::Info, entry: &Entry) -> Result<KBox<Self::InodeData>>;
+
+    /// `entry` (from [`FileSystem::lookup`] or [`FileSystem::revalidate`])
+    /// now refers to `inode`, new or not.
+    fn found(inode: Inode<'_, Self>, entry: &Entry);
+
+    /// A lookup's result could not be used (e.g. the node changed type):
+    /// undo what it counted.
+    fn lookup_failed(info: &Self::Info, ino: u64);
+
+    /// Checks that `name` in `dir` still names `inode`; the new entry if so.
+    fn revalidate(
+        info: &Self::Info,
+        dir: Inode<'_, Self>,
+        name: &[u8],
+        inode: Inode<'_, Self>,
+    ) -> Result<Option<Entry>>;
+
+    /// Brings the attributes of `inode` up to date if they have expired.
+    fn refresh(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
+
+    /// Opens `inode` (`O_*` flags); returns the file handle.
+    fn open(info: &Self::Info, inode: Inode<'_, Self>, flags: u32) -> Result<u64>;
+
+    /// The last close of a file opened with handle `fh`.
+    fn release(info: &Self::Info, inode: Inode<'_, Self>, fh: u64, flags: u32);
+
+    /// Emits the entries of directory `dir` (opened as `fh`) from
+    /// `emitter.pos()` on, until the emitter is full or the end.
+    fn readdir(info: &Self::Info, dir: Inode<'_, Self>, fh: u64, emitter: &mut DirEmitter<'_>)
+        -> Result;
+
+    /// An inode is gone from memory; `unmounting` when the whole mount is.
+    fn evict(info: &Self::Info, ino: u64, data: KBox<Self::InodeData>, unmounting: bool);
+
+    /// The new mount is complete; `dev` is its anonymous device number.
+    fn mounted(info: &Self::Info, dev: (u32, u32));
+
+    /// The mount is going away, after its inodes (only if `fill_super`
+    /// succeeded).
+    fn put_super(info: &Self::Info);
 }
 
 /// Static storage for a `struct file_system_type`: lockdep needs its lock
@@ -169,7 +230,8 @@ impl<T: FileSystem> Tables<T> {
 
     const SUPER: bindings::super_operations = bindings::super_operations {
         statfs: Some(statfs::<T>),
-        drop_inode: Some(bindings::generic_delete_inode),
+        evict_inode: Some(ops::evict_inode::<T>),
+        put_super: Some(ops::put_super::<T>),
         // SAFETY: all-zero is a valid `super_operations` (no callbacks).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
@@ -187,20 +249,26 @@ pub(crate) unsafe fn super_info<'a, T: FileSystem>(sb: *mut bindings::super_bloc
     unsafe { &*((*sb).s_fs_info as *const T::Info) }
 }
 
-/// Fills a new inode (still `I_NEW`, so nobody else sees it) from `attr`.
+/// Fills a new inode (still `I_NEW`, so nobody else sees it) from `attr`,
+/// with the operations for its type, and hands it `data`.
 ///
 /// # Safety
 ///
-/// `inode` must be a new, locked inode.
-unsafe fn init_inode(
+/// `inode` must be a new, locked inode of a super block of `T`.
+unsafe fn init_inode<T: FileSystem>(
     inode: *mut bindings::inode,
     attr: &InodeAttr,
-    iop: *const bindings::inode_operations,
-    fop: *const bindings::file_operations,
+    data: KBox<T::InodeData>,
 ) {
+    let (iop, fop) = if attr.mode & S_IFMT == S_IFDIR {
+        (&ops::Tables::<T>::DIR_INODE, &ops::Tables::<T>::DIR_FILE)
+    } else {
+        (&ops::Tables::<T>::FILE_INODE, &ops::Tables::<T>::FILE_FILE)
+    };
     // SAFETY: the inode is new and locked per the contract: these plain
-    // stores race with nothing.
+    // stores race with nothing. `evict_inode` takes the data back.
     unsafe {
+        (*inode).i_private = data.into_foreign() as *mut c_void;
         (*inode).i_mode = attr.mode as u16;
         (*inode).i_uid = bindings::famfs_rs_make_kuid(attr.uid);
         (*inode).i_gid = bindings::famfs_rs_make_kgid(attr.gid);
@@ -300,7 +368,7 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
     }
     // SAFETY: `p` is the options box from `init_fs_context`.
     let options = unsafe { KBox::<T::Options>::from_foreign(p) };
-    let (info, root) = match T::fill_super(KBox::into_inner(options)) {
+    let (info, root, root_data) = match T::fill_super(KBox::into_inner(options)) {
         Ok(r) => r,
         Err(e) => return e.to_errno(),
     };
@@ -308,6 +376,7 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
     unsafe {
         (*sb).s_magic = T::MAGIC as _;
         (*sb).s_op = &Tables::<T>::SUPER;
+        ops::set_dentry_ops::<T>(sb);
         (*sb).s_blocksize = 1 << bindings::PAGE_SHIFT;
         (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
         (*sb).s_maxbytes = i64::MAX;
@@ -315,28 +384,31 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
         // From here `kill_sb` owns the state, whatever happens below.
         (*sb).s_fs_info = info.into_foreign() as *mut c_void;
     }
-    match make_root::<T>(sb, &root) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
+    if let Err(e) = make_root::<T>(sb, &root, root_data) {
+        return e.to_errno();
     }
+    // SAFETY: `s_dev` was set by `get_tree_nodev` before `fill_super`, and
+    // the state was stored above.
+    let (dev, info) = unsafe { ((*sb).s_dev, super_info::<T>(sb)) };
+    T::mounted(info, (dev >> 20, dev & 0xf_ffff));
+    0
 }
 
 /// Makes the root inode and dentry of a new super block.
-fn make_root<T: FileSystem>(sb: *mut bindings::super_block, attr: &InodeAttr) -> Result {
+fn make_root<T: FileSystem>(
+    sb: *mut bindings::super_block,
+    attr: &InodeAttr,
+    data: KBox<T::InodeData>,
+) -> Result {
     // SAFETY: `sb` is a live super block being set up.
     let inode = from_err_ptr(unsafe { bindings::iget_locked(sb, attr.ino as _) })?;
     if inode.is_null() {
         return Err(ENOMEM);
     }
     // SAFETY: `iget_locked` on a fresh super block returns a new, locked
-    // inode; the simple_* operations serve an empty directory.
+    // inode.
     unsafe {
-        init_inode(
-            inode,
-            attr,
-            &bindings::simple_dir_inode_operations,
-            &bindings::simple_dir_operations,
-        );
+        init_inode::<T>(inode, attr, data);
         bindings::unlock_new_inode(inode);
     }
     // SAFETY: `d_make_root` consumes the inode reference (also on failure).
@@ -353,10 +425,6 @@ unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
     // SAFETY: `sb` is the super block being torn down; `s_fs_info` is NULL
     // if `fill_super` failed before storing the state.
     let p = unsafe { (*sb).s_fs_info };
-    if !p.is_null() {
-        // SAFETY: the state is alive until dropped below.
-        T::kill(unsafe { &*(p as *const T::Info) });
-    }
     // SAFETY: `get_tree_nodev` made it an anonymous super block.
     unsafe { bindings::kill_anon_super(sb) };
     if !p.is_null() {

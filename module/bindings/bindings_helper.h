@@ -5,9 +5,11 @@
  * Which of their items are generated is set in bindgen_parameters.
  */
 #include <linux/dax.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/iomap.h>
 #include <linux/memremap.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/namei.h>
 #include "../helpers.h"

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One famfs mount: its daemon connection and the requests the file system
+//! sends over it (INIT, LOOKUP, GETATTR, OPEN/OPENDIR, READDIR, RELEASE,
+//! STATFS, FORGET, DESTROY), each reply checked by the shared core.
+
+use crate::bindings;
+use crate::control::Connection;
+use crate::core_logic::famfs_core::abi::{
+    fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode,
+    FUSE_DAX_FMAP, NAME_MAX, ROOT_ID,
+};
+use crate::core_logic::famfs_core::attr::Timeout;
+use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
+use crate::core_logic::famfs_core::wire::{
+    encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
+};
+use crate::transport::{enotconn, Reply};
+use crate::vfs::{self, DirEmitter, Entry, InodeAttr, StatFs};
+use crate::debugfs::DebugDir;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use kernel::c_str;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// FUSE's node id of the root directory.
+pub(crate) const ROOT_NODEID: u64 = ROOT_ID;
+
+/// What the module offers at INIT: the famfs extension (GET_FMAP and
+/// GET_DAXDEV, for the dax data path).
+const OFFERED: u64 = FUSE_DAX_FMAP;
+
+/// Bytes asked for per READDIR.
+const READDIR_SIZE: u32 = 4096;
+
+/// The longest a daemon's timeout is honoured, in seconds: expiry times
+/// are compared modulo the jiffies counter, which must not wrap in between.
+const MAX_TIMEOUT_SECS: u64 = 24 * 3600;
+
+/// Open flags that only mean something to the VFS, not to the daemon.
+const OPEN_FLAGS_LOCAL: u32 = bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY;
+
+/// The jiffies at which a timeout from now runs out.
+fn expiry(timeout: Timeout) -> u64 {
+    let hz = vfs::hz();
+    let max = MAX_TIMEOUT_SECS.saturating_mul(u64::from(hz));
+    vfs::jiffies().wrapping_add(timeout.as_jiffies(hz).min(max))
+}
+
+/// Attributes of node `ino` from a reply the core has checked.
+fn attr_of(ino: u64, a: &fuse_attr) -> InodeAttr {
+    InodeAttr {
+        ino,
+        mode: a.mode,
+        uid: a.uid,
+        gid: a.gid,
+        size: a.size,
+        nlink: a.nlink,
+        mtime: (i64::try_from(a.mtime).unwrap_or(i64::MAX), a.mtimensec),
+    }
+}
+
+/// A request header from the calling task.
+fn header(opcode: Opcode, nodeid: u64) -> RequestHeader {
+    // SAFETY: these read the current task's credentials; no arguments.
+    let (uid, gid, pid) = unsafe {
+        (
+            bindings::famfs_rs_current_fsuid(),
+            bindings::famfs_rs_current_fsgid(),
+            bindings::famfs_rs_current_tgid(),
+        )
+    };
+    RequestHeader {
+        opcode,
+        unique: 0,
+        nodeid,
+        uid,
+        gid,
+        pid: pid as u32,
+    }
+}
+
+/// Per-inode state: what the daemon has counted and how long the cached
+/// attributes hold.
+pub(crate) struct InodeState {
+    /// LOOKUP replies for this node, to be given back with FORGET.
+    lookups: AtomicU64,
+    /// Jiffies until which the attributes need not be asked for again.
+    attr_expiry: AtomicU64,
+}
+
+impl InodeState {
+    /// State whose attributes must be asked for before use.
+    pub(crate) fn new_expired() -> Result<KBox<Self>> {
+        Ok(KBox::new(
+            Self {
+                lookups: AtomicU64::new(0),
+                attr_expiry: AtomicU64::new(vfs::jiffies()),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// One more LOOKUP reply named this node; its attributes hold until
+    /// `attr_expiry`.
+    pub(crate) fn looked_up(&self, attr_expiry: u64) {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        self.refreshed(attr_expiry);
+    }
+
+    /// Fresh attributes were taken, valid until `attr_expiry`.
+    pub(crate) fn refreshed(&self, attr_expiry: u64) {
+        self.attr_expiry.store(attr_expiry, Ordering::Relaxed);
+    }
+
+    /// Whether the cached attributes may still be used.
+    pub(crate) fn attr_fresh(&self) -> bool {
+        vfs::time_before(vfs::jiffies(), self.attr_expiry.load(Ordering::Relaxed))
+    }
+
+    /// LOOKUP replies counted so far.
+    pub(crate) fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+}
+
+/// One famfs mount.
+pub(crate) struct Mount {
+    connection: Arc<Connection>,
+    /// What INIT settled.
+    params: InitParams,
+    /// debugfs `famfs_rs/MAJ:MIN/` (a leaked `KBox`, set once by
+    /// `publish_counters`, taken back on drop, before the counters go).
+    counters_dir: AtomicPtr<DebugDir>,
+}
+
+impl Mount {
+    /// Claims `connection` and does the INIT handshake. On failure the
+    /// connection is shut down, so the daemon's reads end with ENODEV.
+    pub(crate) fn start(connection: Arc<Connection>) -> Result<KBox<Self>> {
+        connection.claim()?;
+        let transport = &connection.transport;
+        let init = build_init_in(OFFERED, 0);
+        let result = transport
+            .call(
+                Pending::Init { offered: OFFERED },
+                header(Opcode::Init, 0),
+                |buf, h| encode_request(buf, h, &init, &[]),
+            )
+            .and_then(|reply| match reply.body()? {
+                ReplyBody::Init(params) => Ok(params),
+                _ => Err(EIO),
+            });
+        let params = match result {
+            Ok(p) => p,
+            Err(e) => {
+                pr_err!("INIT handshake with the daemon failed: {:?}\n", e);
+                transport.close(ENODEV);
+                return Err(e);
+            }
+        };
+        if !params.famfs() {
+            pr_info!("the daemon declined FUSE_DAX_FMAP: no dax data path on this mount\n");
+        }
+        let mount = Self {
+            connection: connection.clone(),
+            params,
+            counters_dir: AtomicPtr::new(ptr::null_mut()),
+        };
+        match KBox::new(mount, GFP_KERNEL) {
+            Ok(m) => Ok(m),
+            Err(e) => {
+                connection.transport.close(ENODEV);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Publishes the counters in debugfs as `famfs_rs/MAJ:MIN/` (the
+    /// mount's device number, as in /proc/self/mountinfo).
+    pub(crate) fn publish_counters(&self, dev: (u32, u32)) {
+        let Some(root) = crate::debug_root() else {
+            return;
+        };
+        let Ok(name) = kernel::str::CString::try_from_fmt(kernel::fmt!("{}:{}", dev.0, dev.1))
+        else {
+            return;
+        };
+        let Some(dir) = DebugDir::new(&name, Some(root)) else {
+            return;
+        };
+        let t = &self.connection.transport;
+        // SAFETY: the counters live in the connection, which this mount
+        // holds until after `counters_dir` is dropped (`PinnedDrop`).
+        unsafe {
+            dir.add_u64(c_str!("upcalls"), t.upcalls_counter());
+            dir.add_u64(c_str!("bad_replies"), t.bad_replies_counter());
+        }
+        let Ok(dir) = KBox::new(dir, GFP_KERNEL) else {
+            return;
+        };
+        let old = self.counters_dir.swap(KBox::into_raw(dir), Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: a box this function leaked (not expected: once only).
+            drop(unsafe { KBox::from_raw(old) });
+        }
+    }
+
+    /// Whether the daemon accepted the famfs extension.
+    #[allow(dead_code)]
+    pub(crate) fn famfs(&self) -> bool {
+        self.params.famfs()
+    }
+
+    fn call(
+        &self,
+        pending: Pending,
+        opcode: Opcode,
+        nodeid: u64,
+        encode: impl FnOnce(
+            &mut [u8],
+            &RequestHeader,
+        ) -> core::result::Result<usize, crate::core_logic::famfs_core::wire::WireError>,
+    ) -> Result<Reply> {
+        self.connection
+            .transport
+            .call(pending, header(opcode, nodeid), encode)
+    }
+
+    /// LOOKUP of `name` in directory `parent`; `None` if the daemon says
+    /// ENOENT (never cached: a later lookup asks again).
+    pub(crate) fn lookup(&self, parent: u64, name: &[u8]) -> Result<Option<Entry>> {
+        if name.len() > NAME_MAX {
+            return Err(Error::from_errno(-(bindings::ENAMETOOLONG as i32)));
+        }
+        let reply = match self.call(Pending::Lookup, Opcode::Lookup, parent, |b, h| {
+            encode_lookup(b, h, name)
+        }) {
+            Ok(r) => r,
+            Err(e) if e == ENOENT => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match reply.body()? {
+            ReplyBody::Entry(e) => Ok(Some(Entry {
+                attr: attr_of(e.raw.nodeid, &e.raw.attr),
+                expiry: expiry(e.entry_timeout),
+                attr_expiry: expiry(e.attr_timeout),
+            })),
+            _ => Err(EIO),
+        }
+    }
+
+    /// GETATTR of node `ino`: its attributes and until when they hold.
+    pub(crate) fn getattr(&self, ino: u64) -> Result<(InodeAttr, u64)> {
+        let body = fuse_getattr_in {
+            getattr_flags: 0,
+            dummy: 0,
+            fh: 0,
+        };
+        let reply = self.call(Pending::GetAttr, Opcode::GetAttr, ino, |b, h| {
+            encode_request(b, h, &body, &[])
+        })?;
+        match reply.body()? {
+            ReplyBody::Attr(a) => Ok((attr_of(ino, &a.raw.attr), expiry(a.attr_timeout))),
+            _ => Err(EIO),
+        }
+    }
+
+    /// OPEN or OPENDIR of node `ino`; the daemon's handle.
+    pub(crate) fn open(&self, ino: u64, dir: bool, flags: u32) -> Result<u64> {
+        let (pending, opcode) = if dir {
+            (Pending::OpenDir, Opcode::OpenDir)
+        } else {
+            (Pending::Open, Opcode::Open)
+        };
+        let body = fuse_open_in {
+            flags: flags & !OPEN_FLAGS_LOCAL,
+            open_flags: 0,
+        };
+        let reply = self.call(pending, opcode, ino, |b, h| encode_request(b, h, &body, &[]))?;
+        match reply.body()? {
+            ReplyBody::Open(o) => Ok(o.fh),
+            _ => Err(EIO),
+        }
+    }
+
+    /// RELEASE or RELEASEDIR of handle `fh`, not waited for: the last
+    /// close must not hang on the daemon.
+    pub(crate) fn release(&self, ino: u64, dir: bool, fh: u64, flags: u32) {
+        let (pending, opcode) = if dir {
+            (Pending::ReleaseDir, Opcode::ReleaseDir)
+        } else {
+            (Pending::Release, Opcode::Release)
+        };
+        let body = fuse_release_in {
+            fh,
+            flags: flags & !OPEN_FLAGS_LOCAL,
+            release_flags: 0,
+            lock_owner: 0,
+        };
+        // Nothing to do on failure: the daemon is gone or we were
+        // interrupted; either way the handle dies with the connection.
+        let _ = self.connection.transport.send_background(
+            pending,
+            header(opcode, ino),
+            |b, h| encode_request(b, h, &body, &[]),
+        );
+    }
+
+    /// READDIRs directory `ino` (handle `fh`) from the emitter's position
+    /// until the caller's buffer is full or the daemon sends nothing more.
+    pub(crate) fn readdir(&self, ino: u64, fh: u64, emitter: &mut DirEmitter<'_>) -> Result {
+        loop {
+            let offset = emitter.pos();
+            let body = fuse_read_in {
+                fh,
+                offset,
+                size: READDIR_SIZE,
+                read_flags: 0,
+                lock_owner: 0,
+                flags: 0,
+                padding: 0,
+            };
+            let pending = Pending::ReadDir {
+                size: READDIR_SIZE,
+                offset,
+            };
+            let reply = self.call(pending, Opcode::ReadDir, ino, |b, h| {
+                encode_request(b, h, &body, &[])
+            })?;
+            let ReplyBody::Dirents(dirents) = reply.body()? else {
+                return Err(EIO);
+            };
+            if dirents.is_empty() {
+                return Ok(());
+            }
+            for d in dirents.iter() {
+                // The core checked that cookies only grow, so this loop
+                // ends when the daemon runs out or the buffer fills.
+                if !emitter.emit(d.name, d.ino, d.kind.dtype(), d.off) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// STATFS.
+    pub(crate) fn statfs(&self) -> Result<StatFs> {
+        let reply = self.call(Pending::Statfs, Opcode::Statfs, ROOT_NODEID, |b, h| {
+            encode_request(b, h, &(), &[])
+        })?;
+        match reply.body()? {
+            ReplyBody::Statfs(st) => Ok(StatFs {
+                bsize: st.bsize,
+                blocks: st.blocks,
+                bfree: st.bfree,
+                files: st.files,
+                ffree: st.ffree,
+                namelen: st.namelen,
+            }),
+            _ => Err(EIO),
+        }
+    }
+
+    /// Gives back `n` lookups of node `ino` (FORGET, no reply).
+    pub(crate) fn forget(&self, ino: u64, n: u64) {
+        self.connection.transport.forget(ino, n);
+    }
+
+    /// DESTROY at unmount; then the daemon's reads end with ENODEV.
+    pub(crate) fn destroy(&self) {
+        let transport = &self.connection.transport;
+        let result = self.call(Pending::Destroy, Opcode::Destroy, 0, |b, h| {
+            encode_request(b, h, &(), &[])
+        });
+        if let Err(e) = result {
+            if e != enotconn() {
+                pr_info!("DESTROY: {:?}\n", e);
+            }
+        }
+        transport.close(ENODEV);
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        // The files go before the counters they show.
+        let dir = self.counters_dir.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !dir.is_null() {
+            // SAFETY: the box `publish_counters` leaked.
+            drop(unsafe { KBox::from_raw(dir) });
+        }
+        // A mount that failed after INIT still releases its daemon.
+        self.connection.transport.close(ENODEV);
+    }
+}
