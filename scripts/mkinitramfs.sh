@@ -46,7 +46,7 @@ cp -r "$selftests"/lib.sh "$selftests"/run_tests.sh "$selftests"/tests \
 	"$selftests"/harness "$stage/selftests/"
 install -m 0755 "$top/scripts/guest-demo.sh" "$stage/demo.sh"
 for c in "$selftests"/src/*.c; do
-	gcc -static -O2 -Wall -Wextra -Werror -o "$stage/selftests/bin/$(basename "$c" .c)" "$c" ||
+	gcc -static -O2 -Wall -Wextra -Werror -I "$top/include" -o "$stage/selftests/bin/$(basename "$c" .c)" "$c" ||
 		die "compiling $c failed"
 done
 

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * control_probe: exercises /dev/famfs_rs at the message level, without a
+ * daemon, to check the transport's rules exactly (errno of every write,
+ * what the waiting mount(2) gets).
+ *
+ *   control_probe nonblock        O_NONBLOCK/poll/buffer/header rules
+ *   control_probe signal          a blocking read ends with EINTR on a signal
+ *   control_probe init MNT CASE   mount(2) on MNT while this process plays a
+ *                                 daemon answering INIT as CASE says
+ *
+ * Prints "ok ..." and exits 0 when the kernel behaved, else "FAIL: ...".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include "famfs_rs_abi.h"
+
+#define DEV "/dev/famfs_rs"
+#define BUF 8192
+#define OPCODE_INIT 26
+#define OPCODE_INTERRUPT 36
+
+static int failures;
+
+static void check(int cond, const char *what)
+{
+	if (cond) {
+		printf("ok %s\n", what);
+	} else {
+		printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno));
+		failures++;
+	}
+}
+
+/* write(2) of len bytes from buf; returns -errno or the count. */
+static long put(int fd, const void *buf, size_t len)
+{
+	long n = write(fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static long reply_hdr(int fd, __u32 len, __s32 error, __u64 unique, size_t write_len)
+{
+	static char buf[48000];
+	struct fuse_out_header h = { .len = len, .error = error, .unique = unique };
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &h, sizeof(h));
+	return put(fd, buf, write_len);
+}
+
+static int nonblock(void)
+{
+	int fd = open(DEV, O_RDWR | O_NONBLOCK);
+	char buf[BUF];
+	struct pollfd p;
+
+	if (fd < 0) {
+		perror(DEV);
+		return 1;
+	}
+	errno = 0;
+	check(read(fd, buf, sizeof(buf)) < 0 && errno == EAGAIN, "O_NONBLOCK read with no request: EAGAIN");
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	check(poll(&p, 1, 100) == 0, "poll with no request: not readable");
+	errno = 0;
+	check(read(fd, buf, 100) < 0 && errno == EINVAL, "read into a 100-byte buffer: EINVAL");
+	check(put(fd, buf, 8) == -EINVAL, "8-byte reply: EINVAL");
+	check(reply_hdr(fd, 100, 0, 2, 16) == -EINVAL, "header len 100, 16 written: EINVAL");
+	check(reply_hdr(fd, 16, -1000, 2, 16) == -EINVAL, "error -1000: EINVAL");
+	check(reply_hdr(fd, 16, 5, 2, 16) == -EINVAL, "positive error: EINVAL");
+	check(reply_hdr(fd, 24, -2, 2, 24) == -EINVAL, "error with a body: EINVAL");
+	check(reply_hdr(fd, 40000, 0, 2, 40000) == -EINVAL, "40000-byte reply: EINVAL");
+	check(reply_hdr(fd, 16, 0, 12345678, 16) == -ENOENT, "unknown unique: ENOENT");
+	close(fd);
+	return failures != 0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int signal_read(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
+	int fd = open(DEV, O_RDWR);
+	char buf[BUF];
+	time_t t0 = time(NULL);
+
+	if (fd < 0) {
+		perror(DEV);
+		return 1;
+	}
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	errno = 0;
+	check(read(fd, buf, sizeof(buf)) < 0 && errno == EINTR, "blocking read ends with EINTR on a signal");
+	check(time(NULL) - t0 < 10, "... within 10 s");
+	close(fd);
+	return failures != 0;
+}
+
+/* The mounting child: exit status = errno of mount(2), 0 on success. */
+static pid_t start_mount(int fd, const char *mnt)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char opts[128];
+
+		snprintf(opts, sizeof(opts), "fd=%d,rootmode=40755,user_id=0,group_id=0", fd);
+		if (mount("famfs", mnt, "famfs_rs", 0, opts) < 0)
+			_exit(errno);
+		_exit(0);
+	}
+	return pid;
+}
+
+static int mount_result(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int read_request(int fd, char *buf, struct fuse_in_header *h)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	long n;
+
+	if (poll(&p, 1, 20000) != 1)
+		return -1;
+	n = read(fd, buf, BUF);
+	if (n < (long)sizeof(*h))
+		return -1;
+	memcpy(h, buf, sizeof(*h));
+	return (long)h->len == n ? 0 : -1;
+}
+
+static long reply_init(int fd, __u64 unique, void (*tweak)(struct fuse_init_out *), size_t body)
+{
+	struct {
+		struct fuse_out_header h;
+		struct fuse_init_out o;
+	} r;
+
+	memset(&r, 0, sizeof(r));
+	r.o.major = FUSE_KERNEL_VERSION;
+	r.o.minor = FUSE_KERNEL_MINOR_VERSION;
+	r.o.flags = (__u32)FUSE_INIT_EXT;
+	r.o.flags2 = (__u32)(FUSE_DAX_FMAP >> 32);
+	r.o.famfs_rs_proto = (__u32)FAMFS_RS_PROTO_WORD;
+	if (tweak)
+		tweak(&r.o);
+	r.h.len = sizeof(r.h) + body;
+	r.h.unique = unique;
+	return put(fd, &r, sizeof(r.h) + body);
+}
+
+static void other_version(struct fuse_init_out *o) { o->famfs_rs_proto = FAMFS_RS_PROTO_WORD + 1; }
+static void unoffered_flag(struct fuse_init_out *o) { o->flags |= (__u32)FUSE_ASYNC_READ; }
+
+static int init_case(const char *mnt, const char *c)
+{
+	int fd = open(DEV, O_RDWR);
+	char buf[BUF];
+	struct fuse_in_header h;
+	struct fuse_init_in in;
+	pid_t child;
+	int rc;
+
+	if (fd < 0) {
+		perror(DEV);
+		return 1;
+	}
+	child = start_mount(fd, mnt);
+	if (read_request(fd, buf, &h) < 0) {
+		printf("FAIL: no INIT request within 20 s\n");
+		kill(child, SIGKILL);
+		return 1;
+	}
+	memcpy(&in, buf + sizeof(h), sizeof(in));
+	check(h.opcode == OPCODE_INIT, "first request is INIT");
+	check(h.unique != 0 && !(h.unique & 1), "INIT unique is even and non-zero");
+	check(in.major == 7 && in.minor == FUSE_KERNEL_MINOR_VERSION, "INIT offers protocol 7.41");
+	check(in.famfs_rs_proto == (__u32)FAMFS_RS_PROTO_WORD, "INIT carries the famfs_rs protocol word");
+	check((in.flags & FUSE_INIT_EXT) && (((__u64)in.flags2 << 32) & FUSE_DAX_FMAP),
+	      "INIT offers FUSE_DAX_FMAP");
+
+	if (!strcmp(c, "good")) {
+		struct statfs st;
+
+		check(reply_init(fd, h.unique, NULL, sizeof(struct fuse_init_out)) == 80,
+		      "good INIT reply accepted");
+		check(mount_result(child) == 0, "mount succeeds");
+		close(fd);
+		errno = 0;
+		check(statfs(mnt, &st) < 0 && errno == ENOTCONN, "daemon gone: statfs gets ENOTCONN");
+		check(umount(mnt) == 0, "umount after the daemon left");
+		return failures != 0;
+	}
+	if (!strcmp(c, "interrupt")) {
+		struct fuse_interrupt_in ii;
+		__u64 lookup;
+		pid_t looker;
+		char path[256];
+
+		check(reply_init(fd, h.unique, NULL, sizeof(struct fuse_init_out)) == 80,
+		      "good INIT reply accepted");
+		check(mount_result(child) == 0, "mount succeeds");
+		snprintf(path, sizeof(path), "%s/x", mnt);
+		looker = fork();
+		if (looker == 0) {
+			struct stat st;
+
+			_exit(stat(path, &st) == 0 ? 0 : errno);
+		}
+		check(read_request(fd, buf, &h) == 0 && h.opcode == 1, "stat sends a LOOKUP");
+		lookup = h.unique;
+		kill(looker, SIGKILL);
+		waitpid(looker, NULL, 0);
+		check(read_request(fd, buf, &h) == 0 && h.opcode == OPCODE_INTERRUPT,
+		      "killing the caller sends an INTERRUPT");
+		memcpy(&ii, buf + sizeof(h), sizeof(ii));
+		check(ii.unique == lookup && h.unique == (lookup | 1),
+		      "INTERRUPT names the LOOKUP, its unique = LOOKUP's | 1");
+		check(reply_hdr(fd, 16, -ENOENT, lookup, 16) == -ENOENT,
+		      "late reply to the withdrawn LOOKUP: ENOENT");
+		close(fd);
+		check(umount(mnt) == 0, "umount after the daemon left");
+		return failures != 0;
+	}
+	if (!strcmp(c, "daemon-gone")) {
+		close(fd);
+		check(mount_result(child) == ENOTCONN, "daemon closes the device: mount gets ENOTCONN");
+		return failures != 0;
+	}
+
+	struct {
+		const char *name;
+		long write_result;
+		int mount_errno;
+	} cases[] = {
+		{ "badlen", -EINVAL, EIO },
+		{ "errno-range", -EINVAL, EIO },
+		{ "daemon-error", 16, EPROTO },
+		{ "version", -EINVAL, EPROTO },
+		{ "short-body", -EINVAL, EIO },
+		{ "too-long", -EINVAL, EIO },
+		{ "unoffered-flag", -EINVAL, EIO },
+	};
+	long w = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!strcmp(c, cases[i].name))
+			break;
+	if (i == sizeof(cases) / sizeof(cases[0])) {
+		printf("FAIL: unknown case %s\n", c);
+		kill(child, SIGKILL);
+		return 1;
+	}
+	if (!strcmp(c, "badlen"))
+		w = reply_hdr(fd, 200, 0, h.unique, 80);
+	else if (!strcmp(c, "errno-range"))
+		w = reply_hdr(fd, 16, -4096, h.unique, 16);
+	else if (!strcmp(c, "daemon-error"))
+		w = reply_hdr(fd, 16, -EPROTO, h.unique, 16);
+	else if (!strcmp(c, "version"))
+		w = reply_init(fd, h.unique, other_version, sizeof(struct fuse_init_out));
+	else if (!strcmp(c, "short-body"))
+		w = reply_init(fd, h.unique, NULL, 40);
+	else if (!strcmp(c, "too-long"))
+		w = reply_hdr(fd, 40000, 0, h.unique, 40000);
+	else if (!strcmp(c, "unoffered-flag"))
+		w = reply_init(fd, h.unique, unoffered_flag, sizeof(struct fuse_init_out));
+	errno = w < 0 ? (int)-w : 0;
+	check(w == cases[i].write_result, "the reply's write gets the expected result");
+	rc = mount_result(child);
+	if (rc != cases[i].mount_errno)
+		printf("# mount(2) ended with %d (%s), expected %d\n", rc, strerror(rc), cases[i].mount_errno);
+	check(rc == cases[i].mount_errno, "mount(2) fails with the expected errno");
+	/* After a failed INIT the connection is shut: reads end with ENODEV. */
+	errno = 0;
+	check(read(fd, buf, sizeof(buf)) < 0 && errno == ENODEV, "then the daemon's read gets ENODEV");
+	close(fd);
+	return failures != 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc >= 2 && !strcmp(argv[1], "nonblock"))
+		return nonblock();
+	if (argc >= 2 && !strcmp(argv[1], "signal"))
+		return signal_read();
+	if (argc >= 4 && !strcmp(argv[1], "init"))
+		return init_case(argv[2], argv[3]);
+	fprintf(stderr, "usage: control_probe nonblock | signal | init MNT CASE\n");
+	return 2;
+}

@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The control device's transport rules, checked message by message by
+# control_probe playing a daemon (no famfs daemon involved): non-blocking
+# reads and poll, signals, every class of malformed INIT reply (the write's
+# errno and what the waiting mount(2) gets), INTERRUPT, and the daemon
+# going away.
+
+MNT=/mnt/famfs
+
+transport_setup() {
+	module_loaded || insmod "$MODULE" || return 1
+	mkdir -p $MNT
+}
+
+# probe ARGS...: runs control_probe, shows its lines, fails on any FAIL.
+probe() {
+	out=$("$BIN/control_probe" "$@" 2>&1)
+	rc=$?
+	echo "$out" | while read -r l; do diag "$l"; done
+	[ $rc -eq 0 ] || fail "control_probe $* exited $rc"
+}
+
+test_control_nonblock_poll_and_header_rules() {
+	transport_setup && probe nonblock
+}
+
+test_control_read_interrupted_by_signal() {
+	transport_setup && probe signal
+}
+
+test_init_good_then_daemon_gone_enotconn() {
+	transport_setup && probe init $MNT good || return 1
+	! grep -q " $MNT " /proc/mounts || fail "$MNT still mounted"
+}
+
+# Each malformed INIT reply: the daemon's write fails (EINVAL), the mount
+# fails with EIO (EPROTO for a version mismatch), the connection is shut.
+test_init_malformed_replies() {
+	transport_setup || return 1
+	rc=0
+	for c in badlen errno-range daemon-error version short-body too-long unoffered-flag; do
+		diag "case $c"
+		probe init $MNT "$c" || rc=1
+		if grep -q " $MNT " /proc/mounts; then
+			umount $MNT
+			fail "case $c: mounted anyway"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+test_init_daemon_gone_mount_enotconn() {
+	transport_setup && probe init $MNT daemon-gone
+}
+
+test_interrupt_after_caller_killed() {
+	transport_setup && probe init $MNT interrupt
+}
+
+# The daemon's malformed replies are logged, but rate-limited: a burst of
+# 200 bad writes may add at most a few lines to the kernel log.
+test_bad_replies_log_ratelimited() {
+	transport_setup || return 1
+	before=$(dmesg | grep -c 'famfs_rs: refused a reply')
+	i=0
+	while [ $i -lt 20 ]; do
+		"$BIN/control_probe" nonblock >/dev/null
+		i=$((i + 1))
+	done
+	after=$(dmesg | grep -c 'famfs_rs: refused a reply')
+	diag "refused-reply log lines: $((after - before)) for 120 malformed writes"
+	[ $((after - before)) -le 20 ] || fail "not rate-limited: $((after - before)) lines"
+}
