@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Running as the daemon of one mount: replay the log, start the refresh
+//! thread, open the control device, serve it on a thread of its own and,
+//! if asked, call mount(2) from this process (so the connection and its
+//! server live and die together: if the daemon dies, the descriptor
+//! closes and the kernel aborts the connection; nothing can wait on a
+//! daemon that is gone).
+//!
+//! `famfs mount` starts this through `famfs daemon` and waits on a status
+//! pipe for one line: `ok` once mount(2) returned 0 (which implies INIT
+//! succeeded), or `error: <why>`.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::FromRawFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use famfs_meta::{DaxDevice, Media, MetaError};
+
+use crate::channel::DevChannel;
+use crate::devices::Devices;
+use crate::dlog;
+use crate::misbehave::Case;
+use crate::mount::{self, CONTROL_DEV, FSTYPE_FAMFS, FSTYPE_FUSE, FUSE_DEV, MOUNT_FLAGS};
+use crate::paths;
+use crate::refresh::Refresher;
+use crate::serve::{serve, FAMFS_BUFFER, FUSE_BUFFER};
+use crate::server::{Config, Mode, Server};
+use crate::snapshot::Snapshot;
+use crate::source::{MetaSource, RawDevice};
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The primary device or image.
+    pub device: PathBuf,
+    /// Mount here (from this process) once serving.
+    pub mountpoint: Option<PathBuf>,
+    /// Serve this inherited descriptor instead of opening the device.
+    pub fd: Option<i32>,
+    /// Plain FUSE (`/dev/fuse`) instead of famfs_rs.ko.
+    pub plain: bool,
+    /// Armed misbehave cases.
+    pub misbehave: Vec<&'static Case>,
+    /// Candidate paths of secondary devices.
+    pub daxdevs: Vec<PathBuf>,
+    /// Write `ok` / `error: ...` here, then close it.
+    pub status_fd: Option<i32>,
+    /// Log refresh period.
+    pub refresh_period: Duration,
+}
+
+/// Why the daemon stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The file system could not be read.
+    #[error(transparent)]
+    Meta(#[from] MetaError),
+    /// A system call failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DaemonError {
+    let what = what.into();
+    move |source| DaemonError::Io { what, source }
+}
+
+struct Status(Option<File>);
+
+impl Status {
+    fn send(&mut self, line: &str) {
+        if let Some(mut f) = self.0.take() {
+            // The parent may be gone; then nobody needs the line.
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
+fn open_control(plain: bool) -> Result<DevChannel, DaemonError> {
+    let path = if plain { FUSE_DEV } else { CONTROL_DEV };
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| {
+            let hint = if plain {
+                "is the fuse module loaded?"
+            } else {
+                "load the module (insmod famfs_rs.ko) or use --fuse for the kernel's FUSE"
+            };
+            DaemonError::Io {
+                what: format!("{path}: {hint}"),
+                source: e,
+            }
+        })?;
+    Ok(DevChannel::new(f))
+}
+
+fn mount_error(e: std::io::Error, plain: bool) -> DaemonError {
+    let hint = match e.raw_os_error() {
+        Some(libc::EPROTO) => {
+            "the kernel and this daemon disagree on the protocol version (see the log)"
+        }
+        Some(libc::ENODEV) if !plain => {
+            "the famfs_rs file system type is not registered: insmod famfs_rs.ko"
+        }
+        Some(libc::EPERM) => "mounting needs root (CAP_SYS_ADMIN)",
+        Some(libc::ENOTCONN) => "the daemon connection closed during the mount",
+        _ => "see the daemon log",
+    };
+    DaemonError::Io {
+        what: format!("mount(2): {hint}"),
+        source: e,
+    }
+}
+
+/// Runs the daemon until the connection ends.
+pub fn run(o: &Options) -> Result<(), DaemonError> {
+    // SAFETY: the status descriptor is handed to us by our parent for
+    // this purpose alone; nothing else in this process uses it.
+    let mut status = Status(o.status_fd.map(|fd| unsafe { File::from_raw_fd(fd) }));
+    let r = run_inner(o, &mut status);
+    if let Err(e) = &r {
+        dlog!("{e}");
+        status.send(&format!("error: {e}"));
+    }
+    r
+}
+
+fn run_inner(o: &Options, status: &mut Status) -> Result<(), DaemonError> {
+    // Hold no directory busy.
+    let _ = std::env::set_current_dir("/");
+    let mode = if o.plain { Mode::Plain } else { Mode::Famfs };
+    dlog!(
+        "starting: device {}, {}, misbehave cases armed: {}",
+        o.device.display(),
+        if o.plain {
+            "plain FUSE (/dev/fuse)"
+        } else {
+            "famfs_rs.ko"
+        },
+        o.misbehave.len()
+    );
+    let source: Arc<dyn MetaSource> = Arc::new(RawDevice::new(&o.device));
+    let store = source.open()?;
+    let (replay, sb) = Snapshot::load(&store)?;
+    let errors = replay.has_errors();
+    let root = replay
+        .ns
+        .get(famfs_meta::ROOT_INO)
+        .map_or((0o755, 0, 0), |r| (r.mode, r.uid, r.gid));
+    dlog!(
+        "replayed {} log entries ({} files and directories){}",
+        replay.next_index,
+        replay.ns.nodes().len() - 1,
+        if errors {
+            "; some entries were skipped: run famfs fsck"
+        } else {
+            ""
+        }
+    );
+    let refresher = Refresher::start(source, store, replay, sb, o.refresh_period)
+        .map_err(io("starting the refresh thread"))?;
+    let primary: Option<Arc<dyn Media>> = if o.plain {
+        Some(DaxDevice::open(&o.device, false)?.map)
+    } else {
+        None
+    };
+    let devices = Devices::new(
+        sb.fs_uuid,
+        crate::devices::path_name(&o.device),
+        primary,
+        o.daxdevs.clone(),
+    );
+    let cfg = Config {
+        mode,
+        misbehave: o.misbehave.clone(),
+        ..Config::default()
+    };
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut server = Server::new(cfg, Arc::new(refresher), devices, start);
+    let chan = Arc::new(match o.fd {
+        Some(fd) => DevChannel::from_fd(fd).map_err(io(format!("descriptor {fd}")))?,
+        None => open_control(o.plain)?,
+    });
+    let fd = chan.raw_fd();
+    let bufsize = if o.plain { FUSE_BUFFER } else { FAMFS_BUFFER };
+    let c2 = chan.clone();
+    let serving = std::thread::Builder::new()
+        .name("famfs-serve".into())
+        .spawn(move || {
+            let r = serve(c2.as_ref(), &mut server, bufsize);
+            (r, server.stats)
+        })
+        .map_err(io("starting the serving thread"))?;
+    let pid_file = o.mountpoint.as_ref().map(|m| paths::pid_file(m));
+    if let Some(mnt) = &o.mountpoint {
+        let fstype = if o.plain { FSTYPE_FUSE } else { FSTYPE_FAMFS };
+        let data = mount::options(fd, root.0, root.1, root.2, o.plain);
+        dlog!(
+            "mounting {} on {} (-t {fstype} -o {data})",
+            o.device.display(),
+            mnt.display()
+        );
+        mount::mount(&o.device, mnt, fstype, MOUNT_FLAGS, &data)
+            .map_err(|e| mount_error(e, o.plain))?;
+        dlog!("mounted {} on {}", o.device.display(), mnt.display());
+        if let Some(p) = &pid_file {
+            let written = std::fs::create_dir_all(paths::run_dir())
+                .and_then(|_| std::fs::write(p, format!("{}\n", std::process::id())));
+            if let Err(e) = written {
+                dlog!("cannot write the pid file {}: {e}", p.display());
+            }
+        }
+    }
+    status.send("ok");
+    let (result, stats) = serving
+        .join()
+        .map_err(|_| io("serving thread")(std::io::Error::other("panicked")))?;
+    let by_op: Vec<String> = stats
+        .requests
+        .iter()
+        .map(|(op, n)| format!("{op}:{n}"))
+        .collect();
+    dlog!(
+        "connection closed: served {} requests (opcode:count {}), {} malformed replies sent",
+        stats.total(),
+        by_op.join(" "),
+        stats.malformed
+    );
+    if let Some(p) = &pid_file {
+        let _ = std::fs::remove_file(p);
+    }
+    result.map(|_| ()).map_err(io("serving"))
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The file system's dax devices on this host: index (log order, primary
+//! = 0) to local path, and, in plain FUSE mode, their data.
+//!
+//! Devices are identified by UUID, never by path: a secondary's path is
+//! found by reading the superblock of each candidate (the `--daxdev`
+//! hints, then every `/dev/dax*`) and matching its device UUID and file
+//! system UUID. Resolution happens when a device is first needed and is
+//! remembered.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use famfs_meta::store::read_superblock;
+use famfs_meta::{DaxDevice, DaxdevInfo, Media};
+use uuid::Uuid;
+
+use crate::dlog;
+
+/// One resolved device.
+struct Entry {
+    name: String,
+    media: Option<Arc<dyn Media>>,
+}
+
+/// Index → device on this host.
+pub struct Devices {
+    hints: Vec<PathBuf>,
+    fs_uuid: Uuid,
+    /// Open each device's data too (plain FUSE mode serves READ).
+    open_data: bool,
+    entries: Vec<Option<Entry>>,
+}
+
+impl Devices {
+    /// The devices of file system `fs_uuid`, whose primary is known as
+    /// `primary_name` (its path) with data `primary_media` (plain mode).
+    pub fn new(
+        fs_uuid: Uuid,
+        primary_name: String,
+        primary_media: Option<Arc<dyn Media>>,
+        hints: Vec<PathBuf>,
+    ) -> Self {
+        let open_data = primary_media.is_some();
+        Devices {
+            hints,
+            fs_uuid,
+            open_data,
+            entries: vec![Some(Entry {
+                name: primary_name,
+                media: primary_media,
+            })],
+        }
+    }
+
+    fn candidates(&self) -> Vec<PathBuf> {
+        let mut c = self.hints.clone();
+        if let Ok(rd) = std::fs::read_dir("/dev") {
+            let mut devs: Vec<PathBuf> = rd
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("dax"))
+                .map(|e| e.path())
+                .collect();
+            devs.sort();
+            c.extend(devs);
+        }
+        c
+    }
+
+    fn find(&self, uuid: Uuid) -> Option<(PathBuf, Arc<dyn Media>)> {
+        for p in self.candidates() {
+            let Ok(dev) = DaxDevice::open(&p, false) else {
+                continue;
+            };
+            let Ok(sb) = read_superblock(dev.map.as_ref()) else {
+                continue;
+            };
+            if sb.dev_uuid() == uuid && sb.fs_uuid() == self.fs_uuid {
+                return Some((p, dev.map));
+            }
+        }
+        None
+    }
+
+    fn resolve(&mut self, index: usize, known: &[DaxdevInfo]) -> Option<&Entry> {
+        if self.entries.get(index).is_some_and(Option::is_some) {
+            return self.entries.get(index)?.as_ref();
+        }
+        let info = known.get(index)?;
+        let Some((path, media)) = self.find(info.uuid) else {
+            dlog!(
+                "device index {index} (uuid {}) not found on this host (give it with --daxdev)",
+                info.uuid
+            );
+            return None;
+        };
+        dlog!(
+            "device index {index} (uuid {}) is {}",
+            info.uuid,
+            path.display()
+        );
+        if self.entries.len() <= index {
+            self.entries.resize_with(index + 1, || None);
+        }
+        let slot = self.entries.get_mut(index)?;
+        *slot = Some(Entry {
+            name: path.display().to_string(),
+            media: self.open_data.then_some(media),
+        });
+        slot.as_ref()
+    }
+
+    /// The local name (path) of device `index`, if it is on this host.
+    pub fn name(&mut self, index: u64, known: &[DaxdevInfo]) -> Option<String> {
+        let i = usize::try_from(index).ok()?;
+        self.resolve(i, known).map(|e| e.name.clone())
+    }
+
+    /// The data of device `index` (plain mode only).
+    pub fn media(&mut self, index: u64, known: &[DaxdevInfo]) -> Option<Arc<dyn Media>> {
+        let i = usize::try_from(index).ok()?;
+        self.resolve(i, known)?.media.clone()
+    }
+}
+
+/// The path string of `p` for GET_DAXDEV (must be printable ASCII).
+pub fn path_name(p: &Path) -> String {
+    p.display().to_string()
+}

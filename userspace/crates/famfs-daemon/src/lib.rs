@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The famfs daemon: serves the famfs namespace, replayed from the log,
+//! over a FUSE connection.
+//!
+//! - [`channel`]: the connection (`/dev/famfs_rs`, `/dev/fuse`, or the
+//!   in-process [`testchan`]);
+//! - [`server`]: the protocol, request by request;
+//! - [`serve`]: the loop that ties them;
+//! - [`refresh`], [`source`], [`snapshot`]: the log, read on a thread of
+//!   its own and served from immutable snapshots;
+//! - [`nodes`], [`attrs`], [`readdir`], [`fmap`], [`devices`], [`read`],
+//!   [`init`]: the answers;
+//! - [`misbehave`]: the malformed-reply test mode;
+//! - [`daemon`], [`mount`], [`mountinfo`], [`paths`]: running as a daemon,
+//!   mounting, finding mounts.
+
+pub mod attrs;
+pub mod channel;
+pub mod daemon;
+pub mod devices;
+pub mod fmap;
+pub mod init;
+pub mod log;
+pub mod misbehave;
+pub mod mount;
+pub mod mountinfo;
+pub mod nodes;
+pub mod paths;
+pub mod read;
+pub mod readdir;
+pub mod refresh;
+pub mod serve;
+pub mod server;
+pub mod snapshot;
+pub mod source;
+pub mod testchan;

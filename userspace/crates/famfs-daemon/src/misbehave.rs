@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Test mode: deliberately malformed replies, to prove the kernel refuses
+//! every kind of bad reply cleanly (issue 4's hostility test).
+//!
+//! With `--misbehave all` (or a comma-separated list of case names) the
+//! daemon serves, in the root directory, one trigger name per armed case:
+//! `bad-<case>`. The request the case is about (its [`Trigger`]) gets the
+//! malformed reply instead of the real one; everything else about the
+//! trigger node is well-formed (its LOOKUP reply has zero timeouts, so
+//! every access repeats the request). Trigger files are empty (size 0)
+//! with a map onto the superblock's 2 MiB, so nothing can read or write
+//! data through them; the trigger for READDIR cases is a directory.
+//!
+//! After a malformed reply the daemon always sends a follow-up for the
+//! same unique, so no request can hang: an error reply with EREMOTEIO
+//! (the kernel should answer it with ENOENT, having already failed the
+//! request; if it does not, the caller sees "Remote I/O error" and the
+//! daemon log says the kernel kept the request). For `unknown-unique` the
+//! follow-up is the correct reply, and `duplicate` sends the correct reply
+//! twice: those two cases end in success.
+//!
+//! INIT cases break the mount itself and are armed only by name.
+
+use famfs_core::abi::{
+    fuse_attr_out, fuse_dirent, fuse_entry_out, fuse_famfs_fmap_header, fuse_famfs_simple_ext,
+    fuse_init_out, fuse_kstatfs, fuse_open_out, fuse_out_header, FOPEN_PASSTHROUGH,
+    FUSE_FAMFS_DAXDEV_NAME_LEN, MAX_DAXDEVS, MAX_REPLY, OUT_HEADER_LEN, PROTO_WORD, ROOT_ID,
+};
+use famfs_core::attr::{S_IFDIR, S_IFMT, S_IFREG};
+use famfs_core::codec::Field;
+use famfs_core::daxdev::DAXDEV_REPLY_LEN;
+
+/// The request a case corrupts the reply to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// LOOKUP of the trigger name.
+    Lookup,
+    /// GETATTR of the trigger node.
+    GetAttr,
+    /// READDIR of the trigger directory.
+    ReadDir,
+    /// OPEN of the trigger file.
+    Open,
+    /// STATFS after a LOOKUP of the trigger name (or on its nodeid).
+    Statfs,
+    /// GET_FMAP of the trigger file.
+    GetFmap,
+    /// GET_DAXDEV of the device index the trigger file's (valid) map names.
+    GetDaxdev,
+    /// INIT (the mount fails).
+    Init,
+}
+
+/// What a test does to hit a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `stat MNT/bad-<case>`.
+    Stat,
+    /// `ls MNT/bad-<case>`.
+    Ls,
+    /// `stat -f MNT/bad-<case>`.
+    Statfs,
+    /// `cat MNT/bad-<case>` (open, which fetches the map).
+    Open,
+    /// `famfs mount --misbehave <case> ...` itself.
+    Mount,
+}
+
+impl Action {
+    /// Lower-case name for listings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Stat => "stat",
+            Action::Ls => "ls",
+            Action::Statfs => "statfs",
+            Action::Open => "open",
+            Action::Mount => "mount",
+        }
+    }
+}
+
+/// The device index the GET_DAXDEV cases' trigger map names.
+pub const TRIGGER_DEVINDEX: u32 = MAX_DAXDEVS - 1;
+/// The errno of the follow-up reply after a malformed one.
+pub const FOLLOW_UP_ERRNO: i32 = libc::EREMOTEIO;
+
+/// One misbehaviour.
+#[derive(Debug)]
+pub struct Case {
+    /// Name (the trigger is `bad-<name>`).
+    pub name: &'static str,
+    /// The request whose reply is corrupted.
+    pub trigger: Trigger,
+    /// What is sent instead.
+    pub bad: Bad,
+    /// One line for `--list-misbehave-cases --verbose`.
+    pub about: &'static str,
+}
+
+impl Case {
+    /// The trigger name in the root directory.
+    pub fn trigger_name(&self) -> String {
+        format!("bad-{}", self.name)
+    }
+
+    /// How a test hits the case.
+    pub fn action(&self) -> Action {
+        match self.trigger {
+            Trigger::Lookup | Trigger::GetAttr => Action::Stat,
+            Trigger::ReadDir => Action::Ls,
+            Trigger::Statfs => Action::Statfs,
+            Trigger::Open | Trigger::GetFmap | Trigger::GetDaxdev => Action::Open,
+            Trigger::Init => Action::Mount,
+        }
+    }
+
+    /// Whether the caller's operation ends in success (the case is about
+    /// uniques: the real reply follows) rather than an error.
+    pub fn succeeds(&self) -> bool {
+        matches!(self.bad, Bad::UnknownUnique | Bad::Duplicate)
+    }
+
+    /// Whether the trigger node is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.trigger == Trigger::ReadDir
+    }
+
+    /// Whether `--misbehave all` arms it (INIT cases need their name).
+    pub fn runtime(&self) -> bool {
+        self.trigger != Trigger::Init
+    }
+}
+
+/// What is wrong with the reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bad {
+    /// Only 8 bytes: less than an out header.
+    HeaderShort,
+    /// `len` 8 less than the bytes written.
+    LenShort,
+    /// `len` 8 more than the bytes written.
+    LenLong,
+    /// `error` positive.
+    ErrnoPositive,
+    /// `error` -512 (kernel-internal ERESTARTSYS).
+    ErrnoTooNegative,
+    /// `error` i32::MIN.
+    ErrnoIntMin,
+    /// An error with a body.
+    ErrorWithBody,
+    /// More than 16 + 32768 bytes.
+    Oversized,
+    /// A reply to a unique nobody waits for (then the real reply).
+    UnknownUnique,
+    /// The real reply, twice.
+    Duplicate,
+    /// The right body minus its last 8 bytes.
+    BodyShort,
+    /// The right body plus 8 bytes.
+    BodyLong,
+    /// LOOKUP: nodeid 0.
+    NodeidZero,
+    /// LOOKUP: the root's nodeid.
+    NodeidRoot,
+    /// Attributes: a symlink's mode.
+    AttrType,
+    /// Attributes: mode bits beyond 07777.
+    AttrModeBits,
+    /// Attributes: ino 0.
+    AttrInoZero,
+    /// Attributes: nlink 0.
+    AttrNlinkZero,
+    /// Attributes: a nanosecond field of 10^9.
+    AttrNsec,
+    /// Attributes: rdev set.
+    AttrRdev,
+    /// Attributes: blksize not a power of two.
+    AttrBlksize,
+    /// Attributes: size beyond i64::MAX.
+    AttrSize,
+    /// Attributes: FUSE_ATTR_SUBMOUNT.
+    AttrFlags,
+    /// GETATTR: a directory where LOOKUP said regular file.
+    TypeChange,
+    /// READDIR: namelen 0xffff_fff0.
+    DirentNamelenOverflow,
+    /// READDIR: namelen 0.
+    DirentNamelenZero,
+    /// READDIR: '/' in a name.
+    DirentSlash,
+    /// READDIR: NUL in a name.
+    DirentNul,
+    /// READDIR: ino 0.
+    DirentInoZero,
+    /// READDIR: d_type DT_LNK.
+    DirentType,
+    /// READDIR: cookies going backwards.
+    DirentOffset,
+    /// READDIR: a record cut short.
+    DirentTruncated,
+    /// READDIR: non-zero padding after a name.
+    DirentPadding,
+    /// READDIR: more bytes than the request's size.
+    DirentTooLong,
+    /// OPEN: FOPEN_PASSTHROUGH.
+    OpenPassthrough,
+    /// OPEN: a backing id.
+    OpenBackingId,
+    /// STATFS: more free blocks than blocks.
+    StatfsInconsistent,
+    /// STATFS: bsize 0.
+    StatfsBsizeZero,
+    /// GET_FMAP: an extent at a 4 KiB offset.
+    FmapMisaligned,
+    /// GET_FMAP: extents smaller than the file size.
+    FmapTooSmall,
+    /// GET_FMAP: device index 24.
+    FmapDevIndex,
+    /// GET_FMAP: 0 extents.
+    FmapNoExtents,
+    /// GET_FMAP: bytes after the last extent.
+    FmapTrailing,
+    /// GET_DAXDEV: the reply names another index.
+    DaxdevIndex,
+    /// GET_DAXDEV: no NUL in the name.
+    DaxdevUnterminated,
+    /// GET_DAXDEV: an empty name.
+    DaxdevNameEmpty,
+    /// INIT: another famfs_rs protocol version.
+    InitProtoMismatch,
+    /// INIT: no famfs_rs protocol word.
+    InitNotFamfs,
+    /// INIT: a flag the kernel did not offer.
+    InitFlagsNotOffered,
+    /// INIT: major 8.
+    InitMajor,
+}
+
+macro_rules! cases {
+    ($($name:literal $trig:ident $bad:ident $about:literal;)*) => {
+        /// Every case, in listing order.
+        pub static CASES: &[Case] = &[
+            $(Case { name: $name, trigger: Trigger::$trig, bad: Bad::$bad, about: $about },)*
+        ];
+    };
+}
+
+cases! {
+    "header-short" Lookup HeaderShort "LOOKUP reply of 8 bytes (shorter than an out header)";
+    "len-short" Lookup LenShort "LOOKUP reply whose header len is 8 less than the bytes written";
+    "len-long" Lookup LenLong "LOOKUP reply whose header len is 8 more than the bytes written";
+    "errno-positive" Lookup ErrnoPositive "LOOKUP reply with error +5";
+    "errno-too-negative" Lookup ErrnoTooNegative "LOOKUP reply with error -512 (ERESTARTSYS)";
+    "errno-int-min" Lookup ErrnoIntMin "LOOKUP reply with error i32::MIN";
+    "error-with-body" Lookup ErrorWithBody "LOOKUP error reply (-ENOENT) carrying an entry body";
+    "oversized" Lookup Oversized "LOOKUP reply longer than 16 + 32768 bytes";
+    "unknown-unique" Lookup UnknownUnique "LOOKUP reply to a unique never sent, then the real reply (succeeds)";
+    "duplicate" Lookup Duplicate "the real LOOKUP reply sent twice (succeeds)";
+    "lookup-short-body" Lookup BodyShort "LOOKUP entry body 8 bytes short";
+    "lookup-long-body" Lookup BodyLong "LOOKUP entry body 8 bytes long";
+    "lookup-nodeid-zero" Lookup NodeidZero "LOOKUP entry with nodeid 0";
+    "lookup-root-nodeid" Lookup NodeidRoot "LOOKUP entry with the root's nodeid";
+    "lookup-bad-type" Lookup AttrType "LOOKUP attributes of a symlink";
+    "lookup-mode-bits" Lookup AttrModeBits "LOOKUP attributes with mode bits beyond 07777";
+    "lookup-ino-zero" Lookup AttrInoZero "LOOKUP attributes with ino 0";
+    "lookup-nlink-zero" Lookup AttrNlinkZero "LOOKUP attributes with nlink 0";
+    "lookup-nsec" Lookup AttrNsec "LOOKUP attributes with mtimensec 10^9";
+    "lookup-rdev" Lookup AttrRdev "LOOKUP attributes with rdev set";
+    "lookup-blksize" Lookup AttrBlksize "LOOKUP attributes with blksize 3000";
+    "lookup-size" Lookup AttrSize "LOOKUP attributes with size 2^64-1";
+    "lookup-attr-flags" Lookup AttrFlags "LOOKUP attributes with FUSE_ATTR_SUBMOUNT";
+    "getattr-short-body" GetAttr BodyShort "GETATTR body 8 bytes short";
+    "getattr-long-body" GetAttr BodyLong "GETATTR body 8 bytes long";
+    "getattr-type-change" GetAttr TypeChange "GETATTR says directory where LOOKUP said regular file";
+    "getattr-bad-type" GetAttr AttrType "GETATTR attributes of a symlink";
+    "getattr-nlink-zero" GetAttr AttrNlinkZero "GETATTR attributes with nlink 0";
+    "readdir-namelen-overflow" ReadDir DirentNamelenOverflow "READDIR entry with namelen 0xfffffff0";
+    "readdir-namelen-zero" ReadDir DirentNamelenZero "READDIR entry with namelen 0";
+    "readdir-slash" ReadDir DirentSlash "READDIR entry named \"a/b\"";
+    "readdir-nul" ReadDir DirentNul "READDIR entry with a NUL in its name";
+    "readdir-ino-zero" ReadDir DirentInoZero "READDIR entry with ino 0";
+    "readdir-bad-type" ReadDir DirentType "READDIR entry of type DT_LNK";
+    "readdir-offset-backwards" ReadDir DirentOffset "READDIR cookies that go backwards";
+    "readdir-truncated" ReadDir DirentTruncated "READDIR record cut 4 bytes short";
+    "readdir-padding" ReadDir DirentPadding "READDIR record with non-zero padding";
+    "readdir-too-long" ReadDir DirentTooLong "READDIR body larger than the size asked for";
+    "open-passthrough" Open OpenPassthrough "OPEN reply with FOPEN_PASSTHROUGH";
+    "open-backing-id" Open OpenBackingId "OPEN reply with a backing id";
+    "open-short-body" Open BodyShort "OPEN body 8 bytes short";
+    "statfs-short-body" Statfs BodyShort "STATFS body 8 bytes short";
+    "statfs-inconsistent" Statfs StatfsInconsistent "STATFS with more free blocks than blocks";
+    "statfs-bsize-zero" Statfs StatfsBsizeZero "STATFS with bsize 0";
+    "fmap-misaligned" GetFmap FmapMisaligned "GET_FMAP extent at a 4 KiB offset";
+    "fmap-too-small" GetFmap FmapTooSmall "GET_FMAP extents smaller than the file size";
+    "fmap-devindex" GetFmap FmapDevIndex "GET_FMAP extent on device index 24";
+    "fmap-no-extents" GetFmap FmapNoExtents "GET_FMAP with 0 extents";
+    "fmap-trailing" GetFmap FmapTrailing "GET_FMAP with 8 bytes after the last extent";
+    "daxdev-index" GetDaxdev DaxdevIndex "GET_DAXDEV reply for another index than asked";
+    "daxdev-unterminated" GetDaxdev DaxdevUnterminated "GET_DAXDEV name without NUL";
+    "daxdev-name-empty" GetDaxdev DaxdevNameEmpty "GET_DAXDEV with an empty name";
+    "init-proto-mismatch" Init InitProtoMismatch "INIT reply with another famfs_rs protocol version (mount fails, EPROTO)";
+    "init-not-famfs" Init InitNotFamfs "INIT reply without the famfs_rs protocol word (mount fails, EPROTO)";
+    "init-flags-not-offered" Init InitFlagsNotOffered "INIT reply accepting a flag not offered (mount fails)";
+    "init-major" Init InitMajor "INIT reply with FUSE major 8 (mount fails, EPROTO)";
+}
+
+/// The case called `name`.
+pub fn by_name(name: &str) -> Option<&'static Case> {
+    CASES.iter().find(|c| c.name == name)
+}
+
+/// Parses `--misbehave`: `all` (every runtime case) or names separated
+/// by commas.
+pub fn parse_list(spec: &str) -> Result<Vec<&'static Case>, String> {
+    if spec == "all" {
+        return Ok(CASES.iter().filter(|c| c.runtime()).collect());
+    }
+    spec.split(',')
+        .map(|n| {
+            by_name(n.trim()).ok_or_else(|| {
+                format!(
+                    "unknown misbehave case {n:?} (famfs daemon --list-misbehave-cases lists them)"
+                )
+            })
+        })
+        .collect()
+}
+
+fn header(len: usize, error: i32, unique: u64) -> Vec<u8> {
+    let mut v = vec![0u8; OUT_HEADER_LEN];
+    let h = fuse_out_header {
+        len: len as u32,
+        error,
+        unique,
+    };
+    // The buffer is exactly a header long.
+    let _ = h.put(&mut v);
+    v
+}
+
+fn with_body(unique: u64, body: &[u8]) -> Vec<u8> {
+    let mut v = header(OUT_HEADER_LEN + body.len(), 0, unique);
+    v.extend_from_slice(body);
+    v
+}
+
+fn set_len(msg: &mut [u8], len: usize) {
+    let _ = (len as u32).put(msg);
+}
+
+/// Patches the body of `good` (a correct reply) as struct `T`.
+fn patch<T: Field>(good: &[u8], unique: u64, f: impl FnOnce(&mut T)) -> Vec<u8> {
+    let body = good.get(OUT_HEADER_LEN..).unwrap_or(&[]);
+    match T::get(body) {
+        Some(mut v) => {
+            f(&mut v);
+            let mut b = vec![0u8; T::SIZE];
+            let _ = v.put(&mut b);
+            with_body(unique, &b)
+        }
+        // Not the expected body: an oversized reply is malformed anyway.
+        None => oversized(unique),
+    }
+}
+
+fn oversized(unique: u64) -> Vec<u8> {
+    with_body(unique, &vec![0u8; MAX_REPLY - OUT_HEADER_LEN + 8])
+}
+
+/// Attribute patches shared by LOOKUP and GETATTR.
+fn patch_attr(bad: Bad, a: &mut famfs_core::abi::fuse_attr) {
+    match bad {
+        Bad::AttrType => a.mode = 0o120777,
+        Bad::AttrModeBits => a.mode |= 0o1000000,
+        Bad::AttrInoZero => a.ino = 0,
+        Bad::AttrNlinkZero => a.nlink = 0,
+        Bad::AttrNsec => a.mtimensec = 1_000_000_000,
+        Bad::AttrRdev => a.rdev = 0x0801,
+        Bad::AttrBlksize => a.blksize = 3000,
+        Bad::AttrSize => a.size = u64::MAX,
+        Bad::AttrFlags => a.flags = famfs_core::abi::FUSE_ATTR_SUBMOUNT,
+        Bad::TypeChange => a.mode = (a.mode & !S_IFMT) | S_IFDIR,
+        _ => {}
+    }
+}
+
+fn dirent(ino: u64, off: u64, namelen: u32, type_: u32, name: &[u8]) -> Vec<u8> {
+    let mut v = vec![0u8; fuse_dirent::SIZE];
+    let _ = fuse_dirent {
+        ino,
+        off,
+        namelen,
+        type_,
+    }
+    .put(&mut v);
+    v.extend_from_slice(name);
+    while v.len() % 8 != 0 {
+        v.push(0);
+    }
+    v
+}
+
+fn bad_dirents(bad: Bad, size: u32) -> Vec<u8> {
+    const REG: u32 = 8;
+    match bad {
+        Bad::DirentNamelenOverflow => dirent(5, 1, 0xffff_fff0, REG, b"abcd"),
+        Bad::DirentNamelenZero => dirent(5, 1, 0, REG, b""),
+        Bad::DirentSlash => dirent(5, 1, 3, REG, b"a/b"),
+        Bad::DirentNul => dirent(5, 1, 3, REG, b"a\0b"),
+        Bad::DirentInoZero => dirent(0, 1, 1, REG, b"a"),
+        Bad::DirentType => dirent(5, 1, 1, 10, b"a"),
+        Bad::DirentOffset => {
+            let mut v = dirent(5, 5, 1, REG, b"a");
+            v.extend(dirent(6, 3, 1, REG, b"b"));
+            v
+        }
+        Bad::DirentTruncated => {
+            let mut v = dirent(5, 1, 6, REG, b"abcdef");
+            v.truncate(v.len() - 4);
+            v
+        }
+        Bad::DirentPadding => {
+            let mut v = dirent(5, 1, 1, REG, b"a");
+            if let Some(last) = v.last_mut() {
+                *last = 0x55;
+            }
+            v
+        }
+        Bad::DirentTooLong => {
+            let mut v = Vec::new();
+            let mut i = 0u64;
+            while v.len() <= size as usize {
+                i += 1;
+                v.extend(dirent(5 + i, i, 1, REG, b"x"));
+            }
+            v
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn fmap_header(nextents: u32, file_size: u64) -> Vec<u8> {
+    let mut v = vec![0u8; fuse_famfs_fmap_header::SIZE];
+    let _ = fuse_famfs_fmap_header {
+        file_type: 0,
+        reserved: 0,
+        fmap_version: 1,
+        ext_type: 0,
+        nextents,
+        reserved0: 0,
+        file_size,
+        reserved1: 0,
+    }
+    .put(&mut v);
+    v
+}
+
+fn fmap_ext(devindex: u32, offset: u64, len: u64) -> Vec<u8> {
+    let mut v = vec![0u8; fuse_famfs_simple_ext::SIZE];
+    let _ = fuse_famfs_simple_ext {
+        devindex,
+        reserved: 0,
+        offset,
+        len,
+    }
+    .put(&mut v);
+    v
+}
+
+fn bad_fmap(bad: Bad) -> Vec<u8> {
+    const MB2: u64 = 2 << 20;
+    let mut v = match bad {
+        Bad::FmapNoExtents => return fmap_header(0, 0),
+        Bad::FmapTooSmall => fmap_header(1, 2 * MB2),
+        _ => fmap_header(1, 0),
+    };
+    v.extend(match bad {
+        Bad::FmapMisaligned => fmap_ext(0, 4096, MB2),
+        Bad::FmapDevIndex => fmap_ext(MAX_DAXDEVS, 0, MB2),
+        _ => fmap_ext(0, 0, MB2),
+    });
+    if bad == Bad::FmapTrailing {
+        v.extend([0u8; 8]);
+    }
+    v
+}
+
+fn bad_daxdev(bad: Bad, index: u64) -> Vec<u8> {
+    let mut v = vec![0u8; DAXDEV_REPLY_LEN];
+    let idx = match bad {
+        Bad::DaxdevIndex => index.wrapping_add(1) as u16,
+        _ => index as u16,
+    };
+    let _ = idx.put(&mut v);
+    let name_at = DAXDEV_REPLY_LEN - FUSE_FAMFS_DAXDEV_NAME_LEN as usize;
+    match bad {
+        Bad::DaxdevUnterminated => v[name_at..].fill(b'x'),
+        Bad::DaxdevNameEmpty => {}
+        _ => v[name_at..name_at + 9].copy_from_slice(b"/dev/dax0"),
+    }
+    v
+}
+
+/// The malformed message for `case`, answering `unique`, given the
+/// correct reply `good` (needed by the cases that patch it) and, for
+/// READDIR, the size asked for and, for GET_DAXDEV, the index.
+pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -> Vec<u8> {
+    let b = case.bad;
+    match b {
+        Bad::HeaderShort => good.get(..8).unwrap_or(&[0u8; 8]).to_vec(),
+        Bad::LenShort | Bad::LenLong => {
+            let mut v = good.to_vec();
+            let n = v.len();
+            set_len(
+                &mut v,
+                if b == Bad::LenShort {
+                    n.saturating_sub(8)
+                } else {
+                    n + 8
+                },
+            );
+            v
+        }
+        Bad::ErrnoPositive => header(OUT_HEADER_LEN, 5, unique),
+        Bad::ErrnoTooNegative => header(OUT_HEADER_LEN, -512, unique),
+        Bad::ErrnoIntMin => header(OUT_HEADER_LEN, i32::MIN, unique),
+        Bad::ErrorWithBody => {
+            let mut v = good.to_vec();
+            let _ = (-libc::ENOENT).put(v.get_mut(4..).unwrap_or(&mut []));
+            v
+        }
+        Bad::Oversized => oversized(unique),
+        Bad::UnknownUnique => {
+            let mut v = good.to_vec();
+            let _ = (unique ^ (1 << 40)).put(v.get_mut(8..).unwrap_or(&mut []));
+            v
+        }
+        Bad::Duplicate => good.to_vec(),
+        Bad::BodyShort | Bad::BodyLong => {
+            let body = good.get(OUT_HEADER_LEN..).unwrap_or(&[]);
+            let mut b2 = body.to_vec();
+            if b == Bad::BodyShort {
+                b2.truncate(body.len().saturating_sub(8));
+            } else {
+                b2.extend([0u8; 8]);
+            }
+            with_body(unique, &b2)
+        }
+        Bad::NodeidZero => patch(good, unique, |e: &mut fuse_entry_out| e.nodeid = 0),
+        Bad::NodeidRoot => patch(good, unique, |e: &mut fuse_entry_out| e.nodeid = ROOT_ID),
+        Bad::AttrType
+        | Bad::AttrModeBits
+        | Bad::AttrInoZero
+        | Bad::AttrNlinkZero
+        | Bad::AttrNsec
+        | Bad::AttrRdev
+        | Bad::AttrBlksize
+        | Bad::AttrSize
+        | Bad::AttrFlags
+        | Bad::TypeChange => match case.trigger {
+            Trigger::Lookup => patch(good, unique, |e: &mut fuse_entry_out| {
+                patch_attr(b, &mut e.attr)
+            }),
+            _ => patch(good, unique, |a: &mut fuse_attr_out| {
+                patch_attr(b, &mut a.attr)
+            }),
+        },
+        Bad::DirentNamelenOverflow
+        | Bad::DirentNamelenZero
+        | Bad::DirentSlash
+        | Bad::DirentNul
+        | Bad::DirentInoZero
+        | Bad::DirentType
+        | Bad::DirentOffset
+        | Bad::DirentTruncated
+        | Bad::DirentPadding
+        | Bad::DirentTooLong => with_body(unique, &bad_dirents(b, size)),
+        Bad::OpenPassthrough => patch(good, unique, |o: &mut fuse_open_out| {
+            o.open_flags = FOPEN_PASSTHROUGH
+        }),
+        Bad::OpenBackingId => patch(good, unique, |o: &mut fuse_open_out| o.backing_id = 1),
+        Bad::StatfsInconsistent => patch(good, unique, |s: &mut fuse_kstatfs| {
+            s.bfree = s.blocks + 1;
+            s.bavail = s.bfree;
+        }),
+        Bad::StatfsBsizeZero => patch(good, unique, |s: &mut fuse_kstatfs| s.bsize = 0),
+        Bad::FmapMisaligned
+        | Bad::FmapTooSmall
+        | Bad::FmapDevIndex
+        | Bad::FmapNoExtents
+        | Bad::FmapTrailing => with_body(unique, &bad_fmap(b)),
+        Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty => {
+            with_body(unique, &bad_daxdev(b, index))
+        }
+        Bad::InitProtoMismatch => patch(good, unique, |o: &mut fuse_init_out| {
+            o.famfs_rs_proto = PROTO_WORD + 1
+        }),
+        Bad::InitNotFamfs => patch(good, unique, |o: &mut fuse_init_out| o.famfs_rs_proto = 0),
+        Bad::InitFlagsNotOffered => patch(good, unique, |o: &mut fuse_init_out| {
+            o.flags |= famfs_core::abi::FUSE_INIT_EXT;
+            o.flags2 |= 1 << 30;
+        }),
+        Bad::InitMajor => patch(good, unique, |o: &mut fuse_init_out| o.major = 8),
+    }
+}
+
+/// The regular-file mode bits of trigger files (read-only: they are
+/// empty anyway).
+pub const TRIGGER_FILE_MODE: u32 = S_IFREG | 0o444;

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Where the daemon reads the superblock and the log: the seam between
+//! "raw device" (today) and "the mount's own `.meta/` files" (once the dax
+//! data path exists and the raw node fails with ENXIO).
+//!
+//! A [`MetaSource`] only opens a [`MetaStore`]; the refresh thread
+//! ([`crate::refresh`]) owns the store and is the only code that reads it,
+//! so a source that goes through the mount (`.meta/.log`, whose LOOKUP and
+//! GET_FMAP this very daemon answers) never blocks the serving thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use famfs_meta::store::MetaStore;
+use famfs_meta::{DaxDevice, Media, MetaError};
+
+/// Opens the metadata of one file system.
+pub trait MetaSource: Send + Sync {
+    /// Opens (or re-opens) the superblock and log.
+    fn open(&self) -> Result<MetaStore, MetaError>;
+    /// For messages: what is being read.
+    fn describe(&self) -> String;
+}
+
+/// The raw primary device or image, mapped read-only.
+pub struct RawDevice {
+    path: PathBuf,
+}
+
+impl RawDevice {
+    /// The device or image at `path`.
+    pub fn new(path: &Path) -> Self {
+        RawDevice {
+            path: path.to_owned(),
+        }
+    }
+}
+
+impl MetaSource for RawDevice {
+    fn open(&self) -> Result<MetaStore, MetaError> {
+        let dev = DaxDevice::open(&self.path, false)?;
+        MetaStore::on_device(&dev)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (raw device)", self.path.display())
+    }
+}
+
+/// The `.meta/.superblock` and `.meta/.log` files of a mounted famfs. For
+/// the next step (dax data path); usable today only where those files
+/// already have data behind them.
+pub struct MountMeta {
+    meta_dir: PathBuf,
+}
+
+impl MountMeta {
+    /// The `.meta` directory of the mount at `mountpoint`.
+    pub fn new(mountpoint: &Path) -> Self {
+        MountMeta {
+            meta_dir: mountpoint.join(crate::nodes::META_DIR_NAME),
+        }
+    }
+}
+
+impl MetaSource for MountMeta {
+    fn open(&self) -> Result<MetaStore, MetaError> {
+        MetaStore::on_meta_files(&self.meta_dir, false)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (mounted .meta files)", self.meta_dir.display())
+    }
+}
+
+/// Whole-device media in memory (tests).
+pub struct MediaSource {
+    whole: Arc<dyn Media>,
+}
+
+impl MediaSource {
+    /// Metadata read from `whole`.
+    pub fn new(whole: Arc<dyn Media>) -> Self {
+        MediaSource { whole }
+    }
+}
+
+impl MetaSource for MediaSource {
+    fn open(&self) -> Result<MetaStore, MetaError> {
+        MetaStore::on_media(self.whole.clone())
+    }
+
+    fn describe(&self) -> String {
+        self.whole.name()
+    }
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Every misbehave case must produce a message the kernel refuses (so the
+//! list cannot hold a harmless case), followed by something that lets the
+//! waiting request finish (so nothing hangs).
+
+mod common;
+
+use common::*;
+use famfs_core::abi::{fuse_attr_out, MAX_REPLY, ROOT_ID};
+use famfs_core::attr::FileKind;
+use famfs_core::codec::Field;
+use famfs_core::fmap::FmapRef;
+use famfs_core::wire::{check_reply, parse_reply_header, Pending, ReplyBody};
+use famfs_daemon::misbehave::{
+    by_name, parse_list, Action, Bad, Case, Trigger, CASES, FOLLOW_UP_ERRNO, TRIGGER_DEVINDEX,
+};
+use famfs_daemon::server::Config;
+use famfs_daemon::testchan::Rejection;
+
+fn armed(cases: Vec<&'static Case>) -> Config {
+    Config {
+        misbehave: cases,
+        ..Config::default()
+    }
+}
+
+/// Drives `case` up to its triggering request; returns that exchange and
+/// the Pending it answers.
+fn trigger(fs: &Fs, case: &'static Case) -> (Exchange, Pending) {
+    if case.trigger == Trigger::Init {
+        let mut h = Harness::new(fs.server(armed(vec![case])));
+        return (h.init(OFFERED), Pending::Init { offered: OFFERED });
+    }
+    let mut h = Harness::famfs(fs, armed(parse_list("all").unwrap()));
+    let name = case.trigger_name();
+    if case.trigger == Trigger::Lookup {
+        return (h.lookup(ROOT_ID, &name), Pending::Lookup);
+    }
+    let e = h.lookup(ROOT_ID, &name);
+    let node = entry(&e).nodeid;
+    assert_eq!(entry(&e).entry_valid, 0, "trigger entries are not cached");
+    match case.trigger {
+        Trigger::GetAttr => (h.getattr(node), Pending::GetAttr),
+        Trigger::ReadDir => {
+            assert_eq!(h.open(node, 0, true).errno(), 0);
+            (
+                h.readdir(node, 0, 4096),
+                Pending::ReadDir {
+                    size: 4096,
+                    offset: 0,
+                },
+            )
+        }
+        Trigger::Open => (h.open(node, 0, false), Pending::Open),
+        Trigger::Statfs => (h.statfs(ROOT_ID), Pending::Statfs),
+        Trigger::GetFmap => (h.get_fmap(node), Pending::GetFmap),
+        Trigger::GetDaxdev => {
+            let f = h.get_fmap(node);
+            let body = f.body().to_vec();
+            let map = FmapRef::parse(&body).unwrap();
+            assert_eq!(map.file_size(), 0);
+            assert_eq!(
+                map.resolve(0).err(),
+                Some(famfs_core::fmap::FmapError::BeyondEof)
+            );
+            assert_eq!(map.devices().collect::<Vec<_>>(), [TRIGGER_DEVINDEX]);
+            let index = u64::from(TRIGGER_DEVINDEX);
+            (h.get_daxdev(index), Pending::GetDaxdev { index })
+        }
+        Trigger::Lookup | Trigger::Init => unreachable!(),
+    }
+}
+
+#[test]
+fn every_case_is_refused_and_nothing_hangs() {
+    let fs = Fs::new();
+    for case in CASES {
+        let (x, pending) = trigger(&fs, case);
+        assert_eq!(x.verdicts.len(), 2, "{}: two messages", case.name);
+        let (first, second) = (&x.verdicts[0], &x.verdicts[1]);
+        match case.bad {
+            Bad::UnknownUnique => {
+                assert_eq!(first.result, Err(Rejection::NoSuchRequest), "{}", case.name);
+                assert_ne!(first.unique, Some(x.unique));
+                assert_eq!(second.result, Ok(()), "{}: the real reply", case.name);
+            }
+            Bad::Duplicate => {
+                assert_eq!(first.result, Ok(()));
+                assert_eq!(first.bytes, second.bytes);
+                assert_eq!(
+                    second.result,
+                    Err(Rejection::NoSuchRequest),
+                    "{}",
+                    case.name
+                );
+            }
+            Bad::TypeChange => {
+                // Well-formed on its own; the module refuses the changed
+                // kind (LOOKUP said regular file).
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Attr(a) => assert_eq!(a.kind, FileKind::Directory),
+                    other => panic!("{other:?}"),
+                }
+                let a = fuse_attr_out::get(&first.bytes[16..]).unwrap();
+                assert_eq!(a.attr.mode & 0o170000, 0o040000);
+            }
+            _ => {
+                let e = check_reply(pending, &first.bytes, MAX_REPLY)
+                    .expect_err(&format!("{}: the kernel would accept this", case.name));
+                assert!(e.is_malformed(), "{}: {e:?}", case.name);
+                assert!(
+                    matches!(first.result, Err(Rejection::Malformed(_))),
+                    "{}",
+                    case.name
+                );
+            }
+        }
+        if !case.succeeds() {
+            // The follow-up: a well-formed error for the same unique.
+            let (h, body) = parse_reply_header(&second.bytes, MAX_REPLY).unwrap();
+            assert_eq!(
+                (h.unique, h.errno, body.len()),
+                (x.unique, FOLLOW_UP_ERRNO, 0)
+            );
+            let expect = if case.bad == Bad::HeaderShort {
+                // Too short to name a unique: the request still waits.
+                Ok(())
+            } else {
+                Err(Rejection::NoSuchRequest)
+            };
+            assert_eq!(second.result, expect, "{}", case.name);
+        }
+    }
+}
+
+#[test]
+fn the_case_list_is_complete_and_named() {
+    assert!(CASES.len() >= 50, "{} cases", CASES.len());
+    let mut names: Vec<_> = CASES.iter().map(|c| c.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), CASES.len(), "duplicate names");
+    for c in CASES {
+        assert!(c
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+        assert_eq!(by_name(c.name).map(|x| x.name), Some(c.name));
+        assert_eq!(c.action() == Action::Mount, !c.runtime());
+    }
+    let all = parse_list("all").unwrap();
+    assert_eq!(all.len(), CASES.iter().filter(|c| c.runtime()).count());
+    assert!(parse_list("len-short,duplicate").unwrap().len() == 2);
+    assert!(parse_list("nope").is_err());
+}
+
+#[test]
+fn trigger_names_are_listed_only_when_armed() {
+    let fs = Fs::new();
+    let mut h = Harness::famfs(&fs, Config::default());
+    assert_eq!(h.lookup(ROOT_ID, "bad-len-short").errno(), libc::ENOENT);
+    let mut h = Harness::famfs(&fs, armed(vec![by_name("readdir-slash").unwrap()]));
+    let x = h.readdir(ROOT_ID, 0, 4096);
+    let d = famfs_core::dirent::Dirents::parse(x.body(), 0).unwrap();
+    let names: Vec<_> = d.iter().map(|e| e.name.to_vec()).collect();
+    assert!(names.contains(&b"bad-readdir-slash".to_vec()));
+    assert_eq!(h.lookup(ROOT_ID, "bad-len-short").errno(), libc::ENOENT);
+    // Everything else keeps working after a misbehaving exchange.
+    let node = entry(&h.lookup(ROOT_ID, "bad-readdir-slash")).nodeid;
+    let _ = h.readdir(node, 0, 4096);
+    assert_eq!(entry(&h.lookup(ROOT_ID, "a")).attr.size, 3 << 20);
+    assert_eq!(h.chan.outstanding(), 0);
+}
