@@ -11,6 +11,8 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// What a read brought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +47,18 @@ pub trait Channel: Send + Sync {
 
 /// A FUSE control device (`/dev/famfs_rs` or `/dev/fuse`) opened by us or
 /// inherited as a descriptor.
+///
+/// `/dev/fuse` refuses reads with EPERM until a mount has attached the
+/// descriptor; the daemon starts serving before (or while) mount(2) runs,
+/// so until the first request arrives EPERM means "not mounted yet" and
+/// the read is retried.
 pub struct DevChannel {
     file: File,
+    attached: AtomicBool,
 }
+
+/// Pause between reads while the descriptor is not yet mounted.
+const ATTACH_POLL: Duration = Duration::from_millis(10);
 
 fn is_closed(e: &io::Error) -> bool {
     matches!(
@@ -59,7 +70,10 @@ fn is_closed(e: &io::Error) -> bool {
 impl DevChannel {
     /// Wraps an open control device.
     pub fn new(file: File) -> Self {
-        DevChannel { file }
+        DevChannel {
+            file,
+            attached: AtomicBool::new(false),
+        }
     }
 
     /// Takes over descriptor `fd` (e.g. `--fd 3` from the mounting shell).
@@ -74,9 +88,7 @@ impl DevChannel {
         // SAFETY: the descriptor is open (checked above) and the caller
         // hands it to us: nothing else in this process owns it.
         let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(DevChannel {
-            file: File::from(owned),
-        })
+        Ok(Self::new(File::from(owned)))
     }
 
     /// The descriptor (for the mount option `fd=N`).
@@ -111,6 +123,7 @@ impl Channel for DevChannel {
             let n =
                 unsafe { libc::read(self.file.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
             if n > 0 {
+                self.attached.store(true, Ordering::Relaxed);
                 return Ok(Recv::Msg(n as usize));
             }
             if n == 0 {
@@ -120,6 +133,9 @@ impl Channel for DevChannel {
             match e.raw_os_error() {
                 Some(libc::EINTR) => continue,
                 Some(libc::EAGAIN) => self.wait_readable()?,
+                Some(libc::EPERM) if !self.attached.load(Ordering::Relaxed) => {
+                    std::thread::sleep(ATTACH_POLL)
+                }
                 _ if is_closed(&e) => return Ok(Recv::Closed),
                 _ => return Err(e),
             }

@@ -59,18 +59,18 @@ pub enum DaemonError {
     #[error(transparent)]
     Meta(#[from] MetaError),
     /// A system call failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {err}")]
     Io {
         /// What was being done.
         what: String,
         /// The error.
-        source: std::io::Error,
+        err: std::io::Error,
     },
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DaemonError {
     let what = what.into();
-    move |source| DaemonError::Io { what, source }
+    move |err| DaemonError::Io { what, err }
 }
 
 struct Status(Option<File>);
@@ -98,7 +98,7 @@ fn open_control(plain: bool) -> Result<DevChannel, DaemonError> {
             };
             DaemonError::Io {
                 what: format!("{path}: {hint}"),
-                source: e,
+                err: e,
             }
         })?;
     Ok(DevChannel::new(f))
@@ -118,7 +118,7 @@ fn mount_error(e: std::io::Error, plain: bool) -> DaemonError {
     };
     DaemonError::Io {
         what: format!("mount(2): {hint}"),
-        source: e,
+        err: e,
     }
 }
 

@@ -19,7 +19,16 @@
 //! follow-up is the correct reply, and `duplicate` sends the correct reply
 //! twice: those two cases end in success.
 //!
+//! READDIR cases misbehave on the first page (cookie 0) only; later pages
+//! are empty, so a kernel that accepts the bad page still sees an end.
+//!
 //! INIT cases break the mount itself and are armed only by name.
+//!
+//! The cases target famfs_rs.ko, which checks every reply with the shared
+//! core. The kernel's own FUSE (`--fuse`) is more lenient (it takes, for
+//! example, dirents with ino 0), and a LOOKUP answering the root's nodeid
+//! with a file's attributes makes it mark the root bad, failing every
+//! later call on that mount.
 
 use famfs_core::abi::{
     fuse_attr_out, fuse_dirent, fuse_entry_out, fuse_famfs_fmap_header, fuse_famfs_simple_ext,

@@ -16,12 +16,16 @@ that memory. Metadata is an append-only log in the same memory: one host, \
 the master (the host that ran mkfs), writes it; the others, clients, \
 replay it. Files are allocated once, in 2 MiB units, and never grow.
 
-This command works on an unmounted devdax device or on an image file that \
-stands in for one (offline image building, like mke2fs -d). Whole-file-system \
-verbs (mkfs, fsck, logplay) take the device as an argument; file verbs take \
-it with --device/-D (or FAMFS_DEVICE) and paths relative to the file \
-system's root. The on-media format is upstream famfs's OMF 2.2: media \
-formatted by either tool works with the other.";
+File verbs work on a mounted famfs (paths inside the mount, as with \
+upstream famfs: the device is found through the mount) or on an unmounted \
+devdax device or image file that stands in for one (offline image \
+building, like mke2fs -d), named with --device/-D (or FAMFS_DEVICE), with \
+paths relative to the file system's root. Whole-file-system verbs (mkfs, \
+fsck, logplay) take the device (or, for fsck and logplay, the mount point) \
+as an argument. `famfs mount` mounts a famfs through famfs_rs.ko (or the \
+kernel's FUSE with --fuse) and runs its daemon. The on-media format is \
+upstream famfs's OMF 2.2: media formatted by either tool works with the \
+other.";
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -34,6 +38,8 @@ Environment:
   FAMFS_DEVICE       default for --device
   FAMFS_SYSTEM_UUID  this host's system UUID (default: DMI product UUID,
                      then /etc/machine-id); decides master or client
+  FAMFS_RUN_DIR      daemon pid files (default /run/famfs_rs)
+  FAMFS_LOG_DIR      daemon logs (default /var/log/famfs_rs, else the run dir)
 
 Example session:
   truncate -s 4G fs.img
@@ -43,7 +49,10 @@ Example session:
   famfs verify -D fs.img --seed 7 data/in/a
   famfs cp -D fs.img ./big.bin data/
   famfs logplay fs.img
-  famfs fsck fs.img";
+  famfs fsck fs.img
+  famfs mount /dev/dax0.0 /mnt/famfs
+  famfs creat -s 2M /mnt/famfs/new
+  famfs umount /mnt/famfs";
 
 /// The `famfs` command.
 #[derive(Debug, Parser)]
@@ -182,7 +191,71 @@ by UUID among their --daxdev devices, whatever its path on that host.
 Example:
   famfs adddev -D /dev/dax0.0 /dev/dax1.0")]
     Adddev(AdddevArgs),
+
+    /// Mount a famfs and start its daemon.
+    #[command(long_about = MOUNT_LONG)]
+    Mount(MountArgs),
+
+    /// Unmount a famfs and wait for its daemon to exit.
+    #[command(long_about = "\
+Unmount a famfs mount and wait (up to --timeout) for its daemon to exit. \
+A plain umount(8) also ends the daemon; this waits for it and says so.
+
+Examples:
+  famfs umount /mnt/famfs
+  famfs umount --lazy /mnt/famfs      # detach now even if busy")]
+    Umount(UmountArgs),
+
+    /// The daemon of one mount (started by `famfs mount`; for tests).
+    #[command(long_about = DAEMON_LONG)]
+    Daemon(DaemonArgs),
 }
+
+const MOUNT_LONG: &str = "\
+Mount the famfs on DEVICE (a devdax device or image holding a famfs \
+superblock) at MOUNTPOINT (an existing directory) and run its daemon in \
+the background. Reports success only once mount(2) returned, which means \
+the kernel and the daemon completed their handshake.
+
+By default the mount goes through famfs_rs.ko (/dev/famfs_rs, file system \
+type famfs_rs): file data is mapped straight from the device. With \
+--fuse it uses the kernel's own FUSE (/dev/fuse, type fuse.famfs), for \
+machines without famfs_rs.ko: slow and read-only (data is copied by the \
+daemon, READ by READ; no dax, no shared mappings).
+
+The daemon logs to /var/log/famfs_rs/<mnt>.log (or /run/famfs_rs when \
+/var/log is not writable; FAMFS_LOG_DIR overrides) and records its pid in \
+/run/famfs_rs/<mnt>.pid (FAMFS_RUN_DIR), <mnt> being the mount point \
+escaped like systemd does (/mnt/famfs -> mnt-famfs). Files added to the \
+log later, by this host or another, appear in the mount on their own.
+
+Test mode: --misbehave all (or CASE[,CASE...]) makes the daemon answer \
+requests about root entries named bad-<CASE> with malformed replies; \
+`famfs daemon --list-misbehave-cases [--verbose]` lists the cases.
+
+Examples:
+  famfs mount /dev/dax0.0 /mnt/famfs
+  famfs mount --fuse /dev/dax0.0 /mnt/famfs
+  famfs mount --misbehave all /dev/dax0.0 /mnt/famfs";
+
+const DAEMON_LONG: &str = "\
+Serve one famfs mount: replay the log, answer the kernel over the control \
+device, pick up new log entries. `famfs mount` runs it; run it by hand to \
+serve a descriptor another process mounts with, e.g.
+
+  exec 3<>/dev/famfs_rs
+  famfs daemon --device /dev/dax0.0 --fd 3 &
+  mount -t famfs_rs -o fd=3,rootmode=40755,user_id=0,group_id=0 /dev/dax0.0 /mnt
+
+With --mountpoint the daemon mounts by itself (what famfs mount does). \
+It runs in the foreground and logs to stderr; it exits when the \
+connection ends (unmount).
+
+--list-misbehave-cases prints the names of the test cases that \
+--misbehave all arms, one per line (hit each by accessing \
+MNT/bad-<case>); with --verbose: name, action, expected outcome \
+(fails/succeeds) and what is sent, tab separated, including the INIT \
+cases that only --misbehave <case> arms (the mount itself fails).";
 
 /// Options of `mkfs`.
 #[derive(Debug, Args)]
@@ -203,7 +276,8 @@ pub struct MkfsArgs {
 /// The device option of file verbs.
 #[derive(Debug, Args)]
 pub struct DeviceArgs {
-    /// Primary devdax device or image file (unmounted).
+    /// Primary devdax device or image file (unmounted); without it, paths
+    /// must lie inside a famfs mount.
     #[arg(
         short = 'D',
         long,
@@ -225,7 +299,7 @@ pub struct FsckArgs {
     /// Also print the namespace.
     #[arg(short, long)]
     pub verbose: bool,
-    /// devdax device or image file.
+    /// devdax device or image file, or a famfs mount point.
     pub device: PathBuf,
 }
 
@@ -237,7 +311,7 @@ pub struct LogplayArgs {
     /// Print the namespace as JSON.
     #[arg(long)]
     pub json: bool,
-    /// devdax device or image file.
+    /// devdax device or image file, or a famfs mount point.
     pub device: PathBuf,
 }
 
@@ -354,6 +428,8 @@ pub struct CheckArgs {
     /// List every file checked.
     #[arg(short, long)]
     pub verbose: bool,
+    /// A path in a mounted famfs (instead of --device).
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -362,6 +438,74 @@ pub struct AdddevArgs {
     pub dev: DeviceArgs,
     /// The secondary devdax device or image to add.
     pub secondary: PathBuf,
+}
+
+/// What both `mount` and `daemon` pass to the daemon.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Use the kernel's FUSE (/dev/fuse) instead of famfs_rs.ko: slow,
+    /// read-only, no dax.
+    #[arg(long)]
+    pub fuse: bool,
+    /// Test mode: malformed replies for bad-<CASE> ("all", or names
+    /// separated by commas).
+    #[arg(long, value_name = "CASES")]
+    pub misbehave: Option<String>,
+    /// Secondary device path to try first (repeatable); matched by UUID.
+    #[arg(long, value_name = "PATH")]
+    pub daxdev: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MountArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Seconds to wait for the daemon to mount.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// The famfs devdax device or image.
+    pub device: PathBuf,
+    /// An existing directory.
+    pub mountpoint: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UmountArgs {
+    /// Detach now even if busy (umount -l).
+    #[arg(short, long)]
+    pub lazy: bool,
+    /// Seconds to wait for the daemon to exit.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// The mount point.
+    pub mountpoint: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Print the misbehave test cases and exit.
+    #[arg(long)]
+    pub list_misbehave_cases: bool,
+    /// With --list-misbehave-cases: action, outcome and description too.
+    #[arg(short, long, requires = "list_misbehave_cases")]
+    pub verbose: bool,
+    /// The famfs devdax device or image.
+    #[arg(long, required_unless_present = "list_misbehave_cases")]
+    pub device: Option<PathBuf>,
+    /// Mount there once serving.
+    #[arg(long)]
+    pub mountpoint: Option<PathBuf>,
+    /// Serve this open control device descriptor (default: open one).
+    #[arg(long)]
+    pub fd: Option<i32>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Descriptor to report "ok" or "error: ..." on once mounted.
+    #[arg(long, hide = true)]
+    pub status_fd: Option<i32>,
+    /// Log refresh period in milliseconds (a lookup miss refreshes too).
+    #[arg(long, default_value_t = 1000)]
+    pub refresh_ms: u64,
 }
 
 fn parse_mode(s: &str) -> Result<u32, String> {

@@ -2,9 +2,9 @@
 //! What each verb does.
 //!
 //! Every verb that works on files goes through [`open`], which turns the
-//! command line into an open [`Famfs`]. Today that means an unmounted
-//! device or image (`--device`); the mounted mode (paths inside a famfs
-//! mount, metadata through `.meta/`) will be a second arm of [`Target`].
+//! command line into an open [`Famfs`] and the paths inside it: an
+//! unmounted device or image (`--device`), or paths inside a famfs mount
+//! (see [`crate::target`]).
 
 use std::fs::File;
 use std::io::Read;
@@ -25,34 +25,13 @@ use uuid::Uuid;
 use crate::cli::*;
 use crate::output;
 use crate::size::human;
+use crate::target::{device_or_mount, open_mounted, resolve, Target};
 use crate::Status;
 
 /// Bytes moved per read/write call when copying data.
 const IO_CHUNK: usize = 8 << 20;
 /// Copies at least this large get a progress bar (on a terminal).
 const PROGRESS_MIN: u64 = 64 << 20;
-
-/// Where the file system the user named lives.
-enum Target {
-    /// An unmounted devdax device or image file, plus secondary devices.
-    Offline {
-        device: PathBuf,
-        daxdevs: Vec<PathBuf>,
-    },
-}
-
-fn target(d: &DeviceArgs) -> Result<Target> {
-    match &d.device {
-        Some(device) => Ok(Target::Offline {
-            device: device.clone(),
-            daxdevs: d.daxdev.clone(),
-        }),
-        None => bail!(
-            "no device given: use --device/-D PATH (or FAMFS_DEVICE) naming the famfs devdax \
-             device or image; paths inside a mounted famfs are not supported yet"
-        ),
-    }
-}
 
 /// This host's system UUID; read-only verbs get along without one.
 fn host(required: bool) -> Result<Uuid> {
@@ -63,17 +42,31 @@ fn host(required: bool) -> Result<Uuid> {
     }
 }
 
-fn open(d: &DeviceArgs, writable: bool) -> Result<Famfs> {
-    match target(d)? {
-        Target::Offline { device, daxdevs } => {
-            let mut fs = Famfs::open_path(&device, writable, host(writable)?)?;
-            for p in daxdevs {
-                let dev = DaxDevice::open(&p, writable)?;
-                fs.attach_device(dev.map)?;
-            }
-            Ok(fs)
+/// Opens the file system `d` and `paths` name; returns it and the paths
+/// relative to its root.
+fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<String>)> {
+    let (t, rels) = resolve(d, paths)?;
+    let (mut fs, daxdevs) = match t {
+        Target::Offline { device, daxdevs } => (
+            Famfs::open_path(&device, writable, host(writable)?)?,
+            daxdevs,
+        ),
+        Target::Mounted { mount, daxdevs } => {
+            (open_mounted(&mount, writable, host(writable)?)?, daxdevs)
         }
+    };
+    for p in daxdevs {
+        let dev = DaxDevice::open(&p, writable)?;
+        fs.attach_device(dev.map)?;
     }
+    Ok((fs, rels))
+}
+
+/// [`open`] for one path.
+fn open_one(d: &DeviceArgs, path: &str, writable: bool) -> Result<(Famfs, String)> {
+    let (fs, mut rels) = open(d, &[path], writable)?;
+    let rel = rels.pop().unwrap_or_default();
+    Ok((fs, rel))
 }
 
 fn caller_ids() -> (u32, u32) {
@@ -136,14 +129,15 @@ pub fn mkfs(a: &MkfsArgs) -> Result<Status> {
 }
 
 pub fn fsck(a: &FsckArgs) -> Result<Status> {
-    let dev = DaxDevice::open(&a.device, false)?;
+    let device = device_or_mount(&a.device)?;
+    let dev = DaxDevice::open(&device, false)?;
     let report = run_fsck(dev.map.clone());
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         output::print_fsck(&report);
         if a.verbose && report.superblock.is_some() {
-            if let Ok(fs) = Famfs::open_path(&a.device, false, Uuid::nil()) {
+            if let Ok(fs) = Famfs::open_path(&device, false, Uuid::nil()) {
                 output::print_namespace(fs.namespace());
             }
         }
@@ -156,7 +150,8 @@ pub fn fsck(a: &FsckArgs) -> Result<Status> {
 }
 
 pub fn logplay(a: &LogplayArgs) -> Result<Status> {
-    let fs = Famfs::open_path(&a.device, false, host(false)?)?;
+    let device = device_or_mount(&a.device)?;
+    let fs = Famfs::open_path(&device, false, host(false)?)?;
     let r = fs.replay();
     if a.json {
         println!(
@@ -168,7 +163,7 @@ pub fn logplay(a: &LogplayArgs) -> Result<Status> {
         let (files, dirs) = fs.namespace().counts();
         println!(
             "{}: {} log entries replayed: {files} files, {dirs} directories{}",
-            a.device.display(),
+            device.display(),
             r.next_index,
             if fs.is_master() {
                 " (this host is the master)"
@@ -178,7 +173,7 @@ pub fn logplay(a: &LogplayArgs) -> Result<Status> {
         );
     }
     for f in &r.findings {
-        eprintln!("famfs logplay: {}: {f}", a.device.display());
+        eprintln!("famfs logplay: {}: {f}", device.display());
     }
     Ok(if r.has_errors() {
         Status::CheckFailed
@@ -201,9 +196,9 @@ fn randomize(fs: &Famfs, ino: u64, size: u64, seed: u64) -> Result<()> {
 }
 
 pub fn creat(a: &CreatArgs) -> Result<Status> {
-    let mut fs = open(&a.dev, true)?;
+    let (mut fs, path) = open_one(&a.dev, &a.path, true)?;
     let at = attrs(&a.owner, 0o644, caller_ids());
-    let ino = fs.creat(&a.path, a.size, at, layout(&a.layout))?;
+    let ino = fs.creat(&path, a.size, at, layout(&a.layout))?;
     if a.randomize {
         randomize(&fs, ino, a.size, a.seed.unwrap_or_default())
             .with_context(|| format!("filling {}", a.path))?;
@@ -213,9 +208,10 @@ pub fn creat(a: &CreatArgs) -> Result<Status> {
 }
 
 pub fn mkdir(a: &MkdirArgs) -> Result<Status> {
-    let mut fs = open(&a.dev, true)?;
+    let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
+    let (mut fs, rels) = open(&a.dev, &paths, true)?;
     let at = attrs(&a.owner, 0o755, caller_ids());
-    for p in &a.paths {
+    for p in &rels {
         fs.mkdir(p, at, a.parents)?;
     }
     fs.sync()?;
@@ -270,17 +266,17 @@ fn plan_copy(
 }
 
 pub fn cp(a: &CpArgs) -> Result<Status> {
-    let mut fs = open(&a.dev, true)?;
     let (dest, srcs) = a
         .paths
         .split_last()
         .ok_or_else(|| anyhow!("cp needs a source and a destination"))?;
-    let dest_str = dest.to_string_lossy();
+    let (mut fs, dest_rel) = open_one(&a.dev, &dest.to_string_lossy(), true)?;
+    let dest_str = dest_rel.as_str();
     let dest_is_root = dest_str.trim_matches('/').is_empty();
     let dest_norm = if dest_is_root {
         String::new()
     } else {
-        normalize_path(&dest_str).map_err(|m| anyhow!("{}: {m}", fs.name()))?
+        normalize_path(dest_str).map_err(|m| anyhow!("{}: {m}", fs.name()))?
     };
     let into_dir = dest_is_root
         || fs
@@ -357,8 +353,8 @@ fn copy_one(fs: &mut Famfs, a: &CpArgs, j: &CopyJob, bar: &ProgressBar) -> Resul
 }
 
 pub fn getmap(a: &GetmapArgs) -> Result<Status> {
-    let fs = open(&a.dev, false)?;
-    let node = fs.file(&a.path)?;
+    let (fs, path) = open_one(&a.dev, &a.path, false)?;
+    let node = fs.file(&path)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(node)?);
     } else {
@@ -368,11 +364,12 @@ pub fn getmap(a: &GetmapArgs) -> Result<Status> {
 }
 
 pub fn verify(a: &VerifyArgs) -> Result<Status> {
-    let fs = open(&a.dev, false)?;
+    let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
+    let (fs, rels) = open(&a.dev, &paths, false)?;
     let mut status = Status::Ok;
     let mut buf = vec![0u8; IO_CHUNK];
-    for p in &a.paths {
-        let node = fs.file(p)?;
+    for (p, rel) in a.paths.iter().zip(&rels) {
+        let node = fs.file(rel)?;
         let NodeKind::File { size, .. } = node.kind else {
             continue;
         };
@@ -400,7 +397,8 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
 }
 
 pub fn check(a: &CheckArgs) -> Result<Status> {
-    let fs = open(&a.dev, false)?;
+    let paths: Vec<&str> = a.path.iter().map(String::as_str).collect();
+    let (fs, _) = open(&a.dev, &paths, false)?;
     let mut problems = 0usize;
     for f in &fs.replay().findings {
         if f.severity == famfs_meta::Severity::Error {
@@ -450,7 +448,7 @@ pub fn check(a: &CheckArgs) -> Result<Status> {
 }
 
 pub fn adddev(a: &AdddevArgs) -> Result<Status> {
-    let mut fs = open(&a.dev, true)?;
+    let (mut fs, _) = open(&a.dev, &[], true)?;
     let dev = DaxDevice::open(&a.secondary, true)?;
     let media: Arc<dyn Media> = dev.map;
     let name = a.secondary.display().to_string();

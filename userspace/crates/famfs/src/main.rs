@@ -3,8 +3,10 @@
 
 mod cli;
 mod commands;
+mod mount_cmd;
 mod output;
 mod size;
+mod target;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,9 @@ fn main() -> ExitCode {
             Command::Verify(a) => commands::verify(a),
             Command::Check(a) => commands::check(a),
             Command::Adddev(a) => commands::adddev(a),
+            Command::Mount(a) => mount_cmd::mount(a),
+            Command::Umount(a) => mount_cmd::umount(a),
+            Command::Daemon(a) => mount_cmd::daemon(a),
         }
     };
     match result {

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `famfs mount`, `famfs umount` and `famfs daemon`.
+//!
+//! `famfs mount` checks what it can, then starts `famfs daemon` (this
+//! very binary, /proc/self/exe, fork+exec, so no multithreaded process is
+//! ever forked) in a session of its own with its output in the log file.
+//! The daemon opens the control device, serves it, and calls mount(2)
+//! itself; it reports `ok` or `error: ...` on a pipe. Doing the mount in
+//! the daemon's process means the descriptor named by `fd=N` dies with
+//! the daemon: a daemon that fails can never leave mount(2) waiting.
+
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use famfs_daemon::daemon::{self, Options};
+use famfs_daemon::misbehave::{self, CASES};
+use famfs_daemon::mount::{CONTROL_DEV, FUSE_DEV};
+use famfs_daemon::{mountinfo, paths};
+use famfs_meta::store::read_superblock;
+use famfs_meta::DaxDevice;
+use famfs_omf::SbRole;
+
+use crate::cli::{DaemonArgs, MountArgs, UmountArgs};
+use crate::Status;
+
+fn pipe() -> Result<(File, OwnedFd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 fills the two-element array we pass.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("pipe");
+    }
+    // SAFETY: both descriptors were just created and are ours alone.
+    let (r, w) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    Ok((r, w))
+}
+
+/// Reads the daemon's status line, waiting at most `limit`.
+fn status_line(mut r: File, limit: Duration) -> Result<Option<String>> {
+    let deadline = Instant::now() + limit;
+    let mut got = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        let mut p = libc::pollfd {
+            fd: r.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: one pollfd on our stack.
+        let rc = unsafe { libc::poll(&mut p, 1, ms) };
+        if rc < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e).context("waiting for the daemon");
+        }
+        if rc == 0 {
+            continue;
+        }
+        let mut buf = [0u8; 4096];
+        let n = r.read(&mut buf).context("reading the daemon status")?;
+        if n == 0 {
+            return Ok(Some(String::from_utf8_lossy(&got).trim().to_owned()));
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.contains(&b'\n') {
+            return Ok(Some(String::from_utf8_lossy(&got).trim().to_owned()));
+        }
+    }
+}
+
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(8);
+    lines[from..].join("\n")
+}
+
+fn check_device(device: &Path) -> Result<()> {
+    let dev = DaxDevice::open(device, false)?;
+    let sb = read_superblock(dev.map.as_ref())
+        .map_err(|e| anyhow!("{e} (is it a famfs? famfs mkfs creates one)"))?;
+    if sb.role() != Some(SbRole::Primary) {
+        bail!(
+            "{}: a secondary device of a famfs; mount its primary device",
+            device.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn mount(a: &MountArgs) -> Result<Status> {
+    if let Some(m) = &a.serve.misbehave {
+        misbehave::parse_list(m).map_err(|e| anyhow!(e))?;
+    }
+    check_device(&a.device)?;
+    let mnt = a
+        .mountpoint
+        .canonicalize()
+        .with_context(|| format!("mount point {}", a.mountpoint.display()))?;
+    if !mnt.is_dir() {
+        bail!("{}: not a directory", mnt.display());
+    }
+    let mounts = mountinfo::read().context("reading /proc/self/mountinfo")?;
+    if let Some(m) = mounts.iter().find(|m| m.mountpoint == mnt && m.is_famfs()) {
+        bail!("{}: already a famfs mount (of {})", mnt.display(), m.source);
+    }
+    let ctl = if a.serve.fuse { FUSE_DEV } else { CONTROL_DEV };
+    if !Path::new(ctl).exists() {
+        if a.serve.fuse {
+            bail!("{ctl} is missing: load the fuse module (modprobe fuse)");
+        }
+        bail!(
+            "{ctl} is missing: famfs_rs.ko is not loaded. Load it (insmod famfs_rs.ko, or \
+             modprobe famfs_rs where installed with DKMS), or mount through the kernel's FUSE \
+             with --fuse (slow, read-only)"
+        );
+    }
+    let device = a
+        .device
+        .canonicalize()
+        .with_context(|| format!("{}", a.device.display()))?;
+    let log = paths::log_file(&mnt).context("creating the daemon log directory")?;
+    let log_out = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .with_context(|| format!("daemon log {}", log.display()))?;
+    let log_err = log_out.try_clone().context("daemon log")?;
+    let (status_r, status_w) = pipe()?;
+    let wfd = status_w.as_raw_fd();
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg("daemon")
+        .arg("--device")
+        .arg(&device)
+        .arg("--mountpoint")
+        .arg(&mnt)
+        .arg("--status-fd")
+        .arg(wfd.to_string());
+    if a.serve.fuse {
+        cmd.arg("--fuse");
+    }
+    if let Some(m) = &a.serve.misbehave {
+        cmd.arg("--misbehave").arg(m);
+    }
+    for d in &a.serve.daxdev {
+        cmd.arg("--daxdev").arg(d);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(log_out))
+        .stderr(Stdio::from(log_err));
+    // SAFETY: between fork and exec the closure only makes two
+    // async-signal-safe system calls (setsid, fcntl) on plain integers.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            if libc::fcntl(wfd, libc::F_SETFD, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().context("starting famfs daemon")?;
+    drop(status_w);
+    let line = status_line(status_r, Duration::from_secs(a.timeout))?;
+    match line.as_deref() {
+        Some("ok") => {
+            println!(
+                "{}: mounted on {} ({}; daemon pid {}, log {})",
+                device.display(),
+                mnt.display(),
+                if a.serve.fuse {
+                    "plain FUSE, read-only"
+                } else {
+                    "famfs_rs"
+                },
+                child.id(),
+                log.display()
+            );
+            Ok(Status::Ok)
+        }
+        Some(l) if l.starts_with("error: ") => {
+            let _ = child.wait();
+            bail!(
+                "mounting {} on {} failed: {}\n(daemon log {})",
+                device.display(),
+                mnt.display(),
+                &l[7..],
+                log.display()
+            )
+        }
+        other => {
+            let timed_out = other.is_none();
+            if timed_out {
+                let _ = child.kill();
+            }
+            let st = child.wait().ok();
+            bail!(
+                "mounting {} on {} failed: the daemon {} ({})\nlast lines of {}:\n{}",
+                device.display(),
+                mnt.display(),
+                if timed_out {
+                    "did not mount in time and was killed"
+                } else {
+                    "exited without reporting"
+                },
+                st.map_or("no status".into(), |s| s.to_string()),
+                log.display(),
+                log_tail(&log)
+            )
+        }
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie: it exited, nobody reaped).
+fn exited(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(s) => s
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+pub fn umount(a: &UmountArgs) -> Result<Status> {
+    // Lexically: stat on a mount whose daemon died fails (ENOTCONN).
+    let mnt = mountinfo::absolute(&a.mountpoint).context("mount point")?;
+    let mounts = mountinfo::read().context("reading /proc/self/mountinfo")?;
+    let Some(m) = mounts.iter().rev().find(|m| m.mountpoint == mnt) else {
+        bail!("{}: not mounted", mnt.display());
+    };
+    if !m.is_famfs() {
+        bail!("{}: not a famfs mount (type {})", mnt.display(), m.fstype);
+    }
+    let pid_file = paths::pid_file(&mnt);
+    let pid: Option<i32> = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    let flags = if a.lazy { libc::MNT_DETACH } else { 0 };
+    famfs_daemon::mount::umount(&mnt, flags).map_err(|e| {
+        let hint = if e.raw_os_error() == Some(libc::EBUSY) {
+            ": files under it are still open (fuser -m, lsof), or use --lazy"
+        } else {
+            ""
+        };
+        anyhow!("umount {}: {e}{hint}", mnt.display())
+    })?;
+    let Some(pid) = pid else {
+        println!(
+            "{}: unmounted (no daemon pid file at {})",
+            mnt.display(),
+            pid_file.display()
+        );
+        return Ok(Status::Ok);
+    };
+    let deadline = Instant::now() + Duration::from_secs(a.timeout);
+    while !exited(pid) {
+        if Instant::now() >= deadline {
+            bail!(
+                "{}: unmounted, but its daemon (pid {pid}) is still running after {} s; see \
+                 its log in {}",
+                mnt.display(),
+                a.timeout,
+                paths::log_file(&mnt).map_or_else(|_| "?".into(), |p| p.display().to_string())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_file(&pid_file);
+    println!("{}: unmounted; daemon {pid} exited", mnt.display());
+    Ok(Status::Ok)
+}
+
+fn list_cases(verbose: bool) {
+    for c in CASES {
+        if verbose {
+            println!(
+                "{}\t{}\t{}\t{}",
+                c.name,
+                c.action().name(),
+                if c.succeeds() { "succeeds" } else { "fails" },
+                c.about
+            );
+        } else if c.runtime() {
+            println!("{}", c.name);
+        }
+    }
+}
+
+pub fn daemon(a: &DaemonArgs) -> Result<Status> {
+    if a.list_misbehave_cases {
+        list_cases(a.verbose);
+        return Ok(Status::Ok);
+    }
+    let device: PathBuf = a
+        .device
+        .clone()
+        .ok_or_else(|| anyhow!("--device is required"))?;
+    let misbehave = match &a.serve.misbehave {
+        Some(m) => misbehave::parse_list(m).map_err(|e| anyhow!(e))?,
+        None => Vec::new(),
+    };
+    let o = Options {
+        device,
+        mountpoint: a.mountpoint.clone(),
+        fd: a.fd,
+        plain: a.serve.fuse,
+        misbehave,
+        daxdevs: a.serve.daxdev.clone(),
+        status_fd: a.status_fd,
+        refresh_period: Duration::from_millis(a.refresh_ms.max(10)),
+    };
+    daemon::run(&o)?;
+    Ok(Status::Ok)
+}
