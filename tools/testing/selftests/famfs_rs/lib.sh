@@ -34,3 +34,56 @@ slab_snapshot() {
 	echo 3 >/proc/sys/vm/drop_caches
 	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
 }
+
+# no_slab_growth N CYCLE: runs the function CYCLE N times as a warm-up, then
+# N times more, and fails if any slab cache grew by N or more objects: a
+# leak of one object per cycle shows as a growth of N. The warm-up runs the
+# very same cycles, so caches and xarrays that grow once on first use (seen:
+# radix_tree_node +14 then flat) do not count.
+no_slab_growth() {
+	cycles=$1
+	i=0
+	while [ $i -lt "$cycles" ]; do $2 || return 1; i=$((i + 1)); done
+	slab_snapshot >/tmp/slab.before
+	i=0
+	while [ $i -lt "$cycles" ]; do $2 || return 1; i=$((i + 1)); done
+	# A real leak stays; deferred frees (RCU, lazy vmap purge) drain away, so
+	# look again a few times before calling growth a leak.
+	for wait in 1 2 4 8; do
+		slab_snapshot >/tmp/slab.after
+		grew=$(awk -v n="$cycles" 'NR == FNR { before[$1] = $2; next }
+			$2 - before[$1] >= n { printf "%s +%d ", $1, $2 - before[$1] }' \
+			/tmp/slab.before /tmp/slab.after)
+		[ -z "$grew" ] && return 0
+		sleep $wait
+	done
+	fail "slab caches grew over $cycles cycles: $grew"
+}
+
+# A famfs on the guest's devdax, mounted with `famfs mount` (daemon and all).
+FAMFS_DEV=/dev/dax0.0
+MNT=/mnt/famfs
+
+famfs_fresh() {
+	module_loaded || insmod "$MODULE" || return 1
+	mkdir -p $MNT
+	famfs mkfs --force $FAMFS_DEV >/dev/null || fail "famfs mkfs $FAMFS_DEV failed"
+}
+
+famfs_mount() {
+	famfs mount "$@" $FAMFS_DEV $MNT >/tmp/mount.out 2>&1 ||
+		{ cat /tmp/mount.out; fail "famfs mount $* failed"; }
+}
+
+famfs_umount() {
+	famfs umount $MNT || fail "famfs umount failed"
+}
+
+# The pid of the daemon serving $MNT.
+daemon_pid() { cat /run/famfs_rs/mnt-famfs.pid; }
+
+# The debugfs counter NAME of the mount at $MNT.
+counter() {
+	dev=$(awk -v m="$MNT" '$5 == m { print $3 }' /proc/self/mountinfo)
+	cat "/sys/kernel/debug/famfs_rs/$dev/$1"
+}

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,13 +117,35 @@ static int signal_read(void)
 	return failures != 0;
 }
 
+static int closer_pipe[2] = { -1, -1 };
+static int closer_fd = -1;
+
+/* In the mounting child: closes its copy of the device when told, while
+ * mount(2) waits in the other thread, as a dying daemon's would go. */
+static void *closer(void *arg)
+{
+	char c;
+
+	(void)arg;
+	if (read(closer_pipe[0], &c, 1) == 1)
+		close(closer_fd);
+	return NULL;
+}
+
 /* The mounting child: exit status = errno of mount(2), 0 on success. */
 static pid_t start_mount(int fd, const char *mnt)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
+	if (pipe(closer_pipe) < 0)
+		return -1;
+	pid = fork();
 	if (pid == 0) {
 		char opts[128];
+		pthread_t t;
+
+		closer_fd = fd;
+		pthread_create(&t, NULL, closer, NULL);
 
 		snprintf(opts, sizeof(opts), "fd=%d,rootmode=40755,user_id=0,group_id=0", fd);
 		if (mount("famfs", mnt, "famfs_rs", 0, opts) < 0)
@@ -249,6 +272,9 @@ static int init_case(const char *mnt, const char *c)
 		return failures != 0;
 	}
 	if (!strcmp(c, "daemon-gone")) {
+		/* Every copy of the connection's file goes: this one, and the
+		 * mounting child's, closed while its mount(2) waits. */
+		check(write(closer_pipe[1], "x", 1) == 1, "told the mounter to close its copy");
 		close(fd);
 		check(mount_result(child) == ENOTCONN, "daemon closes the device: mount gets ENOTCONN");
 		return failures != 0;

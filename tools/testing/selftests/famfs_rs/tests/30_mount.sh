@@ -2,19 +2,11 @@
 #
 # The famfs_rs file system type: mount options, privilege, statfs, umount.
 
-MNT=/mnt/famfs
 OPTS=rootmode=40755,user_id=0,group_id=0
 
 mount_setup() {
 	module_loaded || insmod "$MODULE" || return 1
 	mkdir -p $MNT
-}
-
-# Opens the control device as fd 3 and mounts with it; on failure fd 3 is
-# closed again and the reason said.
-mount_fd3() {
-	exec 3<>/dev/famfs_rs
-	mount -t famfs_rs -o fd=3,$OPTS famfs $MNT || { exec 3>&-; fail "mount failed"; return 1; }
 }
 
 test_fs_type_registered() {
@@ -23,21 +15,19 @@ test_fs_type_registered() {
 }
 
 test_mount_statfs_umount() {
-	mount_setup && mount_fd3 || return 1
+	famfs_fresh && famfs_mount || return 1
 	t=$(stat -f -c %t $MNT)
 	mode=$(stat -c %A $MNT)
-	umount $MNT || { exec 3>&-; fail "umount failed"; return 1; }
-	exec 3>&-
+	umount $MNT || { fail "umount failed"; return 1; }
 	expect_eq "statfs f_type" 87b282fd "$t" || return 1
 	expect_eq "root mode" drwxr-xr-x "$mode"
 }
 
 # The mount holds the module; after umount it can go.
 test_mount_pins_module() {
-	mount_setup && mount_fd3 || return 1
-	exec 3>&-
+	famfs_fresh && famfs_mount || return 1
 	if rmmod famfs_rs 2>/dev/null; then fail "rmmod succeeded while mounted"; return 1; fi
-	umount $MNT || { fail "umount failed"; return 1; }
+	famfs_umount || return 1
 	rmmod famfs_rs || fail "rmmod after umount failed"
 }
 

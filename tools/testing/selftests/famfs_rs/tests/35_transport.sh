@@ -6,8 +6,6 @@
 # errno and what the waiting mount(2) gets), INTERRUPT, and the daemon
 # going away.
 
-MNT=/mnt/famfs
-
 transport_setup() {
 	module_loaded || insmod "$MODULE" || return 1
 	mkdir -p $MNT
