@@ -15,7 +15,7 @@ use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
     encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
-use crate::transport::{enotconn, Reply};
+use crate::transport::{enotconn, etimedout, Reply};
 use crate::vfs::{self, DirEmitter, Entry, InodeAttr, StatFs};
 use crate::debugfs::DebugDir;
 use core::ptr;
@@ -30,6 +30,11 @@ pub(crate) const ROOT_NODEID: u64 = ROOT_ID;
 /// What the module offers at INIT: the famfs extension (GET_FMAP and
 /// GET_DAXDEV, for the dax data path).
 const OFFERED: u64 = FUSE_DAX_FMAP;
+
+/// How long `mount(2)` waits for the daemon's INIT reply. The new super
+/// block is locked meanwhile, and `sync(2)` waits for it: a daemon that
+/// never answers must not hang the system, only fail its mount.
+const INIT_TIMEOUT_SECS: u64 = 15;
 
 /// Bytes asked for per READDIR.
 const READDIR_SIZE: u32 = 4096;
@@ -143,10 +148,11 @@ impl Mount {
         let transport = &connection.transport;
         let init = build_init_in(OFFERED, 0);
         let result = transport
-            .call(
+            .call_within(
                 Pending::Init { offered: OFFERED },
                 header(Opcode::Init, 0),
                 |buf, h| encode_request(buf, h, &init, &[]),
+                Some(INIT_TIMEOUT_SECS * u64::from(vfs::hz())),
             )
             .and_then(|reply| match reply.body()? {
                 ReplyBody::Init(params) => Ok(params),
@@ -154,6 +160,11 @@ impl Mount {
             });
         let params = match result {
             Ok(p) => p,
+            Err(e) if e == etimedout() => {
+                pr_err!("the daemon did not answer INIT within {} s\n", INIT_TIMEOUT_SECS);
+                transport.close(ENODEV);
+                return Err(e);
+            }
             Err(e) => {
                 pr_err!("INIT handshake with the daemon failed: {:?}\n", e);
                 transport.close(ENODEV);

@@ -30,7 +30,7 @@ use crate::core_logic::famfs_core::wire::{
 use crate::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::sync::{Arc, CondVar, Mutex};
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
 use kernel::uaccess::{UserSliceReader, UserSliceWriter};
 use kernel::{new_condvar, new_mutex};
 
@@ -53,6 +53,11 @@ const INTERRUPT_BIT: u64 = 1;
 /// ENOTCONN: the daemon is gone (the kernel crate has no constant for it).
 pub(crate) fn enotconn() -> Error {
     Error::from_errno(-(bindings::ENOTCONN as i32))
+}
+
+/// ETIMEDOUT: the daemon did not answer in time (no kernel crate constant).
+pub(crate) fn etimedout() -> Error {
+    Error::from_errno(-(bindings::ETIMEDOUT as i32))
 }
 
 /// The errno of a reply the core refused or a daemon error.
@@ -225,22 +230,46 @@ impl Transport {
         header: RequestHeader,
         encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
     ) -> Result<Reply> {
+        self.call_within(pending, header, encode, None)
+    }
+
+    /// As [`Transport::call`], giving up with ETIMEDOUT after `timeout`
+    /// jiffies if given.
+    pub(crate) fn call_within(
+        &self,
+        pending: Pending,
+        header: RequestHeader,
+        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
+        timeout: Option<u64>,
+    ) -> Result<Reply> {
         let request = self.build(pending, header, encode)?;
         self.enqueue(&request)?;
+        let mut left = timeout;
         let mut reply = request.reply.lock();
-        loop {
+        let gave_up = loop {
             if let Some(result) = reply.take() {
                 return result.map(|message| Reply { message, pending });
             }
-            if request.answered.wait_interruptible(&mut reply) {
-                drop(reply);
-                self.withdraw(&request);
-                if let Some(result) = request.reply.lock().take() {
-                    return result.map(|message| Reply { message, pending });
+            match left {
+                None => {
+                    if request.answered.wait_interruptible(&mut reply) {
+                        break EINTR;
+                    }
                 }
-                return Err(EINTR);
+                Some(j) => match request.answered.wait_interruptible_timeout(&mut reply, j as _) {
+                    CondVarTimeoutResult::Timeout => break etimedout(),
+                    CondVarTimeoutResult::Signal { .. } => break EINTR,
+                    CondVarTimeoutResult::Woken { jiffies } => left = Some(jiffies as u64),
+                },
             }
+        };
+        drop(reply);
+        self.withdraw(&request);
+        // Answered while we were giving up: take the answer.
+        if let Some(result) = request.reply.lock().take() {
+            return result.map(|message| Reply { message, pending });
         }
+        Err(gave_up)
     }
 
     /// Queues a request whose reply nobody waits for (RELEASE from the

@@ -26,13 +26,22 @@ run famfs logplay /dev/dax0.0
 run famfs getmap /data/results/matrix.bin
 run famfs verify --seed 42 /data/results/matrix.bin
 run famfs fsck /dev/dax0.0
-step "Mount the famfs_rs file system type (the daemon and files come next)"
-exec 3<>/dev/famfs_rs
+step "Mount it: famfs mount starts the daemon, which serves the log's namespace over /dev/famfs_rs"
 mkdir -p /mnt/famfs
-run mount -t famfs_rs -o fd=3,rootmode=40755,user_id=0,group_id=0 famfs /mnt/famfs
-run stat -f -c "mounted: type %t" /mnt/famfs
-run umount /mnt/famfs
-exec 3>&-
+run famfs mount /dev/dax0.0 /mnt/famfs
+run grep famfs_rs /proc/mounts
+run stat -f -c "statfs type: %t" /mnt/famfs
+run ls -lR /mnt/famfs
+run find /mnt/famfs
+step "A file created after the mount, through the mount, appears at once"
+run famfs creat -s 2M /mnt/famfs/data/late.bin
+run ls -l /mnt/famfs/data
+step "Per-mount counters (debugfs)"
+dev=$(awk '$5 == "/mnt/famfs" { print $3 }' /proc/self/mountinfo)
+run grep . /sys/kernel/debug/famfs_rs/$dev/upcalls /sys/kernel/debug/famfs_rs/$dev/bad_replies
+step "Unmount: the daemon sees DESTROY and exits"
+run famfs umount /mnt/famfs
+run famfs fsck /dev/dax0.0
 step "Unload"
 run rmmod famfs_rs
 echo "# demo: done"

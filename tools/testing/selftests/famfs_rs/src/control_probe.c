@@ -292,6 +292,7 @@ static int init_case(const char *mnt, const char *c)
 		{ "short-body", -EINVAL, EIO },
 		{ "too-long", -EINVAL, EIO },
 		{ "unoffered-flag", -EINVAL, EIO },
+		{ "silent", 0, ETIMEDOUT },
 	};
 	long w = 0;
 	size_t i;
@@ -318,6 +319,7 @@ static int init_case(const char *mnt, const char *c)
 		w = reply_hdr(fd, 40000, 0, h.unique, 40000);
 	else if (!strcmp(c, "unoffered-flag"))
 		w = reply_init(fd, h.unique, unoffered_flag, sizeof(struct fuse_init_out));
+	/* "silent": no reply at all; the mount must give up, not hang. */
 	errno = w < 0 ? (int)-w : 0;
 	check(w == cases[i].write_result, "the reply's write gets the expected result");
 	rc = mount_result(child);

@@ -49,6 +49,13 @@ test_init_malformed_replies() {
 	return $rc
 }
 
+# A daemon that reads INIT and never answers: mount(2) gives up with
+# ETIMEDOUT (15 s) instead of holding a locked super block (and sync(2))
+# forever.
+test_init_unanswered_times_out() {
+	transport_setup && probe init $MNT silent
+}
+
 test_init_daemon_gone_mount_enotconn() {
 	transport_setup && probe init $MNT daemon-gone
 }
