@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dax_probe: data-path checks on a famfs file, as a user program sees it.
+ *
+ *   dax_probe rw FILE SEED          write() a pattern, read it via mmap;
+ *                                   store another via mmap, read via pread
+ *   dax_probe fill FILE SEED        write() the pattern over the whole file
+ *   dax_probe check FILE SEED       read() it back and compare
+ *   dax_probe touch FILE ROUNDS     map the file (PROT_READ) and read one
+ *                                   byte of every 4 KiB page ROUNDS times
+ *   dax_probe poison FILE OFFSET    map it, MADV_HWPOISON the page at
+ *                                   OFFSET, report the SIGBUS
+ *
+ * The pattern is a function of (seed, offset), so any byte can be checked
+ * anywhere. Prints "ok ..." and exits 0, or "FAIL: ..." and exits 1.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+#define CHUNK (1UL << 20)
+
+static uint8_t pattern(uint64_t seed, uint64_t off)
+{
+	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ULL ^ seed * 0xbf58476d1ce4e5b9ULL;
+
+	x ^= x >> 29;
+	return (uint8_t)(x >> (8 * (off & 7)));
+}
+
+static int fail(const char *what)
+{
+	printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno));
+	return 1;
+}
+
+static int open_size(const char *path, int flags, off_t *size)
+{
+	struct stat st;
+	int fd = open(path, flags);
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	*size = st.st_size;
+	return fd;
+}
+
+/* write(2) the pattern for seed over [0, size). */
+static int fill(int fd, off_t size, uint64_t seed)
+{
+	static uint8_t buf[CHUNK];
+	off_t off;
+
+	for (off = 0; off < size; off += CHUNK) {
+		size_t n = size - off < (off_t)CHUNK ? (size_t)(size - off) : CHUNK;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			buf[i] = pattern(seed, off + i);
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			return -1;
+	}
+	return 0;
+}
+
+/* read(2) [0, size) back; returns the first bad offset or -1 if all match. */
+static off_t check(int fd, off_t size, uint64_t seed)
+{
+	static uint8_t buf[CHUNK];
+	off_t off;
+
+	for (off = 0; off < size; off += CHUNK) {
+		size_t n = size - off < (off_t)CHUNK ? (size_t)(size - off) : CHUNK;
+		size_t i;
+
+		if (pread(fd, buf, n, off) != (ssize_t)n)
+			return off;
+		for (i = 0; i < n; i++)
+			if (buf[i] != pattern(seed, off + i))
+				return off + i;
+	}
+	return -1;
+}
+
+static int rw(const char *path, uint64_t seed)
+{
+	off_t size, bad, i;
+	int fd = open_size(path, O_RDWR, &size);
+	uint8_t *m;
+
+	if (fd < 0)
+		return fail("open");
+	if (fill(fd, size, seed) < 0)
+		return fail("write()");
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return fail("mmap");
+	for (i = 0; i < size; i++)
+		if (m[i] != pattern(seed, i)) {
+			printf("FAIL: mmap sees byte %lld differ from what write() stored\n", (long long)i);
+			return 1;
+		}
+	printf("ok write() then mmap read: %lld bytes match\n", (long long)size);
+	for (i = 0; i < size; i++)
+		m[i] = pattern(seed + 1, i);
+	if (msync(m, size, MS_SYNC) < 0)
+		return fail("msync");
+	bad = check(fd, size, seed + 1);
+	if (bad >= 0) {
+		printf("FAIL: read() sees byte %lld differ from what the mapping stored\n", (long long)bad);
+		return 1;
+	}
+	printf("ok mmap store then read(): %lld bytes match\n", (long long)size);
+	munmap(m, size);
+	close(fd);
+	return 0;
+}
+
+static int touch(const char *path, int rounds)
+{
+	off_t size, off;
+	int fd = open_size(path, O_RDONLY, &size), r;
+	volatile uint8_t *m;
+	unsigned long sum = 0;
+
+	if (fd < 0)
+		return fail("open");
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return fail("mmap");
+	printf("# mapped at %p (%s 2 MiB aligned)\n", (void *)m,
+	       ((uintptr_t)m & ((2UL << 20) - 1)) ? "not" : "");
+	for (r = 0; r < rounds; r++) {
+		for (off = 0; off < size; off += PAGE)
+			sum += m[off];
+		/* Drop the page tables, so that the next round faults again. */
+		if (r + 1 < rounds && madvise((void *)m, size, MADV_DONTNEED) < 0)
+			return fail("madvise(MADV_DONTNEED)");
+	}
+	printf("ok touched %lld pages x %d rounds (sum %lu)\n", (long long)(size / PAGE), rounds, sum);
+	munmap((void *)m, size);
+	close(fd);
+	return 0;
+}
+
+static sigjmp_buf jump;
+static volatile void *bus_addr;
+static volatile int bus_code;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_addr = si->si_addr;
+	bus_code = si->si_code;
+	siglongjmp(jump, 1);
+}
+
+static int poison(const char *path, off_t offset)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	off_t size;
+	int fd = open_size(path, O_RDWR, &size);
+	volatile uint8_t *m;
+
+	if (fd < 0)
+		return fail("open");
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return fail("mmap");
+	(void)m[offset];
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(jump, 1) == 0) {
+		if (madvise((void *)(m + offset), PAGE, MADV_HWPOISON) < 0)
+			return fail("madvise(MADV_HWPOISON)");
+		/* Touch it: the page is gone. */
+		(void)m[offset];
+		printf("FAIL: no SIGBUS after poisoning offset %lld\n", (long long)offset);
+		return 1;
+	}
+	printf("ok SIGBUS code %d at %s address\n", bus_code,
+	       bus_addr == (void *)(m + offset) ? "the poisoned" : "another");
+	return bus_addr == (void *)(m + offset) ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	off_t size;
+	int fd;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 4 && !strcmp(argv[1], "rw"))
+		return rw(argv[2], strtoull(argv[3], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "fill")) {
+		fd = open_size(argv[2], O_RDWR, &size);
+		if (fd < 0 || fill(fd, size, strtoull(argv[3], NULL, 0)) < 0)
+			return fail("fill");
+		printf("ok filled %lld bytes\n", (long long)size);
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "check")) {
+		off_t bad;
+
+		fd = open_size(argv[2], O_RDONLY, &size);
+		if (fd < 0)
+			return fail("open");
+		bad = check(fd, size, strtoull(argv[3], NULL, 0));
+		if (bad >= 0) {
+			printf("FAIL: byte %lld differs\n", (long long)bad);
+			return 1;
+		}
+		printf("ok %lld bytes match\n", (long long)size);
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "touch"))
+		return touch(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "poison"))
+		return poison(argv[2], strtoll(argv[3], NULL, 0));
+	fprintf(stderr, "usage: dax_probe rw|fill|check FILE SEED | touch FILE ROUNDS | poison FILE OFFSET\n");
+	return 2;
+}

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The dax data path: famfs files whose bytes are the CXL memory, read and
+# written with read()/write() and mmap, faults served from the cached file
+# map (no upcall), PMD faults where the extents allow, a poisoned page
+# fencing its device, hostile file maps, and operations famfs refuses.
+
+# A fresh file system with FILES ("path size" pairs) made on the device,
+# then mounted.
+dax_setup() {
+	famfs_fresh || return 1
+	while [ $# -ge 2 ]; do
+		famfs creat -D $FAMFS_DEV -s "$2" -m 0666 "$1" || { fail "creat $1 failed"; return 1; }
+		shift 2
+	done
+	famfs_mount
+}
+
+probe() {
+	out=$("$BIN/dax_probe" "$@" 2>&1)
+	rc=$?
+	echo "$out" | while read -r l; do diag "$l"; done
+	[ $rc -eq 0 ] || fail "dax_probe $* exited $rc"
+}
+
+test_write_mmap_read_back() {
+	dax_setup /f 8M || return 1
+	probe rw $MNT/f 42
+	r=$?
+	famfs_umount && return $r
+}
+
+test_data_survives_remount() {
+	dax_setup /keep 6M || return 1
+	probe fill $MNT/keep 7 || { famfs_umount; return 1; }
+	famfs_umount && famfs_mount || return 1
+	probe check $MNT/keep 7
+	r=$?
+	famfs_umount && return $r
+}
+
+# An 8 MiB file on 2 MiB-aligned extents, mapped at a 2 MiB-aligned
+# address: exactly 4 PMD faults, no PTE fault, no fallback.
+test_pmd_faults_only() {
+	dax_setup /big 8M || return 1
+	cat $MNT/big >/dev/null
+	pmd0=$(counter faults_pmd) pte0=$(counter faults_pte) fb0=$(counter fault_fallbacks)
+	probe touch $MNT/big 1 || { famfs_umount; return 1; }
+	pmd=$(($(counter faults_pmd) - pmd0)) pte=$(($(counter faults_pte) - pte0))
+	fb=$(($(counter fault_fallbacks) - fb0))
+	famfs_umount || return 1
+	diag "8 MiB map: $pmd PMD faults, $pte PTE faults, $fb fallbacks"
+	expect_eq "PMD faults" 4 $pmd && expect_eq "PTE faults" 0 $pte && expect_eq "fallbacks" 0 $fb
+}
+
+# A fault storm: 50 rounds of faulting every page in again costs the
+# daemon nothing. The upcall counter is the single queueing point.
+test_fault_storm_zero_upcalls() {
+	dax_setup /storm 16M || return 1
+	cat $MNT/storm >/dev/null
+	up0=$(counter upcalls) f0=$(($(counter faults_pmd) + $(counter faults_pte)))
+	"$BIN/dax_probe" touch $MNT/storm 50 >/tmp/storm.out 2>&1 || { famfs_umount; fail "storm failed"; return 1; }
+	up=$(($(counter upcalls) - up0)) f=$(($(counter faults_pmd) + $(counter faults_pte) - f0))
+	famfs_umount || return 1
+	diag "fault storm: $f faults, $up upcalls (open and close of the probe included)"
+	[ $f -ge 200 ] || fail "only $f faults counted" || return 1
+	# The probe's own OPEN and RELEASE (its LOOKUP is cached) are the only
+	# requests: none per fault.
+	[ $up -le 2 ] || fail "$up upcalls during the fault storm"
+}
+
+# Rogue operations fail cleanly and leave the mount working.
+test_rogue_operations_refused() {
+	dax_setup /victim 4M || return 1
+	probe fill $MNT/victim 3 || { famfs_umount; return 1; }
+	rc=0
+	truncate -s 0 $MNT/victim 2>/dev/null && { fail "truncate succeeded"; rc=1; }
+	truncate -s 8M $MNT/victim 2>/dev/null && { fail "growing truncate succeeded"; rc=1; }
+	dd if=/dev/zero of=$MNT/victim bs=1M seek=4 count=1 conv=notrunc 2>/dev/null &&
+		{ fail "dd past the end succeeded"; rc=1; }
+	touch $MNT/victim 2>/dev/null && { fail "touch succeeded"; rc=1; }
+	touch $MNT/newfile 2>/dev/null && { fail "creating a file succeeded"; rc=1; }
+	cp /etc/passwd $MNT/victim 2>/dev/null && { fail "cp over a famfs file succeeded"; rc=1; }
+	chmod 600 $MNT/victim 2>/dev/null && { fail "chmod succeeded"; rc=1; }
+	mkdir $MNT/d 2>/dev/null && { fail "mkdir succeeded"; rc=1; }
+	rm $MNT/victim 2>/dev/null && { fail "rm succeeded"; rc=1; }
+	size=$(stat -c %s $MNT/victim)
+	expect_eq "size after the rogue operations" 4194304 "$size" || rc=1
+	probe check $MNT/victim 3 || rc=1
+	famfs_umount || rc=1
+	return $rc
+}
+
+# A hostile daemon's file maps (every rule of the core): the open fails,
+# the kernel logs nothing worse than a rate-limited line, the mount lives.
+test_malformed_fmaps_fail_open() {
+	famfs_fresh || return 1
+	famfs creat -D $FAMFS_DEV -s 2M /ok || { fail "creat /ok failed"; return 1; }
+	famfs_mount --misbehave all || return 1
+	rc=0 n=0
+	for c in $(famfs daemon --list-misbehave-cases | grep -E '^(fmap|daxdev)-'); do
+		n=$((n + 1))
+		got=$(timeout 10 "$BIN/open_as" 0 0 $MNT/bad-$c rdonly)
+		[ "$got" = ok ] && { fail "case $c: open succeeded"; rc=1; }
+		diag "case $c: open -> $got"
+		[ "$(timeout 10 "$BIN/open_as" 0 0 $MNT/ok rdonly)" = ok ] ||
+			{ fail "case $c: the mount stopped working"; rc=1; }
+	done
+	famfs_umount || rc=1
+	diag "$n malformed fmap/daxdev cases"
+	[ $n -ge 8 ] || fail "only $n cases listed"
+	return $rc
+}
+
+# MADV_HWPOISON on a mapped page: SIGBUS at that address, the device is
+# fenced (reads of its files fail with EIO), and umount and rmmod work.
+test_poison_fences_device() {
+	dax_setup /hot 4M /cold 2M || return 1
+	probe fill $MNT/cold 5 || { famfs_umount; return 1; }
+	probe poison $MNT/hot 8192 || { famfs_umount; return 1; }
+	rc=0
+	if cat $MNT/cold >/dev/null 2>/tmp/cold.err; then
+		fail "reading a file on the fenced device succeeded"; rc=1
+	fi
+	grep -q "Input/output error" /tmp/cold.err || { fail "read error: $(cat /tmp/cold.err)"; rc=1; }
+	famfs_umount || rc=1
+	rmmod famfs_rs || { fail "rmmod after the poison failed"; rc=1; }
+	return $rc
+}
+
+# mkfs -> mount -> use -> umount -> fsck -> mount, three times: the
+# device goes back and forth between device_dax and famfs_rs with no
+# stale page state (fs/dax.c's dax_insert_entry WARN; the harness fails
+# the test on any WARN).
+test_mount_use_fsck_cycles() {
+	famfs_fresh || return 1
+	famfs creat -D $FAMFS_DEV -s 4M /cycle || { fail "creat failed"; return 1; }
+	i=0
+	while [ $i -lt 3 ]; do
+		famfs_mount || return 1
+		probe rw $MNT/cycle $i || { famfs_umount; return 1; }
+		famfs_umount || return 1
+		famfs fsck $FAMFS_DEV >/dev/null || { fail "fsck after cycle $i failed"; return 1; }
+		i=$((i + 1))
+	done
+}
