@@ -17,6 +17,7 @@ mod control;
 mod core_logic;
 mod debugfs;
 mod fs;
+mod fsdax;
 mod miscdev;
 mod mount;
 mod poll;
@@ -48,6 +49,7 @@ struct FamfsRs {
     // Dropped in this order: no new mounts, then no new connections.
     _fs: vfs::Registration<fs::Famfs>,
     _control: control::ControlDevice,
+    _dax_driver: fsdax::Driver,
     debug_root: Option<KBox<debugfs::DebugDir>>,
 }
 
@@ -58,12 +60,14 @@ impl kernel::Module for FamfsRs {
         if let Some(d) = &debug_root {
             DEBUG_ROOT.store(ptr::from_ref(&**d).cast_mut(), Ordering::Release);
         }
+        let dax_driver = fsdax::Driver::register(module)?;
         let control = control::ControlDevice::register(module)?;
         let fs = vfs::Registration::register(&FS_TYPE, module)?;
         pr_info!("loaded, control device /dev/{}\n", control::NAME);
         Ok(FamfsRs {
             _fs: fs,
             _control: control,
+            _dax_driver: dax_driver,
             debug_root,
         })
     }

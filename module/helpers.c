@@ -22,3 +22,7 @@ unsigned long famfs_rs_jiffies(void) { return jiffies; }
 unsigned int famfs_rs_hz(void) { return HZ; }
 bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type) { return dir_emit(ctx, name, len, ino, type); }
 bool famfs_rs_sb_active(const struct super_block *sb) { return sb->s_flags & SB_ACTIVE; }
+pfn_t famfs_rs_dax_pfn(phys_addr_t phys) { return phys_to_pfn_t(phys, PFN_DEV | PFN_MAP); }
+void *famfs_rs_phys_to_virt(phys_addr_t phys) { return phys_to_virt(phys); }
+const char *famfs_rs_dev_name(struct device *dev) { return dev_name(dev); }
+void *famfs_rs_devm_kzalloc(struct device *dev, size_t size) { return devm_kzalloc(dev, size, GFP_KERNEL); }

@@ -43,4 +43,13 @@ unsigned int famfs_rs_hz(void);
 bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type);
 bool famfs_rs_sb_active(const struct super_block *sb);
 
+/* The dax driver (module/fsdax/): pfns, kernel addresses, devices. */
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/pfn_t.h>
+pfn_t famfs_rs_dax_pfn(phys_addr_t phys);
+void *famfs_rs_phys_to_virt(phys_addr_t phys);
+const char *famfs_rs_dev_name(struct device *dev);
+void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
+
 #endif

@@ -13,3 +13,4 @@
 #include <linux/mm.h>
 #include <linux/namei.h>
 #include "../helpers.h"
+#include "../dax_private/dax_private.h"

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! fs-dax on devdax: the dax driver a mount claims its devices from.
+//!
+//! On stock kernels (6.12) famfs_rs brings its own dax bus driver
+//! (`fsdax/driver.rs`): a devdax device handed to it through sysfs is mapped
+//! with MEMORY_DEVICE_FS_DAX pages and gets a dax device whose operations
+//! (`fsdax/ops.rs`) serve fs/dax.c, and whose page map reports memory
+//! failures to the holder. Kernels with the 7.1 `fsdev_dax` driver and
+//! `fs_dax_get()` would use those instead: see `fsdax/upstream.rs`.
+//!
+//! A device has at most one holder (a mount) at a time, told about memory
+//! failures through [`FailureHolder`].
+
+// The claim API's only user is the daxdev table, which lands separately;
+// drop this once it does.
+#![allow(dead_code)]
+
+use crate::bindings;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+#[cfg(famfs_rs_fsdev_dax)]
+mod upstream;
+
+mod device;
+mod driver;
+mod ops;
+
+pub(crate) use driver::Driver;
+
+/// Told about memory failures on a claimed device. Runs in process context
+/// (may sleep).
+pub(crate) trait FailureHolder: Send + Sync + 'static {
+    /// `len` bytes at `offset` (bytes from the start of the device's data:
+    /// the offset userspace sees in /dev/daxX.Y and famfs fmaps use) failed.
+    /// `mf_flags` as memory_failure() got them; MF_MEM_PRE_REMOVE (offset
+    /// 0, the whole device) when the device is being unbound: the device's
+    /// pages are unmapped from the kernel right after this returns, so the
+    /// holder must have dropped every mapping of them (unmapped them from
+    /// processes and removed its files' dax entries) by then. Never drop
+    /// the [`Claim`] from in here.
+    ///
+    /// The result is memory_failure()'s: EOPNOTSUPP lets it go on with its
+    /// generic handling.
+    fn notify_failure(&self, offset: u64, len: u64, mf_flags: i32) -> Result;
+}
+
+/// A claimed device. Dropping it lets the device go (the holder is no
+/// longer told anything); the device's state, and its dax device, live at
+/// least as long as the claim, also past an unbind.
+pub(crate) struct Claim {
+    dev: Arc<device::DaxDev>,
+}
+
+impl Claim {
+    /// The dax device, for `iomap->dax_dev`. Once the device is unbound,
+    /// every access through it fails (ENXIO).
+    pub(crate) fn dax_device(&self) -> *mut bindings::dax_device {
+        self.dev.dax_device()
+    }
+
+    /// Usable data bytes (the size of /dev/daxX.Y).
+    pub(crate) fn size(&self) -> u64 {
+        self.dev.size
+    }
+
+    /// Whether the device was unbound (killed).
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dev.is_dead()
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.dev.detach();
+    }
+}
+
+/// Claims the device named `name` ("dax0.0" or "/dev/dax0.0") bound to the
+/// famfs_rs driver, for `holder`. ENODEV: not bound to famfs_rs (logged,
+/// with the sysfs steps that bind it); EBUSY: already claimed.
+pub(crate) fn claim<H: FailureHolder>(name: &[u8], holder: Arc<H>) -> Result<Claim> {
+    driver::claim(name, holder)
+}

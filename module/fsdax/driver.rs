@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The famfs_rs dax bus driver (stock kernels without fsdev_dax).
+//!
+//! Registered with the driver type the bus never matches by type, so it is
+//! offered only the devices written to its `new_id` (see
+//! Documentation/famfs_rs.rst, "dax driver"). Its probe maps the device with
+//! MEMORY_DEVICE_FS_DAX pages and allocates a dax device with famfs_rs's
+//! operations; its remove kills that dax device and tells the holder.
+
+use super::device::{DaxDev, DataRange, NAME_LEN};
+use super::ops::{DAX_OPS, PGMAP_OPS};
+use super::{Claim, FailureHolder};
+use crate::bindings;
+use kernel::ffi::{c_int, c_void};
+use core::mem::size_of;
+use core::pin::Pin;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::error::{from_err_ptr, to_result};
+use kernel::page::PAGE_SHIFT;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::{Arc, Mutex};
+use kernel::types::Opaque;
+use kernel::{c_str, new_mutex, ThisModule};
+
+/// The driver's name in /sys/bus/dax/drivers.
+const NAME: &CStr = c_str!("famfs_rs");
+
+#[pin_data]
+struct Inner {
+    #[pin]
+    raw: Opaque<bindings::famfs_rs_dax_device_driver>,
+    /// The bound devices, for `claim` and `remove`. Never held while a
+    /// holder is called.
+    #[pin]
+    devices: Mutex<KVec<Arc<DaxDev>>>,
+}
+
+// SAFETY: `raw` is handed to the driver core at registration and read by
+// it under its own locks; Rust only touches it before registering and to
+// unregister (in `Drop`). `devices` is a lock.
+unsafe impl Send for Inner {}
+// SAFETY: as for `Send`: `&Inner` gives no unsynchronised access to `raw`.
+unsafe impl Sync for Inner {}
+
+/// The registered driver, for the bus callbacks and `claim`: set while
+/// [`Driver`] is registered.
+static DRIVER: AtomicPtr<Inner> = AtomicPtr::new(ptr::null_mut());
+
+/// The registered famfs_rs dax bus driver; unregistered (every device
+/// unbound) on drop.
+///
+/// # Invariants
+///
+/// `inner.raw` is registered with the dax bus and `DRIVER` points at
+/// `inner`.
+pub(crate) struct Driver {
+    inner: Pin<KBox<Inner>>,
+}
+
+impl Driver {
+    /// Registers the driver as `famfs_rs` on the dax bus. The driver core
+    /// takes no module reference for a bound device: unloading the module
+    /// unbinds every device first.
+    pub(crate) fn register(module: &'static ThisModule) -> Result<Self> {
+        let inner = KBox::pin_init(
+            pin_init!(Inner {
+                raw <- Opaque::ffi_init(|slot: *mut bindings::famfs_rs_dax_device_driver| {
+                    // SAFETY: `slot` is valid for writes of the structure.
+                    unsafe { slot.write(Default::default()) }
+                }),
+                devices <- new_mutex!(KVec::new()),
+            }),
+            GFP_KERNEL,
+        )?;
+        let raw = inner.raw.get();
+        // SAFETY: `raw` is ours and not registered yet.
+        unsafe {
+            (*raw).type_ = bindings::FAMFS_RS_DAXDRV_ID_ONLY;
+            (*raw).probe = Some(probe_callback);
+            (*raw).remove = Some(remove_callback);
+        }
+        if DRIVER
+            .compare_exchange(
+                ptr::null_mut(),
+                ptr::from_ref(&*inner).cast_mut(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        // SAFETY: `raw` is initialised, pinned in its allocation until
+        // `Drop` unregisters it; `NAME` is static.
+        let ret = unsafe {
+            bindings::__dax_driver_register(raw, module.as_ptr(), NAME.as_char_ptr())
+        };
+        if let Err(e) = to_result(ret) {
+            DRIVER.store(ptr::null_mut(), Ordering::Release);
+            return Err(e);
+        }
+        Ok(Self { inner })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SAFETY: registered (type invariant). Unbinds every device, running
+        // `remove_callback`, which still finds `DRIVER`.
+        unsafe { bindings::dax_driver_unregister(self.inner.raw.get()) };
+        DRIVER.store(ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// The registered driver. `None` only outside `Driver`'s lifetime.
+fn driver() -> Option<&'static Inner> {
+    // SAFETY: non-NULL only while the `Driver` owning it is registered; the
+    // callers are bus callbacks (which unregistering waits for) and mounts
+    // (which hold a module reference, so the module, and `Driver`, outlive
+    // them).
+    unsafe { DRIVER.load(Ordering::Acquire).as_ref() }
+}
+
+/// Claims the device named `name` ("dax0.0" or "/dev/dax0.0").
+pub(super) fn claim<H: FailureHolder>(name: &[u8], holder: Arc<H>) -> Result<Claim> {
+    let name = name.strip_prefix(b"/dev/").unwrap_or(name);
+    let name = name.split(|&b| b == 0).next().unwrap_or(name);
+    let found = driver().and_then(|d| {
+        d.devices.lock().iter().find(|dev| dev.name() == name).cloned()
+    });
+    let printable = core::str::from_utf8(name).unwrap_or("?");
+    let Some(dev) = found else {
+        pr_err!(
+            "{0} is not bound to the famfs_rs dax driver; hand it over with: \
+             echo {0} > /sys/bus/dax/drivers/device_dax/unbind; \
+             echo {0} > /sys/bus/dax/drivers/famfs_rs/new_id\n",
+            printable
+        );
+        return Err(ENODEV);
+    };
+    dev.attach(holder)?;
+    Ok(Claim { dev })
+}
+
+/// Takes the state a page map holds until it is torn down, and puts the
+/// page map back as the bus's other drivers expect it.
+struct PgmapRelease {
+    dev_dax: *mut bindings::famfs_rs_dev_dax,
+    pgmap: *mut bindings::dev_pagemap,
+    is_static: bool,
+    _state: Arc<DaxDev>,
+}
+
+/// A devm action, registered before the pages are mapped and so run after
+/// devm_memremap_pages() has unmapped them and waited for every page map
+/// reference (memory_failure() holds one while it calls us): no operation
+/// of ours can be running or start again on this page map.
+///
+/// # Safety
+///
+/// `data` is a `KBox<PgmapRelease>` from `probe`, run once.
+unsafe extern "C" fn release_pgmap(data: *mut c_void) {
+    // SAFETY: per the contract.
+    let rel = unsafe { KBox::from_raw(data as *mut PgmapRelease) };
+    // SAFETY: the page map outlives this action: a static one belongs to
+    // the region, a dynamic one is devm memory allocated before it. The
+    // device is being unbound (or failed to bind), so nothing else touches
+    // `dev_dax.pgmap` now.
+    unsafe {
+        let (pgmap, dev_dax) = (rel.pgmap, rel.dev_dax);
+        (*pgmap).ops = ptr::null();
+        (*pgmap).owner = ptr::null_mut();
+        // device_dax wants a dynamic device's page map cleared (it
+        // allocates its own); the devm memory is freed right after.
+        if !rel.is_static {
+            (*dev_dax).pgmap = ptr::null_mut();
+        }
+    }
+    // Drops the page map's reference on the state.
+    drop(rel);
+}
+
+/// The device's name, as the bus names it.
+///
+/// # Safety
+///
+/// `dev` must be a live device.
+unsafe fn device_name<'a>(dev: *mut bindings::device) -> &'a [u8] {
+    // SAFETY: a live device has a NUL-terminated name that lives as long as
+    // it does.
+    unsafe { CStr::from_char_ptr(bindings::famfs_rs_dev_name(dev)) }.as_bytes()
+}
+
+/// The data ranges of a device, in device order.
+///
+/// # Safety
+///
+/// `dev_dax` must be a device being probed (its ranges are stable).
+unsafe fn data_ranges(dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result<KVec<DataRange>> {
+    // SAFETY: per the contract; `ranges` has `nr_range` entries.
+    let (nr, ranges) = unsafe { ((*dev_dax).nr_range, (*dev_dax).ranges) };
+    let nr = usize::try_from(nr).map_err(|_| EINVAL)?;
+    if nr == 0 || ranges.is_null() {
+        return Err(EINVAL);
+    }
+    let mut out = KVec::with_capacity(nr, GFP_KERNEL)?;
+    for i in 0..nr {
+        // SAFETY: `i < nr_range`.
+        let r = unsafe { &*ranges.add(i) };
+        let len = r.range.end.wrapping_sub(r.range.start).wrapping_add(1);
+        let page_mask = (1u64 << PAGE_SHIFT) - 1;
+        if r.range.end < r.range.start || (r.range.start | len) & page_mask != 0 {
+            return Err(EINVAL);
+        }
+        out.push(
+            DataRange {
+                pgoff: r.pgoff as u64,
+                npages: len >> PAGE_SHIFT,
+                phys: r.range.start,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(out)
+}
+
+/// Binds `dev_dax`; see the module documentation.
+///
+/// # Safety
+///
+/// `dev_dax` must be a device the dax bus is probing with this driver
+/// (device lock held).
+unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result {
+    // SAFETY: `dev_dax` is live while probed.
+    let dev = unsafe { ptr::addr_of_mut!((*dev_dax).dev) };
+    // SAFETY: `dev` is live.
+    let name = unsafe { device_name(dev) };
+    if name.len() > NAME_LEN {
+        return Err(EINVAL);
+    }
+    // SAFETY: being probed.
+    let ranges = unsafe { data_ranges(dev_dax) }?;
+    let nr = ranges.len();
+    let state = DaxDev::new(name, dev_dax as usize, ranges)?;
+
+    // SAFETY: exported by the dax bus for its drivers' probes.
+    let is_static = unsafe { bindings::static_dev_dax(dev_dax) };
+    // SAFETY: `dev_dax` is being probed: its page map is ours to set up.
+    let mut pgmap = unsafe { (*dev_dax).pgmap };
+    if is_static {
+        // The region's page map covers the whole namespace (its struct
+        // pages may live in the device): take it as it is.
+        if pgmap.is_null() || nr != 1 {
+            return Err(EINVAL);
+        }
+    } else {
+        if !pgmap.is_null() {
+            pr_warn!("{}: dynamic dax device with a page map set\n", state.name_str());
+            return Err(EINVAL);
+        }
+        let size = size_of::<bindings::dev_pagemap>() + (nr - 1) * size_of::<bindings::range>();
+        // SAFETY: `dev` is live; the memory is freed when it is unbound.
+        pgmap = unsafe { bindings::famfs_rs_devm_kzalloc(dev, size) }.cast();
+        if pgmap.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `pgmap` has room for `nr` ranges (the last member is a
+        // flexible array of them); `dev_dax` is ours while probed.
+        unsafe {
+            (*pgmap).nr_range = nr as c_int;
+            let dst = ptr::addr_of_mut!((*pgmap).__bindgen_anon_1).cast::<bindings::range>();
+            for (i, r) in state.ranges.iter().enumerate() {
+                let end = r.phys + (r.npages << PAGE_SHIFT) - 1;
+                dst.add(i).write(bindings::range { start: r.phys, end });
+            }
+            (*dev_dax).pgmap = pgmap;
+        }
+    }
+
+    // Registered now, so that it runs after the pages are unmapped, also
+    // when a later step fails.
+    let rel = KBox::new(
+        PgmapRelease { dev_dax, pgmap, is_static, _state: state.clone() },
+        GFP_KERNEL,
+    )?;
+    let rel = KBox::into_raw(rel).cast::<c_void>();
+    // SAFETY: `dev` is live; `rel` is valid for `release_pgmap`, which devm
+    // runs exactly once.
+    let ret = unsafe {
+        bindings::__devm_add_action(dev, Some(release_pgmap), rel, c_str!("famfs_rs_pgmap").as_char_ptr())
+    };
+    if ret != 0 {
+        // SAFETY: not registered, so ours to run once now.
+        unsafe { release_pgmap(rel) };
+        return to_result(ret);
+    }
+
+    for r in state.ranges.iter() {
+        // SAFETY: `dev` and its name are live until unbind, when devm
+        // releases the region.
+        let res = unsafe {
+            bindings::__devm_request_region(
+                dev,
+                ptr::addr_of_mut!(bindings::iomem_resource),
+                r.phys,
+                r.npages << PAGE_SHIFT,
+                bindings::famfs_rs_dev_name(dev),
+            )
+        };
+        if res.is_null() {
+            pr_warn!("{}: memory range {:#x} is busy\n", state.name_str(), r.phys);
+            return Err(EBUSY);
+        }
+    }
+
+    // SAFETY: the page map is ours while probed. The struct pages must be
+    // order-0 (fs/dax.c keeps a file's mapping in each page), and the map
+    // keeps a reference on `state` (the `PgmapRelease`) as its owner.
+    unsafe {
+        (*pgmap).type_ = bindings::memory_type_MEMORY_DEVICE_FS_DAX;
+        (*pgmap).vmemmap_shift = 0;
+        (*pgmap).ops = &PGMAP_OPS;
+        (*pgmap).owner = ptr::from_ref::<DaxDev>(&state).cast_mut().cast();
+    }
+    // SAFETY: `dev` is live and `pgmap` set up; undone by devm at unbind.
+    from_err_ptr(unsafe { bindings::devm_memremap_pages(dev, pgmap) })?;
+
+    let private = ptr::from_ref::<DaxDev>(&state).cast_mut().cast::<c_void>();
+    // SAFETY: `private` is `state`, which owns the dax device (put on its
+    // drop) and so outlives it; `DAX_OPS` is static.
+    let dax_dev = from_err_ptr(unsafe { bindings::alloc_dax(private, &DAX_OPS) })?;
+    state.set_dax_device(dax_dev);
+    // SAFETY: a live dax device of ours.
+    unsafe {
+        bindings::set_dax_synchronous(dax_dev);
+        bindings::dax_write_cache(dax_dev, true);
+    }
+
+    drv.devices.lock().push(state.clone(), GFP_KERNEL)?;
+    pr_info!(
+        "{}: bound, {} bytes of fs-dax memory in {} range(s)\n",
+        state.name_str(),
+        state.size,
+        nr
+    );
+    Ok(())
+}
+
+/// Takes entry `i` out of `v` (the 6.12 `KVec` has no `remove`); the last
+/// entry takes its place.
+fn swap_remove<T>(v: &mut KVec<T>, i: usize) -> T {
+    let last = v.len() - 1;
+    v.as_mut_slice().swap(i, last);
+    // SAFETY: `last < len`: entry `last` is initialised; shortening the
+    // vector first makes the read its only owner.
+    unsafe {
+        v.set_len(last);
+        ptr::read(v.as_ptr().add(last))
+    }
+}
+
+/// # Safety
+///
+/// Called by the dax bus to probe a device matched to this driver.
+unsafe extern "C" fn probe_callback(dev_dax: *mut bindings::famfs_rs_dev_dax) -> c_int {
+    let Some(drv) = driver() else {
+        return ENODEV.to_errno();
+    };
+    // SAFETY: the bus is probing `dev_dax` with this driver.
+    match unsafe { probe(drv, dev_dax) } {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Unbinds a device: no access from now on; the holder is told the whole
+/// device is going (MF_MEM_PRE_REMOVE). The state lives on for the holder
+/// until it lets go.
+///
+/// # Safety
+///
+/// Called by the dax bus for a device this driver probed successfully.
+unsafe extern "C" fn remove_callback(dev_dax: *mut bindings::famfs_rs_dev_dax) {
+    let Some(drv) = driver() else { return };
+    let state = {
+        let mut devices = drv.devices.lock();
+        match devices.iter().position(|d| d.key == dev_dax as usize) {
+            Some(i) => swap_remove(&mut devices, i),
+            None => return,
+        }
+    };
+    state.set_dead();
+    // SAFETY: ours, alive until the state's drop puts it. Waits for every
+    // dax_direct_access() that saw it alive.
+    unsafe { bindings::kill_dax(state.dax_device()) };
+    let pre_remove = bindings::mf_flags_MF_MEM_PRE_REMOVE as i32;
+    if let Err(e) = state.notify(0, state.size, pre_remove) {
+        if e.to_errno() != -(bindings::EOPNOTSUPP as i32) {
+            pr_warn!("{}: holder refused the unbind: {:?}\n", state.name_str(), e);
+        }
+    }
+    pr_info!("{}: unbound\n", state.name_str());
+}
