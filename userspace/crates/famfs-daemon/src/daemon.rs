@@ -9,6 +9,15 @@
 //! `famfs mount` starts this through `famfs daemon` and waits on a status
 //! pipe for one line: `ok` once mount(2) returned 0 (which implies INIT
 //! succeeded), or `error: <why>`.
+//!
+//! famfs_rs mode, in order: replay the log from the raw device; have the
+//! refresh thread let go of it (no mapping or descriptor of any device
+//! left); move every device to famfs_rs.ko's dax driver ([`crate::held`]);
+//! serve and mount(2); only then point the refresh thread at the mount's
+//! `.meta/.log` ([`MountMeta`]). Between the handover and that switch,
+//! requests are answered from the snapshot. When the connection ends (or
+//! mount(2) fails) the devices are given back to `device_dax`. Plain FUSE
+//! mode hands nothing over: it reads the raw device all along.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -22,6 +31,8 @@ use famfs_meta::{DaxDevice, Media, MetaError};
 use crate::channel::DevChannel;
 use crate::devices::Devices;
 use crate::dlog;
+use crate::handover::Sysfs;
+use crate::held::Held;
 use crate::misbehave::Case;
 use crate::mount::{self, CONTROL_DEV, FSTYPE_FAMFS, FSTYPE_FUSE, FUSE_DEV, MOUNT_FLAGS};
 use crate::paths;
@@ -29,7 +40,10 @@ use crate::refresh::Refresher;
 use crate::serve::{serve, FAMFS_BUFFER, FUSE_BUFFER};
 use crate::server::{Config, Mode, Server};
 use crate::snapshot::Snapshot;
-use crate::source::{MetaSource, RawDevice};
+use crate::source::{MetaSource, MountMeta, RawDevice};
+
+/// Longest wait for the refresh thread to change its log source.
+const SWITCH_WAIT: Duration = Duration::from_secs(10);
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -58,6 +72,9 @@ pub enum DaemonError {
     /// The file system could not be read.
     #[error(transparent)]
     Meta(#[from] MetaError),
+    /// The devices could not be moved to famfs_rs.ko.
+    #[error("handing the devices to famfs_rs.ko: {0}")]
+    Handover(String),
     /// A system call failed.
     #[error("{what}: {err}")]
     Io {
@@ -167,19 +184,64 @@ fn run_inner(o: &Options, status: &mut Status) -> Result<(), DaemonError> {
             ""
         }
     );
-    let refresher = Refresher::start(source, store, replay, sb, o.refresh_period)
-        .map_err(io("starting the refresh thread"))?;
+    let refresher = Arc::new(
+        Refresher::start(source, store, replay, sb, o.refresh_period)
+            .map_err(io("starting the refresh thread"))?,
+    );
     let primary: Option<Arc<dyn Media>> = if o.plain {
         Some(DaxDevice::open(&o.device, false)?.map)
     } else {
         None
     };
-    let devices = Devices::new(
-        sb.fs_uuid,
-        crate::devices::path_name(&o.device),
-        primary,
-        o.daxdevs.clone(),
-    );
+    let mut devices = Devices::new(sb.fs_uuid, &o.device, primary, o.daxdevs.clone());
+    let held = if o.plain {
+        None
+    } else {
+        Some(hand_over(o, &refresher, &mut devices)?)
+    };
+    let r = serve_and_mount(o, status, mode, root, refresher, devices);
+    if let Some(h) = held {
+        let failed = h.give_back_all();
+        if !failed.is_empty() {
+            let list: Vec<String> = failed.iter().map(|e| e.to_string()).collect();
+            dlog!(
+                "devices not given back (famfs umount retries): {}",
+                list.join("; ")
+            );
+        }
+    }
+    r
+}
+
+/// Lets go of the raw device and moves every device to famfs_rs.
+fn hand_over(
+    o: &Options,
+    refresher: &Refresher,
+    devices: &mut Devices,
+) -> Result<Arc<Held>, DaemonError> {
+    if !refresher.set_source(None, SWITCH_WAIT) {
+        return Err(DaemonError::Handover(
+            "the refresh thread did not let go of the raw device in time".into(),
+        ));
+    }
+    let known = refresher.current().replay.devices.clone();
+    let record = o.mountpoint.as_deref().map(paths::devices_file);
+    let held = Arc::new(Held::new(Sysfs::from_env(), record));
+    if let Err(e) = devices.hand_over(&known, held.clone()) {
+        held.give_back_all();
+        return Err(DaemonError::Handover(e));
+    }
+    Ok(held)
+}
+
+fn serve_and_mount(
+    o: &Options,
+    status: &mut Status,
+    mode: Mode,
+    root: (u32, u32, u32),
+    refresher: Arc<Refresher>,
+    devices: Devices,
+) -> Result<(), DaemonError> {
     let cfg = Config {
         mode,
         misbehave: o.misbehave.clone(),
@@ -188,7 +250,7 @@ fn run_inner(o: &Options, status: &mut Status) -> Result<(), DaemonError> {
     let start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let mut server = Server::new(cfg, Arc::new(refresher), devices, start);
+    let mut server = Server::new(cfg, refresher.clone(), devices, start);
     let chan = Arc::new(match o.fd {
         Some(fd) => DevChannel::from_fd(fd).map_err(io(format!("descriptor {fd}")))?,
         None => open_control(o.plain)?,
@@ -215,6 +277,17 @@ fn run_inner(o: &Options, status: &mut Status) -> Result<(), DaemonError> {
         mount::mount(&o.device, mnt, fstype, MOUNT_FLAGS, &data)
             .map_err(|e| mount_error(e, o.plain))?;
         dlog!("mounted {} on {}", o.device.display(), mnt.display());
+        if !o.plain {
+            // On the refresh thread, never this one or the serving one:
+            // opening .meta/.log sends LOOKUPs the serving thread answers.
+            let meta: Arc<dyn MetaSource> = Arc::new(MountMeta::new(mnt));
+            if !refresher.set_source(Some(meta), SWITCH_WAIT) {
+                dlog!(
+                    "the refresh thread did not switch to {} in time",
+                    mnt.display()
+                );
+            }
+        }
         if let Some(p) = &pid_file {
             let written = std::fs::create_dir_all(paths::run_dir())
                 .and_then(|_| std::fs::write(p, format!("{}\n", std::process::id())));
@@ -224,9 +297,13 @@ fn run_inner(o: &Options, status: &mut Status) -> Result<(), DaemonError> {
         }
     }
     status.send("ok");
-    let (result, stats) = serving
-        .join()
-        .map_err(|_| io("serving thread")(std::io::Error::other("panicked")))?;
+    let joined = serving.join();
+    // Close the connection before stopping the refresh thread, so a
+    // refresh waiting on the mount gets an error instead of an answer.
+    drop(chan);
+    drop(refresher);
+    let (result, stats) =
+        joined.map_err(|_| io("serving thread")(std::io::Error::other("panicked")))?;
     let by_op: Vec<String> = stats
         .requests
         .iter()

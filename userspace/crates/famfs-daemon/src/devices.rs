@@ -7,6 +7,11 @@
 //! hints, then every `/dev/dax*`) and matching its device UUID and file
 //! system UUID. Resolution happens when a device is first needed and is
 //! remembered.
+//!
+//! In famfs_rs mode the devices are moved to famfs_rs.ko's dax driver
+//! ([`crate::held`]) once resolved: all known ones before mount(2)
+//! ([`Devices::hand_over`]), one added later when first asked for. Each
+//! is then named `/dev/daxX.Y` (its dax bus name), whatever path found it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,9 +21,12 @@ use famfs_meta::{DaxDevice, DaxdevInfo, Media};
 use uuid::Uuid;
 
 use crate::dlog;
+use crate::handover::Sysfs;
+use crate::held::Held;
 
 /// One resolved device.
 struct Entry {
+    path: PathBuf,
     name: String,
     media: Option<Arc<dyn Media>>,
 }
@@ -30,6 +38,8 @@ pub struct Devices {
     /// Open each device's data too (plain FUSE mode serves READ).
     open_data: bool,
     entries: Vec<Option<Entry>>,
+    /// Devices move to famfs_rs as they are resolved (famfs_rs mode).
+    held: Option<Arc<Held>>,
 }
 
 impl Devices {
@@ -37,7 +47,7 @@ impl Devices {
     /// `primary_name` (its path) with data `primary_media` (plain mode).
     pub fn new(
         fs_uuid: Uuid,
-        primary_name: String,
+        primary: &Path,
         primary_media: Option<Arc<dyn Media>>,
         hints: Vec<PathBuf>,
     ) -> Self {
@@ -47,10 +57,48 @@ impl Devices {
             fs_uuid,
             open_data,
             entries: vec![Some(Entry {
-                name: primary_name,
+                path: primary.to_owned(),
+                name: path_name(primary),
                 media: primary_media,
             })],
+            held: None,
         }
+    }
+
+    /// Moves every device of `known` (the primary, and each secondary
+    /// found on this host) to famfs_rs through `held`, and every one
+    /// resolved later too. Call with no mapping of them left open.
+    pub fn hand_over(&mut self, known: &[DaxdevInfo], held: Arc<Held>) -> Result<(), String> {
+        self.held = Some(held);
+        for index in 0..known.len().max(1) {
+            if self.entries.get(index).is_some_and(Option::is_some) {
+                // Resolved before handover began (the primary): take it now.
+                let mut e = self.entries[index].take().ok_or("device vanished")?;
+                let r = self.take(&mut e);
+                self.entries[index] = Some(e);
+                r?;
+            } else if self.resolve(index, known).is_none() {
+                dlog!("device index {index}: not handed over (not found on this host)");
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves `e` to famfs_rs and names it by its dax bus name.
+    fn take(&self, e: &mut Entry) -> Result<(), String> {
+        let Some(held) = &self.held else {
+            return Ok(());
+        };
+        let name = Sysfs::from_env()
+            .dax_name(&e.path)
+            .map_err(|err| format!("{}: {err}", e.path.display()))?;
+        let Some(name) = name else {
+            dlog!("{}: not a devdax device: not handed over", e.path.display());
+            return Ok(());
+        };
+        held.take(&name).map_err(|err| err.to_string())?;
+        e.name = format!("/dev/{name}");
+        Ok(())
     }
 
     fn candidates(&self) -> Vec<PathBuf> {
@@ -102,11 +150,17 @@ impl Devices {
         if self.entries.len() <= index {
             self.entries.resize_with(index + 1, || None);
         }
-        let slot = self.entries.get_mut(index)?;
-        *slot = Some(Entry {
-            name: path.display().to_string(),
+        let mut e = Entry {
+            name: path_name(&path),
+            path,
             media: self.open_data.then_some(media),
-        });
+        };
+        if let Err(err) = self.take(&mut e) {
+            dlog!("device index {index}: cannot hand it to famfs_rs: {err}");
+            return None;
+        }
+        let slot = self.entries.get_mut(index)?;
+        *slot = Some(e);
         slot.as_ref()
     }
 

@@ -12,13 +12,17 @@
 //!   [`init`]: the answers;
 //! - [`misbehave`]: the malformed-reply test mode;
 //! - [`daemon`], [`mount`], [`mountinfo`], [`paths`]: running as a daemon,
-//!   mounting, finding mounts.
+//!   mounting, finding mounts;
+//! - [`handover`], [`held`]: moving the devices to famfs_rs.ko's dax
+//!   driver for a mount, and back.
 
 pub mod attrs;
 pub mod channel;
 pub mod daemon;
 pub mod devices;
 pub mod fmap;
+pub mod handover;
+pub mod held;
 pub mod init;
 pub mod log;
 pub mod misbehave;

@@ -2,6 +2,7 @@
 //! Where a mount's daemon keeps its pid file and its log.
 //!
 //! - pid file: `$FAMFS_RUN_DIR/<mnt>.pid`, default `/run/famfs_rs`;
+//! - devices handed to famfs_rs.ko: `$FAMFS_RUN_DIR/<mnt>.devices`;
 //! - log: `$FAMFS_LOG_DIR/<mnt>.log`, default `/var/log/famfs_rs`, or
 //!   the run directory when that cannot be created (e.g. an initramfs);
 //!
@@ -52,6 +53,13 @@ pub fn run_dir() -> PathBuf {
 /// The pid file of the daemon serving `mountpoint`.
 pub fn pid_file(mountpoint: &Path) -> PathBuf {
     run_dir().join(format!("{}.pid", escape(mountpoint)))
+}
+
+/// The record of the devices the daemon of `mountpoint` moved to
+/// famfs_rs (one `daxX.Y` a line), for `famfs umount` to give back if the
+/// daemon could not.
+pub fn devices_file(mountpoint: &Path) -> PathBuf {
+    run_dir().join(format!("{}.devices", escape(mountpoint)))
 }
 
 /// The log file of the daemon serving `mountpoint`, creating its

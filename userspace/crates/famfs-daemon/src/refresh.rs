@@ -30,6 +30,11 @@ struct State {
     requested: u64,
     /// The last ticket a finished refresh covered.
     completed: u64,
+    /// A new source for the worker (`Some(None)`: read nothing).
+    switch: Option<Option<Arc<dyn MetaSource>>>,
+    /// Source switches asked for, and applied, so far.
+    switch_requested: u64,
+    switched: u64,
     stop: bool,
 }
 
@@ -46,6 +51,27 @@ impl Shared {
         // A panic elsewhere cannot leave State inconsistent (plain fields).
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Waits on `done` until `ready`, a stop, or `deadline`.
+    fn wait_done<'a>(
+        &self,
+        mut st: MutexGuard<'a, State>,
+        deadline: Instant,
+        ready: impl Fn(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        while !ready(&st) && !st.stop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            st = self
+                .done
+                .wait_timeout(st, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        st
+    }
 }
 
 /// The refresh thread and the current snapshot.
@@ -56,7 +82,8 @@ pub struct Refresher {
 
 /// What the refresh thread owns.
 struct Worker {
-    source: Arc<dyn MetaSource>,
+    /// `None` while the device changes hands (nothing to read).
+    source: Option<Arc<dyn MetaSource>>,
     store: Option<MetaStore>,
     replay: Replay,
     sb: SbFacts,
@@ -67,15 +94,38 @@ struct Worker {
 impl Worker {
     /// Catches up; returns a new snapshot if the log grew.
     fn refresh(&mut self) -> Option<Snapshot> {
+        let source = self.source.clone()?;
         if self.store.is_none() {
-            match self.source.open() {
+            match source.open() {
                 Ok(s) => self.store = Some(s),
                 Err(e) => {
-                    self.note_error(format!("cannot open {}: {e}", self.source.describe()));
+                    self.note_error(format!("cannot open {}: {e}", source.describe()));
                     return None;
                 }
             }
         }
+        let r = self.catch_up();
+        if source.transient() {
+            // Hold nothing open between refreshes (see MetaSource::transient).
+            self.store = None;
+        }
+        r
+    }
+
+    /// Replaces the source; the old store (and its mappings) is dropped.
+    fn set_source(&mut self, source: Option<Arc<dyn MetaSource>>) {
+        self.store = None;
+        dlog!(
+            "log source: {}",
+            source
+                .as_ref()
+                .map_or("none (devices changing hands)".into(), |s| s.describe())
+        );
+        self.source = source;
+        self.last_error = None;
+    }
+
+    fn catch_up(&mut self) -> Option<Snapshot> {
         let store = self.store.as_ref()?;
         match self.replay.catch_up(store) {
             Ok(applied) if applied.is_empty() => {
@@ -126,13 +176,16 @@ impl Refresher {
                 current: first,
                 requested: 0,
                 completed: 0,
+                switch: None,
+                switch_requested: 0,
+                switched: 0,
                 stop: false,
             }),
             wake: Condvar::new(),
             done: Condvar::new(),
         });
         let mut worker = Worker {
-            source,
+            source: Some(source),
             store: Some(store),
             replay,
             sb,
@@ -154,6 +207,24 @@ impl Refresher {
         self.shared.lock().current.clone()
     }
 
+    /// Makes the refresh thread read from `source` from now on (`None`:
+    /// read nothing), dropping whatever it holds of the old one. Waits at
+    /// most `bound` for the thread to let go of the old source (a refresh
+    /// in progress finishes first); returns whether it did. The new
+    /// source is first read right after, on the refresh thread.
+    pub fn set_source(&self, source: Option<Arc<dyn MetaSource>>, bound: Duration) -> bool {
+        let deadline = Instant::now() + bound;
+        let mut st = self.shared.lock();
+        st.switch = Some(source);
+        st.switch_requested += 1;
+        let ticket = st.switch_requested;
+        self.shared.wake.notify_one();
+        let st = self
+            .shared
+            .wait_done(st, deadline, |s| s.switched >= ticket);
+        st.switched >= ticket
+    }
+
     /// Asks for a refresh and waits for it at most `bound`; returns the
     /// snapshot current then (the old one if the refresh is slower).
     pub fn wait_fresh(&self, bound: Duration) -> Arc<Snapshot> {
@@ -162,27 +233,18 @@ impl Refresher {
         st.requested += 1;
         let ticket = st.requested;
         self.shared.wake.notify_one();
-        while st.completed < ticket && !st.stop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            st = self
-                .shared
-                .done
-                .wait_timeout(st, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        let st = self
+            .shared
+            .wait_done(st, deadline, |s| s.completed >= ticket);
         st.current.clone()
     }
 }
 
 fn run(shared: &Shared, worker: &mut Worker, period: Duration) {
     loop {
-        let ticket = {
+        let (ticket, switch) = {
             let mut st = shared.lock();
-            if st.completed >= st.requested && !st.stop {
+            if st.completed >= st.requested && st.switch.is_none() && !st.stop {
                 st = shared
                     .wake
                     .wait_timeout(st, period)
@@ -192,8 +254,17 @@ fn run(shared: &Shared, worker: &mut Worker, period: Duration) {
             if st.stop {
                 return;
             }
-            st.requested
+            (
+                st.requested,
+                st.switch.take().map(|s| (s, st.switch_requested)),
+            )
         };
+        if let Some((source, n)) = switch {
+            worker.set_source(source);
+            let mut st = shared.lock();
+            st.switched = st.switched.max(n);
+            shared.done.notify_all();
+        }
         let new = worker.refresh();
         let mut st = shared.lock();
         if let Some(s) = new {

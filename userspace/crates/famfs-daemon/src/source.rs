@@ -20,6 +20,12 @@ pub trait MetaSource: Send + Sync {
     fn open(&self) -> Result<MetaStore, MetaError>;
     /// For messages: what is being read.
     fn describe(&self) -> String;
+    /// Whether the store must be dropped after each refresh. True for the
+    /// mount's own `.meta` files: a file the daemon holds open under the
+    /// mount would make every umount(2) fail with EBUSY.
+    fn transient(&self) -> bool {
+        false
+    }
 }
 
 /// The raw primary device or image, mapped read-only.
@@ -47,9 +53,12 @@ impl MetaSource for RawDevice {
     }
 }
 
-/// The `.meta/.superblock` and `.meta/.log` files of a mounted famfs. For
-/// the next step (dax data path); usable today only where those files
-/// already have data behind them.
+/// The `.meta/.superblock` and `.meta/.log` files of a mounted famfs,
+/// mapped `MAP_SHARED` read-only and sized by stat on every open: where
+/// the log is read once the devices belong to famfs_rs.ko (their raw
+/// nodes then fail with ENXIO). Opened afresh for each refresh and
+/// closed after it ([`MetaSource::transient`]), so the daemon never
+/// holds the mount busy.
 pub struct MountMeta {
     meta_dir: PathBuf,
 }
@@ -70,6 +79,10 @@ impl MetaSource for MountMeta {
 
     fn describe(&self) -> String {
         format!("{} (mounted .meta files)", self.meta_dir.display())
+    }
+
+    fn transient(&self) -> bool {
+        true
     }
 }
 

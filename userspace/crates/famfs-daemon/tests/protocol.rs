@@ -472,7 +472,8 @@ fn a_stalled_refresh_does_not_stall_lookups() {
     let (replay, sb) = Snapshot::load(&store).unwrap();
     let r =
         Arc::new(Refresher::start(source, store, replay, sb, Duration::from_secs(3600)).unwrap());
-    let devices = famfs_daemon::devices::Devices::new(sb.fs_uuid, "x".into(), None, vec![]);
+    let devices =
+        famfs_daemon::devices::Devices::new(sb.fs_uuid, std::path::Path::new("x"), None, vec![]);
     let server = famfs_daemon::server::Server::new(
         Config::default(),
         r.clone(),

@@ -16,6 +16,7 @@ use crate::device::DaxDevice;
 use crate::media::Media;
 use crate::namespace::{normalize_path, split_parent, Ino, Namespace, Node, NodeKind};
 use crate::replay::{Applied, DaxdevInfo, Replay};
+use crate::stitched::Stitched;
 use crate::store::{read_superblock, LogLock, MetaStore};
 use crate::MetaError;
 
@@ -57,6 +58,10 @@ struct State {
     /// Data access per device index; `None` where the device is not open.
     devices: Vec<Option<Arc<dyn Media>>>,
     host: Uuid,
+    /// Mounted: no device is mapped; every device the log names stands
+    /// in with its size only (for the allocator), data goes through the
+    /// mounted files.
+    sizes_only: bool,
 }
 
 /// An open famfs file system.
@@ -175,10 +180,26 @@ impl Famfs {
             alloc: Allocator::new(&[], &[]),
             devices: vec![Some(primary)],
             host,
+            sizes_only: false,
         };
         st.catch_up(&store)?;
         st.rebuild_alloc();
         Ok(Famfs { store, st })
+    }
+
+    /// Open a mounted file system whose metadata is `store` (the mount's
+    /// `.meta` files): no device is mapped (the raw nodes belong to the
+    /// kernel while mounted), each device stands in with the size the
+    /// log gives it, and file data is read and written through the
+    /// mounted files, not through [`Famfs::write_file`]/[`Famfs::read_file`].
+    pub fn open_sizes_only(store: MetaStore, host: Uuid) -> Result<Self, MetaError> {
+        let sb = store.superblock()?;
+        let primary: Arc<dyn Media> = Arc::new(Stitched::absent(sb.dev_size(), store.name()));
+        let mut fs = Self::open(store, primary, host)?;
+        fs.st.sizes_only = true;
+        fs.st.stand_in_devices();
+        fs.st.rebuild_alloc();
+        Ok(fs)
     }
 
     /// Make a secondary device's data reachable (matched by UUID, never by
@@ -393,6 +414,18 @@ impl Famfs {
 }
 
 impl State {
+    /// Gives every device the log names and nothing maps a size-only
+    /// stand-in (mounted mode).
+    fn stand_in_devices(&mut self) {
+        self.devices.resize(self.replay.devices.len().max(1), None);
+        for d in &self.replay.devices {
+            if let Some(slot @ None) = self.devices.get_mut(d.index as usize) {
+                let label = format!("device {} (uuid {})", d.index, d.uuid);
+                *slot = Some(Arc::new(Stitched::absent(d.size, &label)));
+            }
+        }
+    }
+
     /// Rebuild free space from the replay and the open devices.
     fn rebuild_alloc(&mut self) {
         let usable: Vec<u64> = self
@@ -416,6 +449,9 @@ impl State {
                 }
                 Applied::Daxdev(_) => {
                     self.devices.resize(self.replay.devices.len(), None);
+                    if self.sizes_only {
+                        self.stand_in_devices();
+                    }
                     self.rebuild_alloc();
                 }
                 Applied::Dir(_) | Applied::Nothing => {}

@@ -24,6 +24,7 @@ pub mod namespace;
 pub mod pattern;
 pub mod replay;
 pub mod role;
+pub mod stitched;
 pub mod store;
 
 pub use alloc::{Allocator, InterleaveParams};
@@ -35,4 +36,5 @@ pub use media::{MappedFile, Media, MemMedia, SparseMedia, Window};
 pub use namespace::{Ino, Namespace, Node, NodeKind, ROOT_INO};
 pub use replay::{DaxdevInfo, Finding, Replay, Severity};
 pub use role::host_system_uuid;
+pub use stitched::Stitched;
 pub use store::MetaStore;

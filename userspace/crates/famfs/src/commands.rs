@@ -15,17 +15,18 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context, Result};
 use famfs_meta::namespace::normalize_path;
 use famfs_meta::{
-    fsck as run_fsck, host_system_uuid, kill_superblock, mkfs as run_mkfs, pattern, Attrs,
-    DaxDevice, Famfs, InterleaveParams, Layout, Media, MkfsOptions, NodeKind,
+    fsck as run_fsck, host_system_uuid, kill_superblock, mkfs as run_mkfs, pattern, stitched,
+    Attrs, DaxDevice, Famfs, InterleaveParams, Layout, Media, MetaStore, MkfsOptions, NodeKind,
 };
 use famfs_omf::ALLOC_UNIT;
 use indicatif::{ProgressBar, ProgressStyle};
 use uuid::Uuid;
 
 use crate::cli::*;
+use crate::data::{Data, FileData};
 use crate::output;
 use crate::size::human;
-use crate::target::{device_or_mount, open_mounted, resolve, Target};
+use crate::target::{data_path, open_meta, open_mounted, resolve, whole_or_mount, Target, Whole};
 use crate::Status;
 
 /// Bytes moved per read/write call when copying data.
@@ -42,31 +43,38 @@ fn host(required: bool) -> Result<Uuid> {
     }
 }
 
-/// Opens the file system `d` and `paths` name; returns it and the paths
-/// relative to its root.
-fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<String>)> {
+/// Opens the file system `d` and `paths` name; returns it, the paths
+/// relative to its root and where file data goes.
+fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<String>, Data)> {
     let (t, rels) = resolve(d, paths)?;
-    let (mut fs, daxdevs) = match t {
+    let (mut fs, daxdevs, data) = match t {
         Target::Offline { device, daxdevs } => (
             Famfs::open_path(&device, writable, host(writable)?)?,
             daxdevs,
+            Data::Device,
         ),
-        Target::Mounted { mount, daxdevs } => {
-            (open_mounted(&mount, writable, host(writable)?)?, daxdevs)
-        }
+        Target::Mounted { mount, daxdevs } => (
+            open_mounted(&mount, writable, host(writable)?)?,
+            daxdevs,
+            data_path(&mount),
+        ),
     };
-    for p in daxdevs {
-        let dev = DaxDevice::open(&p, writable)?;
-        fs.attach_device(dev.map)?;
+    if data != Data::Device && !daxdevs.is_empty() {
+        eprintln!("famfs: --daxdev ignored: a mounted famfs reaches its devices through the mount");
+    } else {
+        for p in daxdevs {
+            let dev = DaxDevice::open(&p, writable)?;
+            fs.attach_device(dev.map)?;
+        }
     }
-    Ok((fs, rels))
+    Ok((fs, rels, data))
 }
 
 /// [`open`] for one path.
-fn open_one(d: &DeviceArgs, path: &str, writable: bool) -> Result<(Famfs, String)> {
-    let (fs, mut rels) = open(d, &[path], writable)?;
+fn open_one(d: &DeviceArgs, path: &str, writable: bool) -> Result<(Famfs, String, Data)> {
+    let (fs, mut rels, data) = open(d, &[path], writable)?;
     let rel = rels.pop().unwrap_or_default();
-    Ok((fs, rel))
+    Ok((fs, rel, data))
 }
 
 fn caller_ids() -> (u32, u32) {
@@ -128,16 +136,27 @@ pub fn mkfs(a: &MkfsArgs) -> Result<Status> {
     Ok(Status::Ok)
 }
 
+/// Opens `w` read-only (logplay, fsck -v).
+fn open_whole(w: &Whole, host: Uuid) -> Result<Famfs> {
+    match w {
+        Whole::Device(p) => Ok(Famfs::open_path(p, false, host)?),
+        Whole::Meta(m) => open_meta(m, false, host),
+    }
+}
+
 pub fn fsck(a: &FsckArgs) -> Result<Status> {
-    let device = device_or_mount(&a.device)?;
-    let dev = DaxDevice::open(&device, false)?;
-    let report = run_fsck(dev.map.clone());
+    let whole = whole_or_mount(&a.device)?;
+    let media: Arc<dyn Media> = match &whole {
+        Whole::Device(p) => DaxDevice::open(p, false)?.map,
+        Whole::Meta(m) => Arc::new(stitched::whole_of(&MetaStore::on_meta_files(m, false)?)?),
+    };
+    let report = run_fsck(media);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         output::print_fsck(&report);
         if a.verbose && report.superblock.is_some() {
-            if let Ok(fs) = Famfs::open_path(&device, false, Uuid::nil()) {
+            if let Ok(fs) = open_whole(&whole, Uuid::nil()) {
                 output::print_namespace(fs.namespace());
             }
         }
@@ -150,8 +169,8 @@ pub fn fsck(a: &FsckArgs) -> Result<Status> {
 }
 
 pub fn logplay(a: &LogplayArgs) -> Result<Status> {
-    let device = device_or_mount(&a.device)?;
-    let fs = Famfs::open_path(&device, false, host(false)?)?;
+    let device = whole_or_mount(&a.device)?;
+    let fs = open_whole(&device, host(false)?)?;
     let r = fs.replay();
     if a.json {
         println!(
@@ -182,25 +201,26 @@ pub fn logplay(a: &LogplayArgs) -> Result<Status> {
     })
 }
 
-/// Fill file `ino` (of `size` bytes) with the pattern of `seed`.
-fn randomize(fs: &Famfs, ino: u64, size: u64, seed: u64) -> Result<()> {
+/// Fill `file` (of `size` bytes) with the pattern of `seed`.
+pub(crate) fn randomize(file: &FileData<'_>, size: u64, seed: u64) -> Result<()> {
     let mut buf = vec![0u8; IO_CHUNK];
     let mut off = 0;
     while off < size {
         let n = (size - off).min(IO_CHUNK as u64) as usize;
         pattern::fill(seed, off, &mut buf[..n]);
-        fs.write_file(ino, off, &buf[..n])?;
+        file.write_at(off, &buf[..n])?;
         off += n as u64;
     }
-    Ok(())
+    file.sync()
 }
 
 pub fn creat(a: &CreatArgs) -> Result<Status> {
-    let (mut fs, path) = open_one(&a.dev, &a.path, true)?;
+    let (mut fs, path, data) = open_one(&a.dev, &a.path, true)?;
     let at = attrs(&a.owner, 0o644, caller_ids());
     let ino = fs.creat(&path, a.size, at, layout(&a.layout))?;
     if a.randomize {
-        randomize(&fs, ino, a.size, a.seed.unwrap_or_default())
+        let file = data.open(&fs, ino, &path, true)?;
+        randomize(&file, a.size, a.seed.unwrap_or_default())
             .with_context(|| format!("filling {}", a.path))?;
     }
     fs.sync()?;
@@ -209,7 +229,7 @@ pub fn creat(a: &CreatArgs) -> Result<Status> {
 
 pub fn mkdir(a: &MkdirArgs) -> Result<Status> {
     let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
-    let (mut fs, rels) = open(&a.dev, &paths, true)?;
+    let (mut fs, rels, _) = open(&a.dev, &paths, true)?;
     let at = attrs(&a.owner, 0o755, caller_ids());
     for p in &rels {
         fs.mkdir(p, at, a.parents)?;
@@ -270,7 +290,7 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
         .paths
         .split_last()
         .ok_or_else(|| anyhow!("cp needs a source and a destination"))?;
-    let (mut fs, dest_rel) = open_one(&a.dev, &dest.to_string_lossy(), true)?;
+    let (mut fs, dest_rel, data) = open_one(&a.dev, &dest.to_string_lossy(), true)?;
     let dest_str = dest_rel.as_str();
     let dest_is_root = dest_str.trim_matches('/').is_empty();
     let dest_norm = if dest_is_root {
@@ -321,7 +341,7 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
     };
     for j in &jobs {
         bar.set_message(j.dest.clone());
-        copy_one(&mut fs, a, j, &bar)?;
+        copy_one(&mut fs, &data, a, j, &bar)?;
         if a.verbose {
             bar.suspend(|| println!("{} -> {}", j.src.display(), j.dest));
         }
@@ -331,7 +351,7 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
     Ok(Status::Ok)
 }
 
-fn copy_one(fs: &mut Famfs, a: &CpArgs, j: &CopyJob, bar: &ProgressBar) -> Result<()> {
+fn copy_one(fs: &mut Famfs, data: &Data, a: &CpArgs, j: &CopyJob, bar: &ProgressBar) -> Result<()> {
     let at = attrs(
         &a.owner,
         j.meta.mode() & 0o7777,
@@ -339,21 +359,22 @@ fn copy_one(fs: &mut Famfs, a: &CpArgs, j: &CopyJob, bar: &ProgressBar) -> Resul
     );
     let mut src = File::open(&j.src).with_context(|| format!("{}", j.src.display()))?;
     let ino = fs.creat(&j.dest, j.size, at, layout(&a.layout))?;
+    let file = data.open(fs, ino, &j.dest, true)?;
     let mut buf = vec![0u8; IO_CHUNK];
     let mut off = 0u64;
     while off < j.size {
         let want = (j.size - off).min(IO_CHUNK as u64) as usize;
         src.read_exact(&mut buf[..want])
             .with_context(|| format!("{}: read at {off:#x} (did it shrink?)", j.src.display()))?;
-        fs.write_file(ino, off, &buf[..want])?;
+        file.write_at(off, &buf[..want])?;
         off += want as u64;
         bar.inc(want as u64);
     }
-    Ok(())
+    file.sync()
 }
 
 pub fn getmap(a: &GetmapArgs) -> Result<Status> {
-    let (fs, path) = open_one(&a.dev, &a.path, false)?;
+    let (fs, path, _) = open_one(&a.dev, &a.path, false)?;
     let node = fs.file(&path)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(node)?);
@@ -365,7 +386,7 @@ pub fn getmap(a: &GetmapArgs) -> Result<Status> {
 
 pub fn verify(a: &VerifyArgs) -> Result<Status> {
     let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
-    let (fs, rels) = open(&a.dev, &paths, false)?;
+    let (fs, rels, data) = open(&a.dev, &paths, false)?;
     let mut status = Status::Ok;
     let mut buf = vec![0u8; IO_CHUNK];
     for (p, rel) in a.paths.iter().zip(&rels) {
@@ -373,11 +394,12 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
         let NodeKind::File { size, .. } = node.kind else {
             continue;
         };
+        let file = data.open(&fs, node.ino, rel, false)?;
         let mut off = 0;
         let mut bad = None;
         while off < size && bad.is_none() {
             let n = (size - off).min(IO_CHUNK as u64) as usize;
-            fs.read_file(node.ino, off, &mut buf[..n])?;
+            file.read_at(off, &mut buf[..n])?;
             bad = pattern::first_mismatch(a.seed, off, &buf[..n]);
             off += n as u64;
         }
@@ -398,7 +420,7 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
 
 pub fn check(a: &CheckArgs) -> Result<Status> {
     let paths: Vec<&str> = a.path.iter().map(String::as_str).collect();
-    let (fs, _) = open(&a.dev, &paths, false)?;
+    let (fs, _, _) = open(&a.dev, &paths, false)?;
     let mut problems = 0usize;
     for f in &fs.replay().findings {
         if f.severity == famfs_meta::Severity::Error {
@@ -448,7 +470,7 @@ pub fn check(a: &CheckArgs) -> Result<Status> {
 }
 
 pub fn adddev(a: &AdddevArgs) -> Result<Status> {
-    let (mut fs, _) = open(&a.dev, &[], true)?;
+    let (mut fs, _, _) = open(&a.dev, &[], true)?;
     let dev = DaxDevice::open(&a.secondary, true)?;
     let media: Arc<dyn Media> = dev.map;
     let name = a.secondary.display().to_string();

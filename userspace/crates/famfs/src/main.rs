@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod data;
 mod mount_cmd;
 mod output;
 mod size;
@@ -59,3 +60,6 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod mounted_tests;

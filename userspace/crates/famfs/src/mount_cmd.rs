@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use famfs_daemon::daemon::{self, Options};
+use famfs_daemon::handover::Sysfs;
+use famfs_daemon::held::Held;
 use famfs_daemon::misbehave::{self, CASES};
 use famfs_daemon::mount::{CONTROL_DEV, FUSE_DEV};
 use famfs_daemon::{mountinfo, paths};
@@ -233,11 +235,54 @@ fn exited(pid: i32) -> bool {
     }
 }
 
+/// Gives back to device_dax the devices a mount's daemon recorded and
+/// did not give back itself (it died, or was killed). Returns how many.
+fn give_back_leftovers(mnt: &Path) -> Result<usize> {
+    let held = Held::new(Sysfs::from_env(), Some(paths::devices_file(mnt)));
+    let names = held.list();
+    if names.is_empty() {
+        return Ok(0);
+    }
+    let failed = held.give_back_all();
+    if !failed.is_empty() {
+        let list: Vec<String> = failed.iter().map(|e| e.to_string()).collect();
+        bail!(
+            "{}: devices not given back to device_dax: {} (record kept in {})",
+            mnt.display(),
+            list.join("; "),
+            paths::devices_file(mnt).display()
+        );
+    }
+    println!(
+        "{}: gave {} back to device_dax (its daemon had not)",
+        mnt.display(),
+        names.join(", ")
+    );
+    Ok(names.len())
+}
+
+/// umount2, retried briefly on EBUSY: the daemon opens `.meta/.log`
+/// for a moment on each log refresh.
+fn umount_retrying(mnt: &Path, flags: i32) -> std::io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match famfs_daemon::mount::umount(mnt, flags) {
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            r => return r,
+        }
+    }
+}
+
 pub fn umount(a: &UmountArgs) -> Result<Status> {
     // Lexically: stat on a mount whose daemon died fails (ENOTCONN).
     let mnt = mountinfo::absolute(&a.mountpoint).context("mount point")?;
     let mounts = mountinfo::read().context("reading /proc/self/mountinfo")?;
     let Some(m) = mounts.iter().rev().find(|m| m.mountpoint == mnt) else {
+        if give_back_leftovers(&mnt)? > 0 {
+            return Ok(Status::Ok);
+        }
         bail!("{}: not mounted", mnt.display());
     };
     if !m.is_famfs() {
@@ -248,7 +293,7 @@ pub fn umount(a: &UmountArgs) -> Result<Status> {
         .ok()
         .and_then(|s| s.trim().parse().ok());
     let flags = if a.lazy { libc::MNT_DETACH } else { 0 };
-    famfs_daemon::mount::umount(&mnt, flags).map_err(|e| {
+    umount_retrying(&mnt, flags).map_err(|e| {
         let hint = if e.raw_os_error() == Some(libc::EBUSY) {
             ": files under it are still open (fuser -m, lsof), or use --lazy"
         } else {
@@ -262,6 +307,7 @@ pub fn umount(a: &UmountArgs) -> Result<Status> {
             mnt.display(),
             pid_file.display()
         );
+        give_back_leftovers(&mnt)?;
         return Ok(Status::Ok);
     };
     let deadline = Instant::now() + Duration::from_secs(a.timeout);
@@ -279,6 +325,7 @@ pub fn umount(a: &UmountArgs) -> Result<Status> {
     }
     let _ = std::fs::remove_file(&pid_file);
     println!("{}: unmounted; daemon {pid} exited", mnt.display());
+    give_back_leftovers(&mnt)?;
     Ok(Status::Ok)
 }
 

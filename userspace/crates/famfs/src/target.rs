@@ -7,20 +7,25 @@
 //!   /proc/self/mountinfo by longest mount point prefix, as upstream famfs
 //!   does. The device is the mount's source.
 //!
-//! How a mounted file system's metadata is reached is decided in
-//! [`open_mounted`] alone. Today (no dax data path yet) that is the raw
-//! device, as offline. Once the dax path lands, the raw node fails with
-//! ENXIO while mounted, and this becomes `MetaStore::on_meta_files(
-//! <mnt>/.meta)` plus data through the mounted files themselves.
+//! How a mounted file system is reached is decided in [`open_mounted`]
+//! and [`whole_or_mount`] alone:
+//! - famfs_rs mounts: the devices belong to famfs_rs.ko (their raw nodes
+//!   fail with ENXIO), so the superblock and log are the mount's
+//!   `<mnt>/.meta/.superblock` and `<mnt>/.meta/.log` (mapped shared,
+//!   appends under flock of `.log`), devices stand in with their logged
+//!   sizes, and file data is read and written through the mounted files
+//!   ([`crate::data`]);
+//! - plain FUSE mounts (read-only, no dax): the raw device, as offline.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use famfs_daemon::mountinfo::{self, InMount, MountEntry};
-use famfs_meta::Famfs;
+use famfs_meta::{Famfs, MetaStore};
 use uuid::Uuid;
 
 use crate::cli::DeviceArgs;
+use crate::data::Data;
 
 /// Where the file system the user named lives.
 pub enum Target {
@@ -88,23 +93,60 @@ pub fn resolve(d: &DeviceArgs, paths: &[&str]) -> Result<(Target, Vec<String>)> 
     ))
 }
 
+/// What a whole-file-system verb (fsck, logplay) reads.
+pub enum Whole {
+    /// A raw device or image (unmounted, or under a plain FUSE mount).
+    Device(PathBuf),
+    /// The `.meta` directory of a famfs_rs mount.
+    Meta(PathBuf),
+}
+
+impl Whole {
+    /// For messages.
+    pub fn display(&self) -> std::path::Display<'_> {
+        match self {
+            Whole::Device(p) | Whole::Meta(p) => p.display(),
+        }
+    }
+}
+
+/// The `.meta` directory of the famfs_rs mount at `mountpoint`.
+pub fn meta_dir(mountpoint: &Path) -> PathBuf {
+    mountpoint.join(famfs_daemon::nodes::META_DIR_NAME)
+}
+
 /// A device argument that may also be a famfs mount point (fsck,
-/// logplay): the device behind it.
-pub fn device_or_mount(arg: &Path) -> Result<PathBuf> {
+/// logplay).
+pub fn whole_or_mount(arg: &Path) -> Result<Whole> {
     if arg.is_dir() {
         if let Some(m) = in_mount(arg)? {
-            return Ok(PathBuf::from(m.mount.source));
+            if m.mount.is_plain() {
+                return Ok(Whole::Device(PathBuf::from(m.mount.source)));
+            }
+            return Ok(Whole::Meta(meta_dir(&m.mount.mountpoint)));
         }
         bail!(
             "{}: a directory, but not a famfs mount; name the devdax device or image",
             arg.display()
         );
     }
-    Ok(arg.to_owned())
+    Ok(Whole::Device(arg.to_owned()))
+}
+
+/// Where a mounted famfs's file data is read and written.
+pub fn data_path(mount: &MountEntry) -> Data {
+    if mount.is_plain() {
+        Data::Device
+    } else {
+        Data::Mount(mount.mountpoint.clone())
+    }
 }
 
 /// Opens a mounted famfs (see the module documentation for the seam).
 pub fn open_mounted(mount: &MountEntry, writable: bool, host: Uuid) -> Result<Famfs> {
+    if let Data::Mount(mnt) = data_path(mount) {
+        return open_meta(&meta_dir(&mnt), writable, host);
+    }
     let device = Path::new(&mount.source);
     Famfs::open_path(device, writable, host).with_context(|| {
         format!(
@@ -113,4 +155,16 @@ pub fn open_mounted(mount: &MountEntry, writable: bool, host: Uuid) -> Result<Fa
             mount.source
         )
     })
+}
+
+/// Opens the famfs whose `.meta` directory is `meta` (normally
+/// `<mnt>/.meta`): no device is mapped.
+pub fn open_meta(meta: &Path, writable: bool, host: Uuid) -> Result<Famfs> {
+    let store = MetaStore::on_meta_files(meta, writable).with_context(|| {
+        format!(
+            "the metadata files of the famfs mounted on {}",
+            meta.parent().unwrap_or(meta).display()
+        )
+    })?;
+    Ok(Famfs::open_sizes_only(store, host)?)
 }

@@ -86,7 +86,7 @@ impl Fs {
         let plain = cfg.mode == famfs_daemon::server::Mode::Plain;
         let devices = Devices::new(
             self.fs.superblock().fs_uuid(),
-            "/dev/dax0.0".into(),
+            std::path::Path::new("/dev/dax0.0"),
             plain.then(|| self.whole.clone()),
             Vec::new(),
         );

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The devices one mount holds (moved to famfs_rs), recorded on disk so
+//! that whoever ends the mount can give them back: the daemon on a clean
+//! exit, `famfs umount` after a daemon that died.
+//!
+//! A name is recorded *before* its device is taken and removed only
+//! after it was given back, so a crash in between leaves at worst a
+//! name whose give-back finds nothing to do.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::dlog;
+use crate::handover::{HandoverError, Sysfs};
+
+/// The devices of one mount.
+pub struct Held {
+    sysfs: Sysfs,
+    /// The record (`None`: keep it in memory only).
+    file: Option<PathBuf>,
+    names: Mutex<Vec<String>>,
+}
+
+/// The names in record `file` (none if it is missing or unreadable).
+pub fn read_record(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| crate::handover::is_dax_name(l))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn write_record(file: &Path, names: &[String]) -> std::io::Result<()> {
+    if names.is_empty() {
+        return match std::fs::remove_file(file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    if let Some(d) = file.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let tmp = file.with_extension("devices.new");
+    let mut text = names.join("\n");
+    text.push('\n');
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, file)
+}
+
+impl Held {
+    /// Devices moved through `sysfs`, recorded in `file`; starts from
+    /// what the record already lists (a previous daemon's leftovers).
+    pub fn new(sysfs: Sysfs, file: Option<PathBuf>) -> Self {
+        let names = file.as_deref().map(read_record).unwrap_or_default();
+        Held {
+            sysfs,
+            file,
+            names: Mutex::new(names),
+        }
+    }
+
+    fn names(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.names.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save(&self, names: &[String]) {
+        if let Some(f) = &self.file {
+            if let Err(e) = write_record(f, names) {
+                dlog!(
+                    "cannot write {}: {e} (famfs umount will not know these devices)",
+                    f.display()
+                );
+            }
+        }
+    }
+
+    /// The devices held now.
+    pub fn list(&self) -> Vec<String> {
+        self.names().clone()
+    }
+
+    /// Moves `name` to famfs_rs (recorded first).
+    pub fn take(&self, name: &str) -> Result<(), HandoverError> {
+        let mut names = self.names();
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+            self.save(&names);
+        }
+        let r = self.sysfs.take(name);
+        if r.is_err() && !self.sysfs.bound_to(crate::handover::FAMFS_DRIVER, name) {
+            names.retain(|n| n != name);
+            self.save(&names);
+        }
+        r
+    }
+
+    /// Gives every held device back (last taken first); those that
+    /// cannot be given back stay recorded. Returns the failures.
+    pub fn give_back_all(&self) -> Vec<HandoverError> {
+        let mut names = self.names();
+        let mut failed = Vec::new();
+        let mut kept = Vec::new();
+        for n in names.iter().rev() {
+            if let Err(e) = self.sysfs.give_back(n) {
+                dlog!("{e}");
+                failed.push(e);
+                kept.insert(0, n.clone());
+            }
+        }
+        *names = kept;
+        self.save(&names);
+        failed
+    }
+}

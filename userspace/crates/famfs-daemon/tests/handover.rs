@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Device handover against a fake sysfs tree, with a thread playing the
+//! dax bus: it consumes each attribute write and moves the device link
+//! the way the kernel would.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use famfs_daemon::handover::{is_dax_name, Sysfs};
+use famfs_daemon::held::{read_record, Held};
+
+struct FakeBus {
+    root: PathBuf,
+    seen: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn drv(root: &Path, d: &str) -> PathBuf {
+    root.join("bus/dax/drivers").join(d)
+}
+
+impl FakeBus {
+    /// `dev` starts on device_dax; `famfs` says whether famfs_rs exists;
+    /// `bind_works` whether device_dax/bind takes the device.
+    fn new(dir: &Path, dev: &str, famfs: bool, bind_works: bool) -> Self {
+        let root = dir.to_owned();
+        let mut drivers = vec!["device_dax"];
+        if famfs {
+            drivers.push("famfs_rs");
+        }
+        for d in &drivers {
+            fs::create_dir_all(drv(&root, d)).unwrap();
+            for a in ["bind", "unbind", "new_id", "remove_id"] {
+                fs::write(drv(&root, d).join(a), "").unwrap();
+            }
+        }
+        fs::write(drv(&root, "device_dax").join(dev), "").unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, s, st) = (root.clone(), seen.clone(), stop.clone());
+        let drivers: Vec<String> = drivers.iter().map(|d| d.to_string()).collect();
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                // Pending writes, oldest first.
+                let mut pending = Vec::new();
+                for d in &drivers {
+                    for a in ["unbind", "new_id", "remove_id", "bind"] {
+                        let p = drv(&r, d).join(a);
+                        let v = fs::read_to_string(&p).unwrap_or_default();
+                        if !v.trim().is_empty() {
+                            let t = fs::metadata(&p).unwrap().modified().unwrap();
+                            pending.push((t, d.clone(), a, p, v.trim().to_owned()));
+                        }
+                    }
+                }
+                pending.sort_by_key(|x| x.0);
+                for (_, d, a, p, name) in pending {
+                    {
+                        let name = name.as_str();
+                        fs::write(&p, "").unwrap();
+                        s.lock().unwrap().push(format!("{d}/{a} {name}"));
+                        let link = drv(&r, &d).join(name);
+                        match a {
+                            "unbind" => {
+                                let _ = fs::remove_file(link);
+                            }
+                            "bind" if !bind_works => {}
+                            "new_id" | "bind" => fs::write(link, "").unwrap(),
+                            _ => {}
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        FakeBus {
+            root,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn on(&self, d: &str, dev: &str) -> bool {
+        drv(&self.root, d).join(dev).exists()
+    }
+}
+
+impl Drop for FakeBus {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+#[test]
+fn take_then_give_back_in_order_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = FakeBus::new(dir.path(), "dax0.0", true, true);
+    let record = dir.path().join("run/mnt-famfs.devices");
+    let held = Held::new(Sysfs::at(dir.path()), Some(record.clone()));
+    held.take("dax0.0").unwrap();
+    assert!(bus.on("famfs_rs", "dax0.0") && !bus.on("device_dax", "dax0.0"));
+    assert_eq!(read_record(&record), vec!["dax0.0"]);
+    assert_eq!(
+        bus.seen(),
+        ["device_dax/unbind dax0.0", "famfs_rs/new_id dax0.0"]
+    );
+    // A second daemon (or famfs umount) finds the record.
+    let again = Held::new(Sysfs::at(dir.path()), Some(record.clone()));
+    assert_eq!(again.list(), vec!["dax0.0"]);
+    assert!(again.give_back_all().is_empty());
+    assert!(bus.on("device_dax", "dax0.0") && !bus.on("famfs_rs", "dax0.0"));
+    assert!(!record.exists(), "record removed once everything is back");
+    assert_eq!(
+        bus.seen()[2..],
+        [
+            "famfs_rs/unbind dax0.0",
+            "famfs_rs/remove_id dax0.0",
+            "device_dax/bind dax0.0"
+        ]
+    );
+}
+
+#[test]
+fn falls_back_to_new_id_when_bind_does_not_take() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = FakeBus::new(dir.path(), "dax1.0", true, false);
+    let sys = Sysfs::at(dir.path());
+    sys.take("dax1.0").unwrap();
+    sys.give_back("dax1.0").unwrap();
+    assert!(bus.on("device_dax", "dax1.0"));
+    assert_eq!(bus.seen().last().unwrap(), "device_dax/new_id dax1.0");
+}
+
+#[test]
+fn missing_driver_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = FakeBus::new(dir.path(), "dax0.0", false, true);
+    let record = dir.path().join("x.devices");
+    let held = Held::new(Sysfs::at(dir.path()), Some(record.clone()));
+    let e = held.take("dax0.0").unwrap_err().to_string();
+    assert!(e.contains("famfs_rs.ko too old or not loaded"), "{e}");
+    assert!(bus.seen().is_empty(), "nothing written: {:?}", bus.seen());
+    assert!(bus.on("device_dax", "dax0.0"));
+    assert!(read_record(&record).is_empty());
+}
+
+#[test]
+fn dax_names() {
+    assert!(is_dax_name("dax0.0") && is_dax_name("dax12.3"));
+    for n in [
+        "dax",
+        "dax0",
+        "dax0.",
+        "dax.0",
+        "daxa.0",
+        "dax0.0.0",
+        "pmem0",
+        "../dax0.0",
+    ] {
+        assert!(!is_dax_name(n), "{n}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("img");
+    fs::write(&img, b"x").unwrap();
+    assert_eq!(Sysfs::at(dir.path()).dax_name(&img).unwrap(), None);
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Moving file data: through the raw device (unmounted, or plain FUSE),
+//! or through the mounted files of a famfs_rs mount, which the kernel
+//! serves from the memory itself (dax). Files never grow: the log entry
+//! gives a file its size first, then data is written inside it.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use famfs_meta::{Famfs, Ino};
+
+/// How long a just-created file may take to appear under the mount (the
+/// daemon finds it on its next log refresh, asked for by the LOOKUP).
+const APPEAR: Duration = Duration::from_secs(5);
+
+/// Where file data goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Data {
+    /// Through the device mappings of the open [`Famfs`].
+    Device,
+    /// Through the files under this mount point.
+    Mount(PathBuf),
+}
+
+/// One file's data.
+pub enum FileData<'a> {
+    /// Mapped device bytes.
+    Device { fs: &'a Famfs, ino: Ino },
+    /// A file under the mount.
+    Mount { file: File, path: PathBuf },
+}
+
+fn open_retrying(path: &PathBuf, write: bool) -> Result<File> {
+    let deadline = Instant::now() + APPEAR;
+    loop {
+        match OpenOptions::new().read(true).write(write).open(path) {
+            Ok(f) => return Ok(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "{}: opening it through the mount{}",
+                        path.display(),
+                        if write { " for writing" } else { "" }
+                    )
+                })
+            }
+        }
+    }
+}
+
+impl Data {
+    /// The data of file `ino`, at `rel` from the file system root.
+    pub fn open<'a>(
+        &self,
+        fs: &'a Famfs,
+        ino: Ino,
+        rel: &str,
+        write: bool,
+    ) -> Result<FileData<'a>> {
+        match self {
+            Data::Device => Ok(FileData::Device { fs, ino }),
+            Data::Mount(mnt) => {
+                let path = mnt.join(rel.trim_start_matches('/'));
+                let file = open_retrying(&path, write)?;
+                Ok(FileData::Mount { file, path })
+            }
+        }
+    }
+}
+
+impl FileData<'_> {
+    /// Writes `buf` at `off` (inside the file's size).
+    pub fn write_at(&self, off: u64, buf: &[u8]) -> Result<()> {
+        match self {
+            FileData::Device { fs, ino } => Ok(fs.write_file(*ino, off, buf)?),
+            FileData::Mount { file, path } => file
+                .write_all_at(buf, off)
+                .with_context(|| format!("{}: write at {off:#x}", path.display())),
+        }
+    }
+
+    /// Reads `buf.len()` bytes at `off`.
+    pub fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<()> {
+        match self {
+            FileData::Device { fs, ino } => Ok(fs.read_file(*ino, off, buf)?),
+            FileData::Mount { file, path } => {
+                let r = file.read_exact_at(buf, off);
+                if let Err(e) = &r {
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        bail!(
+                            "{}: ends before {:#x}",
+                            path.display(),
+                            off + buf.len() as u64
+                        );
+                    }
+                }
+                r.with_context(|| format!("{}: read at {off:#x}", path.display()))
+            }
+        }
+    }
+
+    /// Makes written data durable (dax writes are already in memory; a
+    /// file system without fsync is not an error).
+    pub fn sync(&self) -> Result<()> {
+        if let FileData::Mount { file, path } = self {
+            match file.sync_data() {
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+                r => r.with_context(|| format!("{}: fsync", path.display()))?,
+            }
+        }
+        Ok(())
+    }
+}
