@@ -22,32 +22,52 @@ hostname famfs-guest
 param() { sed -n "s/.*famfs_rs_test\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 say() { echo "famfs-guest: $*"; }
 
+# setup_devdax N SIZE: the CXL memdev of SIZE bytes (memdev numbering does
+# not follow QEMU's device order) -> pmem region -> devdax namespace
+# /dev/daxN.0.
 setup_devdax() {
-	# The CXL bus enumerates asynchronously; wait for the memdev.
+	n=$1 size=$2
+	# The CXL bus enumerates asynchronously; wait for the memdevs.
 	i=0
-	while ! [ -e /sys/bus/cxl/devices/mem0 ] && [ $i -lt 100 ]; do
+	while [ "$(ls -d /sys/bus/cxl/devices/mem* 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 100 ]; do
 		sleep 0.2; i=$((i + 1))
 	done
-	cxl create-region -m -t pmem -d decoder0.0 -w 1 -g 4096 mem0 >/tmp/cxl.log 2>&1 ||
-		{ say "cxl create-region failed:"; cat /tmp/cxl.log; return 1; }
+	mem=
+	for m in /sys/bus/cxl/devices/mem*; do
+		[ "$(cat $m/pmem/size 2>/dev/null)" = "$(printf '0x%x' "$size")" ] && mem=${m##*/}
+		[ "$(cat $m/pmem/size 2>/dev/null)" = "$size" ] && mem=${m##*/}
+	done
+	[ -n "$mem" ] || { say "no CXL memdev of $size bytes"; return 1; }
+	# Each device sits behind its own host bridge and memory window
+	# (root decoder decoder0.N); find the one that takes it.
+	made=
+	for d in decoder0.0 decoder0.1; do
+		cxl create-region -m -t pmem -d $d -w 1 -g 4096 "$mem" >/tmp/cxl.log 2>&1 &&
+			grep -q '"region"' /tmp/cxl.log && { made=1; break; }
+	done
+	[ -n "$made" ] || { say "cxl create-region for $mem failed:"; cat /tmp/cxl.log; return 1; }
+	region=$(sed -n 's/.*"region":"\(region[0-9]*\)".*/\1/p' /tmp/cxl.log | head -1)
 	i=0
-	while ! [ -e /sys/bus/nd/devices/region0 ] && [ $i -lt 50 ]; do
+	while [ -z "$(ls /sys/bus/nd/devices/ | grep '^region' | sort | sed -n "$((n + 1))p")" ] && [ $i -lt 50 ]; do
 		sleep 0.2; i=$((i + 1))
 	done
-	if ! [ -e /dev/dax0.0 ]; then
-		ndctl create-namespace -m devdax -r region0 >/tmp/ndctl.log 2>&1 ||
-			{ say "ndctl create-namespace failed:"; cat /tmp/ndctl.log; return 1; }
+	ndreg=$(ls /sys/bus/nd/devices/ | grep '^region' | sort | sed -n "$((n + 1))p")
+	if ! [ -e /dev/dax$n.0 ]; then
+		ndctl create-namespace -m devdax -r "$ndreg" >/tmp/ndctl.log 2>&1 ||
+			{ say "ndctl create-namespace on $ndreg ($mem, cxl $region) failed:"; cat /tmp/ndctl.log
+			  cxl list -M -R -u; ndctl list -R -u; return 1; }
 	fi
 	i=0
-	while ! [ -e /dev/dax0.0 ] && [ $i -lt 50 ]; do
+	while ! [ -e /dev/dax$n.0 ] && [ $i -lt 50 ]; do
 		sleep 0.2; i=$((i + 1))
 	done
-	[ -e /dev/dax0.0 ] && say "devdax ready: /dev/dax0.0 ($(cat /sys/bus/dax/devices/dax0.0/size) bytes)"
+	[ -e /dev/dax$n.0 ] && say "devdax ready: /dev/dax$n.0 ($(cat /sys/bus/dax/devices/dax$n.0/size) bytes, $mem)"
 }
 
 mode=$(param mode)
 say "mode ${mode:-none}"
-setup_devdax || say "no devdax: tests that need it will fail"
+setup_devdax 0 "$(param cxl_size)" || say "no devdax: tests that need it will fail"
+setup_devdax 1 "$(param cxl1_size)" || say "no second devdax: tests that need it will fail"
 
 case "$mode" in
 test)

@@ -20,6 +20,10 @@ kdir=${KDIR:-$("$FAMFS_RS_TOP/scripts/build-kernel.sh" --print-dir)}
 kernel=$kdir/arch/x86/boot/bzImage
 initrd=${INITRD:-$vmdir/initramfs.cpio.gz}
 cxl_size=${CXL_SIZE:-1G}
+# A second, smaller CXL device behind its own host bridge and memory window
+# (a QEMU 7.2 host bridge decodes one region): files spanning two devices,
+# and a device to fence while the other keeps working.
+cxl1_size=${CXL1_SIZE:-512M}
 timeout_s=${VM_TIMEOUT:-1500}
 guest_uuid=${GUEST_UUID:-5f0b1c2e-9a7d-4e3b-8c11-000000000001}
 
@@ -29,11 +33,16 @@ mkdir -p "$vmdir" "$outdir"
 mem=$vmdir/cxl-mem0.raw
 lsa=$vmdir/cxl-lsa0.raw
 [[ -e $mem ]] || truncate -s "$cxl_size" "$mem"
+mem1=$vmdir/cxl-mem1.raw
+lsa1=$vmdir/cxl-lsa1.raw
+[[ -e $mem1 ]] || truncate -s "$cxl1_size" "$mem1"
 # A fresh label area each boot: the guest creates region and namespace anew,
 # with the same layout, so the data in $mem keeps its place.
-rm -f "$lsa"
+rm -f "$lsa" "$lsa1"
 truncate -s 256M "$lsa"
+truncate -s 256M "$lsa1"
 cxl_bytes=$(stat -c %s "$mem")
+cxl1_bytes=$(stat -c %s "$mem1")
 # pci=nomsi: with MEMORY_FAILURE=y the kernel claims CXL error reporting and
 # cxl_pci then sets up event-log interrupts, which QEMU 7.2's type-3 device
 # does not provide ("Failed to get interrupt for event Info log", probe
@@ -53,13 +62,18 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" -serial "file:$outdir/tap.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "$append famfs_rs_test.mode=$mode famfs_rs_test.cxl_size=$cxl_bytes ${GUEST_APPEND:-}" \
+	-append "$append famfs_rs_test.mode=$mode famfs_rs_test.cxl_size=$cxl_bytes famfs_rs_test.cxl1_size=$cxl1_bytes ${GUEST_APPEND:-}" \
 	-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$mem,size=$cxl_bytes" \
 	-object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$lsa,size=256M" \
 	-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
 	-device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2 \
 	-device cxl-type3,bus=root_port13,memdev=cxl-mem0,lsa=cxl-lsa0,id=cxl-pmem0 \
-	-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G \
+	-object "memory-backend-file,id=cxl-mem1,share=on,mem-path=$mem1,size=$cxl1_bytes" \
+	-object "memory-backend-file,id=cxl-lsa1,share=on,mem-path=$lsa1,size=256M" \
+	-device pxb-cxl,bus_nr=222,bus=pcie.0,id=cxl.2 \
+	-device cxl-rp,port=0,bus=cxl.2,id=root_port15,chassis=0,slot=3 \
+	-device cxl-type3,bus=root_port15,memdev=cxl-mem1,lsa=cxl-lsa1,id=cxl-pmem1 \
+	-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.1.targets.0=cxl.2,cxl-fmw.1.size=4G \
 	</dev/null
 rc=$?
 set -e

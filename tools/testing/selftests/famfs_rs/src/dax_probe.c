@@ -10,6 +10,10 @@
  *                                   byte of every 4 KiB page ROUNDS times
  *   dax_probe poison FILE OFFSET    map it, MADV_HWPOISON the page at
  *                                   OFFSET, report the SIGBUS
+ *   dax_probe rawcheck DEV DEVOFF FILEOFF LEN SEED
+ *                                   map a devdax (DEVOFF 2 MiB aligned) and
+ *                                   check LEN bytes there hold the pattern
+ *                                   of file offset FILEOFF
  *
  * The pattern is a function of (seed, offset), so any byte can be checked
  * anywhere. Prints "ok ..." and exits 0, or "FAIL: ..." and exits 1.
@@ -193,6 +197,28 @@ static int poison(const char *path, off_t offset)
 	return bus_addr == (void *)(m + offset) ? 0 : 1;
 }
 
+static int rawcheck(const char *dev, off_t devoff, off_t fileoff, size_t len, uint64_t seed)
+{
+	int fd = open(dev, O_RDONLY);
+	uint8_t *m;
+	size_t i;
+
+	if (fd < 0)
+		return fail("open the devdax");
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, devoff);
+	if (m == MAP_FAILED)
+		return fail("mmap the devdax");
+	for (i = 0; i < len; i++)
+		if (m[i] != pattern(seed, fileoff + i)) {
+			printf("FAIL: device offset %#llx + %zu does not hold file offset %#llx + %zu\n",
+			       (long long)devoff, i, (long long)fileoff, i);
+			return 1;
+		}
+	printf("ok device %#llx holds file %#llx (%zu bytes)\n", (long long)devoff,
+	       (long long)fileoff, len);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	off_t size;
@@ -224,6 +250,9 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "touch"))
 		return touch(argv[2], atoi(argv[3]));
+	if (argc == 7 && !strcmp(argv[1], "rawcheck"))
+		return rawcheck(argv[2], strtoll(argv[3], NULL, 0), strtoll(argv[4], NULL, 0),
+				strtoull(argv[5], NULL, 0), strtoull(argv[6], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "poison"))
 		return poison(argv[2], strtoll(argv[3], NULL, 0));
 	fprintf(stderr, "usage: dax_probe rw|fill|check FILE SEED | touch FILE ROUNDS | poison FILE OFFSET\n");
