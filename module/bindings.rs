@@ -36,3 +36,9 @@ pub(crate) fn log_ratelimit_ok() -> bool {
     // SAFETY: takes no arguments; the C side serialises on its own lock.
     unsafe { famfs_rs_log_ratelimit() }
 }
+
+/// An errno the kernel crate has no constant for (`ENOTCONN`,
+/// `EOPNOTSUPP`, ...), from its positive value in these bindings.
+pub(crate) fn errno(code: u32) -> kernel::error::Error {
+    kernel::error::Error::from_errno(-(code as i32))
+}

@@ -15,6 +15,7 @@ use kernel::prelude::*;
 mod bindings;
 mod control;
 mod core_logic;
+mod daxtable;
 mod debugfs;
 mod fs;
 mod fsdax;

@@ -5,7 +5,8 @@
 
 use crate::control;
 use crate::mount::{InodeState, Mount};
-use crate::vfs::{self, DirEmitter, Entry, FileSystem, Inode, InodeAttr, StatFs};
+use crate::bindings;
+use crate::vfs::{self, DaxExtent, DirEmitter, Entry, FaultOutcome, FileSystem, Inode, InodeAttr, StatFs};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -126,8 +127,17 @@ impl FileSystem for Famfs {
         Ok(())
     }
 
+    /// OPEN (or OPENDIR); a regular file also gets its map now, so that no
+    /// later read, write or fault needs the daemon.
     fn open(mount: &Mount, inode: Inode<'_, Self>, flags: u32) -> Result<u64> {
-        mount.open(inode.ino(), inode.is_dir(), flags)
+        let fh = mount.open(inode.ino(), inode.is_dir(), flags)?;
+        if !inode.is_dir() {
+            if let Err(e) = mount.load_fmap(inode.data(), inode.ino(), inode.size()) {
+                mount.release(inode.ino(), false, fh, flags);
+                return Err(e);
+            }
+        }
+        Ok(fh)
     }
 
     fn release(mount: &Mount, inode: Inode<'_, Self>, fh: u64, flags: u32) {
@@ -148,6 +158,22 @@ impl FileSystem for Famfs {
         if n > 0 && !unmounting {
             mount.forget(ino, n);
         }
+    }
+
+    fn resolve(mount: &Mount, inode: Inode<'_, Self>, pos: u64, _write: bool) -> Result<DaxExtent> {
+        mount.resolve(inode.data(), pos)
+    }
+
+    fn check_io(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        mount.check_io(inode.data(), inode.size())
+    }
+
+    fn fault_done(mount: &Mount, order: u32, outcome: FaultOutcome) {
+        mount.fault_done(order, outcome);
+    }
+
+    fn writeback_device(mount: &Mount, inode: Inode<'_, Self>) -> *mut bindings::dax_device {
+        mount.writeback_device(inode.data())
     }
 
     fn mounted(mount: &Mount, dev: (u32, u32)) {

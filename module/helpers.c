@@ -26,3 +26,12 @@ pfn_t famfs_rs_dax_pfn(phys_addr_t phys) { return phys_to_pfn_t(phys, PFN_DEV | 
 void *famfs_rs_phys_to_virt(phys_addr_t phys) { return phys_to_virt(phys); }
 const char *famfs_rs_dev_name(struct device *dev) { return dev_name(dev); }
 void *famfs_rs_devm_kzalloc(struct device *dev, size_t size) { return devm_kzalloc(dev, size, GFP_KERNEL); }
+const struct iomap_ops famfs_rs_iomap_ops = { .iomap_begin = famfs_rs_iomap_begin };
+void famfs_rs_inode_lock(struct inode *inode) { inode_lock(inode); }
+void famfs_rs_inode_unlock(struct inode *inode) { inode_unlock(inode); }
+void famfs_rs_inode_lock_shared(struct inode *inode) { inode_lock_shared(inode); }
+void famfs_rs_inode_unlock_shared(struct inode *inode) { inode_unlock_shared(inode); }
+size_t famfs_rs_iov_iter_count(const struct iov_iter *i) { return iov_iter_count(i); }
+void famfs_rs_iov_iter_truncate(struct iov_iter *i, size_t count) { iov_iter_truncate(i, count); }
+void famfs_rs_vm_flags_set(struct vm_area_struct *vma, unsigned long flags) { vm_flags_set(vma, flags); }
+vm_fault_t famfs_rs_vm_fault_error(void) { return VM_FAULT_ERROR; }

@@ -52,4 +52,20 @@ void *famfs_rs_phys_to_virt(phys_addr_t phys);
 const char *famfs_rs_dev_name(struct device *dev);
 void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
 
+/* The fs-dax data path (module/vfs/dax.rs). struct iomap_ops is opaque in
+ * the 6.12 kernel crate, so its table lives here and points at Rust. */
+#include <linux/iomap.h>
+#include <linux/mm.h>
+#include <linux/uio.h>
+int famfs_rs_iomap_begin(struct inode *inode, loff_t pos, loff_t length, unsigned int flags, struct iomap *iomap, struct iomap *srcmap);
+extern const struct iomap_ops famfs_rs_iomap_ops;
+void famfs_rs_inode_lock(struct inode *inode);
+void famfs_rs_inode_unlock(struct inode *inode);
+void famfs_rs_inode_lock_shared(struct inode *inode);
+void famfs_rs_inode_unlock_shared(struct inode *inode);
+size_t famfs_rs_iov_iter_count(const struct iov_iter *i);
+void famfs_rs_iov_iter_truncate(struct iov_iter *i, size_t count);
+void famfs_rs_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
+vm_fault_t famfs_rs_vm_fault_error(void);
+
 #endif

@@ -11,12 +11,14 @@ use crate::core_logic::famfs_core::abi::{
     FUSE_DAX_FMAP, NAME_MAX, ROOT_ID,
 };
 use crate::core_logic::famfs_core::attr::Timeout;
+use crate::core_logic::famfs_core::fmap::FmapRef;
 use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
-    encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
+    encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
+use crate::daxtable::{DaxEntry, DaxTable};
 use crate::transport::{enotconn, etimedout, Reply};
-use crate::vfs::{self, DirEmitter, Entry, InodeAttr, StatFs};
+use crate::vfs::{self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs};
 use crate::debugfs::DebugDir;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
@@ -86,13 +88,27 @@ fn header(opcode: Opcode, nodeid: u64) -> RequestHeader {
     }
 }
 
-/// Per-inode state: what the daemon has counted and how long the cached
-/// attributes hold.
+/// Per-inode state: what the daemon has counted, how long the cached
+/// attributes hold, and the file's map.
 pub(crate) struct InodeState {
     /// LOOKUP replies for this node, to be given back with FORGET.
     lookups: AtomicU64,
     /// Jiffies until which the attributes need not be asked for again.
     attr_expiry: AtomicU64,
+    /// The GET_FMAP reply (validated by the core; a leaked `KBox`), set
+    /// once, before any I/O; read lock-free by `iomap_begin`.
+    fmap: AtomicPtr<KVec<u8>>,
+}
+
+impl Drop for InodeState {
+    fn drop(&mut self) {
+        let p = self.fmap.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !p.is_null() {
+            // SAFETY: published by `set_fmap` from `KBox::into_raw`; the
+            // inode is gone, so nothing reads it any more.
+            drop(unsafe { KBox::from_raw(p) });
+        }
+    }
 }
 
 impl InodeState {
@@ -102,6 +118,7 @@ impl InodeState {
             Self {
                 lookups: AtomicU64::new(0),
                 attr_expiry: AtomicU64::new(vfs::jiffies()),
+                fmap: AtomicPtr::new(ptr::null_mut()),
             },
             GFP_KERNEL,
         )?)
@@ -128,6 +145,47 @@ impl InodeState {
     pub(crate) fn lookups(&self) -> u64 {
         self.lookups.load(Ordering::Relaxed)
     }
+
+    /// The file's map, once known.
+    pub(crate) fn fmap(&self) -> Option<FmapRef<'_>> {
+        let p = self.fmap.load(Ordering::Acquire);
+        // SAFETY: a non-NULL pointer was published by `set_fmap` and lives
+        // until `self` is dropped.
+        let bytes = unsafe { p.as_ref() }?;
+        // Validated in full before it was published: only the header is
+        // looked at again.
+        FmapRef::reopen(bytes).ok()
+    }
+
+    /// Publishes the file's map, unless another opener was first.
+    fn set_fmap(&self, bytes: KVec<u8>) -> Result {
+        let p = KBox::into_raw(KBox::new(bytes, GFP_KERNEL)?);
+        if self
+            .fmap
+            .compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // SAFETY: not published: still ours.
+            drop(unsafe { KBox::from_raw(p) });
+        }
+        Ok(())
+    }
+}
+
+/// Per-mount counters, read in debugfs.
+#[derive(Default)]
+pub(crate) struct Counters {
+    lookups: AtomicU64,
+    fmaps: AtomicU64,
+    daxdev_gets: AtomicU64,
+    faults_pte: AtomicU64,
+    faults_pmd: AtomicU64,
+    fault_fallbacks: AtomicU64,
+    fault_errors: AtomicU64,
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
 }
 
 /// One famfs mount.
@@ -138,6 +196,9 @@ pub(crate) struct Mount {
     /// debugfs `famfs_rs/MAJ:MIN/` (a leaked `KBox`, set once by
     /// `publish_counters`, taken back on drop, before the counters go).
     counters_dir: AtomicPtr<DebugDir>,
+    counters: Counters,
+    /// The devices the files live on.
+    daxdevs: Pin<KBox<DaxTable>>,
 }
 
 impl Mount {
@@ -174,16 +235,24 @@ impl Mount {
         if !params.famfs() {
             pr_info!("the daemon declined FUSE_DAX_FMAP: no dax data path on this mount\n");
         }
-        let mount = Self {
-            connection: connection.clone(),
-            params,
-            counters_dir: AtomicPtr::new(ptr::null_mut()),
-        };
-        match KBox::new(mount, GFP_KERNEL) {
+        let mount = KBox::pin_init(DaxTable::new(), GFP_KERNEL).and_then(|daxdevs| {
+            KBox::new(
+                Self {
+                    connection: connection.clone(),
+                    params,
+                    counters_dir: AtomicPtr::new(ptr::null_mut()),
+                    counters: Counters::default(),
+                    daxdevs,
+                },
+                GFP_KERNEL,
+            )
+            .map_err(Into::into)
+        });
+        match mount {
             Ok(m) => Ok(m),
             Err(e) => {
                 connection.transport.close(ENODEV);
-                Err(e.into())
+                Err(e)
             }
         }
     }
@@ -207,6 +276,14 @@ impl Mount {
         unsafe {
             dir.add_u64(c_str!("upcalls"), t.upcalls_counter());
             dir.add_u64(c_str!("bad_replies"), t.bad_replies_counter());
+            let c = &self.counters;
+            dir.add_u64(c_str!("lookups"), &c.lookups);
+            dir.add_u64(c_str!("fmaps"), &c.fmaps);
+            dir.add_u64(c_str!("daxdev_gets"), &c.daxdev_gets);
+            dir.add_u64(c_str!("faults_pte"), &c.faults_pte);
+            dir.add_u64(c_str!("faults_pmd"), &c.faults_pmd);
+            dir.add_u64(c_str!("fault_fallbacks"), &c.fault_fallbacks);
+            dir.add_u64(c_str!("fault_errors"), &c.fault_errors);
         }
         let Ok(dir) = KBox::new(dir, GFP_KERNEL) else {
             return;
@@ -219,7 +296,6 @@ impl Mount {
     }
 
     /// Whether the daemon accepted the famfs extension.
-    #[allow(dead_code)]
     pub(crate) fn famfs(&self) -> bool {
         self.params.famfs()
     }
@@ -245,6 +321,7 @@ impl Mount {
         if name.len() > NAME_MAX {
             return Err(Error::from_errno(-(bindings::ENAMETOOLONG as i32)));
         }
+        bump(&self.counters.lookups);
         let reply = match self.call(Pending::Lookup, Opcode::Lookup, parent, |b, h| {
             encode_lookup(b, h, name)
         }) {
@@ -356,6 +433,118 @@ impl Mount {
         }
     }
 
+    /// Makes sure regular file `ino` (of `size` bytes, even 0) has its map:
+    /// GET_FMAP,
+    /// then GET_DAXDEV for each device the map names that the table does
+    /// not hold yet, and the map's extents checked against the devices'
+    /// sizes. The map is then cached on the inode for every later access.
+    pub(crate) fn load_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
+        if state.fmap().is_some() {
+            return Ok(());
+        }
+        if !self.famfs() {
+            return Err(bindings::errno(bindings::EOPNOTSUPP));
+        }
+        bump(&self.counters.fmaps);
+        let reply = self.call(Pending::GetFmap, Opcode::GetFmap, ino, |b, h| {
+            encode_request(b, h, &(), &[])
+        })?;
+        let ReplyBody::Fmap(fmap) = reply.body()? else {
+            return Err(EIO);
+        };
+        if fmap.file_size() != size {
+            self.log_bad_fmap(ino, "its size differs from the file's");
+            return Err(EIO);
+        }
+        for index in fmap.devices() {
+            let dev = self.daxdev(index)?;
+            if fmap.check_device_bounds(index, dev.size()).is_err() {
+                self.log_bad_fmap(ino, "an extent ends beyond its device");
+                return Err(EIO);
+            }
+        }
+        let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
+        bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
+        state.set_fmap(bytes)
+    }
+
+    fn log_bad_fmap(&self, ino: u64, why: &str) {
+        if bindings::log_ratelimit_ok() {
+            pr_warn!("GET_FMAP of node {}: {}\n", ino, why);
+        }
+    }
+
+    /// The table entry of device `index`, asking the daemon for its name
+    /// (GET_DAXDEV) and claiming it the first time.
+    fn daxdev(&self, index: u32) -> Result<&DaxEntry> {
+        self.daxdevs.fill(index, |index| {
+            bump(&self.counters.daxdev_gets);
+            let pending = Pending::GetDaxdev {
+                index: u64::from(index),
+            };
+            let reply = self.call(pending, Opcode::GetDaxdev, u64::from(index), |b, h| {
+                encode_get_daxdev(b, h.unique, index)
+            })?;
+            let ReplyBody::Daxdev(d) = reply.body()? else {
+                return Err(EIO);
+            };
+            let mut name = KVec::new();
+            name.extend_from_slice(d.name, GFP_KERNEL)?;
+            Ok(name)
+        })
+    }
+
+    /// Where offset `pos` of a file lives (`iomap_begin`): from the cached
+    /// map and the published table only.
+    pub(crate) fn resolve(&self, state: &InodeState, pos: u64) -> Result<DaxExtent> {
+        let fmap = state.fmap().ok_or(EIO)?;
+        let r = fmap.resolve(pos).map_err(|_| EIO)?;
+        let dev = self.daxdevs.get(r.devindex).ok_or(EIO)?;
+        if dev.fenced() {
+            return Err(EIO);
+        }
+        Ok(DaxExtent {
+            addr: r.dev_offset,
+            len: r.len,
+            dax_dev: dev.dax_device(),
+        })
+    }
+
+    /// EIO if the file has no map (`size` > 0) or one of its devices is
+    /// fenced.
+    pub(crate) fn check_io(&self, state: &InodeState, size: u64) -> Result {
+        if size == 0 {
+            return Ok(());
+        }
+        let fmap = state.fmap().ok_or(EIO)?;
+        for index in fmap.devices() {
+            if self.daxdevs.get(index).map_or(true, DaxEntry::fenced) {
+                return Err(EIO);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first device of the file, whose flush writes back its entries.
+    pub(crate) fn writeback_device(&self, state: &InodeState) -> *mut bindings::dax_device {
+        state
+            .fmap()
+            .and_then(|f| f.devices().next())
+            .and_then(|i| self.daxdevs.get(i))
+            .map_or(ptr::null_mut(), DaxEntry::dax_device)
+    }
+
+    /// Counts a fault.
+    pub(crate) fn fault_done(&self, order: u32, outcome: FaultOutcome) {
+        let c = &self.counters;
+        bump(match (outcome, order) {
+            (FaultOutcome::Error, _) => &c.fault_errors,
+            (FaultOutcome::Fallback, _) => &c.fault_fallbacks,
+            (FaultOutcome::Mapped, 0) => &c.faults_pte,
+            (FaultOutcome::Mapped, _) => &c.faults_pmd,
+        });
+    }
+
     /// STATFS.
     pub(crate) fn statfs(&self) -> Result<StatFs> {
         let reply = self.call(Pending::Statfs, Opcode::Statfs, ROOT_NODEID, |b, h| {
@@ -390,6 +579,11 @@ impl Mount {
                 pr_info!("DESTROY: {:?}\n", e);
             }
         }
+        // SAFETY: called from `put_super`: every inode is gone, so no I/O
+        // path holds or will take a table entry. The devices go back
+        // before the daemon (which gives them back to device_dax when its
+        // reads end) is told.
+        unsafe { self.daxdevs.release_all() };
         transport.close(ENODEV);
     }
 }

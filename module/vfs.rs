@@ -18,8 +18,10 @@ use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 use kernel::ThisModule;
 
+mod dax;
 mod ops;
 
+pub(crate) use dax::{DaxExtent, FaultOutcome};
 pub(crate) use ops::{hz, jiffies, time_before, DirEmitter, Inode};
 
 /// `S_IFDIR`: the file type bits of a directory.
@@ -147,6 +149,23 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// An inode is gone from memory; `unmounting` when the whole mount is.
     fn evict(info: &Self::Info, ino: u64, data: KBox<Self::InodeData>, unmounting: bool);
 
+    /// Where file offset `pos` of regular file `inode` lives (for
+    /// `iomap_begin`): from state cached on the inode, never asking the
+    /// daemon.
+    fn resolve(info: &Self::Info, inode: Inode<'_, Self>, pos: u64, write: bool)
+        -> Result<DaxExtent>;
+
+    /// Whether `read`, `write` and `mmap` of `inode` may go ahead (its map
+    /// is known and none of its devices is fenced).
+    fn check_io(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
+
+    /// A page fault of `order` on a file of this mount ended so.
+    fn fault_done(info: &Self::Info, order: u32, outcome: FaultOutcome);
+
+    /// The dax device whose cache flush writes back `inode`'s dirty
+    /// entries (NULL: nothing to do).
+    fn writeback_device(info: &Self::Info, inode: Inode<'_, Self>) -> *mut bindings::dax_device;
+
     /// The new mount is complete; `dev` is its anonymous device number.
     fn mounted(info: &Self::Info, dev: (u32, u32));
 
@@ -260,7 +279,8 @@ unsafe fn init_inode<T: FileSystem>(
     attr: &InodeAttr,
     data: KBox<T::InodeData>,
 ) {
-    let (iop, fop) = if attr.mode & S_IFMT == S_IFDIR {
+    let dir = attr.mode & S_IFMT == S_IFDIR;
+    let (iop, fop) = if dir {
         (&ops::Tables::<T>::DIR_INODE, &ops::Tables::<T>::DIR_FILE)
     } else {
         (&ops::Tables::<T>::FILE_INODE, &ops::Tables::<T>::FILE_FILE)
@@ -283,6 +303,11 @@ unsafe fn init_inode<T: FileSystem>(
         (*inode).i_atime_nsec = attr.mtime.1;
         (*inode).i_op = iop;
         (*inode).__bindgen_anon_3.i_fop = fop;
+        if !dir {
+            // Regular files are fs-dax files: their data is the memory.
+            (*inode).i_flags |= bindings::S_DAX;
+            (*inode).i_data.a_ops = &ops::Tables::<T>::DAX_AOPS;
+        }
     }
 }
 
@@ -383,6 +408,13 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
         (*sb).s_time_gran = 1;
         // From here `kill_sb` owns the state, whatever happens below.
         (*sb).s_fs_info = info.into_foreign() as *mut c_void;
+        // A backing device of its own, so that fsync/msync write back the
+        // dirty dax entries (an anonymous super block's default one never
+        // writes back).
+        let ret = bindings::super_setup_bdi(sb);
+        if ret != 0 {
+            return ret;
+        }
     }
     if let Err(e) = make_root::<T>(sb, &root, root_data) {
         return e.to_errno();

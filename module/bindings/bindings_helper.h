@@ -12,5 +12,6 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include "../helpers.h"
 #include "../dax_private/dax_private.h"

@@ -56,7 +56,7 @@ impl<'a, T: FileSystem> Inode<'a, T> {
     /// # Safety
     ///
     /// `ptr` must satisfy the type invariants for `'a`.
-    unsafe fn from_raw(ptr: *mut bindings::inode) -> Self {
+    pub(super) unsafe fn from_raw(ptr: *mut bindings::inode) -> Self {
         Self {
             ptr,
             _p: PhantomData,
@@ -74,6 +74,12 @@ impl<'a, T: FileSystem> Inode<'a, T> {
         // SAFETY: live per the invariants; a racing `update` writes whole
         // values (volatile), as the VFS's own lockless readers expect.
         u32::from(unsafe { ptr::read_volatile(&(*self.ptr).i_mode) })
+    }
+
+    /// Size in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        // SAFETY: live per the invariants.
+        unsafe { bindings::famfs_rs_i_size_read(self.ptr) as u64 }
     }
 
     /// Whether it is a directory.
@@ -185,8 +191,20 @@ impl<T: FileSystem> Tables<T> {
         open: Some(open::<T>),
         release: Some(release::<T>),
         llseek: Some(bindings::generic_file_llseek),
+        read_iter: Some(super::dax::read_iter::<T>),
+        write_iter: Some(super::dax::write_iter::<T>),
+        mmap: Some(super::dax::mmap::<T>),
+        fsync: Some(super::dax::fsync),
+        get_unmapped_area: Some(bindings::thp_get_unmapped_area),
         ..zeroed()
     };
+
+    pub(super) const DAX_AOPS: bindings::address_space_operations =
+        bindings::address_space_operations {
+            writepages: Some(super::dax::writepages::<T>),
+            dirty_folio: Some(bindings::noop_dirty_folio),
+            ..zeroed()
+        };
 
     pub(super) const DENTRY: bindings::dentry_operations = bindings::dentry_operations {
         d_revalidate: Some(d_revalidate::<T>),

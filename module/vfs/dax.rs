@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! File data through the kernel's fs-dax code: `read`/`write` with
+//! `dax_iomap_rw`, page faults with `dax_iomap_fault`, `fsync` with
+//! `dax_writeback_mapping_range`. The one file-system hook is
+//! [`FileSystem::resolve`], which `iomap_begin` calls to turn a file offset
+//! into a device and an offset on it, from state cached on the inode: no
+//! request to the daemon can happen on these paths.
+//!
+//! `struct iomap_ops` is opaque in the 6.12 kernel crate, so its table is
+//! defined in C (module/helpers.c) and points at [`famfs_rs_iomap_begin`].
+
+use super::ops::Inode;
+use super::{super_info, FileSystem};
+use crate::bindings;
+use core::ptr;
+use kernel::ffi::{c_int, c_uint};
+use kernel::prelude::*;
+
+/// The file system whose files `famfs_rs_iomap_begin` maps: the C table is
+/// a single symbol, so it serves one type.
+type Fs = crate::fs::Famfs;
+
+/// A contiguous run of a file on a device, from [`FileSystem::resolve`].
+pub(crate) struct DaxExtent {
+    /// Byte offset on the device.
+    pub(crate) addr: u64,
+    /// Bytes from `addr` that continue the file (never zero).
+    pub(crate) len: u64,
+    /// The device.
+    pub(crate) dax_dev: *mut bindings::dax_device,
+}
+
+/// How a fault went, for the counters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FaultOutcome {
+    /// Mapped at the asked size.
+    Mapped,
+    /// A huge fault that fell back to smaller pages.
+    Fallback,
+    /// SIGBUS, out of memory, or another error.
+    Error,
+}
+
+/// `iomap_begin` of famfs files (called by fs/dax.c through the C table).
+///
+/// # Safety
+///
+/// Called by the iomap code with a live inode of ours and an iomap to fill.
+#[no_mangle]
+pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
+    inode: *mut bindings::inode,
+    pos: bindings::loff_t,
+    _length: bindings::loff_t,
+    flags: c_uint,
+    iomap: *mut bindings::iomap,
+    _srcmap: *mut bindings::iomap,
+) -> c_int {
+    // SAFETY: the inode is live and ours (only our files use the table);
+    // the iomap code holds a reference for the call.
+    let (info, inode_ref) = unsafe { (super_info::<Fs>((*inode).i_sb), Inode::<Fs>::from_raw(inode)) };
+    let write = flags & bindings::IOMAP_WRITE != 0;
+    let Ok(pos_u) = u64::try_from(pos) else {
+        return EINVAL.to_errno();
+    };
+    match Fs::resolve(info, inode_ref, pos_u, write) {
+        Ok(e) => {
+            // SAFETY: `iomap` is the caller's to fill; all-zero is a valid
+            // iomap (no bdev, no inline data, no folio ops).
+            unsafe {
+                *iomap = bindings::iomap {
+                    addr: e.addr,
+                    offset: pos,
+                    length: e.len,
+                    type_: bindings::IOMAP_MAPPED as u16,
+                    flags: 0,
+                    bdev: ptr::null_mut(),
+                    dax_dev: e.dax_dev,
+                    ..Default::default()
+                };
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The inode of an open file.
+///
+/// # Safety
+///
+/// `file` must be an open file of ours.
+unsafe fn file_inode(file: *mut bindings::file) -> *mut bindings::inode {
+    // SAFETY: per the contract; `f_inode` is set for the file's life.
+    unsafe { (*file).f_inode }
+}
+
+pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
+    iocb: *mut bindings::kiocb,
+    to: *mut bindings::iov_iter,
+) -> isize {
+    // SAFETY: the VFS passes a kiocb on an open file of ours and its
+    // iterator. fs/dax.c wants the inode lock held (shared for reads);
+    // the iomap table is the C one, valid for the module's life.
+    unsafe {
+        let inode = file_inode((*iocb).ki_filp);
+        if let Err(e) = T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
+            return e.to_errno() as isize;
+        }
+        bindings::famfs_rs_inode_lock_shared(inode);
+        let ret = bindings::dax_iomap_rw(iocb, to, &bindings::famfs_rs_iomap_ops);
+        bindings::famfs_rs_inode_unlock_shared(inode);
+        ret
+    }
+}
+
+/// Writes never extend a famfs file: a write is cut at the end of the
+/// file, and one that starts there fails with EFBIG (the log, not a write,
+/// decides a file's size).
+pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+) -> isize {
+    // SAFETY: as in `read_iter`; writes hold the inode lock exclusively,
+    // under which `ki_pos` and the iterator are ours to adjust.
+    unsafe {
+        let file = (*iocb).ki_filp;
+        let inode = file_inode(file);
+        if let Err(e) = T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
+            return e.to_errno() as isize;
+        }
+        let count = bindings::famfs_rs_iov_iter_count(from);
+        if count == 0 {
+            return 0;
+        }
+        bindings::famfs_rs_inode_lock(inode);
+        let size = bindings::famfs_rs_i_size_read(inode);
+        if (*file).f_flags & bindings::O_APPEND != 0 {
+            (*iocb).ki_pos = size;
+        }
+        let pos = (*iocb).ki_pos;
+        let ret = if pos < 0 {
+            EINVAL.to_errno() as isize
+        } else if pos >= size {
+            bindings::EFBIG as isize * -1
+        } else {
+            let room = (size - pos) as usize;
+            if count > room {
+                bindings::famfs_rs_iov_iter_truncate(from, room);
+            }
+            bindings::dax_iomap_rw(iocb, from, &bindings::famfs_rs_iomap_ops)
+        };
+        bindings::famfs_rs_inode_unlock(inode);
+        ret
+    }
+}
+
+/// Maps a famfs file: faults go to [`huge_fault`]. `VM_HUGEPAGE` asks for
+/// PMD faults where the extents and alignment allow (with
+/// `thp_get_unmapped_area` as `get_unmapped_area`, they usually do).
+pub(super) unsafe extern "C" fn mmap<T: FileSystem>(
+    file: *mut bindings::file,
+    vma: *mut bindings::vm_area_struct,
+) -> c_int {
+    // SAFETY: the VFS passes an open file of ours and the new VMA, which is
+    // not yet visible to any other thread.
+    unsafe {
+        let inode = file_inode(file);
+        if let Err(e) = T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
+            return e.to_errno();
+        }
+        (*vma).vm_ops = &Vm::<T>::OPS;
+        bindings::famfs_rs_vm_flags_set(vma, bindings::VM_HUGEPAGE as _);
+    }
+    0
+}
+
+/// A page fault of `order` (0: PTE, 9: PMD on x86_64) on a famfs mapping.
+unsafe extern "C" fn huge_fault<T: FileSystem>(
+    vmf: *mut bindings::vm_fault,
+    order: c_uint,
+) -> bindings::vm_fault_t {
+    // SAFETY: the fault code passes a live fault on a VMA of ours, whose
+    // file holds the inode (and so the super block) for the call.
+    unsafe {
+        let vma = (*vmf).__bindgen_anon_1.vma;
+        let inode = file_inode((*vma).vm_file);
+        let mut pfn = bindings::pfn_t::default();
+        let ret = bindings::dax_iomap_fault(
+            vmf,
+            order,
+            &mut pfn,
+            ptr::null_mut(),
+            &bindings::famfs_rs_iomap_ops,
+        );
+        let outcome = if ret & bindings::vm_fault_reason_VM_FAULT_FALLBACK != 0 {
+            FaultOutcome::Fallback
+        } else if ret & bindings::famfs_rs_vm_fault_error() != 0 {
+            FaultOutcome::Error
+        } else {
+            FaultOutcome::Mapped
+        };
+        T::fault_done(super_info::<T>((*inode).i_sb), order, outcome);
+        ret
+    }
+}
+
+unsafe extern "C" fn fault<T: FileSystem>(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+    // SAFETY: forwarded as received.
+    unsafe { huge_fault::<T>(vmf, 0) }
+}
+
+struct Vm<T>(core::marker::PhantomData<T>);
+
+impl<T: FileSystem> Vm<T> {
+    const OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+        fault: Some(fault::<T>),
+        huge_fault: Some(huge_fault::<T>),
+        page_mkwrite: Some(fault::<T>),
+        pfn_mkwrite: Some(fault::<T>),
+        // SAFETY: all-zero is a valid table (no callbacks).
+        ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
+    };
+}
+
+/// `fsync`: writes back (flushes the CPU caches of) the dirty dax entries
+/// of the range through `writepages`. `generic_file_fsync` would flush a
+/// block device famfs does not have.
+pub(super) unsafe extern "C" fn fsync(
+    file: *mut bindings::file,
+    start: bindings::loff_t,
+    end: bindings::loff_t,
+    _datasync: c_int,
+) -> c_int {
+    // SAFETY: an open file of ours.
+    unsafe { bindings::file_write_and_wait_range(file, start, end) }
+}
+
+pub(super) unsafe extern "C" fn writepages<T: FileSystem>(
+    mapping: *mut bindings::address_space,
+    wbc: *mut bindings::writeback_control,
+) -> c_int {
+    // SAFETY: writeback passes a live mapping of one of our inodes.
+    unsafe {
+        let inode = (*mapping).host;
+        let dev = T::writeback_device(super_info::<T>((*inode).i_sb), Inode::from_raw(inode));
+        if dev.is_null() {
+            return 0;
+        }
+        bindings::dax_writeback_mapping_range(mapping, dev, wbc)
+    }
+}
