@@ -65,6 +65,41 @@ PY
 	fi
 fi
 
+# A file written through the mount (tests/99_host_view.sh): its bytes must
+# be in the backing file at the device offset its map gives, counted from
+# the superblock (device offset 0).
+check=$(sed -n 's/^# host-check: offset=\(0x[0-9a-f]*\) seed=\([0-9]*\) len=\([0-9]*\)$/\1 \2 \3/p' \
+	"$vmdir/selftests/tap.log" | tail -1)
+if [[ -z $check ]]; then
+	echo "# host file-bytes check not run: the guest did not run test_file_bytes_for_the_host"
+elif python3 - "$vmdir/cxl-mem0.raw" $check <<'PY'
+import struct, sys
+path, off, seed, length = sys.argv[1], int(sys.argv[2], 16), int(sys.argv[3]), int(sys.argv[4])
+M = (1 << 64) - 1
+def pattern(o):
+    x = (((o >> 3) * 0x9E3779B97F4A7C15) & M) ^ ((seed * 0xBF58476D1CE4E5B9) & M)
+    x ^= x >> 29
+    return (x >> (8 * (o & 7))) & 0xFF
+with open(path, "rb") as f:
+    base = None
+    for b in range(0, 256 << 20, 2 << 20):
+        f.seek(b)
+        if struct.unpack("<Q", f.read(8))[0] == 0x87B282FF:
+            base = b
+            break
+    if base is None:
+        sys.exit(1)
+    f.seek(base + off)
+    data = f.read(length)
+bad = next((i for i in range(0, length, 4093) if data[i] != pattern(i)), None)
+sys.exit(0 if bad is None and len(data) == length else 1)
+PY
+then
+	echo "ok - host sees bytes written through the mount at the file's device offset" >>"$results"
+else
+	echo "not ok - host sees bytes written through the mount at the file's device offset # $check" >>"$results"
+fi
+
 if [[ ${VM_TEST_SKIP_HARNESS:-0} == 1 ]]; then
 	echo "# harness self-test skipped (VM_TEST_SKIP_HARNESS=1)"
 else

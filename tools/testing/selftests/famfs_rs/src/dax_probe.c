@@ -6,8 +6,11 @@
  *                                   store another via mmap, read via pread
  *   dax_probe fill FILE SEED        write() the pattern over the whole file
  *   dax_probe check FILE SEED       read() it back and compare
- *   dax_probe touch FILE ROUNDS     map the file (PROT_READ) and read one
- *                                   byte of every 4 KiB page ROUNDS times
+ *   dax_probe touch FILE ROUNDS [COUNTER]
+ *                                   map the file (PROT_READ) and read one
+ *                                   byte of every 4 KiB page ROUNDS times;
+ *                                   with COUNTER (a debugfs counter file),
+ *                                   print how much it grew while faulting
  *   dax_probe poison FILE OFFSET    map it, MADV_HWPOISON the page at
  *                                   OFFSET, report the SIGBUS
  *   dax_probe rawcheck DEV DEVOFF FILEOFF LEN SEED
@@ -130,8 +133,24 @@ static int rw(const char *path, uint64_t seed)
 	return 0;
 }
 
-static int touch(const char *path, int rounds)
+static long long read_counter(const char *path)
 {
+	long long v = -1;
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int touch(const char *path, int rounds, const char *counter)
+{
+	long long c0, c1;
 	off_t size, off;
 	int fd = open_size(path, O_RDONLY, &size), r;
 	volatile uint8_t *m;
@@ -144,6 +163,7 @@ static int touch(const char *path, int rounds)
 		return fail("mmap");
 	printf("# mapped at %p (%s 2 MiB aligned)\n", (void *)m,
 	       ((uintptr_t)m & ((2UL << 20) - 1)) ? "not" : "");
+	c0 = read_counter(counter);
 	for (r = 0; r < rounds; r++) {
 		for (off = 0; off < size; off += PAGE)
 			sum += m[off];
@@ -151,7 +171,10 @@ static int touch(const char *path, int rounds)
 		if (r + 1 < rounds && madvise((void *)m, size, MADV_DONTNEED) < 0)
 			return fail("madvise(MADV_DONTNEED)");
 	}
+	c1 = read_counter(counter);
 	printf("ok touched %lld pages x %d rounds (sum %lu)\n", (long long)(size / PAGE), rounds, sum);
+	if (counter)
+		printf("counter delta while faulting: %lld\n", c0 < 0 || c1 < 0 ? -1 : c1 - c0);
 	munmap((void *)m, size);
 	close(fd);
 	return 0;
@@ -248,8 +271,8 @@ int main(int argc, char **argv)
 		printf("ok %lld bytes match\n", (long long)size);
 		return 0;
 	}
-	if (argc == 4 && !strcmp(argv[1], "touch"))
-		return touch(argv[2], atoi(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "touch"))
+		return touch(argv[2], atoi(argv[3]), argc == 5 ? argv[4] : NULL);
 	if (argc == 7 && !strcmp(argv[1], "rawcheck"))
 		return rawcheck(argv[2], strtoll(argv[3], NULL, 0), strtoll(argv[4], NULL, 0),
 				strtoull(argv[5], NULL, 0), strtoull(argv[6], NULL, 0));
