@@ -76,7 +76,7 @@ pub fn seed_corpus() -> Vec<Vec<u8>> {
         13 << 20,
         a,
         Layout::Interleaved {
-            devindex: 0,
+            devices: vec![0],
             params,
         },
     );

@@ -7,9 +7,12 @@
 //! parameters: the device is cut into `nbuckets` equal buckets and each of
 //! the `nstrips` strips comes from a different bucket, so consecutive
 //! `chunk_size` chunks of the file land in different parts of the memory
-//! (and, on interleaved CXL hardware, on different media). Buckets are
-//! tried in order, first fit inside each; upstream picks them at random —
-//! ours are deterministic, which makes layouts reproducible.
+//! (and, on interleaved CXL hardware, on different media). The strips may
+//! be spread over several devices (strip `i` on the `i % n`th of the `n`
+//! devices given); each device is then cut into buckets, and the strips it
+//! holds take distinct buckets of it. Buckets are tried in order, first
+//! fit inside each; upstream picks them at random — ours are
+//! deterministic, which makes layouts reproducible.
 
 use famfs_omf::{
     Extent, Fmap, Interleave, ALLOC_UNIT, MAX_BUCKETS, MAX_SIMPLE_EXTENTS, MAX_STRIPS,
@@ -54,8 +57,14 @@ impl InterleaveParams {
 /// Why an allocation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AllocError {
-    /// Not enough free space (in the form the layout needs).
-    NoSpace { need: u64, free: u64, largest: u64 },
+    /// Not enough free space on device `dev` (in the form the layout
+    /// needs).
+    NoSpace {
+        dev: u32,
+        need: u64,
+        free: u64,
+        largest: u64,
+    },
     /// No such device in the file system.
     NoDevice(u32),
     /// Layout parameters unusable.
@@ -199,6 +208,7 @@ impl Allocator {
 
     fn no_space(&self, dev: u32, need: u64) -> AllocError {
         AllocError::NoSpace {
+            dev,
             need,
             free: self.free_bytes(dev),
             largest: self.largest_free(dev),
@@ -244,44 +254,52 @@ impl Allocator {
         Ok(Fmap::Simple(extents))
     }
 
-    /// Allocate an interleaved fmap for `bytes` on `dev`.
+    /// Allocate an interleaved fmap for `bytes`: strip `i` goes on device
+    /// `devs[i % devs.len()]`, and the strips that share a device each get
+    /// a bucket of their own on it. Nothing is taken unless every strip
+    /// fits.
     pub fn alloc_interleaved(
         &mut self,
-        dev: u32,
+        devs: &[u32],
         bytes: u64,
         p: InterleaveParams,
     ) -> Result<Fmap, AllocError> {
         p.check().map_err(AllocError::BadParams)?;
+        if devs.is_empty() || devs.len() > p.nstrips as usize {
+            return Err(AllocError::BadParams(format!(
+                "{} strips cannot spread over {} devices: give 1 to {} devices",
+                p.nstrips,
+                devs.len(),
+                p.nstrips
+            )));
+        }
         let stripe = p.chunk_size * u64::from(p.nstrips);
         let strip_len = bytes.div_ceil(stripe).max(1) * p.chunk_size;
         let strip_units = strip_len / ALLOC_UNIT;
-        let d = self.dev(dev)?;
-        let bucket = d.units / u64::from(p.nbuckets);
-        if bucket < strip_units {
-            return Err(AllocError::BadParams(format!(
-                "each strip needs {strip_len:#x} bytes but {} buckets are only {:#x} bytes each",
-                p.nbuckets,
-                bucket * ALLOC_UNIT
-            )));
-        }
-        let mut starts = Vec::new();
-        for b in 0..u64::from(p.nbuckets) {
-            let lo = (b * bucket).max(d.first_data);
-            if let Some(s) = d.find_run(lo, (b + 1) * bucket, strip_units) {
-                starts.push(s);
-                if starts.len() == p.nstrips as usize {
-                    break;
+        // Distinct devices with their strip counts, and for each strip its
+        // (device group, rank among the strips on that device).
+        let mut groups: Vec<(u32, usize)> = Vec::new();
+        let mut slots = Vec::with_capacity(p.nstrips as usize);
+        for &dev in devs.iter().cycle().take(p.nstrips as usize) {
+            let g = match groups.iter().position(|g| g.0 == dev) {
+                Some(g) => g,
+                None => {
+                    groups.push((dev, 0));
+                    groups.len() - 1
                 }
-            }
+            };
+            slots.push((g, groups[g].1));
+            groups[g].1 += 1;
         }
-        if starts.len() < p.nstrips as usize {
-            return Err(self.no_space(dev, strip_len * u64::from(p.nstrips)));
-        }
-        let d = &mut self.devs[dev as usize];
-        let strips = starts
+        let starts = groups
             .iter()
-            .map(|&s| {
-                d.set(s, s + strip_units);
+            .map(|&(dev, n)| self.strip_starts(dev, n, strip_units, p.nbuckets))
+            .collect::<Result<Vec<_>, _>>()?;
+        let strips = slots
+            .iter()
+            .map(|&(g, k)| {
+                let (dev, s) = (groups[g].0, starts[g][k]);
+                self.devs[dev as usize].set(s, s + strip_units);
                 Extent {
                     devindex: dev.into(),
                     offset: s * ALLOC_UNIT,
@@ -293,5 +311,41 @@ impl Allocator {
             chunk_size: p.chunk_size,
             strips,
         }]))
+    }
+
+    /// Starts of `count` free runs of `strip_units` on `dev`, each in a
+    /// different one of its `nbuckets` buckets (first fit, buckets in
+    /// order); nothing is marked.
+    fn strip_starts(
+        &self,
+        dev: u32,
+        count: usize,
+        strip_units: u64,
+        nbuckets: u32,
+    ) -> Result<Vec<u64>, AllocError> {
+        let d = self.dev(dev)?;
+        let bucket = d.units / u64::from(nbuckets);
+        if bucket < strip_units {
+            return Err(AllocError::BadParams(format!(
+                "each strip needs {:#x} bytes but device {dev}'s {nbuckets} buckets are only \
+                 {:#x} bytes each (use fewer buckets, -B)",
+                strip_units * ALLOC_UNIT,
+                bucket * ALLOC_UNIT
+            )));
+        }
+        let mut starts = Vec::with_capacity(count);
+        for b in 0..u64::from(nbuckets) {
+            if starts.len() == count {
+                break;
+            }
+            let lo = (b * bucket).max(d.first_data);
+            if let Some(s) = d.find_run(lo, (b + 1) * bucket, strip_units) {
+                starts.push(s);
+            }
+        }
+        if starts.len() < count {
+            return Err(self.no_space(dev, strip_units * ALLOC_UNIT * count as u64));
+        }
+        Ok(starts)
     }
 }

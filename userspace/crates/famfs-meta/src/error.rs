@@ -39,10 +39,11 @@ pub enum MetaError {
         "{device}: log full ({slots} entries used); no more files or directories can be created"
     )]
     LogFull { device: String, slots: u64 },
-    #[error("{device}: no space for {path} ({need:#x} bytes needed, {free:#x} free, largest free run {largest:#x})")]
+    #[error("{device}: no space for {path} on device {devindex} ({need:#x} bytes needed, {free:#x} free, largest free run {largest:#x})")]
     NoSpace {
         device: String,
         path: String,
+        devindex: u32,
         need: u64,
         free: u64,
         largest: u64,

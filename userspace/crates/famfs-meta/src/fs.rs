@@ -33,15 +33,26 @@ pub struct Attrs {
 }
 
 /// How a new file's space is laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// One extent if possible (up to 16 otherwise) on the given device.
     Simple { devindex: u32 },
-    /// Strips in distinct buckets of the given device.
+    /// Strip `i` on device `devices[i % devices.len()]`, the strips of a
+    /// device in distinct buckets of it.
     Interleaved {
-        devindex: u32,
+        devices: Vec<u32>,
         params: InterleaveParams,
     },
+}
+
+impl Layout {
+    /// The device indexes the layout puts data on.
+    pub fn devices(&self) -> &[u32] {
+        match self {
+            Layout::Simple { devindex } => std::slice::from_ref(devindex),
+            Layout::Interleaved { devices, .. } => devices,
+        }
+    }
 }
 
 impl Default for Layout {
@@ -306,6 +317,12 @@ impl Famfs {
         self.begin()?.creat(path, size, attrs, layout)
     }
 
+    /// Check, before creating anything, that the devices `layout` puts
+    /// data on are in the log and reachable here (creat checks it too).
+    pub fn check_layout(&self, path: &str, layout: &Layout) -> Result<(), MetaError> {
+        self.st.check_layout(self.store.name(), path, layout)
+    }
+
     /// Create a directory; with `parents`, also missing ancestors, and an
     /// existing directory is not an error.
     pub fn mkdir(&mut self, path: &str, attrs: Attrs, parents: bool) -> Result<Ino, MetaError> {
@@ -414,6 +431,34 @@ impl Famfs {
 }
 
 impl State {
+    /// Every device `layout` names is in the log and reachable here.
+    fn check_layout(&self, device: &str, path: &str, layout: &Layout) -> Result<(), MetaError> {
+        let err = |msg: String| MetaError::BadRequest {
+            device: device.to_owned(),
+            path: path.to_owned(),
+            msg,
+        };
+        let known = &self.replay.devices;
+        for &d in layout.devices() {
+            let Some(info) = known.get(d as usize) else {
+                return Err(err(format!(
+                    "no device with index {d}: the file system has {} (0..={}); \
+                     `famfs adddev` adds one",
+                    known.len(),
+                    known.len().saturating_sub(1)
+                )));
+            };
+            if !matches!(self.devices.get(d as usize), Some(Some(_))) {
+                return Err(err(format!(
+                    "device {d} (uuid {}) is not present here: give it with --daxdev PATH \
+                     (matched by UUID)",
+                    info.uuid
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Gives every device the log names and nothing maps a size-only
     /// stand-in (mounted mode).
     fn stand_in_devices(&mut self) {
@@ -520,20 +565,23 @@ impl Txn<'_> {
         layout: Layout,
     ) -> Result<Ino, MetaError> {
         let p = self.new_path(path)?;
-        let fmap = match layout {
-            Layout::Simple { devindex } => self.st.alloc.alloc_simple(devindex, size),
-            Layout::Interleaved { devindex, params } => {
-                self.st.alloc.alloc_interleaved(devindex, size, params)
+        self.st.check_layout(self.store.name(), &p, &layout)?;
+        let fmap = match &layout {
+            Layout::Simple { devindex } => self.st.alloc.alloc_simple(*devindex, size),
+            Layout::Interleaved { devices, params } => {
+                self.st.alloc.alloc_interleaved(devices, size, *params)
             }
         }
         .map_err(|e| match e {
             AllocError::NoSpace {
+                dev,
                 need,
                 free,
                 largest,
             } => MetaError::NoSpace {
                 device: self.store.name().to_owned(),
                 path: p.clone(),
+                devindex: dev,
                 need,
                 free,
                 largest,

@@ -117,7 +117,7 @@ pub fn fuzz_one(data: &[u8]) -> Depth {
         nbuckets: 4,
     };
     let layout = Layout::Interleaved {
-        devindex: 0,
+        devices: vec![0],
         params,
     };
     wrote |= fs.creat("fuzz-dir/s", 9 << 20, attrs, layout).is_ok();

@@ -63,7 +63,7 @@ proptest! {
                 Req::Simple(size) => (size, a.alloc_simple(0, size)),
                 Req::Striped { size, nstrips, chunk_units, nbuckets } => {
                     let p = InterleaveParams { nstrips, chunk_size: chunk_units * ALLOC_UNIT, nbuckets };
-                    (size, a.alloc_interleaved(0, size, p))
+                    (size, a.alloc_interleaved(&[0], size, p))
                 }
             };
             let fmap = match res {
@@ -137,7 +137,7 @@ fn interleave_layout_math() {
         nbuckets: 8,
     };
     // 40 MiB over 4 strips of 4 MiB chunks: 3 chunks per strip (48 MiB).
-    let Fmap::Interleaved(ie) = a.alloc_interleaved(0, 40 << 20, p).unwrap() else {
+    let Fmap::Interleaved(ie) = a.alloc_interleaved(&[0], 40 << 20, p).unwrap() else {
         panic!()
     };
     let ie = &ie[0];
@@ -159,7 +159,7 @@ fn interleave_layout_math() {
             nbuckets,
         };
         matches!(
-            a.alloc_interleaved(0, 1 << 20, p),
+            a.alloc_interleaved(&[0], 1 << 20, p),
             Err(AllocError::BadParams(_))
         )
     };

@@ -25,7 +25,7 @@ fn creat_and_mkdir_replay_identically() {
         30 << 20,
         ATTRS,
         Layout::Interleaved {
-            devindex: 0,
+            devices: vec![0],
             params,
         },
     )
@@ -103,7 +103,7 @@ fn data_round_trips_through_fmaps() {
             17 << 20,
             ATTRS,
             Layout::Interleaved {
-                devindex: 0,
+                devices: vec![0],
                 params,
             },
         )

@@ -118,14 +118,21 @@ Examples:
     #[command(long_about = "\
 Create a file of SIZE bytes. Its space is allocated at once, in 2 MiB \
 units: one extent (first fit), or strips across buckets with --nstrips \
-(interleaved: chunk 0 on strip 0, chunk 1 on strip 1, ...). With \
+(interleaved: chunk 0 on strip 0, chunk 1 on strip 1, ...). --devices \
+chooses the devices (indexes in log order, 0 the primary): strip i goes \
+on the (i mod n)th of the n given, each strip in a bucket of its own on \
+its device; a file without --nstrips goes whole on the one device given \
+(default 0). Secondary devices must be reachable: --daxdev for an \
+unmounted device, or the mount's own. With \
 --randomize, fill it with data reproducible from --seed (check it later \
 with verify).
 
 Examples:
   famfs creat -D fs.img -s 1G bigfile
   famfs creat -D fs.img -s 100M --randomize --seed 42 dir/data
-  famfs creat -D fs.img -s 256M -N 4 -B 8 -C 2M striped")]
+  famfs creat -D fs.img -s 256M -N 4 -B 8 -C 2M striped
+  famfs creat -D fs.img --daxdev sec.img -s 1G -N 2 --devices 0,1 spread
+  famfs creat -D fs.img --daxdev sec.img -s 1G --devices 1 on-second")]
     Creat(CreatArgs),
 
     /// Create directories.
@@ -342,6 +349,34 @@ pub struct LayoutArgs {
     /// Interleave chunk size, a multiple of 2M (default 2M).
     #[arg(short = 'C', long, value_parser = parse_size, requires = "nstrips")]
     pub chunksize: Option<u64>,
+    /// Devices the data goes on: indexes in log order (0 the primary, then
+    /// adddev's), comma separated, or "all". Strip i goes on the
+    /// (i mod n)th; without --nstrips, a single device (default 0).
+    #[arg(long, value_parser = parse_devices, value_name = "LIST")]
+    pub devices: Option<Devices>,
+}
+
+/// The `--devices` choice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Devices {
+    /// Every device in the log, in index order.
+    All,
+    /// These indexes, in this order.
+    List(Vec<u32>),
+}
+
+fn parse_devices(s: &str) -> Result<Devices, String> {
+    if s == "all" {
+        return Ok(Devices::All);
+    }
+    s.split(',')
+        .map(|d| {
+            d.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{d:?} is not a device index (0, 1, ...; or \"all\")"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Devices::List)
 }
 
 #[derive(Debug, Args)]

@@ -91,18 +91,34 @@ fn attrs(o: &OwnerArgs, default_mode: u32, default_ids: (u32, u32)) -> Attrs {
     }
 }
 
-fn layout(l: &LayoutArgs) -> Layout {
-    match l.nstrips {
-        None => Layout::Simple { devindex: 0 },
+/// The layout `l` asks for, on the devices `fs` has ("all" is every
+/// device in its log; whether they are usable is checked at creation).
+pub(crate) fn layout(l: &LayoutArgs, fs: &Famfs) -> Result<Layout> {
+    let devices = match &l.devices {
+        None => vec![0],
+        Some(Devices::All) => (0..fs.replay().devices.len() as u32).collect(),
+        Some(Devices::List(v)) => v.clone(),
+    };
+    Ok(match l.nstrips {
+        None => match devices[..] {
+            [devindex] => Layout::Simple { devindex },
+            _ => bail!(
+                "{}: --devices lists {} devices, but a file without --nstrips goes on one; \
+                 give one index, or interleave with -N/--nstrips (at least {} strips)",
+                fs.name(),
+                devices.len(),
+                devices.len()
+            ),
+        },
         Some(nstrips) => Layout::Interleaved {
-            devindex: 0,
+            devices,
             params: InterleaveParams {
                 nstrips,
                 chunk_size: l.chunksize.unwrap_or(ALLOC_UNIT),
                 nbuckets: l.nbuckets.unwrap_or(nstrips),
             },
         },
-    }
+    })
 }
 
 pub fn mkfs(a: &MkfsArgs) -> Result<Status> {
@@ -217,7 +233,8 @@ pub(crate) fn randomize(file: &FileData<'_>, size: u64, seed: u64) -> Result<()>
 pub fn creat(a: &CreatArgs) -> Result<Status> {
     let (mut fs, path, data) = open_one(&a.dev, &a.path, true)?;
     let at = attrs(&a.owner, 0o644, caller_ids());
-    let ino = fs.creat(&path, a.size, at, layout(&a.layout))?;
+    let layout = layout(&a.layout, &fs)?;
+    let ino = fs.creat(&path, a.size, at, layout)?;
     if a.randomize {
         let file = data.open(&fs, ino, &path, true)?;
         randomize(&file, a.size, a.seed.unwrap_or_default())
@@ -309,6 +326,9 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
             fs.name()
         );
     }
+    // Refuse a bad layout before -r creates any directory.
+    let lay = layout(&a.layout, &fs)?;
+    fs.check_layout(dest_str, &lay)?;
     let mut jobs = Vec::new();
     for src in srcs {
         let target = if into_dir {
@@ -341,7 +361,7 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
     };
     for j in &jobs {
         bar.set_message(j.dest.clone());
-        copy_one(&mut fs, &data, a, j, &bar)?;
+        copy_one(&mut fs, &data, a, j, &lay, &bar)?;
         if a.verbose {
             bar.suspend(|| println!("{} -> {}", j.src.display(), j.dest));
         }
@@ -351,14 +371,21 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
     Ok(Status::Ok)
 }
 
-fn copy_one(fs: &mut Famfs, data: &Data, a: &CpArgs, j: &CopyJob, bar: &ProgressBar) -> Result<()> {
+fn copy_one(
+    fs: &mut Famfs,
+    data: &Data,
+    a: &CpArgs,
+    j: &CopyJob,
+    lay: &Layout,
+    bar: &ProgressBar,
+) -> Result<()> {
     let at = attrs(
         &a.owner,
         j.meta.mode() & 0o7777,
         (j.meta.uid(), j.meta.gid()),
     );
     let mut src = File::open(&j.src).with_context(|| format!("{}", j.src.display()))?;
-    let ino = fs.creat(&j.dest, j.size, at, layout(&a.layout))?;
+    let ino = fs.creat(&j.dest, j.size, at, lay.clone())?;
     let file = data.open(fs, ino, &j.dest, true)?;
     let mut buf = vec![0u8; IO_CHUNK];
     let mut off = 0u64;

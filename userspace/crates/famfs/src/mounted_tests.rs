@@ -13,10 +13,13 @@ use famfs_daemon::refresh::Refresher;
 use famfs_daemon::snapshot::Snapshot;
 use famfs_daemon::source::{MetaSource, MountMeta};
 use famfs_meta::store::{LOG_FILE, SB_FILE};
-use famfs_meta::{fsck, mkfs, stitched, Attrs, Layout, Media, MemMedia, MetaStore, MkfsOptions};
+use famfs_meta::{
+    fsck, mkfs, stitched, Attrs, Famfs, Layout, Media, MemMedia, MetaStore, MkfsOptions, NodeKind,
+};
 use famfs_omf::LOG_OFFSET;
 use uuid::Uuid;
 
+use crate::cli::{Devices, LayoutArgs};
 use crate::data::Data;
 use crate::target::{meta_dir, open_meta};
 
@@ -25,7 +28,13 @@ const DEV: u64 = 64 << 20;
 /// A fake mount of a fresh 64 MiB famfs whose master is `host`.
 fn fake_mount(dir: &Path, host: Uuid) {
     let img = MemMedia::zeroed(DEV as usize, "img");
-    let sb = mkfs(&img, &MkfsOptions::new(host, "/dev/dax0.0")).unwrap();
+    mkfs(&img, &MkfsOptions::new(host, "/dev/dax0.0")).unwrap();
+    expose_meta(dir, &img);
+}
+
+/// What a mount of the famfs on `img` shows in `dir/.meta`.
+fn expose_meta(dir: &Path, img: &dyn Media) {
+    let sb = famfs_meta::store::read_superblock(img).unwrap();
     let meta = meta_dir(dir);
     std::fs::create_dir_all(&meta).unwrap();
     let mut buf = vec![0u8; LOG_OFFSET as usize];
@@ -116,4 +125,54 @@ fn data_goes_through_the_mounted_file() {
         None
     );
     assert!(r.read_at(size - 1, &mut buf).is_err(), "past the end");
+}
+
+#[test]
+fn strips_go_on_secondaries_sized_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Uuid::new_v4();
+    // The famfs as it was before the mount: a secondary of 32 MiB added.
+    let img: Arc<dyn Media> = Arc::new(MemMedia::zeroed(DEV as usize, "img"));
+    mkfs(img.as_ref(), &MkfsOptions::new(host, "/dev/dax0.0")).unwrap();
+    let sec: Arc<dyn Media> = Arc::new(MemMedia::zeroed(32 << 20, "/dev/dax1.0"));
+    let mut offline =
+        Famfs::open(MetaStore::on_media(img.clone()).unwrap(), img.clone(), host).unwrap();
+    offline
+        .begin()
+        .unwrap()
+        .add_daxdev(sec, "/dev/dax1.0")
+        .unwrap();
+    drop(offline);
+    expose_meta(dir.path(), img.as_ref());
+    // Mounted: no device is mapped, the secondary counts by its logged size.
+    let mut fs = open_meta(&meta_dir(dir.path()), true, host).unwrap();
+    assert_eq!(fs.allocator().free_bytes(1), 30 << 20);
+    let args = LayoutArgs {
+        nstrips: Some(2),
+        nbuckets: None,
+        chunksize: None,
+        devices: Some(Devices::All),
+    };
+    let layout = crate::commands::layout(&args, &fs).unwrap();
+    let ino = fs.creat("s", 8 << 20, attrs(), layout).unwrap();
+    let NodeKind::File { fmap, .. } = &fs.namespace().get(ino).unwrap().kind else {
+        panic!()
+    };
+    let devs: Vec<u64> = fmap.ranges().iter().map(|r| r.devindex).collect();
+    assert_eq!(devs, [0, 1]);
+    assert_eq!(fs.allocator().free_bytes(1), 26 << 20);
+    let e = fs
+        .creat("big", 28 << 20, attrs(), Layout::Simple { devindex: 1 })
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("on device 1"), "{e}");
+    let e = fs
+        .creat("x", 1, attrs(), Layout::Simple { devindex: 2 })
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no device with index 2"), "{e}");
+    let st = MetaStore::on_meta_files(&meta_dir(dir.path()), false).unwrap();
+    let report = fsck(Arc::new(stitched::whole_of(&st).unwrap()));
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.devices.len(), 2);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The `famfs` binary end to end, on sparse image files: the acceptance
-//! flow, exit codes, mkfs.famfs, client refusal, concurrent processes.
+//! flow, exit codes, mkfs.famfs, client refusal, concurrent processes,
+//! files on secondary devices (--devices).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -315,4 +316,164 @@ fn concurrent_processes_append_safely() {
     let mut args = vec!["verify", "-D", img, "-S", "9"];
     args.extend(files.iter().map(String::as_str));
     f.ok(&args);
+}
+
+/// `--devices`: the fixture's image as primary, plus a secondary image
+/// added to it (adddev).
+struct Pair {
+    f: Fixture,
+    secondary: String,
+}
+
+/// Run and require exit status `code`; returns stdout and stderr.
+fn expect(code: i32, args: &[&str]) -> String {
+    let o = Command::new(BIN)
+        .args(args)
+        .env("FAMFS_SYSTEM_UUID", MASTER)
+        .env_remove("FAMFS_DEVICE")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {}", text(&o));
+    text(&o)
+}
+
+impl Pair {
+    /// A 4 GiB primary and a `sec_size` secondary, added to it.
+    fn new(sec_size: u64) -> Self {
+        let f = Fixture::new();
+        let path = f.path("sec.img");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(sec_size)
+            .unwrap();
+        let secondary = path.to_str().unwrap().to_owned();
+        let out = f.ok(&["adddev", "-D", f.img(), &secondary]);
+        assert!(out.contains("device index 1"), "{out}");
+        Pair { f, secondary }
+    }
+
+    /// `verb -D primary --daxdev secondary rest...`, exiting `code`.
+    fn with_both(&self, code: i32, verb: &str, rest: &[&str]) -> String {
+        let mut args = vec![verb, "-D", self.f.img(), "--daxdev", &self.secondary];
+        args.extend_from_slice(rest);
+        expect(code, &args)
+    }
+
+    /// fsck of the primary (which checks the space of every device).
+    fn fsck_clean(&self) {
+        let out = expect(0, &["fsck", self.f.img()]);
+        assert!(out.contains("2 device(s)"), "{out}");
+    }
+}
+
+#[test]
+fn strips_on_two_devices_hold_their_data() {
+    let p = Pair::new(1 << 30);
+    p.with_both(
+        0,
+        "creat",
+        &[
+            "-s",
+            "64M",
+            "-N",
+            "2",
+            "--devices",
+            "0,1",
+            "-r",
+            "-S",
+            "5",
+            "s",
+        ],
+    );
+    let map = p.with_both(0, "getmap", &["s"]);
+    assert!(map.contains("strip 0: device 0,"), "{map}");
+    assert!(map.contains("strip 1: device 1,"), "{map}");
+    p.with_both(0, "verify", &["-S", "5", "s"]);
+    p.fsck_clean();
+
+    // cp: four strips over every device, then the whole file on device 1.
+    let src = p.f.path("src.bin");
+    let mut data = vec![0u8; (24 << 20) + 12345];
+    famfs_meta::pattern::fill(9, 0, &mut data);
+    std::fs::write(&src, &data).unwrap();
+    let src = src.to_str().unwrap();
+    p.with_both(0, "cp", &["-N", "4", "--devices", "all", src, "c"]);
+    let map = p.with_both(0, "getmap", &["c"]);
+    for (i, d) in [0, 1, 0, 1].iter().enumerate() {
+        assert!(map.contains(&format!("strip {i}: device {d},")), "{map}");
+    }
+    p.with_both(0, "cp", &["--devices", "1", src, "on1"]);
+    let map = p.with_both(0, "getmap", &["on1"]);
+    assert!(map.contains("extent 0: device 1,"), "{map}");
+    let out = p.with_both(0, "verify", &["-S", "9", "c", "on1"]);
+    assert!(out.contains("c: ok") && out.contains("on1: ok"), "{out}");
+    p.fsck_clean();
+    let out = p.with_both(0, "check", &[]);
+    assert!(out.contains("0 problems"), "{out}");
+
+    // Without the secondary, its data cannot be reached; the message says
+    // how to give it.
+    let out = expect(1, &["verify", "-D", p.f.img(), "-S", "9", "on1"]);
+    assert!(out.contains("device 1"), "{out}");
+    // The secondary's own superblock is intact (fsck sends us to the
+    // primary).
+    let out = expect(3, &["fsck", &p.secondary]);
+    assert!(out.contains("secondary device"), "{out}");
+}
+
+#[test]
+fn bad_device_choices_are_refused_clearly() {
+    let p = Pair::new(64 << 20);
+    let out = p.with_both(1, "creat", &["-s", "2M", "--devices", "2", "f"]);
+    assert!(
+        out.contains("no device with index 2") && out.contains("adddev"),
+        "{out}"
+    );
+    let out = expect(
+        1,
+        &["creat", "-D", p.f.img(), "-s", "2M", "--devices", "1", "f"],
+    );
+    assert!(
+        out.contains("not present") && out.contains("--daxdev"),
+        "{out}"
+    );
+    let out = p.with_both(1, "creat", &["-s", "2M", "--devices", "0,1", "f"]);
+    assert!(out.contains("-N/--nstrips"), "{out}");
+    let out = p.with_both(2, "creat", &["-s", "2M", "--devices", "x", "f"]);
+    assert!(out.contains("not a device index"), "{out}");
+    let out = p.with_both(
+        1,
+        "creat",
+        &["-s", "2M", "-N", "1", "--devices", "0,1", "f"],
+    );
+    assert!(out.contains("cannot spread"), "{out}");
+    // The 64 MiB secondary overflows, per device: too large for its
+    // buckets, then out of room.
+    let out = p.with_both(
+        1,
+        "creat",
+        &["-s", "128M", "-N", "2", "--devices", "0,1", "f"],
+    );
+    assert!(out.contains("device 1"), "{out}");
+    p.with_both(0, "creat", &["-s", "60M", "--devices", "1", "fill"]);
+    let out = p.with_both(
+        1,
+        "creat",
+        &["-s", "6M", "-N", "2", "--devices", "0,1", "f"],
+    );
+    assert!(
+        out.contains("no space") && out.contains("on device 1"),
+        "{out}"
+    );
+    // cp -r refuses before creating any directory.
+    let tree = p.f.path("tree");
+    std::fs::create_dir(&tree).unwrap();
+    std::fs::write(tree.join("a"), b"a").unwrap();
+    let tree = tree.to_str().unwrap();
+    p.with_both(1, "cp", &["-r", "--devices", "3", tree, "t"]);
+    let out = p.with_both(0, "getmap", &["fill"]);
+    assert!(out.contains("extent 0: device 1,"), "{out}");
+    let out = expect(0, &["logplay", p.f.img()]);
+    assert!(out.contains("1 files, 0 directories"), "{out}");
+    p.fsck_clean();
 }

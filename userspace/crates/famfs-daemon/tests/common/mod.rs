@@ -62,7 +62,7 @@ impl Fs {
             8 << 20,
             attrs(0o640),
             Layout::Interleaved {
-                devindex: 0,
+                devices: vec![0],
                 params: famfs_meta::InterleaveParams {
                     nstrips: 2,
                     chunk_size: 2 << 20,
