@@ -28,19 +28,28 @@ run famfs verify --seed 42 /data/results/matrix.bin
 run famfs fsck /dev/dax0.0
 step "Mount it: famfs mount starts the daemon, which serves the log's namespace over /dev/famfs_rs"
 mkdir -p /mnt/famfs
+unset FAMFS_DEVICE  # from here on, paths inside the mount name the file system
 run famfs mount /dev/dax0.0 /mnt/famfs
 run grep famfs_rs /proc/mounts
 run stat -f -c "statfs type: %t" /mnt/famfs
 run ls -lR /mnt/famfs
 run find /mnt/famfs
-step "A file created after the mount, through the mount, appears at once"
-run famfs creat -s 2M /mnt/famfs/data/late.bin
-run ls -l /mnt/famfs/data
-step "Per-mount counters (debugfs)"
+step "The device now belongs to famfs_rs's dax driver: the raw node is closed"
+run ls /sys/bus/dax/drivers/famfs_rs/
+run sh -c 'cat /dev/dax0.0 2>&1 | head -1'
+step "Copy a file in through the mount (log entry via .meta/.log, data via dax)"
+run famfs cp /tmp/input.bin /mnt/famfs/data/copied.bin
+run cmp /tmp/input.bin /mnt/famfs/data/copied.bin
+run famfs verify --seed 42 /mnt/famfs/data/results/matrix.bin
+step "Read a file through mmap: faults served from the cached file map"
 dev=$(awk '$5 == "/mnt/famfs" { print $3 }' /proc/self/mountinfo)
-run grep . /sys/kernel/debug/famfs_rs/$dev/upcalls /sys/kernel/debug/famfs_rs/$dev/bad_replies
-step "Unmount: the daemon sees DESTROY and exits"
+c=/sys/kernel/debug/famfs_rs/$dev
+run /selftests/bin/dax_probe touch /mnt/famfs/data/results/matrix.bin 10 $c/upcalls
+step "Per-mount counters: PMD faults, and no upcall on the fault path"
+run grep . $c/upcalls $c/lookups $c/fmaps $c/daxdev_gets $c/faults_pmd $c/faults_pte $c/fault_fallbacks $c/bad_replies
+step "Unmount: the daemon sees DESTROY, gives the device back to device_dax, exits"
 run famfs umount /mnt/famfs
+run ls -l /dev/dax0.0
 run famfs fsck /dev/dax0.0
 step "Unload"
 run rmmod famfs_rs
