@@ -12,10 +12,6 @@
 //! A device has at most one holder (a mount) at a time, told about memory
 //! failures through [`FailureHolder`].
 
-// The claim API's only user is the daxdev table, which lands separately;
-// drop this once it does.
-#![allow(dead_code)]
-
 use crate::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
