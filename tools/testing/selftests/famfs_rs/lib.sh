@@ -67,7 +67,26 @@ no_slab_growth() {
 FAMFS_DEV=/dev/dax0.0
 MNT=/mnt/famfs
 
+# devdax_home [SECONDS]: waits until every devdax is with device_dax again.
+# A daemon gives its devices back when its mount ends (after a plain
+# umount, asynchronously); rmmod leaves a device it had with no driver,
+# which this binds back.
+devdax_home() {
+	for d in dax0.0 dax1.0; do
+		[ -e /sys/bus/dax/devices/$d ] || continue
+		i=0
+		while [ "$(basename "$(readlink /sys/bus/dax/devices/$d/driver 2>/dev/null)")" != device_dax ]; do
+			[ -e /sys/bus/dax/devices/$d/driver ] ||
+				echo $d >/sys/bus/dax/drivers/device_dax/bind 2>/dev/null
+			i=$((i + 1))
+			[ $i -gt $((${1:-10} * 10)) ] && { fail "$d is not back with device_dax"; return 1; }
+			sleep 0.1
+		done
+	done
+}
+
 famfs_fresh() {
+	devdax_home || return 1
 	module_loaded || insmod "$MODULE" || return 1
 	mkdir -p $MNT
 	famfs mkfs --force $FAMFS_DEV >/dev/null || fail "famfs mkfs $FAMFS_DEV failed"

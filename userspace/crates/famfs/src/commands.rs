@@ -241,17 +241,21 @@ pub fn creat(a: &CreatArgs) -> Result<Status> {
             .with_context(|| format!("filling {}", a.path))?;
     }
     fs.sync()?;
+    data.wait_visible(&path)?;
     Ok(Status::Ok)
 }
 
 pub fn mkdir(a: &MkdirArgs) -> Result<Status> {
     let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
-    let (mut fs, rels, _) = open(&a.dev, &paths, true)?;
+    let (mut fs, rels, data) = open(&a.dev, &paths, true)?;
     let at = attrs(&a.owner, 0o755, caller_ids());
     for p in &rels {
         fs.mkdir(p, at, a.parents)?;
     }
     fs.sync()?;
+    for p in &rels {
+        data.wait_visible(p)?;
+    }
     Ok(Status::Ok)
 }
 

@@ -55,6 +55,28 @@ fn open_retrying(path: &PathBuf, write: bool) -> Result<File> {
 }
 
 impl Data {
+    /// Under a mount, waits (up to 5 s) until `rel` shows there, so that a
+    /// command that created it returns only once the mount serves it
+    /// (`famfs creat MNT/x && stat MNT/x` works).
+    pub fn wait_visible(&self, rel: &str) -> Result<()> {
+        let Data::Mount(mnt) = self else {
+            return Ok(());
+        };
+        let path = mnt.join(rel.trim_start_matches('/'));
+        let deadline = Instant::now() + APPEAR;
+        while std::fs::symlink_metadata(&path).is_err() {
+            if Instant::now() >= deadline {
+                bail!(
+                    "{}: logged, but the mount does not show it after {} s: is the famfs daemon running?",
+                    path.display(),
+                    APPEAR.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
     /// The data of file `ino`, at `rel` from the file system root.
     pub fn open<'a>(
         &self,

@@ -115,17 +115,25 @@ test_malformed_fmaps_fail_open() {
 	return $rc
 }
 
-# MADV_HWPOISON on a mapped page: SIGBUS at that address, the device is
-# fenced (reads of its files fail with EIO), and umount and rmmod work.
+# MADV_HWPOISON on a mapped page: SIGBUS at that address, that device is
+# fenced (reads of its files fail with EIO), a file on the other device
+# keeps working, and umount and rmmod work.
 test_poison_fences_device() {
-	dax_setup /hot 4M /cold 2M || return 1
-	probe fill $MNT/cold 5 || { famfs_umount; return 1; }
+	famfs_fresh || return 1
+	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
+	famfs adddev -D $FAMFS_DEV /dev/dax1.0 >/dev/null || { fail "adddev failed"; return 1; }
+	D="-D $FAMFS_DEV --daxdev /dev/dax1.0"
+	famfs creat $D -s 4M -m 0666 /hot && famfs creat $D -s 2M -m 0666 /cold &&
+		famfs creat $D -s 2M -m 0666 --devices 1 /elsewhere || { fail "creat failed"; return 1; }
+	famfs_mount --daxdev /dev/dax1.0 || return 1
+	probe fill $MNT/cold 5 && probe fill $MNT/elsewhere 6 || { famfs_umount; return 1; }
 	probe poison $MNT/hot 8192 || { famfs_umount; return 1; }
 	rc=0
 	if cat $MNT/cold >/dev/null 2>/tmp/cold.err; then
 		fail "reading a file on the fenced device succeeded"; rc=1
 	fi
 	grep -q "Input/output error" /tmp/cold.err || { fail "read error: $(cat /tmp/cold.err)"; rc=1; }
+	probe check $MNT/elsewhere 6 || { fail "the file on the other device stopped working"; rc=1; }
 	famfs_umount || rc=1
 	rmmod famfs_rs || { fail "rmmod after the poison failed"; rc=1; }
 	return $rc
@@ -177,7 +185,7 @@ test_file_spans_two_devices() {
 	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
 	famfs adddev -D $FAMFS_DEV /dev/dax1.0 >/tmp/adddev.out 2>&1 ||
 		{ cat /tmp/adddev.out; fail "famfs adddev failed"; return 1; }
-	famfs creat -D $FAMFS_DEV --daxdev /dev/dax1.0 -s 8M -N 2 -C 2M -m 0666 /both >/tmp/creat.out 2>&1 ||
+	famfs creat -D $FAMFS_DEV --daxdev /dev/dax1.0 -s 8M -N 2 -C 2M --devices 0,1 -m 0666 /both >/tmp/creat.out 2>&1 ||
 		{ cat /tmp/creat.out; fail "creat across devices failed"; return 1; }
 	famfs getmap -D $FAMFS_DEV --daxdev /dev/dax1.0 /both >/tmp/both.map
 	grep -q "device 1" /tmp/both.map || { diag "$(cat /tmp/both.map)"; fail "the file does not use device 1"; return 1; }
