@@ -11,6 +11,7 @@
 use crate::bindings;
 use crate::core_logic::famfs_core::abi::MAX_DAXDEVS;
 use crate::fsdax::{self, Claim, FailureHolder};
+use crate::vfs::SuperHandle;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::prelude::*;
@@ -20,10 +21,64 @@ use kernel::new_mutex;
 /// Slots in the table (the ABI's limit).
 pub(crate) const SLOTS: usize = MAX_DAXDEVS as usize;
 
+/// The mount's files that have maps, and the devices each uses: what to
+/// take away when a device goes.
+#[pin_data]
+pub(crate) struct MappedFiles {
+    /// Set by the first `add`; the mount outlives every claim (the table
+    /// gives the devices back in `put_super`), and with them every report.
+    #[pin]
+    sb: Mutex<Option<SuperHandle>>,
+    /// (node id, mask of device indexes), each node once.
+    #[pin]
+    files: Mutex<KVec<(u64, u32)>>,
+}
+
+impl MappedFiles {
+    /// An empty set.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Ok(Arc::pin_init(
+            pin_init!(Self {
+                sb <- new_mutex!(None),
+                files <- new_mutex!(KVec::new()),
+            }),
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Records that file `ino` maps the devices in `mask`.
+    pub(crate) fn add(&self, sb: SuperHandle, ino: u64, mask: u32) -> Result {
+        self.sb.lock().get_or_insert(sb);
+        let mut files = self.files.lock();
+        if !files.iter().any(|&(i, _)| i == ino) {
+            files.push((ino, mask), GFP_KERNEL)?;
+        }
+        Ok(())
+    }
+
+    /// Takes every mapping of every file on device `index` away.
+    fn revoke(&self, index: u32) {
+        let Some(sb) = *self.sb.lock() else {
+            return;
+        };
+        let files = self.files.lock();
+        for &(ino, mask) in files.iter() {
+            if mask & 1u32.checked_shl(index).unwrap_or(0) != 0 {
+                // SAFETY: reports come only while the mount holds the
+                // device, and it gives its devices back before its super
+                // block goes (`put_super`).
+                unsafe { sb.revoke_mappings(ino) };
+            }
+        }
+    }
+}
+
 /// What a memory failure leaves behind on a device: shared by the table
 /// entry (which the I/O path checks) and the driver (which reports).
 pub(crate) struct FailureState {
     failed: AtomicBool,
+    index: u32,
+    files: Arc<MappedFiles>,
 }
 
 impl FailureHolder for FailureState {
@@ -35,7 +90,14 @@ impl FailureHolder for FailureState {
     fn notify_failure(&self, offset: u64, len: u64, mf_flags: i32) -> Result {
         self.failed.store(true, Ordering::Release);
         if mf_flags as u32 & bindings::mf_flags_MF_MEM_PRE_REMOVE != 0 {
-            pr_warn!("a device of a mounted famfs is being removed: its files fail from now on\n");
+            // The device's pages go away when this returns: no process may
+            // map them and no file may keep dax entries for them.
+            pr_warn!(
+                "device {} of a mounted famfs is being removed: its files fail from now on\n",
+                self.index
+            );
+            self.files.revoke(self.index);
+            return Ok(());
         } else {
             pr_err!(
                 "memory failure at device offset {:#x} (+{:#x}, flags {:#x}): device fenced\n",
@@ -104,6 +166,7 @@ impl DaxTable {
     pub(crate) fn fill(
         &self,
         index: u32,
+        files: &Arc<MappedFiles>,
         lookup: impl FnOnce(u32) -> Result<KVec<u8>>,
     ) -> Result<&DaxEntry> {
         if let Some(e) = self.get(index) {
@@ -118,6 +181,8 @@ impl DaxTable {
         let state = Arc::new(
             FailureState {
                 failed: AtomicBool::new(false),
+                index,
+                files: files.clone(),
             },
             GFP_KERNEL,
         )?;

@@ -132,7 +132,9 @@ impl FileSystem for Famfs {
     fn open(mount: &Mount, inode: Inode<'_, Self>, flags: u32) -> Result<u64> {
         let fh = mount.open(inode.ino(), inode.is_dir(), flags)?;
         if !inode.is_dir() {
-            if let Err(e) = mount.load_fmap(inode.data(), inode.ino(), inode.size()) {
+            if let Err(e) =
+                mount.load_fmap(inode.data(), inode.super_handle(), inode.ino(), inode.size())
+            {
                 mount.release(inode.ino(), false, fh, flags);
                 return Err(e);
             }

@@ -16,9 +16,9 @@ use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
-use crate::daxtable::{DaxEntry, DaxTable};
+use crate::daxtable::{DaxEntry, DaxTable, MappedFiles};
 use crate::transport::{enotconn, etimedout, Reply};
-use crate::vfs::{self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs};
+use crate::vfs::{self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperHandle};
 use crate::debugfs::DebugDir;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
@@ -199,6 +199,8 @@ pub(crate) struct Mount {
     counters: Counters,
     /// The devices the files live on.
     daxdevs: Pin<KBox<DaxTable>>,
+    /// The files with maps, for fencing a device that goes away.
+    mapped: Arc<MappedFiles>,
 }
 
 impl Mount {
@@ -243,6 +245,7 @@ impl Mount {
                     counters_dir: AtomicPtr::new(ptr::null_mut()),
                     counters: Counters::default(),
                     daxdevs,
+                    mapped: MappedFiles::new()?,
                 },
                 GFP_KERNEL,
             )
@@ -438,7 +441,13 @@ impl Mount {
     /// then GET_DAXDEV for each device the map names that the table does
     /// not hold yet, and the map's extents checked against the devices'
     /// sizes. The map is then cached on the inode for every later access.
-    pub(crate) fn load_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
+    pub(crate) fn load_fmap(
+        &self,
+        state: &InodeState,
+        sb: SuperHandle,
+        ino: u64,
+        size: u64,
+    ) -> Result {
         if state.fmap().is_some() {
             return Ok(());
         }
@@ -463,6 +472,7 @@ impl Mount {
                 return Err(EIO);
             }
         }
+        self.mapped.add(sb, ino, fmap.device_mask())?;
         let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
         bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
         state.set_fmap(bytes)
@@ -477,7 +487,7 @@ impl Mount {
     /// The table entry of device `index`, asking the daemon for its name
     /// (GET_DAXDEV) and claiming it the first time.
     fn daxdev(&self, index: u32) -> Result<&DaxEntry> {
-        self.daxdevs.fill(index, |index| {
+        self.daxdevs.fill(index, &self.mapped, |index| {
             bump(&self.counters.daxdev_gets);
             let pending = Pending::GetDaxdev {
                 index: u64::from(index),

@@ -22,7 +22,7 @@ mod dax;
 mod ops;
 
 pub(crate) use dax::{DaxExtent, FaultOutcome};
-pub(crate) use ops::{hz, jiffies, time_before, DirEmitter, Inode};
+pub(crate) use ops::{hz, jiffies, time_before, DirEmitter, Inode, SuperHandle};
 
 /// `S_IFDIR`: the file type bits of a directory.
 pub(crate) const S_IFDIR: u32 = bindings::S_IFDIR;

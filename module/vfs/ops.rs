@@ -76,6 +76,12 @@ impl<'a, T: FileSystem> Inode<'a, T> {
         u32::from(unsafe { ptr::read_volatile(&(*self.ptr).i_mode) })
     }
 
+    /// Its super block, for later work on its inodes.
+    pub(crate) fn super_handle(&self) -> SuperHandle {
+        // SAFETY: live per the invariants; `i_sb` never changes.
+        SuperHandle(unsafe { (*self.ptr).i_sb })
+    }
+
     /// Size in bytes.
     pub(crate) fn size(&self) -> u64 {
         // SAFETY: live per the invariants.
@@ -116,6 +122,43 @@ impl<'a, T: FileSystem> Inode<'a, T> {
             ptr::write_volatile(&mut (*i).i_ctime_nsec, attr.mtime.1);
         }
         Ok(())
+    }
+}
+
+/// A super block of a live mount, kept by the file system to act on its
+/// inodes later (fencing a device).
+#[derive(Clone, Copy)]
+pub(crate) struct SuperHandle(*mut bindings::super_block);
+
+// SAFETY: a plain pointer handed back to the VFS only under the contract of
+// `revoke_mappings`, whose callees take their own locks.
+unsafe impl Send for SuperHandle {}
+// SAFETY: as above.
+unsafe impl Sync for SuperHandle {}
+
+impl SuperHandle {
+    /// Takes every mapping of inode `ino` away: unmaps it from every
+    /// process (their next access faults, and the fault fails) and drops its
+    /// dax entries, so that no page of it stays referenced. Nothing if the
+    /// inode is not in memory.
+    ///
+    /// # Safety
+    ///
+    /// The super block must be alive (its mount not yet torn down).
+    pub(crate) unsafe fn revoke_mappings(&self, ino: u64) {
+        // SAFETY: the super block is alive per the contract; `ilookup`
+        // returns a referenced inode or NULL, and the reference is dropped
+        // below after its mapping was worked on.
+        unsafe {
+            let inode = bindings::ilookup(self.0, ino as _);
+            if inode.is_null() {
+                return;
+            }
+            let mapping = (*inode).i_mapping;
+            bindings::unmap_mapping_range(mapping, 0, 0, 1);
+            bindings::invalidate_inode_pages2(mapping);
+            bindings::iput(inode);
+        }
     }
 }
 

@@ -13,6 +13,9 @@
  *                                   print how much it grew while faulting
  *   dax_probe poison FILE OFFSET    map it, MADV_HWPOISON the page at
  *                                   OFFSET, report the SIGBUS
+ *   dax_probe hold FILE SECONDS     map and touch the file, wait, touch it
+ *                                   again: expects SIGBUS (the mapping was
+ *                                   taken away meanwhile)
  *   dax_probe rawcheck DEV DEVOFF FILEOFF LEN SEED
  *                                   map a devdax (DEVOFF 2 MiB aligned) and
  *                                   check LEN bytes there hold the pattern
@@ -220,6 +223,34 @@ static int poison(const char *path, off_t offset)
 	return bus_addr == (void *)(m + offset) ? 0 : 1;
 }
 
+static int hold(const char *path, int seconds)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	off_t size, off;
+	int fd = open_size(path, O_RDONLY, &size);
+	volatile uint8_t *m;
+	unsigned long sum = 0;
+
+	if (fd < 0)
+		return fail("open");
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return fail("mmap");
+	for (off = 0; off < size; off += PAGE)
+		sum += m[off];
+	printf("# mapped and touched (sum %lu); waiting %d s\n", sum, seconds);
+	sleep(seconds);
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(jump, 1) == 0) {
+		for (off = 0; off < size; off += PAGE)
+			sum += m[off];
+		printf("FAIL: the mapping still works after the device went\n");
+		return 1;
+	}
+	printf("ok SIGBUS (code %d) touching the mapping after the device went\n", bus_code);
+	return 0;
+}
+
 static int rawcheck(const char *dev, off_t devoff, off_t fileoff, size_t len, uint64_t seed)
 {
 	int fd = open(dev, O_RDONLY);
@@ -273,6 +304,8 @@ int main(int argc, char **argv)
 	}
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "touch"))
 		return touch(argv[2], atoi(argv[3]), argc == 5 ? argv[4] : NULL);
+	if (argc == 4 && !strcmp(argv[1], "hold"))
+		return hold(argv[2], atoi(argv[3]));
 	if (argc == 7 && !strcmp(argv[1], "rawcheck"))
 		return rawcheck(argv[2], strtoll(argv[3], NULL, 0), strtoll(argv[4], NULL, 0),
 				strtoull(argv[5], NULL, 0), strtoull(argv[6], NULL, 0));

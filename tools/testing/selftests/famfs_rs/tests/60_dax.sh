@@ -195,3 +195,26 @@ test_file_spans_two_devices() {
 	famfs_umount || return 1
 	return $r
 }
+
+# The device is unbound while a file on it is mapped (an administrator, or
+# famfs umount --lazy): the mount is told first, takes the mappings away
+# (the process gets SIGBUS, not stale pages), its files fail with EIO, and
+# umount works; the device then goes back to device_dax.
+test_unbind_while_mapped() {
+	dax_setup /mapped 4M || return 1
+	"$BIN/dax_probe" hold $MNT/mapped 4 >/tmp/hold.out 2>&1 &
+	holder=$!
+	sleep 2
+	echo dax0.0 >/sys/bus/dax/drivers/famfs_rs/unbind || { fail "unbind failed"; }
+	wait $holder
+	r=$?
+	while read -r l; do diag "$l"; done </tmp/hold.out
+	rc=0
+	[ $r -eq 0 ] || { fail "the mapper did not get SIGBUS"; rc=1; }
+	if cat $MNT/mapped >/dev/null 2>/tmp/unb.err; then
+		fail "reading after the unbind succeeded"; rc=1
+	fi
+	famfs_umount || rc=1
+	devdax_home 10 || rc=1
+	return $rc
+}
