@@ -4,7 +4,9 @@
 //! The choice (DESIGN.md: the daemon must never deadlock on itself): the
 //! refresh thread owns the [`MetaStore`] and the incremental [`Replay`];
 //! it is the only code that reads the log. It catches up every
-//! `period`, and whenever the serving thread asks. The serving thread
+//! `period` (only when asked once the log is read through the mount: an
+//! open `.meta/.log` would make umount(2) fail with EBUSY), and whenever
+//! the serving thread asks. The serving thread
 //! never reads the log and never waits without a bound: on a LOOKUP miss
 //! (or a READDIR from the start) it asks for a refresh and waits at most
 //! [`Refresher::wait_fresh`]'s bound (200 ms in the daemon), then answers
@@ -113,6 +115,11 @@ impl Worker {
     }
 
     /// Replaces the source; the old store (and its mappings) is dropped.
+    /// Whether the source is read only on request (see `run`).
+    fn on_demand_only(&self) -> bool {
+        self.source.as_ref().is_some_and(|s| s.transient())
+    }
+
     fn set_source(&mut self, source: Option<Arc<dyn MetaSource>>) {
         self.store = None;
         dlog!(
@@ -240,6 +247,10 @@ impl Refresher {
     }
 }
 
+fn worker_completed(shared: &Shared) -> u64 {
+    shared.lock().completed
+}
+
 fn run(shared: &Shared, worker: &mut Worker, period: Duration) {
     loop {
         let (ticket, switch) = {
@@ -264,6 +275,17 @@ fn run(shared: &Shared, worker: &mut Worker, period: Duration) {
             let mut st = shared.lock();
             st.switched = st.switched.max(n);
             shared.done.notify_all();
+        }
+        // The mount's own .meta/.log is read only when asked (a LOOKUP
+        // miss, a listing): each read opens a file under the mount, and
+        // umount(2) fails with EBUSY while one is open, so no timer may
+        // open it behind the administrator's back.
+        let asked = ticket > worker_completed(shared);
+        if worker.on_demand_only() && !asked {
+            let mut st = shared.lock();
+            st.completed = st.completed.max(ticket);
+            shared.done.notify_all();
+            continue;
         }
         let new = worker.refresh();
         let mut st = shared.lock();
