@@ -35,15 +35,16 @@ slab_snapshot() {
 	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
 }
 
-# no_slab_growth N CYCLE: runs the function CYCLE N times as a warm-up, then
-# N times more, and fails if any slab cache grew by N or more objects: a
-# leak of one object per cycle shows as a growth of N. The warm-up runs the
-# very same cycles, so caches and xarrays that grow once on first use (seen:
-# radix_tree_node +14 then flat) do not count.
+# no_slab_growth N CYCLE [WARMUP]: runs the function CYCLE WARMUP times (N
+# by default) as a warm-up, then N times more, and fails if any slab cache
+# grew by N or more objects: a leak of one object per cycle shows as a
+# growth of N. The warm-up runs the very same cycles, so caches and xarrays
+# that grow once on first use (seen: radix_tree_node +14 then flat) do not
+# count.
 no_slab_growth() {
 	cycles=$1
 	i=0
-	while [ $i -lt "$cycles" ]; do $2 || return 1; i=$((i + 1)); done
+	while [ $i -lt "${3:-$cycles}" ]; do $2 || return 1; i=$((i + 1)); done
 	slab_snapshot >/tmp/slab.before
 	i=0
 	while [ $i -lt "$cycles" ]; do $2 || return 1; i=$((i + 1)); done
@@ -85,7 +86,26 @@ devdax_home() {
 	done
 }
 
+# Clears what an earlier, failed test may have left (a mount, a device
+# still with famfs_rs), saying so, so that one failure does not cascade.
+leftovers_cleared() {
+	if grep -q " $MNT " /proc/mounts; then
+		diag "an earlier test left $MNT mounted: unmounting"
+		famfs umount $MNT >/dev/null 2>&1 || umount -l $MNT
+	fi
+	for d in dax0.0 dax1.0; do
+		[ -e /sys/bus/dax/drivers/famfs_rs/$d ] || continue
+		grep -q " famfs_rs " /proc/mounts && continue
+		diag "$d was left with famfs_rs: giving it back"
+		echo $d >/sys/bus/dax/drivers/famfs_rs/unbind
+		echo $d >/sys/bus/dax/drivers/famfs_rs/remove_id
+		echo $d >/sys/bus/dax/drivers/device_dax/bind
+	done
+	return 0
+}
+
 famfs_fresh() {
+	leftovers_cleared
 	devdax_home || return 1
 	module_loaded || insmod "$MODULE" || return 1
 	mkdir -p $MNT

@@ -14,13 +14,15 @@ for f in $files; do
 	for t in $(sed -n 's/^\(test_[a-z0-9_]*\)() *{.*/\1/p' "$f"); do
 		n=$((n + 1))
 		kmsg "begin $t"
-		timeout "$TEST_TIMEOUT" sh -c ". $SELFTEST_DIR/lib.sh; . $f; $t"
+		# A test may ask for more time: a "# timeout TEST SECONDS" line.
+		limit=$(sed -n "s/^# timeout $t \([0-9]*\)\$/\1/p" "$f")
+		timeout "${limit:-$TEST_TIMEOUT}" sh -c ". $SELFTEST_DIR/lib.sh; . $f; $t"
 		rc=$?
 		kmsg "end $t"
 		if [ $rc -eq 0 ]; then
 			tap "ok $n - $t"
 		elif [ $rc -eq 143 ] || [ $rc -eq 124 ]; then
-			tap "not ok $n - $t # timed out after ${TEST_TIMEOUT}s"
+			tap "not ok $n - $t # timed out after ${limit:-$TEST_TIMEOUT}s"
 		else
 			tap "not ok $n - $t"
 		fi

@@ -148,10 +148,13 @@ mount_list_umount() {
 # vmap_area is left out: each cycle starts processes (famfs, the daemon and
 # its threads) whose vmalloc'ed kernel stacks are freed lazily, purged only
 # past lazy_max_pages; famfs_rs itself allocates nothing with vmalloc.
+# Each cycle hands the device to famfs_rs and back (two page-map setups
+# of 1 GiB): about 5 s under TCG, hence 10 warm-up cycles and more time.
+# timeout test_mount_umount_cycles_no_leak 900
 test_mount_umount_cycles_no_leak() {
 	famfs_fresh || return 1
 	make_namespace >/dev/null || return 1
-	SLAB_IGNORE=vmap_area no_slab_growth 50 mount_list_umount
+	SLAB_IGNORE=vmap_area no_slab_growth 50 mount_list_umount 10
 }
 
 # A daemon that answers with malformed replies (famfs mount --misbehave):
