@@ -437,10 +437,10 @@ impl Mount {
     }
 
     /// Makes sure regular file `ino` (of `size` bytes, even 0) has its map:
-    /// GET_FMAP,
-    /// then GET_DAXDEV for each device the map names that the table does
-    /// not hold yet, and the map's extents checked against the devices'
-    /// sizes. The map is then cached on the inode for every later access.
+    /// GET_FMAP, then GET_DAXDEV for each device the map names that the
+    /// table does not hold yet, and the map's extents checked against the
+    /// devices' sizes. The map is then cached on the inode for every later
+    /// access, and the file recorded for fencing its devices.
     pub(crate) fn load_fmap(
         &self,
         state: &InodeState,

@@ -142,7 +142,7 @@ pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
         let ret = if pos < 0 {
             EINVAL.to_errno() as isize
         } else if pos >= size {
-            bindings::EFBIG as isize * -1
+            -(bindings::EFBIG as isize)
         } else {
             let room = (size - pos) as usize;
             if count > room {
