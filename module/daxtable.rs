@@ -155,8 +155,9 @@ impl DaxTable {
     pub(crate) fn get(&self, index: u32) -> Option<&DaxEntry> {
         let p = self.slots.get(index as usize)?.load(Ordering::Acquire);
         // SAFETY: a non-NULL slot points at an entry published (fully set
-        // up, then stored with release ordering) by `fill`, and freed only
-        // when the table is dropped, which outlives every `&self`.
+        // up, then stored with release ordering) by `fill`, freed only by
+        // `release_all` (whose caller guarantees no reference is left or
+        // taken) or when the table is dropped, which outlives `&self`.
         unsafe { p.as_ref() }
     }
 
@@ -173,11 +174,14 @@ impl DaxTable {
             return Ok(e);
         }
         let slot = self.slots.get(index as usize).ok_or(EINVAL)?;
+        // Ask the daemon before taking the lock: a slow or hostile daemon
+        // must not leave other openers in an unkillable mutex wait. Two
+        // openers may both ask; the second one's claim finds the first.
+        let name = lookup(index)?;
         let _guard = self.filling.lock();
         if let Some(e) = self.get(index) {
             return Ok(e);
         }
-        let name = lookup(index)?;
         let state = Arc::new(
             FailureState {
                 failed: AtomicBool::new(false),

@@ -535,13 +535,23 @@ impl Mount {
         Ok(())
     }
 
-    /// The first device of the file, whose flush writes back its entries.
+    /// The first device of the file, whose flush writes back its entries;
+    /// NULL when one of its devices is fenced or gone (its pages may be
+    /// unmapped from the kernel: nothing to flush there).
     pub(crate) fn writeback_device(&self, state: &InodeState) -> *mut bindings::dax_device {
-        state
-            .fmap()
-            .and_then(|f| f.devices().next())
-            .and_then(|i| self.daxdevs.get(i))
-            .map_or(ptr::null_mut(), DaxEntry::dax_device)
+        let Some(fmap) = state.fmap() else {
+            return ptr::null_mut();
+        };
+        let mut first = None;
+        for index in fmap.devices() {
+            match self.daxdevs.get(index) {
+                Some(dev) if !dev.fenced() => {
+                    first.get_or_insert(dev.dax_device());
+                }
+                _ => return ptr::null_mut(),
+            }
+        }
+        first.unwrap_or(ptr::null_mut())
     }
 
     /// Counts a fault.
@@ -581,9 +591,14 @@ impl Mount {
     /// DESTROY at unmount; then the daemon's reads end with ENODEV.
     pub(crate) fn destroy(&self) {
         let transport = &self.connection.transport;
-        let result = self.call(Pending::Destroy, Opcode::Destroy, 0, |b, h| {
-            encode_request(b, h, &(), &[])
-        });
+        // Bounded, as INIT: the super block is locked, and the last
+        // unmount may run in a kworker that no signal reaches.
+        let result = self.connection.transport.call_within(
+            Pending::Destroy,
+            header(Opcode::Destroy, 0),
+            |b, h| encode_request(b, h, &(), &[]),
+            Some(INIT_TIMEOUT_SECS * u64::from(vfs::hz())),
+        );
         if let Err(e) = result {
             if e != enotconn() {
                 pr_info!("DESTROY: {:?}\n", e);
@@ -594,18 +609,27 @@ impl Mount {
         // before the daemon (which gives them back to device_dax when its
         // reads end) is told.
         unsafe { self.daxdevs.release_all() };
+        // The counters' directory is named after the anonymous device
+        // number, which is freed before the mount state: go first.
+        self.drop_counters_dir();
         transport.close(ENODEV);
+    }
+}
+
+impl Mount {
+    fn drop_counters_dir(&self) {
+        let dir = self.counters_dir.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !dir.is_null() {
+            // SAFETY: the box `publish_counters` leaked, taken once.
+            drop(unsafe { KBox::from_raw(dir) });
+        }
     }
 }
 
 impl Drop for Mount {
     fn drop(&mut self) {
         // The files go before the counters they show.
-        let dir = self.counters_dir.swap(ptr::null_mut(), Ordering::AcqRel);
-        if !dir.is_null() {
-            // SAFETY: the box `publish_counters` leaked.
-            drop(unsafe { KBox::from_raw(dir) });
-        }
+        self.drop_counters_dir();
         // A mount that failed after INIT still releases its daemon.
         self.connection.transport.close(ENODEV);
     }

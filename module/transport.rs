@@ -119,10 +119,14 @@ struct State {
     closed: Option<Error>,
     slots: KVec<Option<Slot>>,
     in_flight: usize,
-    /// FORGETs not yet read: (node id, lookup count).
+    /// FORGETs not yet read: (node id, lookup count). Grown with
+    /// GFP_NOWAIT only: eviction (which queues them) may run in reclaim,
+    /// and nothing may allocate with reclaim allowed under this lock.
     forgets: KVec<fuse_forget_one>,
-    /// Uniques of sent requests the caller gave up on.
-    interrupts: KVec<u64>,
+    /// Uniques of sent requests the caller gave up on (a fixed array: no
+    /// allocation under the lock).
+    interrupts: [u64; MAX_IN_FLIGHT],
+    n_interrupts: usize,
 }
 
 impl State {
@@ -155,14 +159,26 @@ impl State {
     }
 
     fn has_work(&self) -> bool {
-        !self.forgets.is_empty() || !self.interrupts.is_empty() || self.oldest_unsent().is_some()
+        !self.forgets.is_empty() || self.n_interrupts > 0 || self.oldest_unsent().is_some()
     }
 }
 
-/// What a `read` hands the daemon.
+/// What a `read` hands the daemon (taken under the lock without
+/// allocating; the message is built after the lock is dropped).
 enum Outgoing {
     Request(Arc<Request>),
-    Built(KVec<u8>),
+    Interrupt(u64),
+    Forgets(KVec<fuse_forget_one>),
+}
+
+/// Where a request was when its caller gave up.
+enum Withdrawn {
+    /// Not read by the daemon: gone without a trace.
+    Unsent,
+    /// Read by the daemon: gone, and an INTERRUPT queued.
+    Sent,
+    /// A reply (or the abort) already took it: its result is coming.
+    Owned,
 }
 
 /// One daemon connection's request queue.
@@ -195,7 +211,8 @@ impl Transport {
                 slots: empty_slots()?,
                 in_flight: 0,
                 forgets: KVec::new(),
-                interrupts: KVec::new(),
+                interrupts: [0; MAX_IN_FLIGHT],
+                n_interrupts: 0,
             }),
             readable <- new_condvar!(),
             room <- new_condvar!(),
@@ -264,12 +281,22 @@ impl Transport {
             }
         };
         drop(reply);
-        self.withdraw(&request);
-        // Answered while we were giving up: take the answer.
-        if let Some(result) = request.reply.lock().take() {
-            return result.map(|message| Reply { message, pending });
+        match self.withdraw(&request) {
+            // Nothing happened yet: the system call may be restarted.
+            Withdrawn::Unsent if gave_up == EINTR => Err(ERESTARTSYS),
+            Withdrawn::Unsent | Withdrawn::Sent => Err(gave_up),
+            // A reply is being completed right now: it did happen, so take
+            // it (the wait is short: `complete` follows the slot's removal).
+            Withdrawn::Owned => {
+                let mut reply = request.reply.lock();
+                loop {
+                    if let Some(result) = reply.take() {
+                        return result.map(|message| Reply { message, pending });
+                    }
+                    request.answered.wait(&mut reply);
+                }
+            }
         }
-        Err(gave_up)
     }
 
     /// Queues a request whose reply nobody waits for (RELEASE from the
@@ -317,7 +344,8 @@ impl Transport {
                 break;
             }
             if self.room.wait_interruptible(&mut state) {
-                return Err(EINTR);
+                // Nothing was queued: the system call may be restarted.
+                return Err(ERESTARTSYS);
             }
         }
         let slot = state
@@ -338,6 +366,7 @@ impl Transport {
 
     /// Queues a FORGET of `nlookup` lookups of `nodeid` (no reply). Dropped
     /// when the connection is gone: the daemon forgets everything then.
+    /// Never allocates with reclaim allowed: eviction calls this.
     pub(crate) fn forget(&self, nodeid: u64, nlookup: u64) {
         let mut state = self.state.lock();
         if state.closed.is_some() {
@@ -355,62 +384,86 @@ impl Transport {
         self.wake_reader();
     }
 
-    /// Takes a request out of the queue after a signal. If the daemon has
-    /// read it, it is told with an INTERRUPT; its reply, if it comes, is
-    /// refused with ENOENT.
-    fn withdraw(&self, request: &Request) {
+    /// Takes a request out of the queue after a signal or a timeout. If the
+    /// daemon has read it, it is told with an INTERRUPT; its reply, if it
+    /// comes, is refused with ENOENT.
+    fn withdraw(&self, request: &Request) -> Withdrawn {
         let mut state = self.state.lock();
         let Some(index) = state.find(request.unique) else {
-            return;
+            return Withdrawn::Owned;
         };
         let sent = state.take(index).is_some_and(|s| s.sent);
-        if sent && state.closed.is_none() && state.interrupts.push(request.unique, GFP_KERNEL).is_ok()
-        {
+        if sent && state.closed.is_none() && state.n_interrupts < MAX_IN_FLIGHT {
+            let n = state.n_interrupts;
+            state.interrupts[n] = request.unique;
+            state.n_interrupts = n + 1;
             self.upcalls.fetch_add(1, Ordering::Relaxed);
         }
         drop(state);
         self.room.notify_one();
         self.wake_reader();
+        if sent {
+            Withdrawn::Sent
+        } else {
+            Withdrawn::Unsent
+        }
     }
 
     /// The next message for the daemon: INTERRUPTs, then FORGETs, then the
-    /// oldest request.
-    fn next_outgoing(&self, state: &mut State) -> Result<Option<Outgoing>> {
-        if !state.interrupts.is_empty() {
-            let uniques = core::mem::replace(&mut state.interrupts, KVec::new());
-            let mut iter = uniques.into_iter();
-            let Some(unique) = iter.next() else {
-                return Ok(None);
-            };
-            for rest in iter {
-                // Cannot fail: capacity was just released above.
-                let _ = state.interrupts.push(rest, GFP_KERNEL);
-            }
-            return Ok(Some(Outgoing::Built(build_interrupt(unique)?)));
+    /// oldest request. Allocates nothing.
+    fn next_outgoing(&self, state: &mut State) -> Option<Outgoing> {
+        if state.n_interrupts > 0 {
+            state.n_interrupts -= 1;
+            return Some(Outgoing::Interrupt(state.interrupts[state.n_interrupts]));
         }
         if !state.forgets.is_empty() {
-            let all = core::mem::replace(&mut state.forgets, KVec::new());
-            let mut batch = KVec::with_capacity(all.len().min(MAX_BATCH), GFP_KERNEL)?;
-            for item in all {
-                if batch.len() < MAX_BATCH {
-                    batch.push(item, GFP_KERNEL)?;
-                } else {
-                    state.forgets.push(item, GFP_KERNEL)?;
-                }
-            }
-            let unique = self.next_unique.fetch_add(2, Ordering::Relaxed);
-            return Ok(Some(Outgoing::Built(build_batch_forget(unique, &batch)?)));
+            return Some(Outgoing::Forgets(core::mem::take(&mut state.forgets)));
         }
-        let Some(index) = state.oldest_unsent() else {
-            return Ok(None);
-        };
+        let index = state.oldest_unsent()?;
         match state.slots.get_mut(index) {
             Some(Some(slot)) => {
                 slot.sent = true;
-                Ok(Some(Outgoing::Request(slot.request.clone())))
+                Some(Outgoing::Request(slot.request.clone()))
             }
-            _ => Ok(None),
+            _ => None,
         }
+    }
+
+    /// Puts FORGETs that did not fit in one BATCH_FORGET back (with any
+    /// queued meanwhile). Without memory, the newer ones are dropped:
+    /// harmless, node ids are never reused.
+    fn requeue_forgets(&self, mut rest: KVec<fuse_forget_one>) {
+        let mut state = self.state.lock();
+        if state.closed.is_some() {
+            return;
+        }
+        for item in core::mem::take(&mut state.forgets) {
+            let _ = rest.push(item, GFP_NOWAIT);
+        }
+        state.forgets = rest;
+    }
+
+    /// The BATCH_FORGET for the last items of `all` (at most what fits in
+    /// the smallest read buffer); the rest is queued again.
+    fn forget_message(&self, mut all: KVec<fuse_forget_one>) -> Result<KVec<u8>> {
+        let n = all.len();
+        let k = n.min(MAX_BATCH);
+        let unique = self.next_unique.fetch_add(2, Ordering::Relaxed);
+        let message = match all.get(n - k..).map(|items| build_batch_forget(unique, items)) {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                self.requeue_forgets(all);
+                return Err(e);
+            }
+            None => return Err(EINVAL),
+        };
+        // SAFETY: shrinks the length only (k <= n), and the items are
+        // plain `Copy` data with nothing to drop.
+        unsafe { all.set_len(n - k) };
+        if !all.is_empty() {
+            self.requeue_forgets(all);
+        }
+        Ok(message)
     }
 
     /// `read(2)` on the control device: the next request, whole.
@@ -423,7 +476,7 @@ impl Transport {
             if state.closed.is_some() {
                 return Err(ENODEV);
             }
-            if let Some(o) = self.next_outgoing(&mut state)? {
+            if let Some(o) = self.next_outgoing(&mut state) {
                 break o;
             }
             if nonblock {
@@ -434,20 +487,20 @@ impl Transport {
             }
         };
         drop(state);
-        match outgoing {
-            Outgoing::Built(message) => {
-                out.write_slice(&message)?;
-                Ok(message.len())
-            }
+        let message = match outgoing {
+            Outgoing::Interrupt(unique) => build_interrupt(unique)?,
+            Outgoing::Forgets(all) => self.forget_message(all)?,
             Outgoing::Request(request) => {
                 if let Err(e) = out.write_slice(&request.message) {
                     // The daemon will never answer what it could not read.
                     self.finish(request.unique, Err(EIO));
                     return Err(e);
                 }
-                Ok(request.message.len())
+                return Ok(request.message.len());
             }
-        }
+        };
+        out.write_slice(&message)?;
+        Ok(message.len())
     }
 
     /// `write(2)` on the control device: one reply, checked by the core
@@ -576,7 +629,7 @@ impl Transport {
             }
         }
         state.forgets = KVec::new();
-        state.interrupts = KVec::new();
+        state.n_interrupts = 0;
         drop(state);
         for request in taken {
             request.complete(Err(errno));

@@ -156,7 +156,10 @@ impl SuperHandle {
             }
             let mapping = (*inode).i_mapping;
             bindings::unmap_mapping_range(mapping, 0, 0, 1);
-            bindings::invalidate_inode_pages2(mapping);
+            // Truncation (unlike invalidation) also drops dirty dax
+            // entries: nothing may refer to the pages once they are gone.
+            bindings::truncate_inode_pages_range(mapping, 0, -1);
+            bindings::unmap_mapping_range(mapping, 0, 0, 1);
             bindings::iput(inode);
         }
     }
