@@ -68,8 +68,9 @@ fi
 # A file written through the mount (tests/99_host_view.sh): its bytes must
 # be in the backing file at the device offset its map gives, counted from
 # the superblock (device offset 0).
-check=$(sed -n 's/^# host-check: offset=\(0x[0-9a-f]*\) seed=\([0-9]*\) len=\([0-9]*\)$/\1 \2 \3/p' \
-	"$vmdir/selftests/tap.log" | tail -1)
+# (The serial port ends TAP lines with CR LF.)
+check=$(tr -d '\r' <"$vmdir/selftests/tap.log" |
+	sed -n 's/^# host-check: offset=\(0x[0-9a-f]*\) seed=\([0-9]*\) len=\([0-9]*\)$/\1 \2 \3/p' | tail -1)
 if [[ -z $check ]]; then
 	echo "# host file-bytes check not run: the guest did not run test_file_bytes_for_the_host"
 elif python3 - "$vmdir/cxl-mem0.raw" $check <<'PY'

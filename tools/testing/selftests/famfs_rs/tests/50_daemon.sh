@@ -171,7 +171,7 @@ test_malformed_replies_fail_calls_not_the_mount() {
 	while IFS='	' read -r c action outcome _; do
 		case $c in
 		fmap-* | daxdev-*)
-			# GET_FMAP/GET_DAXDEV are sent by the dax path (next issue).
+			# GET_FMAP/GET_DAXDEV cases: test_malformed_fmaps_fail_open.
 			deferred=$((deferred + 1))
 			continue ;;
 		init-*) continue ;;
@@ -206,7 +206,7 @@ ok 4" ] || { fail "case $c: the mount stopped working: $healthy"; rc=1; }
 	# getattr-type-change, which is well-formed and caught by the inode
 	# (the type of a node never changes).
 	refused=$((after - before))
-	diag "malformed-reply cases: $n exercised, $ok as expected ($failing fail, $((n - failing)) succeed); $deferred GET_FMAP/GET_DAXDEV cases wait for the dax path; the kernel refused $refused replies"
+	diag "malformed-reply cases: $n exercised, $ok as expected ($failing fail, $((n - failing)) succeed); $deferred GET_FMAP/GET_DAXDEV cases are 60_dax's; the kernel refused $refused replies"
 	expect_eq "replies refused" $((failing - 1)) $refused || rc=1
 	log=$(ls /var/log/famfs_rs/mnt-famfs.log /run/famfs_rs/mnt-famfs.log 2>/dev/null | head -1)
 	# header-short is the one case whose request the kernel cannot name (no
