@@ -29,7 +29,8 @@ pub(crate) struct MappedFiles {
     /// gives the devices back in `put_super`), and with them every report.
     #[pin]
     sb: Mutex<Option<SuperHandle>>,
-    /// (node id, mask of device indexes), each node once.
+    /// (node id, mask of device indexes), each node once, while its inode
+    /// is in memory (bounded by the inode cache).
     #[pin]
     files: Mutex<KVec<(u64, u32)>>,
 }
@@ -46,14 +47,50 @@ impl MappedFiles {
         )?)
     }
 
-    /// Records that file `ino` maps the devices in `mask`.
+    /// Records that file `ino` maps the devices in `mask`. Nothing here
+    /// allocates with reclaim allowed under `files`: reclaim evicts
+    /// inodes, and eviction takes `files` (`remove`).
     pub(crate) fn add(&self, sb: SuperHandle, ino: u64, mask: u32) -> Result {
         self.sb.lock().get_or_insert(sb);
         let mut files = self.files.lock();
         if !files.iter().any(|&(i, _)| i == ino) {
-            files.push((ino, mask), GFP_KERNEL)?;
+            files.push((ino, mask), GFP_NOWAIT)?;
         }
         Ok(())
+    }
+
+    /// Forgets file `ino` (evicted: nothing of it is mapped any more).
+    pub(crate) fn remove(&self, ino: u64) {
+        let mut files = self.files.lock();
+        let n = files.len();
+        if let Some(i) = files.iter().position(|&(f, _)| f == ino) {
+            files.swap(i, n - 1);
+            // SAFETY: shrinks the length by one (n >= 1: an item was
+            // found); the items are plain `Copy` data with nothing to drop.
+            unsafe { files.set_len(n - 1) };
+        }
+    }
+
+    /// The files on device `index`, copied out (so that no lock is held
+    /// while their inodes are worked on: dropping an inode may evict it).
+    fn on_device(&self, index: u32) -> Result<KVec<u64>> {
+        let bit = 1u32.checked_shl(index).unwrap_or(0);
+        loop {
+            let want = self.files.lock().len();
+            // Allocated before taking the lock (see `add`).
+            let mut out = KVec::with_capacity(want, GFP_KERNEL)?;
+            let files = self.files.lock();
+            if files.len() > out.capacity() {
+                continue;
+            }
+            for &(ino, mask) in files.iter() {
+                if mask & bit != 0 {
+                    // Within the reserved capacity: does not allocate.
+                    out.push(ino, GFP_NOWAIT)?;
+                }
+            }
+            return Ok(out);
+        }
     }
 
     /// Takes every mapping of every file on device `index` away.
@@ -61,14 +98,15 @@ impl MappedFiles {
         let Some(sb) = *self.sb.lock() else {
             return;
         };
-        let files = self.files.lock();
-        for &(ino, mask) in files.iter() {
-            if mask & 1u32.checked_shl(index).unwrap_or(0) != 0 {
-                // SAFETY: reports come only while the mount holds the
-                // device, and it gives its devices back before its super
-                // block goes (`put_super`).
-                unsafe { sb.revoke_mappings(ino) };
-            }
+        let Ok(inos) = self.on_device(index) else {
+            pr_err!("out of memory fencing device {}: mappings left in place\n", index);
+            return;
+        };
+        for &ino in inos.iter() {
+            // SAFETY: reports come only while the mount holds the device,
+            // and it gives its devices back before its super block goes
+            // (`put_super`).
+            unsafe { sb.revoke_mappings(ino) };
         }
     }
 }

@@ -156,6 +156,7 @@ impl FileSystem for Famfs {
     }
 
     fn evict(mount: &Mount, ino: u64, data: KBox<InodeState>, unmounting: bool) {
+        mount.evicted(ino, &data);
         let n = data.lookups();
         if n > 0 && !unmounting {
             mount.forget(ino, n);

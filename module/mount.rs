@@ -583,6 +583,13 @@ impl Mount {
         }
     }
 
+    /// Inode `ino` leaves memory (with `state`).
+    pub(crate) fn evicted(&self, ino: u64, state: &InodeState) {
+        if state.fmap().is_some() {
+            self.mapped.remove(ino);
+        }
+    }
+
     /// Gives back `n` lookups of node `ino` (FORGET, no reply).
     pub(crate) fn forget(&self, ino: u64, n: u64) {
         self.connection.transport.forget(ino, n);
