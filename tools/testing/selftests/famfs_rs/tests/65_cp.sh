@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# famfs cp through a mount, of a file whose size is not a multiple of the
+# page or of 2 MiB: read back with read() in small and large chunks.
+
+test_cp_through_mount_reads_back() {
+	famfs_fresh && famfs_mount || return 1
+	head -c 3000000 /dev/urandom >/tmp/src.bin
+	famfs cp /tmp/src.bin $MNT/copied.bin || { famfs_umount; fail "famfs cp failed"; return 1; }
+	rc=0
+	size=$(stat -c %s $MNT/copied.bin)
+	expect_eq "size" 3000000 "$size" || rc=1
+	dd if=$MNT/copied.bin of=/tmp/back4k bs=4k 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd bs=4k failed"; rc=1; }
+	cmp /tmp/src.bin /tmp/back4k || { fail "bs=4k copy differs"; rc=1; }
+	dd if=$MNT/copied.bin of=/tmp/back2m bs=2M 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd bs=2M failed"; rc=1; }
+	cmp /tmp/src.bin /tmp/back2m || { fail "bs=2M copy differs"; rc=1; }
+	cmp /tmp/src.bin $MNT/copied.bin || { fail "cmp against the mount failed"; rc=1; }
+	famfs getmap $MNT/copied.bin | while read -r l; do diag "$l"; done
+	famfs_umount || rc=1
+	return $rc
+}
