@@ -3,6 +3,20 @@
 # famfs cp through a mount, of a file whose size is not a multiple of the
 # page or of 2 MiB: read back with read() in small and large chunks.
 
+test_odd_size_made_before_mount_reads_back() {
+	famfs_fresh || return 1
+	famfs creat -D $FAMFS_DEV -s 3000000 -m 0666 /odd || { fail "creat failed"; return 1; }
+	famfs_mount || return 1
+	rc=0
+	dd if=$MNT/odd of=/dev/null bs=4k 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd bs=4k of a creat'd odd file failed"; rc=1; }
+	dd if=$MNT/odd of=/dev/null bs=4k count=1 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd of the first page failed"; rc=1; }
+	dd if=$MNT/odd of=/dev/null bs=4k skip=732 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd of the last page failed"; rc=1; }
+	"$BIN/dax_probe" check $MNT/odd 1 | while read -r l; do diag "$l"; done
+	grep . /sys/kernel/debug/famfs_rs/*/fmaps /sys/kernel/debug/famfs_rs/*/fault_errors | while read -r l; do diag "$l"; done
+	famfs_umount || rc=1
+	return $rc
+}
+
 test_cp_through_mount_reads_back() {
 	famfs_fresh && famfs_mount || return 1
 	head -c 3000000 /dev/urandom >/tmp/src.bin
