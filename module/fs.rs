@@ -163,7 +163,12 @@ impl FileSystem for Famfs {
         }
     }
 
-    fn resolve(mount: &Mount, inode: Inode<'_, Self>, pos: u64, _write: bool) -> Result<DaxExtent> {
+    fn resolve(
+        mount: &Mount,
+        inode: Inode<'_, Self>,
+        pos: u64,
+        _write: bool,
+    ) -> Result<Option<DaxExtent>> {
         mount.resolve(inode.data(), pos)
     }
 

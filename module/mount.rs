@@ -505,19 +505,22 @@ impl Mount {
     }
 
     /// Where offset `pos` of a file lives (`iomap_begin`): from the cached
-    /// map and the published table only.
-    pub(crate) fn resolve(&self, state: &InodeState, pos: u64) -> Result<DaxExtent> {
+    /// map and the published table only; `None` past the end of the file.
+    pub(crate) fn resolve(&self, state: &InodeState, pos: u64) -> Result<Option<DaxExtent>> {
         let fmap = state.fmap().ok_or(EIO)?;
+        if pos >= fmap.file_size() {
+            return Ok(None);
+        }
         let r = fmap.resolve(pos).map_err(|_| EIO)?;
         let dev = self.daxdevs.get(r.devindex).ok_or(EIO)?;
         if dev.fenced() {
             return Err(EIO);
         }
-        Ok(DaxExtent {
+        Ok(Some(DaxExtent {
             addr: r.dev_offset,
             len: r.len,
             dax_dev: dev.dax_device(),
-        })
+        }))
     }
 
     /// EIO if the file has no map (`size` > 0) or one of its devices is

@@ -151,9 +151,9 @@ pub(crate) trait FileSystem: Sized + 'static {
 
     /// Where file offset `pos` of regular file `inode` lives (for
     /// `iomap_begin`): from state cached on the inode, never asking the
-    /// daemon.
+    /// daemon. `None` at or past the end of the file.
     fn resolve(info: &Self::Info, inode: Inode<'_, Self>, pos: u64, write: bool)
-        -> Result<DaxExtent>;
+        -> Result<Option<DaxExtent>>;
 
     /// Whether `read`, `write` and `mmap` of `inode` may go ahead (its map
     /// is known and none of its devices is fenced).

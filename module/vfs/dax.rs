@@ -51,7 +51,7 @@ pub(crate) enum FaultOutcome {
 pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
     inode: *mut bindings::inode,
     pos: bindings::loff_t,
-    _length: bindings::loff_t,
+    length: bindings::loff_t,
     flags: c_uint,
     iomap: *mut bindings::iomap,
     _srcmap: *mut bindings::iomap,
@@ -64,7 +64,22 @@ pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
         return EINVAL.to_errno();
     };
     match Fs::resolve(info, inode_ref, pos_u, write) {
-        Ok(e) => {
+        // Past the end of the file: the iomap iterator asks for the rest
+        // of a read that ends there; a hole tells it there is nothing.
+        Ok(None) => {
+            // SAFETY: as below.
+            unsafe {
+                *iomap = bindings::iomap {
+                    addr: u64::MAX, // IOMAP_NULL_ADDR
+                    offset: pos,
+                    length: length.max(1) as u64,
+                    type_: bindings::IOMAP_HOLE as u16,
+                    ..Default::default()
+                };
+            }
+            0
+        }
+        Ok(Some(e)) => {
             // SAFETY: `iomap` is the caller's to fill; all-zero is a valid
             // iomap (no bdev, no inline data, no folio ops).
             unsafe {

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# famfs cp through a mount, of a file whose size is not a multiple of the
-# page or of 2 MiB: read back with read() in small and large chunks.
+# Files whose size is not a multiple of the page or of 2 MiB, read to
+# their end (the iomap iterator asks for the rest of the last read past
+# the end of the file: a hole, not an error), made before the mount and
+# copied in through it.
 
 test_odd_size_made_before_mount_reads_back() {
 	famfs_fresh || return 1
@@ -11,8 +13,8 @@ test_odd_size_made_before_mount_reads_back() {
 	dd if=$MNT/odd of=/dev/null bs=4k 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd bs=4k of a creat'd odd file failed"; rc=1; }
 	dd if=$MNT/odd of=/dev/null bs=4k count=1 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd of the first page failed"; rc=1; }
 	dd if=$MNT/odd of=/dev/null bs=4k skip=732 2>/tmp/dd.err || { diag "$(cat /tmp/dd.err)"; fail "dd of the last page failed"; rc=1; }
-	"$BIN/dax_probe" check $MNT/odd 1 | while read -r l; do diag "$l"; done
-	grep . /sys/kernel/debug/famfs_rs/*/fmaps /sys/kernel/debug/famfs_rs/*/fault_errors | while read -r l; do diag "$l"; done
+	n=$(dd if=$MNT/odd bs=4k 2>/dev/null | wc -c)
+	expect_eq "bytes read up to the end of the file" 3000000 "$n" || rc=1
 	famfs_umount || rc=1
 	return $rc
 }
