@@ -22,7 +22,7 @@ test_mount_statfs_umount() {
 	expect_eq "statfs f_type" 87b282fd "$t" || return 1
 	expect_eq "root mode" drwxr-xr-x "$mode" || return 1
 	# A plain umount ends the daemon too, which gives the device back.
-	devdax_home 5
+	devdax_home 30
 }
 
 # The mount holds the module; after umount it can go.

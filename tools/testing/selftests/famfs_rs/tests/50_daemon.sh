@@ -134,8 +134,8 @@ test_daemon_killed_enotconn() {
 	echo "$err" | grep -q "not connected" || fail "statfs: $err"
 	[ $((t1 - t0)) -le 2 ] || fail "ENOTCONN took $((t1 - t0)) s"
 	# famfs umount also gives back the devices the dead daemon had taken.
-	famfs umount $MNT || { fail "umount after the daemon died failed"; return 1; }
-	devdax_home 5 || return 1
+	famfs umount --timeout 60 $MNT || { fail "umount after the daemon died failed"; return 1; }
+	devdax_home 30 || return 1
 	rmmod famfs_rs || fail "rmmod after the daemon died failed"
 }
 
@@ -225,7 +225,7 @@ test_malformed_init_fails_the_mount() {
 	rc=0
 	for c in $(famfs daemon --list-misbehave-cases --verbose | awk -F'\t' '$3 == "fails" && $2 == "mount" { print $1 }'); do
 		if famfs mount --misbehave "$c" $FAMFS_DEV $MNT >/tmp/mount.out 2>&1; then
-			famfs umount $MNT
+			famfs umount --timeout 60 $MNT
 			fail "case $c: mount succeeded"; rc=1
 		else
 			diag "case $c: $(tail -1 /tmp/mount.out)"

@@ -215,6 +215,6 @@ test_unbind_while_mapped() {
 		fail "reading after the unbind succeeded"; rc=1
 	fi
 	famfs_umount || rc=1
-	devdax_home 10 || rc=1
+	devdax_home 30 || rc=1
 	return $rc
 }
