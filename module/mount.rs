@@ -322,7 +322,7 @@ impl Mount {
     /// ENOENT (never cached: a later lookup asks again).
     pub(crate) fn lookup(&self, parent: u64, name: &[u8]) -> Result<Option<Entry>> {
         if name.len() > NAME_MAX {
-            return Err(Error::from_errno(-(bindings::ENAMETOOLONG as i32)));
+            return Err(bindings::errno(bindings::ENAMETOOLONG));
         }
         bump(&self.counters.lookups);
         let reply = match self.call(Pending::Lookup, Opcode::Lookup, parent, |b, h| {

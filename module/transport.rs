@@ -52,12 +52,12 @@ const INTERRUPT_BIT: u64 = 1;
 
 /// ENOTCONN: the daemon is gone (the kernel crate has no constant for it).
 pub(crate) fn enotconn() -> Error {
-    Error::from_errno(-(bindings::ENOTCONN as i32))
+    bindings::errno(bindings::ENOTCONN)
 }
 
 /// ETIMEDOUT: the daemon did not answer in time (no kernel crate constant).
 pub(crate) fn etimedout() -> Error {
-    Error::from_errno(-(bindings::ETIMEDOUT as i32))
+    bindings::errno(bindings::ETIMEDOUT)
 }
 
 /// The errno of a reply the core refused or a daemon error.
@@ -148,6 +148,16 @@ impl State {
         self.slots
             .iter()
             .position(|s| s.as_ref().is_some_and(|s| s.request.unique == unique))
+    }
+
+    /// Takes the request `unique` out if the daemon has read it (only
+    /// those can be answered).
+    fn take_sent(&mut self, unique: u64) -> Option<Slot> {
+        let index = self.find(unique)?;
+        if !self.slots.get(index)?.as_ref()?.sent {
+            return None;
+        }
+        self.take(index)
     }
 
     fn take(&mut self, index: usize) -> Option<Slot> {
@@ -523,17 +533,9 @@ impl Transport {
             Ok(h) => h,
             Err(e) => return Err(self.refuse(unique, e)),
         };
-        let request = {
-            let mut state = self.state.lock();
-            let index = state.find(header.unique).ok_or(ENOENT)?;
-            if !state.slots.get(index).and_then(Option::as_ref).is_some_and(|s| s.sent) {
-                return Err(ENOENT);
-            }
-            let slot = state.take(index).ok_or(ENOENT)?;
-            drop(state);
-            self.room.notify_one();
-            slot.request
-        };
+        let slot = self.state.lock().take_sent(header.unique).ok_or(ENOENT)?;
+        self.room.notify_one();
+        let request = slot.request;
         match wire::check_reply(request.pending, &message, MAX_REPLY) {
             Ok(_) => {
                 request.complete(Ok(message));
@@ -544,7 +546,7 @@ impl Transport {
                 Ok(len)
             }
             Err(e) => {
-                self.log_bad_reply(request.pending.opcode(), e);
+                self.note_bad_reply(Some(request.pending.opcode()), e);
                 request.complete(Err(reply_error(e)));
                 Err(EINVAL)
             }
@@ -554,29 +556,25 @@ impl Transport {
     /// Refuses a reply whose header is unusable: the request it names (if
     /// it is one awaiting a reply) fails with EIO; the write gets EINVAL.
     fn refuse(&self, unique: Option<u64>, e: ReplyError) -> Error {
-        self.bad_replies.fetch_add(1, Ordering::Relaxed);
-        if bindings::log_ratelimit_ok() {
-            pr_warn!("refused a reply from the daemon: {:?}\n", e);
-        }
-        if let Some(unique) = unique {
-            let sent = {
-                let state = self.state.lock();
-                state
-                    .find(unique)
-                    .and_then(|i| state.slots.get(i).and_then(Option::as_ref))
-                    .is_some_and(|s| s.sent)
-            };
-            if sent {
-                self.finish(unique, Err(EIO));
-            }
+        self.note_bad_reply(None, e);
+        let slot = unique.and_then(|u| self.state.lock().take_sent(u));
+        if let Some(slot) = slot {
+            self.room.notify_one();
+            slot.request.complete(Err(EIO));
         }
         EINVAL
     }
 
-    fn log_bad_reply(&self, opcode: Opcode, e: ReplyError) {
+    /// Counts a malformed reply and logs it (rate-limited); `opcode` when
+    /// the request it answers is known.
+    fn note_bad_reply(&self, opcode: Option<Opcode>, e: ReplyError) {
         self.bad_replies.fetch_add(1, Ordering::Relaxed);
-        if bindings::log_ratelimit_ok() {
-            pr_warn!("bad reply to {:?}: {:?}\n", opcode, e);
+        if !bindings::log_ratelimit_ok() {
+            return;
+        }
+        match opcode {
+            Some(op) => pr_warn!("bad reply to {:?}: {:?}\n", op, e),
+            None => pr_warn!("refused a reply from the daemon: {:?}\n", e),
         }
     }
 

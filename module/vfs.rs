@@ -35,7 +35,7 @@ pub(crate) const S_IFMT: u32 = bindings::S_IFMT;
 /// The error a `parse` returns for an option it does not know, so that the
 /// VFS can handle it (`source`) or report it.
 pub(crate) fn unknown_option() -> Error {
-    Error::from_errno(-(bindings::ENOPARAM as i32))
+    bindings::errno(bindings::ENOPARAM)
 }
 
 /// Attributes of an inode, in the file system's own terms.

@@ -110,6 +110,22 @@ unsafe fn file_inode(file: *mut bindings::file) -> *mut bindings::inode {
     unsafe { (*file).f_inode }
 }
 
+/// The inode of an open file, if [`FileSystem::check_io`] lets I/O on it
+/// go ahead.
+///
+/// # Safety
+///
+/// `file` must be an open file of ours.
+unsafe fn io_inode<T: FileSystem>(file: *mut bindings::file) -> Result<*mut bindings::inode> {
+    // SAFETY: per the contract the file, hence its inode and super block,
+    // are alive for the call.
+    unsafe {
+        let inode = file_inode(file);
+        T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode))?;
+        Ok(inode)
+    }
+}
+
 pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
     iocb: *mut bindings::kiocb,
     to: *mut bindings::iov_iter,
@@ -118,10 +134,10 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
     // iterator. fs/dax.c wants the inode lock held (shared for reads);
     // the iomap table is the C one, valid for the module's life.
     unsafe {
-        let inode = file_inode((*iocb).ki_filp);
-        if let Err(e) = T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
-            return e.to_errno() as isize;
-        }
+        let inode = match io_inode::<T>((*iocb).ki_filp) {
+            Ok(inode) => inode,
+            Err(e) => return e.to_errno() as isize,
+        };
         bindings::famfs_rs_inode_lock_shared(inode);
         let ret = bindings::dax_iomap_rw(iocb, to, &bindings::famfs_rs_iomap_ops);
         bindings::famfs_rs_inode_unlock_shared(inode);
@@ -140,10 +156,10 @@ pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
     // under which `ki_pos` and the iterator are ours to adjust.
     unsafe {
         let file = (*iocb).ki_filp;
-        let inode = file_inode(file);
-        if let Err(e) = T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
-            return e.to_errno() as isize;
-        }
+        let inode = match io_inode::<T>(file) {
+            Ok(inode) => inode,
+            Err(e) => return e.to_errno() as isize,
+        };
         let count = bindings::famfs_rs_iov_iter_count(from);
         if count == 0 {
             return 0;
@@ -180,8 +196,7 @@ pub(super) unsafe extern "C" fn mmap<T: FileSystem>(
     // SAFETY: the VFS passes an open file of ours and the new VMA, which is
     // not yet visible to any other thread.
     unsafe {
-        let inode = file_inode(file);
-        if let Err(e) = T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
+        if let Err(e) = io_inode::<T>(file) {
             return e.to_errno();
         }
         (*vma).vm_ops = &Vm::<T>::OPS;
