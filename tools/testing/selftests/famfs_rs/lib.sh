@@ -132,8 +132,22 @@ famfs_umount() {
 # The pid of the daemon serving $MNT.
 daemon_pid() { cat /run/famfs_rs/mnt-famfs.pid; }
 
-# The debugfs counter NAME of the mount at $MNT.
-counter() {
+# The debugfs file of counter NAME of the mount at $MNT, and its value.
+counter_file() {
+	local dev
 	dev=$(awk -v m="$MNT" '$5 == m { print $3 }' /proc/self/mountinfo)
-	cat "/sys/kernel/debug/famfs_rs/$dev/$1"
+	echo "/sys/kernel/debug/famfs_rs/$dev/$1"
+}
+counter() { cat "$(counter_file "$1")"; }
+
+# run_shown TOOL ARGS...: runs the static helper $BIN/TOOL, shows its output
+# lines as TAP diagnostics, and fails if it exited non-zero. Its variables
+# are local: callers keep their own rc across calls.
+run_shown() {
+	local tool=$1 out status
+	shift
+	out=$("$BIN/$tool" "$@" 2>&1)
+	status=$?
+	echo "$out" | while read -r l; do diag "$l"; done
+	[ $status -eq 0 ] || fail "$tool $* exited $status"
 }

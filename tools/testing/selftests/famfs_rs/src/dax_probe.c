@@ -65,6 +65,12 @@ static int open_size(const char *path, int flags, off_t *size)
 	return fd;
 }
 
+/* Bytes of the chunk at off in a file of size bytes. */
+static size_t chunk_len(off_t size, off_t off)
+{
+	return size - off < (off_t)CHUNK ? (size_t)(size - off) : CHUNK;
+}
+
 /* write(2) the pattern for seed over [0, size). */
 static int fill(int fd, off_t size, uint64_t seed)
 {
@@ -72,7 +78,7 @@ static int fill(int fd, off_t size, uint64_t seed)
 	off_t off;
 
 	for (off = 0; off < size; off += CHUNK) {
-		size_t n = size - off < (off_t)CHUNK ? (size_t)(size - off) : CHUNK;
+		size_t n = chunk_len(size, off);
 		size_t i;
 
 		for (i = 0; i < n; i++)
@@ -90,7 +96,7 @@ static off_t check(int fd, off_t size, uint64_t seed)
 	off_t off;
 
 	for (off = 0; off < size; off += CHUNK) {
-		size_t n = size - off < (off_t)CHUNK ? (size_t)(size - off) : CHUNK;
+		size_t n = chunk_len(size, off);
 		size_t i;
 
 		if (pread(fd, buf, n, off) != (ssize_t)n)

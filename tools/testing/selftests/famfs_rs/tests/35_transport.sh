@@ -11,13 +11,7 @@ transport_setup() {
 	mkdir -p $MNT
 }
 
-# probe ARGS...: runs control_probe, shows its lines, fails on any FAIL.
-probe() {
-	out=$("$BIN/control_probe" "$@" 2>&1)
-	rc=$?
-	echo "$out" | while read -r l; do diag "$l"; done
-	[ $rc -eq 0 ] || fail "control_probe $* exited $rc"
-}
+probe() { run_shown control_probe "$@"; }
 
 test_control_nonblock_poll_and_header_rules() {
 	transport_setup && probe nonblock

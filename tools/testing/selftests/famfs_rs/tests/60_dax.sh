@@ -16,12 +16,7 @@ dax_setup() {
 	famfs_mount
 }
 
-probe() {
-	out=$("$BIN/dax_probe" "$@" 2>&1)
-	rc=$?
-	echo "$out" | while read -r l; do diag "$l"; done
-	[ $rc -eq 0 ] || fail "dax_probe $* exited $rc"
-}
+probe() { run_shown dax_probe "$@"; }
 
 test_write_mmap_read_back() {
 	dax_setup /f 8M || return 1
@@ -59,9 +54,8 @@ test_pmd_faults_only() {
 # fault and the last.
 test_fault_storm_zero_upcalls() {
 	dax_setup /storm 16M || return 1
-	dev=$(awk -v m="$MNT" '$5 == m { print $3 }' /proc/self/mountinfo)
 	f0=$(($(counter faults_pmd) + $(counter faults_pte)))
-	"$BIN/dax_probe" touch $MNT/storm 50 /sys/kernel/debug/famfs_rs/$dev/upcalls >/tmp/storm.out 2>&1 ||
+	"$BIN/dax_probe" touch $MNT/storm 50 "$(counter_file upcalls)" >/tmp/storm.out 2>&1 ||
 		{ cat /tmp/storm.out; famfs_umount; fail "storm failed"; return 1; }
 	f=$(($(counter faults_pmd) + $(counter faults_pte) - f0))
 	pmd=$(counter faults_pmd) pte=$(counter faults_pte) up=$(counter upcalls)
