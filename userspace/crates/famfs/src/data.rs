@@ -33,25 +33,28 @@ pub enum FileData<'a> {
     Mount { file: File, path: PathBuf },
 }
 
-fn open_retrying(path: &PathBuf, write: bool) -> Result<File> {
+/// Calls `f` until it stops failing with NotFound, for at most [`APPEAR`]:
+/// a just-logged entry shows under the mount once the daemon has replayed it.
+fn until_present<T>(mut f: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
     let deadline = Instant::now() + APPEAR;
     loop {
-        match OpenOptions::new().read(true).write(write).open(path) {
-            Ok(f) => return Ok(f),
+        match f() {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) => {
-                return Err(e).with_context(|| {
-                    format!(
-                        "{}: opening it through the mount{}",
-                        path.display(),
-                        if write { " for writing" } else { "" }
-                    )
-                })
-            }
+            other => return other,
         }
     }
+}
+
+fn open_retrying(path: &PathBuf, write: bool) -> Result<File> {
+    until_present(|| OpenOptions::new().read(true).write(write).open(path)).with_context(|| {
+        format!(
+            "{}: opening it through the mount{}",
+            path.display(),
+            if write { " for writing" } else { "" }
+        )
+    })
 }
 
 impl Data {
@@ -63,17 +66,13 @@ impl Data {
             return Ok(());
         };
         let path = mnt.join(rel.trim_start_matches('/'));
-        let deadline = Instant::now() + APPEAR;
-        while std::fs::symlink_metadata(&path).is_err() {
-            if Instant::now() >= deadline {
-                bail!(
-                    "{}: logged, but the mount does not show it after {} s: is the famfs daemon running?",
-                    path.display(),
-                    APPEAR.as_secs()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        until_present(|| std::fs::symlink_metadata(&path)).with_context(|| {
+            format!(
+                "{}: logged, but the mount does not show it after {} s: is the famfs daemon running?",
+                path.display(),
+                APPEAR.as_secs()
+            )
+        })?;
         Ok(())
     }
 
