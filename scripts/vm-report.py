@@ -7,14 +7,19 @@ fails any test during which the kernel logged a WARN, BUG, Oops, KASAN,
 UBSAN, lockdep or hung-task report (the guest marks each test's begin/end in
 the kernel log), and adds two checks of its own: the guest finished, and the
 kernel log was clean outside the tests. Prints one unnumbered TAP line per
-result ("ok - name" / "not ok - name # why"); exit 0 if all passed.
+result ("ok - name" / "not ok - name # why"), then, for each failed test,
+the last console lines printed while it ran (its commands' output and the
+kernel's messages); exit 0 if all passed.
 
 --expect-fail NAMES inverts the verdict for those tests (the harness's
 negative self-test): each must be reported failed for the harness to pass.
 """
 import argparse
+import collections
 import re
 import sys
+
+CONSOLE_TAIL = 25  # console lines shown per failed test
 
 BAD = re.compile(
     r"Kernel panic|BUG:|WARNING:|Oops|KASAN|UBSAN|"
@@ -57,12 +62,17 @@ def main():
 
     outside = []
     current = None
+    during = {}  # name -> the last console lines printed while it ran
     with open(args.console, errors="replace") as f:
         for line in f:
             m = MARK.search(line)
             if m:
                 current = m.group(2) if m.group(1) == "begin" else None
+                if current is not None:
+                    during[current] = collections.deque(maxlen=CONSOLE_TAIL)
                 continue
+            if current is not None:
+                during[current].append(line.rstrip("\r\n"))
             if BAD.search(line):
                 what = line.strip()[:160]
                 if current is None:
@@ -89,6 +99,7 @@ def main():
 
     expect_fail = set(filter(None, args.expect_fail.split(",")))
     failed = 0
+    shown = []
     for name in order:
         why = results[name]
         if name in expect_fail:
@@ -103,9 +114,15 @@ def main():
         else:
             failed += 1
             print("not ok - %s%s # %s" % (args.prefix, label, "; ".join(why)))
+            if during.get(name):
+                shown.append(name)
     for name in expect_fail - set(order):
         failed += 1
         print("not ok - %sharness reports %s as failed # it never ran" % (args.prefix, name))
+    for name in shown:
+        print("# console while %s%s ran (last %d lines):" % (args.prefix, name, CONSOLE_TAIL))
+        for line in during[name]:
+            print("#   " + line)
     return 1 if failed else 0
 
 

@@ -64,6 +64,17 @@ no_slab_growth() {
 	fail "slab caches grew over $cycles cycles: $grew"
 }
 
+# quietly CMD ARGS...: runs CMD with its output kept aside; when it fails,
+# fails the test naming the command, its exit status and its last lines,
+# so that the reason reaches the TAP line (and CI), not only the console.
+quietly() {
+	local out status
+	out=$("$@" 2>&1)
+	status=$?
+	[ $status -eq 0 ] && return 0
+	fail "$* exited $status: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+}
+
 # A famfs on the guest's devdax, mounted with `famfs mount` (daemon and all).
 FAMFS_DEV=/dev/dax0.0
 MNT=/mnt/famfs
@@ -115,18 +126,17 @@ famfs_fresh() {
 	devdax_home || return 1
 	module_loaded || insmod "$MODULE" || return 1
 	mkdir -p $MNT
-	famfs mkfs --force $FAMFS_DEV >/dev/null || fail "famfs mkfs $FAMFS_DEV failed"
+	quietly famfs mkfs --force $FAMFS_DEV
 }
 
 famfs_mount() {
-	famfs mount "$@" $FAMFS_DEV $MNT >/tmp/mount.out 2>&1 ||
-		{ cat /tmp/mount.out; fail "famfs mount $* failed"; }
+	quietly famfs mount "$@" $FAMFS_DEV $MNT
 }
 
 # The daemon's exit includes giving the devices back (a 1 GiB page-map
 # setup): seconds under TCG, more on a loaded host.
 famfs_umount() {
-	famfs umount --timeout 60 $MNT || fail "famfs umount failed"
+	quietly famfs umount --timeout 60 $MNT
 }
 
 # The pid of the daemon serving $MNT.
