@@ -21,6 +21,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::dlog;
@@ -92,12 +93,36 @@ pub enum HandoverError {
     },
 }
 
+/// Carries out one attribute write (`echo name > path`). The kernel acts
+/// on a dax bus write before the write returns; a test bus must too.
+pub type AttrWriter = dyn Fn(&Path, &str) -> std::io::Result<()> + Send + Sync;
+
 /// The dax bus in sysfs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Sysfs {
     root: PathBuf,
     /// Check that `/dev/<name>` opens after a give-back (real sysfs only).
     reopen: bool,
+    writer: Arc<AttrWriter>,
+}
+
+impl std::fmt::Debug for Sysfs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sysfs")
+            .field("root", &self.root)
+            .field("reopen", &self.reopen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `echo name > path`, as a shell would (no create: a missing attribute
+/// is an error, as in sysfs).
+fn write_attr(path: &Path, name: &str) -> std::io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(format!("{name}\n").as_bytes()))
 }
 
 impl Default for Sysfs {
@@ -120,6 +145,16 @@ impl Sysfs {
         Sysfs {
             root: root.to_owned(),
             reopen: root == Path::new(SYSFS_ROOT),
+            writer: Arc::new(write_attr),
+        }
+    }
+
+    /// The tree at `root` with attribute writes carried out by `writer`
+    /// (a test's model of the dax bus).
+    pub fn with_writer(root: &Path, writer: Arc<AttrWriter>) -> Self {
+        Sysfs {
+            writer,
+            ..Self::at(root)
         }
     }
 
@@ -147,17 +182,11 @@ impl Sysfs {
         }
     }
 
-    /// `echo name > driver/attr` (no create: a missing attribute is an
-    /// error, as in sysfs).
+    /// `echo name > driver/attr`.
     fn write(&self, s: Step, name: &str) -> Result<(), HandoverError> {
         let path = self.driver(s.driver).join(s.attr);
         dlog!("echo {name} > {}", path.display());
-        let r = OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(format!("{name}\n").as_bytes()));
-        r.map_err(|err| HandoverError::Write {
+        (self.writer)(&path, name).map_err(|err| HandoverError::Write {
             name: name.to_owned(),
             path: path.display().to_string(),
             err,

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Device handover against a fake sysfs tree, with a thread playing the
-//! dax bus: it consumes each attribute write and moves the device link
-//! the way the kernel would.
+//! Device handover against a fake sysfs tree, with a model of the dax bus
+//! that carries out each attribute write before it returns (as the kernel
+//! does) and moves the device link the way the kernel would.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use famfs_daemon::handover::{is_dax_name, Sysfs};
 use famfs_daemon::held::{read_record, Held};
@@ -15,8 +14,7 @@ use famfs_daemon::held::{read_record, Held};
 struct FakeBus {
     root: PathBuf,
     seen: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    sysfs: Sysfs,
 }
 
 fn drv(root: &Path, d: &str) -> PathBuf {
@@ -25,7 +23,8 @@ fn drv(root: &Path, d: &str) -> PathBuf {
 
 impl FakeBus {
     /// `dev` starts on device_dax; `famfs` says whether famfs_rs exists;
-    /// `bind_works` whether device_dax/bind takes the device.
+    /// `bind_works` whether device_dax/bind takes the device (when not, it
+    /// fails as the kernel's bind does for a driver that does not match).
     fn new(dir: &Path, dev: &str, famfs: bool, bind_works: bool) -> Self {
         let root = dir.to_owned();
         let mut drivers = vec!["device_dax"];
@@ -40,49 +39,27 @@ impl FakeBus {
         }
         fs::write(drv(&root, "device_dax").join(dev), "").unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (r, s, st) = (root.clone(), seen.clone(), stop.clone());
-        let drivers: Vec<String> = drivers.iter().map(|d| d.to_string()).collect();
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::Relaxed) {
-                // Pending writes, oldest first.
-                let mut pending = Vec::new();
-                for d in &drivers {
-                    for a in ["unbind", "new_id", "remove_id", "bind"] {
-                        let p = drv(&r, d).join(a);
-                        let v = fs::read_to_string(&p).unwrap_or_default();
-                        if !v.trim().is_empty() {
-                            let t = fs::metadata(&p).unwrap().modified().unwrap();
-                            pending.push((t, d.clone(), a, p, v.trim().to_owned()));
-                        }
-                    }
+        let log = seen.clone();
+        let sysfs = Sysfs::with_writer(
+            &root,
+            Arc::new(move |path: &Path, name: &str| {
+                if !path.is_file() {
+                    return Err(io::Error::from(io::ErrorKind::NotFound));
                 }
-                pending.sort_by_key(|x| x.0);
-                for (_, d, a, p, name) in pending {
-                    {
-                        let name = name.as_str();
-                        fs::write(&p, "").unwrap();
-                        s.lock().unwrap().push(format!("{d}/{a} {name}"));
-                        let link = drv(&r, &d).join(name);
-                        match a {
-                            "unbind" => {
-                                let _ = fs::remove_file(link);
-                            }
-                            "bind" if !bind_works => {}
-                            "new_id" | "bind" => fs::write(link, "").unwrap(),
-                            _ => {}
-                        }
-                    }
+                let dir = path.parent().unwrap();
+                let d = dir.file_name().unwrap().to_string_lossy();
+                let a = path.file_name().unwrap().to_string_lossy();
+                log.lock().unwrap().push(format!("{d}/{a} {name}"));
+                let link = dir.join(name);
+                match &*a {
+                    "unbind" => fs::remove_file(link),
+                    "bind" if !bind_works => Err(io::Error::from_raw_os_error(libc::ENODEV)),
+                    "new_id" | "bind" => fs::write(link, ""),
+                    _ => Ok(()),
                 }
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        });
-        FakeBus {
-            root,
-            seen,
-            stop,
-            thread: Some(thread),
-        }
+            }),
+        );
+        FakeBus { root, seen, sysfs }
     }
 
     fn seen(&self) -> Vec<String> {
@@ -94,21 +71,12 @@ impl FakeBus {
     }
 }
 
-impl Drop for FakeBus {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-    }
-}
-
 #[test]
 fn take_then_give_back_in_order_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let bus = FakeBus::new(dir.path(), "dax0.0", true, true);
     let record = dir.path().join("run/mnt-famfs.devices");
-    let held = Held::new(Sysfs::at(dir.path()), Some(record.clone()));
+    let held = Held::new(bus.sysfs.clone(), Some(record.clone()));
     held.take("dax0.0").unwrap();
     assert!(bus.on("famfs_rs", "dax0.0") && !bus.on("device_dax", "dax0.0"));
     assert_eq!(read_record(&record), vec!["dax0.0"]);
@@ -117,7 +85,7 @@ fn take_then_give_back_in_order_and_recorded() {
         ["device_dax/unbind dax0.0", "famfs_rs/new_id dax0.0"]
     );
     // A second daemon (or famfs umount) finds the record.
-    let again = Held::new(Sysfs::at(dir.path()), Some(record.clone()));
+    let again = Held::new(bus.sysfs.clone(), Some(record.clone()));
     assert_eq!(again.list(), vec!["dax0.0"]);
     assert!(again.give_back_all().is_empty());
     assert!(bus.on("device_dax", "dax0.0") && !bus.on("famfs_rs", "dax0.0"));
@@ -136,7 +104,7 @@ fn take_then_give_back_in_order_and_recorded() {
 fn falls_back_to_new_id_when_bind_does_not_take() {
     let dir = tempfile::tempdir().unwrap();
     let bus = FakeBus::new(dir.path(), "dax1.0", true, false);
-    let sys = Sysfs::at(dir.path());
+    let sys = bus.sysfs.clone();
     sys.take("dax1.0").unwrap();
     sys.give_back("dax1.0").unwrap();
     assert!(bus.on("device_dax", "dax1.0"));
@@ -148,7 +116,7 @@ fn missing_driver_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let bus = FakeBus::new(dir.path(), "dax0.0", false, true);
     let record = dir.path().join("x.devices");
-    let held = Held::new(Sysfs::at(dir.path()), Some(record.clone()));
+    let held = Held::new(bus.sysfs.clone(), Some(record.clone()));
     let e = held.take("dax0.0").unwrap_err().to_string();
     assert!(e.contains("famfs_rs.ko too old or not loaded"), "{e}");
     assert!(bus.seen().is_empty(), "nothing written: {:?}", bus.seen());
