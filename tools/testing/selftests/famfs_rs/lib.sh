@@ -79,11 +79,29 @@ quietly() {
 FAMFS_DEV=/dev/dax0.0
 MNT=/mnt/famfs
 
+# The pid of the daemon serving (or last serving) $MNT.
+daemon_pid() { cat /run/famfs_rs/mnt-famfs.pid 2>/dev/null; }
+
+# daemon_gone SECONDS: waits until the daemon of the last mount at $MNT has
+# exited (its exit includes giving its devices back); false if it has not
+# after SECONDS.
+daemon_gone() {
+	local pid i=0
+	pid=$(daemon_pid)
+	while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt $(($1 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
 # devdax_home [SECONDS]: waits until every devdax is with device_dax again.
 # A daemon gives its devices back when its mount ends (after a plain
-# umount, asynchronously); rmmod leaves a device it had with no driver,
+# umount, asynchronously): it is waited for first, so that a bind by hand
+# never races its give-back. rmmod leaves a device it had with no driver,
 # which this binds back.
 devdax_home() {
+	daemon_gone "${1:-30}" || { fail "the daemon of $MNT still runs after ${1:-30} s"; return 1; }
 	for d in dax0.0 dax1.0; do
 		[ -e /sys/bus/dax/devices/$d ] || continue
 		i=0
@@ -105,11 +123,7 @@ leftovers_cleared() {
 		famfs umount --timeout 60 $MNT >/dev/null 2>&1 || umount -l $MNT
 	fi
 	# A daemon still exiting gives its devices back itself: let it.
-	pid=$(cat /run/famfs_rs/mnt-famfs.pid 2>/dev/null)
-	i=0
-	while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 600 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
+	daemon_gone 60 || diag "the daemon of $MNT still runs after 60 s: going on"
 	for d in dax0.0 dax1.0; do
 		[ -e /sys/bus/dax/drivers/famfs_rs/$d ] || continue
 		grep -q " famfs_rs " /proc/mounts && continue
@@ -139,8 +153,6 @@ famfs_umount() {
 	quietly famfs umount --timeout 60 $MNT
 }
 
-# The pid of the daemon serving $MNT.
-daemon_pid() { cat /run/famfs_rs/mnt-famfs.pid; }
 
 # The debugfs file of counter NAME of the mount at $MNT, and its value.
 counter_file() {

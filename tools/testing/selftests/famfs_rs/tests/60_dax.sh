@@ -35,17 +35,21 @@ test_data_survives_remount() {
 }
 
 # An 8 MiB file on 2 MiB-aligned extents, mapped at a 2 MiB-aligned
-# address: exactly 4 PMD faults, no PTE fault, no fallback.
+# address: exactly 4 PMD faults, no PTE fault, no fault error. A PMD
+# attempt may fall back and be retried (seen once on a loaded host: the
+# retry came back as a PMD fault, not as PTE faults); the mapping still
+# ends up made of PMDs only, which the exact counts prove.
 test_pmd_faults_only() {
 	dax_setup /big 8M || return 1
 	cat $MNT/big >/dev/null
-	pmd0=$(counter faults_pmd) pte0=$(counter faults_pte) fb0=$(counter fault_fallbacks)
+	pmd0=$(counter faults_pmd) pte0=$(counter faults_pte)
+	fb0=$(counter fault_fallbacks) err0=$(counter fault_errors)
 	probe touch $MNT/big 1 || { famfs_umount; return 1; }
 	pmd=$(($(counter faults_pmd) - pmd0)) pte=$(($(counter faults_pte) - pte0))
-	fb=$(($(counter fault_fallbacks) - fb0))
+	fb=$(($(counter fault_fallbacks) - fb0)) err=$(($(counter fault_errors) - err0))
 	famfs_umount || return 1
-	diag "8 MiB map: $pmd PMD faults, $pte PTE faults, $fb fallbacks"
-	expect_eq "PMD faults" 4 $pmd && expect_eq "PTE faults" 0 $pte && expect_eq "fallbacks" 0 $fb
+	diag "8 MiB map: $pmd PMD faults, $pte PTE faults, $fb fallbacks, $err errors"
+	expect_eq "PMD faults" 4 $pmd && expect_eq "PTE faults" 0 $pte && expect_eq "fault errors" 0 $err
 }
 
 # A fault storm: 50 rounds of faulting every page of a 16 MiB mapping in
