@@ -4,8 +4,9 @@
 //! the headers the 6.12 kernel crate does not cover (dax, iomap, memremap,
 //! miscdevice; see `bindings/bindgen_parameters`).
 //!
-//! Only the safe wrappers (`miscdev`, and later the VFS, dax and iomap
-//! layers) use this module; driver logic does not.
+//! The calls go through the thin wrappers (`miscdev`, `completion`, `poll`,
+//! `debugfs`, `vfs`, `fsdax`); the file system logic takes constants,
+//! errnos and a few credential helpers from here.
 
 #[allow(
     clippy::all,

@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 
 mod bindings;
+mod completion;
 mod control;
 mod core_logic;
 mod daxtable;

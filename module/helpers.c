@@ -5,6 +5,7 @@
 loff_t famfs_rs_i_size_read(const struct inode *inode) { return i_size_read(inode); }
 void famfs_rs_poll_wait(struct file *f, struct wait_queue_head *wq, struct poll_table_struct *p) { poll_wait(f, wq, p); }
 void famfs_rs_init_waitqueue_head(struct wait_queue_head *wq) { init_waitqueue_head(wq); }
+void famfs_rs_init_completion(struct completion *c) { init_completion(c); }
 void famfs_rs_i_size_write(struct inode *inode, loff_t size) { i_size_write(inode, size); }
 kuid_t famfs_rs_make_kuid(uid_t uid) { return make_kuid(&init_user_ns, uid); }
 kgid_t famfs_rs_make_kgid(gid_t gid) { return make_kgid(&init_user_ns, gid); }

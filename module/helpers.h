@@ -7,6 +7,7 @@
 #ifndef FAMFS_RS_HELPERS_H
 #define FAMFS_RS_HELPERS_H
 
+#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/cred.h>
@@ -20,6 +21,7 @@
 loff_t famfs_rs_i_size_read(const struct inode *inode);
 void famfs_rs_poll_wait(struct file *f, struct wait_queue_head *wq, struct poll_table_struct *p);
 void famfs_rs_init_waitqueue_head(struct wait_queue_head *wq);
+void famfs_rs_init_completion(struct completion *c);
 void famfs_rs_i_size_write(struct inode *inode, loff_t size);
 kuid_t famfs_rs_make_kuid(uid_t uid);
 kgid_t famfs_rs_make_kgid(gid_t gid);

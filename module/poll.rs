@@ -9,16 +9,11 @@ use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-// The event bits and `wake` serve the FUSE transport's poll (in progress).
-
 /// Readable without blocking (`EPOLLIN | EPOLLRDNORM`).
-#[allow(dead_code)]
 pub(crate) const POLL_READABLE: u32 = 0x0001 | 0x0040;
 /// Writable without blocking (`EPOLLOUT | EPOLLWRNORM`).
-#[allow(dead_code)]
 pub(crate) const POLL_WRITABLE: u32 = 0x0004 | 0x0100;
 /// Error condition (`EPOLLERR`).
-#[allow(dead_code)]
 pub(crate) const POLL_ERROR: u32 = 0x0008;
 
 /// A wait queue that pollers register on.
@@ -51,8 +46,7 @@ impl PollQueue {
     }
 
     /// Wakes every poller.
-    #[allow(dead_code)]
-    pub(crate) fn wake(&self) {
+        pub(crate) fn wake(&self) {
         // SAFETY: by the type invariant the head is initialised.
         unsafe {
             bindings::__wake_up(

@@ -11,13 +11,17 @@
 //!   against the request it answers before any caller sees it. A malformed
 //!   reply fails its request (EIO, or EPROTO for a version mismatch) and the
 //!   daemon's `write` (EINVAL), with a rate-limited log line.
-//! - A signal withdraws a request; if the daemon had already read it, it
-//!   also gets an INTERRUPT. A late reply then fails with ENOENT.
+//! - A signal withdraws a request the daemon has not read yet (the system
+//!   call restarts). One it has read is interrupted (an INTERRUPT names it)
+//!   and still waited for, as FUSE does: the daemon answers it, or says
+//!   EINTR. Only a fatal signal (or a mount's time bound) ends that wait;
+//!   the request is then withdrawn and a late reply fails with ENOENT.
 //! - Closing the device aborts the connection: every waiter and every later
 //!   call gets ENOTCONN. An unmount shuts it down: the daemon's next read
 //!   gets ENODEV.
 
 use crate::bindings;
+use crate::completion::{Completion, Waited};
 use crate::core_logic::famfs_core::abi::{
     fuse_forget_one, fuse_interrupt_in, fuse_out_header, Opcode, IN_HEADER_LEN, MAX_REPLY,
     OUT_HEADER_LEN,
@@ -27,10 +31,11 @@ use crate::core_logic::famfs_core::wire::{
     self, encode_batch_forget, encode_request, Pending, ReplyBody, ReplyError, RequestHeader,
     WireError,
 };
+use crate::vfs::{jiffies, time_before};
 use crate::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
+use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::uaccess::{UserSliceReader, UserSliceWriter};
 use kernel::{new_condvar, new_mutex};
 
@@ -93,8 +98,9 @@ struct Request {
     message: KVec<u8>,
     #[pin]
     reply: Mutex<Option<Result<KVec<u8>>>>,
+    /// Completed once `reply` holds the result.
     #[pin]
-    answered: CondVar,
+    answered: Completion,
 }
 
 impl Request {
@@ -104,7 +110,16 @@ impl Request {
             *reply = Some(result);
         }
         drop(reply);
-        self.answered.notify_all();
+        self.answered.complete_all();
+    }
+
+    /// The result, once `answered` is complete.
+    fn result(&self) -> Result<Reply> {
+        let message = self.reply.lock().take().unwrap_or(Err(EIO))?;
+        Ok(Reply {
+            message,
+            pending: self.pending,
+        })
     }
 }
 
@@ -112,6 +127,8 @@ struct Slot {
     request: Arc<Request>,
     /// Read by the daemon: now awaiting its reply.
     sent: bool,
+    /// An INTERRUPT for it was queued.
+    interrupted: bool,
 }
 
 struct State {
@@ -181,11 +198,11 @@ enum Outgoing {
     Forgets(KVec<fuse_forget_one>),
 }
 
-/// Where a request was when its caller gave up.
+/// Where a request was when its caller was signalled or gave up.
 enum Withdrawn {
     /// Not read by the daemon: gone without a trace.
     Unsent,
-    /// Read by the daemon: gone, and an INTERRUPT queued.
+    /// Read by the daemon, which has been sent an INTERRUPT for it.
     Sent,
     /// A reply (or the abort) already took it: its result is coming.
     Owned,
@@ -250,7 +267,9 @@ impl Transport {
 
     /// Builds a request with `encode` (given the header with its unique),
     /// queues it, and waits for the reply, which the core has checked
-    /// against `pending`. A signal gives EINTR.
+    /// against `pending`. A signal before the daemon reads the request
+    /// restarts the system call; after, only a fatal one ends the wait
+    /// (EINTR).
     pub(crate) fn call(
         &self,
         pending: Pending,
@@ -271,42 +290,48 @@ impl Transport {
     ) -> Result<Reply> {
         let request = self.build(pending, header, encode)?;
         self.enqueue(&request)?;
-        let mut left = timeout;
-        let mut reply = request.reply.lock();
-        let gave_up = loop {
-            if let Some(result) = reply.take() {
-                return result.map(|message| Reply { message, pending });
-            }
-            match left {
-                None => {
-                    if request.answered.wait_interruptible(&mut reply) {
-                        break EINTR;
-                    }
-                }
-                Some(j) => match request.answered.wait_interruptible_timeout(&mut reply, j as _) {
-                    CondVarTimeoutResult::Timeout => break etimedout(),
-                    CondVarTimeoutResult::Signal { .. } => break EINTR,
-                    CondVarTimeoutResult::Woken { jiffies } => left = Some(jiffies as u64),
-                },
-            }
-        };
-        drop(reply);
-        match self.withdraw(&request) {
-            // Nothing happened yet: the system call may be restarted.
-            Withdrawn::Unsent if gave_up == EINTR => Err(ERESTARTSYS),
-            Withdrawn::Unsent | Withdrawn::Sent => Err(gave_up),
-            // A reply is being completed right now: it did happen, so take
-            // it (the wait is short: `complete` follows the slot's removal).
-            Withdrawn::Owned => {
-                let mut reply = request.reply.lock();
-                loop {
-                    if let Some(result) = reply.take() {
-                        return result.map(|message| Reply { message, pending });
-                    }
-                    request.answered.wait(&mut reply);
-                }
-            }
+        let deadline = timeout.map(|t| jiffies().wrapping_add(t));
+        match request.answered.wait_interruptible(timeout) {
+            Waited::Done => return request.result(),
+            Waited::Timeout => return self.give_up(&request, etimedout()),
+            Waited::Signal => {}
         }
+        // A signal. Unread by the daemon, the request just goes and the
+        // system call restarts; read, the daemon is told and answered for.
+        match self.withdraw(&request, false) {
+            Withdrawn::Unsent => return Err(ERESTARTSYS),
+            Withdrawn::Owned => return self.settled(&request),
+            Withdrawn::Sent => {}
+        }
+        let left = deadline.map(|d| {
+            let now = jiffies();
+            if time_before(now, d) {
+                d.wrapping_sub(now)
+            } else {
+                1
+            }
+        });
+        match request.answered.wait_killable(left) {
+            Waited::Done => request.result(),
+            Waited::Timeout => self.give_up(&request, etimedout()),
+            Waited::Signal => self.give_up(&request, EINTR),
+        }
+    }
+
+    /// Ends the wait for `request` with `error`, unless a reply already
+    /// took it: then it did happen, and its result is the answer.
+    fn give_up(&self, request: &Request, error: Error) -> Result<Reply> {
+        match self.withdraw(request, true) {
+            Withdrawn::Unsent | Withdrawn::Sent => Err(error),
+            Withdrawn::Owned => self.settled(request),
+        }
+    }
+
+    /// The result of a request a reply (or the abort) has taken out of the
+    /// table: the wait is short, `complete` follows the removal.
+    fn settled(&self, request: &Request) -> Result<Reply> {
+        request.answered.wait();
+        request.result()
     }
 
     /// Queues a request whose reply nobody waits for (RELEASE from the
@@ -338,7 +363,7 @@ impl Transport {
                 pending,
                 message,
                 reply <- new_mutex!(None),
-                answered <- new_condvar!(),
+                answered <- Completion::new(),
             }),
             GFP_KERNEL,
         )?)
@@ -366,6 +391,7 @@ impl Transport {
         *slot = Some(Slot {
             request: request.clone(),
             sent: false,
+            interrupted: false,
         });
         state.in_flight += 1;
         drop(state);
@@ -394,23 +420,34 @@ impl Transport {
         self.wake_reader();
     }
 
-    /// Takes a request out of the queue after a signal or a timeout. If the
-    /// daemon has read it, it is told with an INTERRUPT; its reply, if it
-    /// comes, is refused with ENOENT.
-    fn withdraw(&self, request: &Request) -> Withdrawn {
+    /// After a signal (`remove` false) or when its caller gives up
+    /// (`remove` true): a request the daemon has not read is taken out; one
+    /// it has read gets an INTERRUPT (once), and is taken out only with
+    /// `remove`, after which its reply is refused with ENOENT.
+    fn withdraw(&self, request: &Request, remove: bool) -> Withdrawn {
         let mut state = self.state.lock();
         let Some(index) = state.find(request.unique) else {
             return Withdrawn::Owned;
         };
-        let sent = state.take(index).is_some_and(|s| s.sent);
-        if sent && state.closed.is_none() && state.n_interrupts < MAX_IN_FLIGHT {
+        let (sent, interrupted) = match state.slots.get_mut(index) {
+            Some(Some(slot)) => {
+                let was = (slot.sent, slot.interrupted);
+                slot.interrupted |= slot.sent;
+                was
+            }
+            _ => return Withdrawn::Owned,
+        };
+        if sent && !interrupted && state.closed.is_none() && state.n_interrupts < MAX_IN_FLIGHT {
             let n = state.n_interrupts;
             state.interrupts[n] = request.unique;
             state.n_interrupts = n + 1;
             self.upcalls.fetch_add(1, Ordering::Relaxed);
         }
+        let removed = (remove || !sent) && state.take(index).is_some();
         drop(state);
-        self.room.notify_one();
+        if removed {
+            self.room.notify_one();
+        }
         self.wake_reader();
         if sent {
             Withdrawn::Sent

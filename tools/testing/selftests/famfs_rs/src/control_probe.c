@@ -7,7 +7,8 @@
  *   control_probe nonblock        O_NONBLOCK/poll/buffer/header rules
  *   control_probe signal          a blocking read ends with EINTR on a signal
  *   control_probe init MNT CASE   mount(2) on MNT while this process plays a
- *                                 daemon answering INIT as CASE says
+ *                                 daemon answering INIT as CASE says; the
+ *                                 signal-* cases then signal a stat() caller
  *
  * Prints "ok ..." and exits 0 when the kernel behaved, else "FAIL: ...".
  */
@@ -201,6 +202,68 @@ static long reply_init(int fd, __u64 unique, void (*tweak)(struct fuse_init_out 
 static void other_version(struct fuse_init_out *o) { o->famfs_rs_proto = FAMFS_RS_PROTO_WORD + 1; }
 static void unoffered_flag(struct fuse_init_out *o) { o->flags |= (__u32)FUSE_ASYNC_READ; }
 
+static void on_usr1(int sig) { (void)sig; }
+
+/*
+ * A stat() in a child (the caller) is signalled while its LOOKUP waits:
+ *   killed      SIGKILL after the daemon read it: INTERRUPT, then the late
+ *               reply is refused (ENOENT)
+ *   answered    SIGUSR1 (a handler without SA_RESTART) after the daemon read
+ *               it: INTERRUPT, and the caller still gets the daemon's answer
+ *   unread      SIGUSR1 (SA_RESTART) before the daemon read it: the request
+ *               is withdrawn and the stat() restarted: one LOOKUP, answered
+ */
+static void signal_case(int fd, const char *mnt, const char *c)
+{
+	int restart = !strcmp(c, "unread"), killed = !strcmp(c, "killed"), status;
+	struct fuse_interrupt_in ii;
+	struct fuse_in_header h;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[BUF], path[256];
+	__u64 lookup;
+	pid_t looker;
+
+	snprintf(path, sizeof(path), "%s/x", mnt);
+	looker = fork();
+	if (looker == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0 };
+		struct stat st;
+
+		sigaction(SIGUSR1, &sa, NULL);
+		_exit(stat(path, &st) == 0 ? 0 : errno);
+	}
+	if (restart) {
+		check(poll(&p, 1, 20000) == 1, "stat queues a LOOKUP");
+		kill(looker, SIGUSR1);
+		usleep(200 * 1000);
+	}
+	check(read_request(fd, buf, &h) == 0 && h.opcode == 1, "the daemon reads a LOOKUP");
+	lookup = h.unique;
+	if (restart) {
+		check(reply_hdr(fd, 16, -ENOENT, lookup, 16) == 16, "the restarted LOOKUP is answered");
+		check(waitpid(looker, &status, 0) == looker && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == ENOENT, "the restarted stat() gets ENOENT, not EINTR");
+		check(poll(&p, 1, 200) == 0, "nothing else was queued (no INTERRUPT, no second LOOKUP)");
+		return;
+	}
+	kill(looker, killed ? SIGKILL : SIGUSR1);
+	if (killed)
+		waitpid(looker, NULL, 0);
+	check(read_request(fd, buf, &h) == 0 && h.opcode == OPCODE_INTERRUPT,
+	      "a signal after the daemon read the LOOKUP sends an INTERRUPT");
+	memcpy(&ii, buf + sizeof(h), sizeof(ii));
+	check(ii.unique == lookup && h.unique == (lookup | 1),
+	      "INTERRUPT names the LOOKUP, its unique = LOOKUP's | 1");
+	if (killed) {
+		check(reply_hdr(fd, 16, -ENOENT, lookup, 16) == -ENOENT,
+		      "late reply to the withdrawn LOOKUP: ENOENT");
+		return;
+	}
+	check(reply_hdr(fd, 16, -ENOENT, lookup, 16) == 16, "the interrupted LOOKUP is still answered");
+	check(waitpid(looker, &status, 0) == looker && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == ENOENT, "the caller gets the daemon's answer (ENOENT), not EINTR");
+}
+
 static int init_case(const char *mnt, const char *c)
 {
 	int fd = open(DEV, O_RDWR);
@@ -240,33 +303,11 @@ static int init_case(const char *mnt, const char *c)
 		check(umount(mnt) == 0, "umount after the daemon left");
 		return failures != 0;
 	}
-	if (!strcmp(c, "interrupt")) {
-		struct fuse_interrupt_in ii;
-		__u64 lookup;
-		pid_t looker;
-		char path[256];
-
+	if (!strncmp(c, "signal-", 7)) {
 		check(reply_init(fd, h.unique, NULL, sizeof(struct fuse_init_out)) == 80,
 		      "good INIT reply accepted");
 		check(mount_result(child) == 0, "mount succeeds");
-		snprintf(path, sizeof(path), "%s/x", mnt);
-		looker = fork();
-		if (looker == 0) {
-			struct stat st;
-
-			_exit(stat(path, &st) == 0 ? 0 : errno);
-		}
-		check(read_request(fd, buf, &h) == 0 && h.opcode == 1, "stat sends a LOOKUP");
-		lookup = h.unique;
-		kill(looker, SIGKILL);
-		waitpid(looker, NULL, 0);
-		check(read_request(fd, buf, &h) == 0 && h.opcode == OPCODE_INTERRUPT,
-		      "killing the caller sends an INTERRUPT");
-		memcpy(&ii, buf + sizeof(h), sizeof(ii));
-		check(ii.unique == lookup && h.unique == (lookup | 1),
-		      "INTERRUPT names the LOOKUP, its unique = LOOKUP's | 1");
-		check(reply_hdr(fd, 16, -ENOENT, lookup, 16) == -ENOENT,
-		      "late reply to the withdrawn LOOKUP: ENOENT");
+		signal_case(fd, mnt, c + 7);
 		close(fd);
 		check(umount(mnt) == 0, "umount after the daemon left");
 		return failures != 0;

@@ -54,8 +54,20 @@ test_init_daemon_gone_mount_enotconn() {
 	transport_setup && probe init $MNT daemon-gone
 }
 
+# Signals and a waiting caller, as FUSE has them: a killed caller's request
+# is interrupted and withdrawn; a caught signal after the daemon read the
+# request interrupts it but the caller still gets the daemon's answer (a
+# stat() does not fail with EINTR); before the read, the call restarts.
 test_interrupt_after_caller_killed() {
-	transport_setup && probe init $MNT interrupt
+	transport_setup && probe init $MNT signal-killed
+}
+
+test_interrupt_caught_signal_still_answered() {
+	transport_setup && probe init $MNT signal-answered
+}
+
+test_signal_before_read_restarts_call() {
+	transport_setup && probe init $MNT signal-unread
 }
 
 # The daemon's malformed replies are logged, but rate-limited: a burst of
