@@ -2,12 +2,13 @@
 #
 # famfs_rs top-level targets. The two a newcomer needs (README.md):
 #   make demo    build everything, boot the CXL guest, show famfs_rs at work
-#   make check   every test: the userspace cargo tests and the VM selftests
+#   make check   every test: lint, the userspace cargo tests, the VM selftests
 #
 #   make kernel        build (or reuse) the cached test kernel
 #   make module        build famfs_rs.ko against KDIR (default: test kernel)
 #   make userspace     build the famfs CLI and daemon (release)
 #   make vm-test       the VM selftests only
+#   make lint          rustfmt and clippy over module/ and userspace/
 #   make setup         install the host toolchain (apt, rustup, bindgen)
 #
 # KDIR=<kernel build tree> builds the module against another Rust-enabled
@@ -28,7 +29,7 @@ endif
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
-.PHONY: all module module-clean kernel userspace setup demo check vm-test cargo-test clean
+.PHONY: all module module-clean kernel userspace setup demo check vm-test cargo-test lint clean
 
 all: module
 
@@ -48,13 +49,16 @@ userspace: setup
 cargo-test: setup
 	cd userspace && $(CARGO) test $(CARGO_FLAGS)
 
+lint: setup $(KDIR_DEP)
+	@scripts/lint.sh
+
 vm-test: module userspace
 	@scripts/vm-test.sh
 
 demo: module userspace
 	@scripts/demo.sh
 
-check: cargo-test vm-test
+check: lint cargo-test vm-test
 
 module-clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean

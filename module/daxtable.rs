@@ -14,9 +14,9 @@ use crate::fsdax::{self, Claim, FailureHolder};
 use crate::vfs::SuperHandle;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
-use kernel::new_mutex;
 
 /// Slots in the table (the ABI's limit).
 pub(crate) const SLOTS: usize = MAX_DAXDEVS as usize;
@@ -38,13 +38,13 @@ pub(crate) struct MappedFiles {
 impl MappedFiles {
     /// An empty set.
     pub(crate) fn new() -> Result<Arc<Self>> {
-        Ok(Arc::pin_init(
+        Arc::pin_init(
             pin_init!(Self {
                 sb <- new_mutex!(None),
                 files <- new_mutex!(KVec::new()),
             }),
             GFP_KERNEL,
-        )?)
+        )
     }
 
     /// Records that file `ino` maps the devices in `mask`. Nothing here
@@ -99,7 +99,10 @@ impl MappedFiles {
             return;
         };
         let Ok(inos) = self.on_device(index) else {
-            pr_err!("out of memory fencing device {}: mappings left in place\n", index);
+            pr_err!(
+                "out of memory fencing device {}: mappings left in place\n",
+                index
+            );
             return;
         };
         for &ino in inos.iter() {

@@ -3,10 +3,13 @@
 //! The famfs file system type: mounts served by a daemon over a control
 //! device connection.
 
+use crate::bindings;
 use crate::control;
 use crate::mount::{InodeState, Mount};
-use crate::bindings;
-use crate::vfs::{self, DaxExtent, DirEmitter, Entry, FaultOutcome, FileSystem, Inode, InodeAttr, StatFs};
+use crate::vfs::{
+    self, DaxExtent, DirEmitter, Entry, FaultOutcome, FileSystem, Inode, InodeAttr, NewSuper,
+    StatFs,
+};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -32,7 +35,10 @@ fn parse_u32(value: Option<&CStr>, radix: u32) -> Result<u32> {
     let mut n: u32 = 0;
     for &b in bytes {
         let digit = (b as char).to_digit(radix).ok_or(EINVAL)?;
-        n = n.checked_mul(radix).and_then(|n| n.checked_add(digit)).ok_or(EINVAL)?;
+        n = n
+            .checked_mul(radix)
+            .and_then(|n| n.checked_add(digit))
+            .ok_or(EINVAL)?;
     }
     Ok(n)
 }
@@ -62,10 +68,13 @@ impl FileSystem for Famfs {
         Ok(())
     }
 
-    fn fill_super(options: MountOptions) -> Result<(KBox<Mount>, InodeAttr, KBox<InodeState>)> {
-        let (Some(fd), Some(rootmode), Some(uid), Some(gid)) =
-            (options.fd, options.rootmode, options.user_id, options.group_id)
-        else {
+    fn fill_super(options: MountOptions) -> Result<NewSuper<Mount, InodeState>> {
+        let (Some(fd), Some(rootmode), Some(uid), Some(gid)) = (
+            options.fd,
+            options.rootmode,
+            options.user_id,
+            options.group_id,
+        ) else {
             pr_err!("mount needs fd=, rootmode=, user_id= and group_id=\n");
             return Err(EINVAL);
         };
@@ -132,9 +141,12 @@ impl FileSystem for Famfs {
     fn open(mount: &Mount, inode: Inode<'_, Self>, flags: u32) -> Result<u64> {
         let fh = mount.open(inode.ino(), inode.is_dir(), flags)?;
         if !inode.is_dir() {
-            if let Err(e) =
-                mount.load_fmap(inode.data(), inode.super_handle(), inode.ino(), inode.size())
-            {
+            if let Err(e) = mount.load_fmap(
+                inode.data(),
+                inode.super_handle(),
+                inode.ino(),
+                inode.size(),
+            ) {
                 mount.release(inode.ino(), false, fh, flags);
                 return Err(e);
             }

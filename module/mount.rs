@@ -7,8 +7,8 @@
 use crate::bindings;
 use crate::control::Connection;
 use crate::core_logic::famfs_core::abi::{
-    fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode,
-    FUSE_DAX_FMAP, NAME_MAX, ROOT_ID,
+    fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode, FUSE_DAX_FMAP,
+    NAME_MAX, ROOT_ID,
 };
 use crate::core_logic::famfs_core::attr::Timeout;
 use crate::core_logic::famfs_core::fmap::FmapRef;
@@ -17,9 +17,11 @@ use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
 use crate::daxtable::{DaxEntry, DaxTable, MappedFiles};
-use crate::transport::{enotconn, etimedout, Reply};
-use crate::vfs::{self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperHandle};
 use crate::debugfs::DebugDir;
+use crate::transport::{enotconn, etimedout, Reply};
+use crate::vfs::{
+    self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperHandle,
+};
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::c_str;
@@ -224,7 +226,10 @@ impl Mount {
         let params = match result {
             Ok(p) => p,
             Err(e) if e == etimedout() => {
-                pr_err!("the daemon did not answer INIT within {} s\n", INIT_TIMEOUT_SECS);
+                pr_err!(
+                    "the daemon did not answer INIT within {} s\n",
+                    INIT_TIMEOUT_SECS
+                );
                 transport.close(ENODEV);
                 return Err(e);
             }
@@ -291,7 +296,9 @@ impl Mount {
         let Ok(dir) = KBox::new(dir, GFP_KERNEL) else {
             return;
         };
-        let old = self.counters_dir.swap(KBox::into_raw(dir), Ordering::AcqRel);
+        let old = self
+            .counters_dir
+            .swap(KBox::into_raw(dir), Ordering::AcqRel);
         if !old.is_null() {
             // SAFETY: a box this function leaked (not expected: once only).
             drop(unsafe { KBox::from_raw(old) });
@@ -311,7 +318,10 @@ impl Mount {
         encode: impl FnOnce(
             &mut [u8],
             &RequestHeader,
-        ) -> core::result::Result<usize, crate::core_logic::famfs_core::wire::WireError>,
+        ) -> core::result::Result<
+            usize,
+            crate::core_logic::famfs_core::wire::WireError,
+        >,
     ) -> Result<Reply> {
         self.connection
             .transport
@@ -369,7 +379,9 @@ impl Mount {
             flags: flags & !OPEN_FLAGS_LOCAL,
             open_flags: 0,
         };
-        let reply = self.call(pending, opcode, ino, |b, h| encode_request(b, h, &body, &[]))?;
+        let reply = self.call(pending, opcode, ino, |b, h| {
+            encode_request(b, h, &body, &[])
+        })?;
         match reply.body()? {
             ReplyBody::Open(o) => Ok(o.fh),
             _ => Err(EIO),
@@ -392,11 +404,12 @@ impl Mount {
         };
         // Nothing to do on failure: the daemon is gone or we were
         // interrupted; either way the handle dies with the connection.
-        let _ = self.connection.transport.send_background(
-            pending,
-            header(opcode, ino),
-            |b, h| encode_request(b, h, &body, &[]),
-        );
+        let _ = self
+            .connection
+            .transport
+            .send_background(pending, header(opcode, ino), |b, h| {
+                encode_request(b, h, &body, &[])
+            });
     }
 
     /// READDIRs directory `ino` (handle `fh`) from the emitter's position

@@ -46,7 +46,7 @@ impl PollQueue {
     }
 
     /// Wakes every poller.
-        pub(crate) fn wake(&self) {
+    pub(crate) fn wake(&self) {
         // SAFETY: by the type invariant the head is initialised.
         unsafe {
             bindings::__wake_up(

@@ -31,8 +31,8 @@ use crate::core_logic::famfs_core::wire::{
     self, encode_batch_forget, encode_request, Pending, ReplyBody, ReplyError, RequestHeader,
     WireError,
 };
-use crate::vfs::{jiffies, time_before};
 use crate::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
+use crate::vfs::{jiffies, time_before};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};
@@ -357,7 +357,7 @@ impl Transport {
         let len = encode(&mut buf, &header).map_err(wire_error)?;
         let mut message = KVec::with_capacity(len, GFP_KERNEL)?;
         message.extend_from_slice(buf.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
-        Ok(Arc::pin_init(
+        Arc::pin_init(
             pin_init!(Request {
                 unique: header.unique,
                 pending,
@@ -366,7 +366,7 @@ impl Transport {
                 answered <- Completion::new(),
             }),
             GFP_KERNEL,
-        )?)
+        )
     }
 
     fn enqueue(&self, request: &Arc<Request>) -> Result {
@@ -383,11 +383,7 @@ impl Transport {
                 return Err(ERESTARTSYS);
             }
         }
-        let slot = state
-            .slots
-            .iter_mut()
-            .find(|s| s.is_none())
-            .ok_or(EBUSY)?;
+        let slot = state.slots.iter_mut().find(|s| s.is_none()).ok_or(EBUSY)?;
         *slot = Some(Slot {
             request: request.clone(),
             sent: false,
@@ -496,7 +492,10 @@ impl Transport {
         let n = all.len();
         let k = n.min(MAX_BATCH);
         let unique = self.next_unique.fetch_add(2, Ordering::Relaxed);
-        let message = match all.get(n - k..).map(|items| build_batch_forget(unique, items)) {
+        let message = match all
+            .get(n - k..)
+            .map(|items| build_batch_forget(unique, items))
+        {
             Some(Ok(m)) => m,
             Some(Err(e)) => {
                 self.requeue_forgets(all);
@@ -616,11 +615,9 @@ impl Transport {
     }
 
     fn finish(&self, unique: u64, result: Result<KVec<u8>>) {
-        let slot = {
-            let mut state = self.state.lock();
-            let slot = state.find(unique).and_then(|i| state.take(i));
-            slot
-        };
+        let mut state = self.state.lock();
+        let slot = state.find(unique).and_then(|i| state.take(i));
+        drop(state);
         if let Some(slot) = slot {
             self.room.notify_one();
             slot.request.complete(result);

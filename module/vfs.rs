@@ -84,6 +84,10 @@ pub(crate) struct Entry {
     pub(crate) attr_expiry: u64,
 }
 
+/// What [`FileSystem::fill_super`] makes of a new mount: the per-mount
+/// state, the root directory's attributes and the root inode's state.
+pub(crate) type NewSuper<I, D> = (KBox<I>, InodeAttr, KBox<D>);
+
 /// A file system type.
 pub(crate) trait FileSystem: Sized + 'static {
     /// Name, as given to `mount -t`.
@@ -103,9 +107,7 @@ pub(crate) trait FileSystem: Sized + 'static {
 
     /// Sets up a new mount from its options: the per-mount state, the
     /// attributes of the root directory and its inode state.
-    fn fill_super(
-        options: Self::Options,
-    ) -> Result<(KBox<Self::Info>, InodeAttr, KBox<Self::InodeData>)>;
+    fn fill_super(options: Self::Options) -> Result<NewSuper<Self::Info, Self::InodeData>>;
 
     /// `statfs(2)`.
     fn statfs(info: &Self::Info) -> Result<StatFs>;
@@ -143,8 +145,12 @@ pub(crate) trait FileSystem: Sized + 'static {
 
     /// Emits the entries of directory `dir` (opened as `fh`) from
     /// `emitter.pos()` on, until the emitter is full or the end.
-    fn readdir(info: &Self::Info, dir: Inode<'_, Self>, fh: u64, emitter: &mut DirEmitter<'_>)
-        -> Result;
+    fn readdir(
+        info: &Self::Info,
+        dir: Inode<'_, Self>,
+        fh: u64,
+        emitter: &mut DirEmitter<'_>,
+    ) -> Result;
 
     /// An inode is gone from memory; `unmounting` when the whole mount is.
     fn evict(info: &Self::Info, ino: u64, data: KBox<Self::InodeData>, unmounting: bool);
@@ -152,8 +158,12 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// Where file offset `pos` of regular file `inode` lives (for
     /// `iomap_begin`): from state cached on the inode, never asking the
     /// daemon. `None` at or past the end of the file.
-    fn resolve(info: &Self::Info, inode: Inode<'_, Self>, pos: u64, write: bool)
-        -> Result<Option<DaxExtent>>;
+    fn resolve(
+        info: &Self::Info,
+        inode: Inode<'_, Self>,
+        pos: u64,
+        write: bool,
+    ) -> Result<Option<DaxExtent>>;
 
     /// Whether `read`, `write` and `mmap` of `inode` may go ahead (its map
     /// is known and none of its devices is fenced).
@@ -208,7 +218,10 @@ unsafe impl<T: FileSystem> Sync for Registration<T> {}
 
 impl<T: FileSystem> Registration<T> {
     /// Registers `T` in `storage`, which must not be used for anything else.
-    pub(crate) fn register(storage: &'static FsTypeStorage, module: &'static ThisModule) -> Result<Self> {
+    pub(crate) fn register(
+        storage: &'static FsTypeStorage,
+        module: &'static ThisModule,
+    ) -> Result<Self> {
         let fst = storage.0.get().cast::<bindings::file_system_type>();
         // SAFETY: module init runs once, before anything else can reach the
         // storage; zeroed memory is a valid `file_system_type`.
@@ -311,6 +324,10 @@ unsafe fn init_inode<T: FileSystem>(
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `file_system_type::init_fs_context` of a
+/// famfs_rs type registered for `T`, with a new, valid `fc`.
 unsafe extern "C" fn init_fs_context<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
     let options = match KBox::new(T::Options::default(), GFP_KERNEL) {
         Ok(o) => o,
@@ -319,11 +336,19 @@ unsafe extern "C" fn init_fs_context<T: FileSystem>(fc: *mut bindings::fs_contex
     // SAFETY: `fc` is the new context; the options are ours until
     // `free_fs_context` or `fill_super` takes them back.
     unsafe {
-        bindings::famfs_rs_fc_init(fc, &Tables::<T>::CONTEXT, options.into_foreign() as *mut c_void)
+        bindings::famfs_rs_fc_init(
+            fc,
+            &Tables::<T>::CONTEXT,
+            options.into_foreign() as *mut c_void,
+        )
     };
     0
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `fs_context_operations::free`, once, for an
+/// `fc` set up by [`init_fs_context`].
 unsafe extern "C" fn free_fs_context<T: FileSystem>(fc: *mut bindings::fs_context) {
     // SAFETY: `fc` is valid; its private data is ours (or already taken).
     let p = unsafe { bindings::famfs_rs_fc_take_private(fc) };
@@ -347,6 +372,10 @@ unsafe fn c_str<'a>(p: *const c_char) -> Option<&'a CStr> {
     Some(unsafe { CStr::from_char_ptr(p) })
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `fs_context_operations::parse_param`, with
+/// an `fc` set up by [`init_fs_context`] and a valid `param`.
 unsafe extern "C" fn parse_param<T: FileSystem>(
     fc: *mut bindings::fs_context,
     param: *mut bindings::fs_parameter,
@@ -359,7 +388,9 @@ unsafe extern "C" fn parse_param<T: FileSystem>(
             c_str(bindings::famfs_rs_param_string(param)),
         )
     };
-    let Some(key) = key else { return EINVAL.to_errno() };
+    let Some(key) = key else {
+        return EINVAL.to_errno();
+    };
     // SAFETY: `fc` is valid; its private data is the options box from
     // `init_fs_context` (`fill_super` takes it only after all parsing).
     let p = unsafe { bindings::famfs_rs_fc_private(fc) };
@@ -376,12 +407,20 @@ unsafe extern "C" fn parse_param<T: FileSystem>(
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `fs_context_operations::get_tree`, with an
+/// `fc` set up by [`init_fs_context`].
 unsafe extern "C" fn get_tree<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
     // SAFETY: `fc` is valid; `get_tree_nodev` makes a new anonymous super
     // block and calls `fill_super` on it.
     unsafe { bindings::get_tree_nodev(fc, Some(fill_super::<T>)) }
 }
 
+/// # Safety
+///
+/// Called by `get_tree_nodev` only (from [`get_tree`]), with a new super
+/// block nobody else uses yet and the `fc` of that mount.
 unsafe extern "C" fn fill_super<T: FileSystem>(
     sb: *mut bindings::super_block,
     fc: *mut bindings::fs_context,
@@ -453,6 +492,10 @@ fn make_root<T: FileSystem>(
     Ok(())
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `file_system_type::kill_sb`, once, for a
+/// super block of this type that no file or inode uses any more.
 unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
     // SAFETY: `sb` is the super block being torn down; `s_fs_info` is NULL
     // if `fill_super` failed before storing the state.
@@ -465,6 +508,10 @@ unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `super_operations::statfs`, with a dentry
+/// of a mounted super block of `T` and a valid `buf`.
 unsafe extern "C" fn statfs<T: FileSystem>(
     dentry: *mut bindings::dentry,
     buf: *mut bindings::kstatfs,

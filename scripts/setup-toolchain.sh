@@ -34,10 +34,14 @@ fi
 
 command -v rustup >/dev/null ||
 	die "rustup not found: install Rust with rustup (https://rustup.rs) first"
-rustup component list --installed 2>/dev/null | grep -q '^rust-src' || {
-	echo "setup-toolchain: adding the rust-src component (the kernel builds core from source)"
-	rustup component add rust-src >/dev/null 2>&1 || die "rustup component add rust-src failed"
-}
+# rust-src: the kernel builds core from source; rustfmt and clippy: make lint.
+for component in rust-src rustfmt clippy; do
+	rustup component list --installed 2>/dev/null | grep -q "^$component" || {
+		echo "setup-toolchain: adding the rustup component $component"
+		rustup component add "$component" >/dev/null 2>&1 ||
+			die "rustup component add $component failed"
+	}
+done
 
 if ! command -v bindgen >/dev/null || ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
 	echo "setup-toolchain: installing bindgen-cli $BINDGEN_VERSION (Debian's bindgen is too old for 6.12)"

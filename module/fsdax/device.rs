@@ -10,10 +10,10 @@
 
 use super::FailureHolder;
 use crate::bindings;
-use kernel::ffi::c_void;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use kernel::error::Error;
+use kernel::ffi::c_void;
 use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLock};
@@ -122,7 +122,10 @@ impl DaxDev {
     pub(super) fn new(name: &[u8], key: usize, ranges: KVec<DataRange>) -> Result<Arc<Self>> {
         let mut stored = [0u8; NAME_LEN];
         let name_len = name.len();
-        stored.get_mut(..name_len).ok_or(EINVAL)?.copy_from_slice(name);
+        stored
+            .get_mut(..name_len)
+            .ok_or(EINVAL)?
+            .copy_from_slice(name);
         let size = ranges.iter().map(|r| r.npages << PAGE_SHIFT).sum();
         Arc::pin_init(
             pin_init!(DaxDev {
@@ -212,7 +215,10 @@ impl DaxDev {
     pub(super) fn record_failure(&self, pgoff: u64, npages: u64) {
         let mut bad = self.bad.lock();
         let len = bad.len;
-        if bad.ranges[..len].iter().any(|&(f, n)| f <= pgoff && pgoff + npages <= f + n) {
+        if bad.ranges[..len]
+            .iter()
+            .any(|&(f, n)| f <= pgoff && pgoff + npages <= f + n)
+        {
             return;
         }
         if len < MAX_BAD {
@@ -221,7 +227,8 @@ impl DaxDev {
         } else {
             bad.all = true;
         }
-        self.nbad.store(bad.len + bad.all as usize, Ordering::Release);
+        self.nbad
+            .store(bad.len + bad.all as usize, Ordering::Release);
     }
 
     /// Bytes in the data.

@@ -8,16 +8,16 @@
 //! MEMORY_DEVICE_FS_DAX pages and allocates a dax device with famfs_rs's
 //! operations; its remove kills that dax device and tells the holder.
 
-use super::device::{DaxDev, DataRange, NAME_LEN};
+use super::device::{DataRange, DaxDev, NAME_LEN};
 use super::ops::{DAX_OPS, PGMAP_OPS};
 use super::{Claim, FailureHolder};
 use crate::bindings;
-use kernel::ffi::{c_int, c_void};
 use core::mem::size_of;
 use core::pin::Pin;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::error::{from_err_ptr, to_result};
+use kernel::ffi::{c_int, c_void};
 use kernel::page::PAGE_SHIFT;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -95,9 +95,8 @@ impl Driver {
         }
         // SAFETY: `raw` is initialised, pinned in its allocation until
         // `Drop` unregisters it; `NAME` is static.
-        let ret = unsafe {
-            bindings::__dax_driver_register(raw, module.as_ptr(), NAME.as_char_ptr())
-        };
+        let ret =
+            unsafe { bindings::__dax_driver_register(raw, module.as_ptr(), NAME.as_char_ptr()) };
         if let Err(e) = to_result(ret) {
             DRIVER.store(ptr::null_mut(), Ordering::Release);
             return Err(e);
@@ -129,7 +128,11 @@ pub(super) fn claim<H: FailureHolder>(name: &[u8], holder: Arc<H>) -> Result<Cla
     let name = name.strip_prefix(b"/dev/").unwrap_or(name);
     let name = name.split(|&b| b == 0).next().unwrap_or(name);
     let found = driver().and_then(|d| {
-        d.devices.lock().iter().find(|dev| dev.name() == name).cloned()
+        d.devices
+            .lock()
+            .iter()
+            .find(|dev| dev.name() == name)
+            .cloned()
     });
     let printable = core::str::from_utf8(name).unwrap_or("?");
     let Some(dev) = found else {
@@ -258,7 +261,10 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
         }
     } else {
         if !pgmap.is_null() {
-            pr_warn!("{}: dynamic dax device with a page map set\n", state.name_str());
+            pr_warn!(
+                "{}: dynamic dax device with a page map set\n",
+                state.name_str()
+            );
             return Err(EINVAL);
         }
         let size = size_of::<bindings::dev_pagemap>() + (nr - 1) * size_of::<bindings::range>();
@@ -283,14 +289,24 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
     // Registered now, so that it runs after the pages are unmapped, also
     // when a later step fails.
     let rel = KBox::new(
-        PgmapRelease { dev_dax, pgmap, is_static, _state: state.clone() },
+        PgmapRelease {
+            dev_dax,
+            pgmap,
+            is_static,
+            _state: state.clone(),
+        },
         GFP_KERNEL,
     )?;
     let rel = KBox::into_raw(rel).cast::<c_void>();
     // SAFETY: `dev` is live; `rel` is valid for `release_pgmap`, which devm
     // runs exactly once.
     let ret = unsafe {
-        bindings::__devm_add_action(dev, Some(release_pgmap), rel, c_str!("famfs_rs_pgmap").as_char_ptr())
+        bindings::__devm_add_action(
+            dev,
+            Some(release_pgmap),
+            rel,
+            c_str!("famfs_rs_pgmap").as_char_ptr(),
+        )
     };
     if ret != 0 {
         // SAFETY: not registered, so ours to run once now.

@@ -58,7 +58,12 @@ pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
 ) -> c_int {
     // SAFETY: the inode is live and ours (only our files use the table);
     // the iomap code holds a reference for the call.
-    let (info, inode_ref) = unsafe { (super_info::<Fs>((*inode).i_sb), Inode::<Fs>::from_raw(inode)) };
+    let (info, inode_ref) = unsafe {
+        (
+            super_info::<Fs>((*inode).i_sb),
+            Inode::<Fs>::from_raw(inode),
+        )
+    };
     let write = flags & bindings::IOMAP_WRITE != 0;
     let Ok(pos_u) = u64::try_from(pos) else {
         return EINVAL.to_errno();
@@ -126,6 +131,10 @@ unsafe fn io_inode<T: FileSystem>(file: *mut bindings::file) -> Result<*mut bind
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `file_operations::read_iter` of a file of
+/// `T`, with a valid `iocb` and iterator.
 pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
     iocb: *mut bindings::kiocb,
     to: *mut bindings::iov_iter,
@@ -148,6 +157,11 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
 /// Writes never extend a famfs file: a write is cut at the end of the
 /// file, and one that starts there fails with EFBIG (the log, not a write,
 /// decides a file's size).
+///
+/// # Safety
+///
+/// Called by the VFS only, as `file_operations::write_iter` of a file of
+/// `T`, with a valid `iocb` and iterator.
 pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
     iocb: *mut bindings::kiocb,
     from: *mut bindings::iov_iter,
@@ -189,6 +203,11 @@ pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
 /// Maps a famfs file: faults go to [`huge_fault`]. `VM_HUGEPAGE` asks for
 /// PMD faults where the extents and alignment allow (with
 /// `thp_get_unmapped_area` as `get_unmapped_area`, they usually do).
+///
+/// # Safety
+///
+/// Called by the VFS only, as `file_operations::mmap` of a file of `T`,
+/// with the new VMA, not yet visible to other threads.
 pub(super) unsafe extern "C" fn mmap<T: FileSystem>(
     file: *mut bindings::file,
     vma: *mut bindings::vm_area_struct,
@@ -206,6 +225,11 @@ pub(super) unsafe extern "C" fn mmap<T: FileSystem>(
 }
 
 /// A page fault of `order` (0: PTE, 9: PMD on x86_64) on a famfs mapping.
+///
+/// # Safety
+///
+/// Called by the fault code only, as `vm_operations_struct::huge_fault`
+/// (or through [`fault`]) of a VMA [`mmap`] set up, with a live `vmf`.
 unsafe extern "C" fn huge_fault<T: FileSystem>(
     vmf: *mut bindings::vm_fault,
     order: c_uint,
@@ -235,6 +259,9 @@ unsafe extern "C" fn huge_fault<T: FileSystem>(
     }
 }
 
+/// # Safety
+///
+/// As [`huge_fault`], for `fault`, `page_mkwrite` and `pfn_mkwrite`.
 unsafe extern "C" fn fault<T: FileSystem>(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
     // SAFETY: forwarded as received.
     unsafe { huge_fault::<T>(vmf, 0) }
@@ -256,6 +283,10 @@ impl<T: FileSystem> Vm<T> {
 /// `fsync`: writes back (flushes the CPU caches of) the dirty dax entries
 /// of the range through `writepages`. `generic_file_fsync` would flush a
 /// block device famfs does not have.
+///
+/// # Safety
+///
+/// Called by the VFS only, as `file_operations::fsync`, with an open file.
 pub(super) unsafe extern "C" fn fsync(
     file: *mut bindings::file,
     start: bindings::loff_t,
@@ -266,6 +297,10 @@ pub(super) unsafe extern "C" fn fsync(
     unsafe { bindings::file_write_and_wait_range(file, start, end) }
 }
 
+/// # Safety
+///
+/// Called by writeback only, as `address_space_operations::writepages`,
+/// with the mapping of an inode of a super block of `T` and a valid `wbc`.
 pub(super) unsafe extern "C" fn writepages<T: FileSystem>(
     mapping: *mut bindings::address_space,
     wbc: *mut bindings::writeback_control,

@@ -320,6 +320,10 @@ unsafe fn entry_inode<T: FileSystem>(
     Ok(inode)
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `inode_operations::lookup`, with a directory
+/// inode of `T` (locked) and a negative dentry in it.
 unsafe extern "C" fn lookup<T: FileSystem>(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
@@ -329,7 +333,12 @@ unsafe extern "C" fn lookup<T: FileSystem>(
     // a new dentry in it.
     let (sb, info, dir, name) = unsafe {
         let sb = (*dir).i_sb;
-        (sb, super_info::<T>(sb), Inode::<T>::from_raw(dir), dentry_name(dentry))
+        (
+            sb,
+            super_info::<T>(sb),
+            Inode::<T>::from_raw(dir),
+            dentry_name(dentry),
+        )
     };
     let inode = match T::lookup(info, dir, name) {
         Ok(None) => ptr::null_mut(),
@@ -349,6 +358,10 @@ unsafe extern "C" fn lookup<T: FileSystem>(
     unsafe { bindings::d_splice_alias(inode, dentry) }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `dentry_operations::d_revalidate`, with a
+/// dentry of a super block of `T` (under RCU when `flags` has LOOKUP_RCU).
 unsafe extern "C" fn d_revalidate<T: FileSystem>(
     dentry: *mut bindings::dentry,
     flags: c_uint,
@@ -395,6 +408,10 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `inode_operations::getattr`, with a path on
+/// a mount of `T` and a valid `stat`.
 unsafe extern "C" fn getattr<T: FileSystem>(
     idmap: *mut bindings::mnt_idmap,
     path: *const bindings::path,
@@ -416,6 +433,11 @@ unsafe extern "C" fn getattr<T: FileSystem>(
 
 /// famfs files never change size, owner, mode or times (EPERM): the log
 /// is the only truth, and it is append-only.
+///
+/// # Safety
+///
+/// Called by the VFS only, as `inode_operations::setattr` (no argument is
+/// used).
 unsafe extern "C" fn setattr(
     _idmap: *mut bindings::mnt_idmap,
     _dentry: *mut bindings::dentry,
@@ -424,6 +446,10 @@ unsafe extern "C" fn setattr(
     EPERM.to_errno()
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `file_operations::open`, with an inode of `T`
+/// and its file being opened.
 unsafe extern "C" fn open<T: FileSystem>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
@@ -441,6 +467,10 @@ unsafe extern "C" fn open<T: FileSystem>(
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `file_operations::release`, once per file
+/// [`open`] succeeded on.
 unsafe extern "C" fn release<T: FileSystem>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
@@ -454,6 +484,10 @@ unsafe extern "C" fn release<T: FileSystem>(
     0
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `file_operations::iterate_shared`, with an
+/// open directory of `T` and a valid `ctx`.
 unsafe extern "C" fn iterate_shared<T: FileSystem>(
     file: *mut bindings::file,
     ctx: *mut bindings::dir_context,
@@ -475,6 +509,10 @@ unsafe extern "C" fn iterate_shared<T: FileSystem>(
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `super_operations::evict_inode`, once, for
+/// an inode of `T` nobody uses any more.
 pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {
     // SAFETY: the VFS evicts an inode of ours nobody uses any more.
     unsafe {
@@ -493,6 +531,10 @@ pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings:
     }
 }
 
+/// # Safety
+///
+/// Called by the VFS only, as `super_operations::put_super`, once, for a
+/// super block whose `fill_super` succeeded.
 pub(super) unsafe extern "C" fn put_super<T: FileSystem>(sb: *mut bindings::super_block) {
     // SAFETY: called once, for a super block whose `fill_super` succeeded.
     T::put_super(unsafe { super_info::<T>(sb) });

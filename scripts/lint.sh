@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make lint: formatting and clippy, for the module (as the kernel's
+# `make rustfmtcheck` and `CLIPPY=1` would) and for the userspace
+# (cargo fmt, cargo clippy -D warnings). Fails naming what to run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+rc=0
+
+# The kernel's .rustfmt.toml is rustfmt's defaults for edition 2021.
+if ! rustfmt --check --edition 2021 module/famfs.rs; then
+	echo "lint: module/ is not formatted: run rustfmt --edition 2021 module/famfs.rs"
+	rc=1
+fi
+if ! (cd userspace && cargo fmt --all -- --check); then
+	echo "lint: userspace/ is not formatted: run (cd userspace && cargo fmt --all)"
+	rc=1
+fi
+
+# Kbuild's CLIPPY=1 reports but does not fail: count the warnings about
+# our own sources (the generated bindings are bindgen's).
+touch module/famfs.rs
+log=$(make --no-print-directory module CLIPPY=1 2>&1)
+status=$?
+warnings=$(grep -A3 '^warning' <<<"$log" | grep -- '--> .*module/' | grep -vc 'module/generated/')
+if [[ $status -ne 0 || $warnings -ne 0 ]]; then
+	grep -A8 '^\(warning\|error\)' <<<"$log" | head -60
+	echo "lint: clippy on module/: build status $status, $warnings warnings (make module CLIPPY=1)"
+	rc=1
+fi
+if ! (cd userspace && cargo clippy --locked --quiet --all-targets -- -D warnings); then
+	echo "lint: clippy on userspace/ failed (cd userspace && cargo clippy --all-targets -- -D warnings)"
+	rc=1
+fi
+[[ $rc -eq 0 ]] && echo "lint: module and userspace formatted and clippy-clean"
+exit $rc
