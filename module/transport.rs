@@ -113,6 +113,13 @@ impl Request {
         self.answered.complete_all();
     }
 
+    /// The result of a request a reply (or the abort) has taken out of the
+    /// table: the wait is short, `complete` follows the removal.
+    fn settled(&self) -> Result<Reply> {
+        self.answered.wait();
+        self.result()
+    }
+
     /// The result, once `answered` is complete.
     fn result(&self) -> Result<Reply> {
         let message = self.reply.lock().take().unwrap_or(Err(EIO))?;
@@ -300,7 +307,7 @@ impl Transport {
         // system call restarts; read, the daemon is told and answered for.
         match self.withdraw(&request, false) {
             Withdrawn::Unsent => return Err(ERESTARTSYS),
-            Withdrawn::Owned => return self.settled(&request),
+            Withdrawn::Owned => return request.settled(),
             Withdrawn::Sent => {}
         }
         let left = deadline.map(|d| {
@@ -323,15 +330,8 @@ impl Transport {
     fn give_up(&self, request: &Request, error: Error) -> Result<Reply> {
         match self.withdraw(request, true) {
             Withdrawn::Unsent | Withdrawn::Sent => Err(error),
-            Withdrawn::Owned => self.settled(request),
+            Withdrawn::Owned => request.settled(),
         }
-    }
-
-    /// The result of a request a reply (or the abort) has taken out of the
-    /// table: the wait is short, `complete` follows the removal.
-    fn settled(&self, request: &Request) -> Result<Reply> {
-        request.answered.wait();
-        request.result()
     }
 
     /// Queues a request whose reply nobody waits for (RELEASE from the

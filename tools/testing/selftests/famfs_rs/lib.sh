@@ -35,6 +35,12 @@ slab_snapshot() {
 	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
 }
 
+# repeat N FUNC: runs FUNC N times; stops at the first failure.
+repeat() {
+	local i=0
+	while [ $i -lt "$1" ]; do $2 || return 1; i=$((i + 1)); done
+}
+
 # no_slab_growth N CYCLE [WARMUP]: runs the function CYCLE WARMUP times (N
 # by default) as a warm-up, then N times more, and fails if any slab cache
 # grew by N or more objects: a leak of one object per cycle shows as a
@@ -47,11 +53,9 @@ no_slab_growth() {
 		return
 	fi
 	cycles=$1
-	i=0
-	while [ $i -lt "${3:-$cycles}" ]; do $2 || return 1; i=$((i + 1)); done
+	repeat "${3:-$cycles}" "$2" || return 1
 	slab_snapshot >/tmp/slab.before
-	i=0
-	while [ $i -lt "$cycles" ]; do $2 || return 1; i=$((i + 1)); done
+	repeat "$cycles" "$2" || return 1
 	# A real leak stays; deferred frees (RCU, lazy vmap purge) drain away, so
 	# look again a few times before calling growth a leak.
 	for wait in 1 2 4 8; do
@@ -85,11 +89,10 @@ quietly() {
 # run, and two scans (objects younger than 5 s are never reported) must
 # find no unreferenced object.
 no_kmemleak() {
-	local i=0 leaks
-	while [ $i -lt "${3:-$1}" ]; do $2 || return 1; i=$((i + 1)); done
+	local leaks
+	repeat "${3:-$1}" "$2" || return 1
 	echo clear >/sys/kernel/debug/kmemleak
-	i=0
-	while [ $i -lt "$1" ]; do $2 || return 1; i=$((i + 1)); done
+	repeat "$1" "$2" || return 1
 	sleep 6
 	echo scan >/sys/kernel/debug/kmemleak
 	echo scan >/sys/kernel/debug/kmemleak
@@ -177,7 +180,6 @@ famfs_mount() {
 famfs_umount() {
 	quietly famfs umount --timeout 60 $MNT
 }
-
 
 # The debugfs file of counter NAME of the mount at $MNT, and its value.
 counter_file() {
