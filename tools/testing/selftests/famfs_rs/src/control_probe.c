@@ -15,16 +15,19 @@
  *                                 mount restarts and succeeds; without,
  *                                 it fails with EINTR and a second mount
  *                                 on the same connection succeeds
- *   control_probe mount MNT OPTS  mount(2) famfs_rs on MNT with OPTS (the
- *                                 caller holds the fd OPTS names); prints
- *                                 "ok" or the errno name and the seconds
- *                                 it took, exits 0 either way
+ *   control_probe mount MNT OPTS [UID]
+ *                                 mount(2) famfs_rs on MNT with OPTS (the
+ *                                 caller holds the fd OPTS names), as UID
+ *                                 (group UID, no other groups) if given;
+ *                                 prints "ok" or the errno name and the
+ *                                 seconds it took, exits 0 either way
  *
  * Prints "ok ..." and exits 0 when the kernel behaved, else "FAIL: ...".
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -452,10 +455,19 @@ static const char *errno_name(int e)
 	}
 }
 
-static int mount_opts(const char *mnt, const char *opts)
+static int mount_opts(const char *mnt, const char *opts, const char *uid)
 {
 	struct timespec t0, t1;
 	int e = 0;
+
+	if (uid) {
+		id_t id = (id_t)strtoul(uid, NULL, 10);
+
+		if (setgroups(0, NULL) || setgid(id) || setuid(id) || (id != 0 && setuid(0) == 0)) {
+			printf("FAIL: could not become uid %s\n", uid);
+			return 2;
+		}
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (mount("famfs", mnt, "famfs_rs", 0, opts) < 0)
@@ -477,7 +489,7 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "mountsig"))
 		return mount_signal(argv[2], argv[3]);
 	if (argc >= 4 && !strcmp(argv[1], "mount"))
-		return mount_opts(argv[2], argv[3]);
-	fprintf(stderr, "usage: control_probe nonblock | signal | init MNT CASE | mountsig MNT HOW | mount MNT OPTS\n");
+		return mount_opts(argv[2], argv[3], argc >= 5 ? argv[4] : NULL);
+	fprintf(stderr, "usage: control_probe nonblock | signal | init MNT CASE | mountsig MNT HOW | mount MNT OPTS [UID]\n");
 	return 2;
 }

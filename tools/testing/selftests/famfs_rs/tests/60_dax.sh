@@ -273,22 +273,22 @@ test_unbind_under_io() {
 	famfs_fresh || return 1
 	famfs creat -D $FAMFS_DEV -s 8M -m 0666 /one && famfs creat -D $FAMFS_DEV -s 6M -m 0666 /two ||
 		{ fail "creat failed"; return 1; }
-	i=0
-	while [ $i -lt "$rounds" ]; do
+	round=0
+	while [ $round -lt "$rounds" ]; do
 		famfs_mount || return 1
 		"$BIN/io_stress" 4 $MNT/one $MNT/two >/tmp/stress.out 2>&1 &
 		pid=$!
 		sleep 1.5
-		echo dax0.0 >/sys/bus/dax/drivers/famfs_rs/unbind || { fail "round $i: unbind failed"; return 1; }
+		echo dax0.0 >/sys/bus/dax/drivers/famfs_rs/unbind || { fail "round $round: unbind failed"; return 1; }
 		wait $pid
 		r=$?
 		total=$(grep '^total:' /tmp/stress.out)
-		diag "round $i: $total"
-		[ $r -eq 0 ] || { while read -r l; do diag "$l"; done </tmp/stress.out; fail "round $i: unexpected results"; return 1; }
+		diag "round $round: $total"
+		[ $r -eq 0 ] || { while read -r l; do diag "$l"; done </tmp/stress.out; fail "round $round: unexpected results"; return 1; }
 		noticed=$(echo "$total" | awk '{ print $4 + $6 }')
-		[ "${noticed:-0}" -gt 0 ] || { fail "round $i: no caller noticed the device going"; return 1; }
+		[ "${noticed:-0}" -gt 0 ] || { fail "round $round: no caller noticed the device going"; return 1; }
 		famfs_umount || return 1
 		devdax_home 30 || return 1
-		i=$((i + 1))
+		round=$((round + 1))
 	done
 }
