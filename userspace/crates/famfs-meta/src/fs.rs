@@ -179,7 +179,7 @@ impl Famfs {
     /// device's data is `primary`; replays the whole log.
     pub fn open(store: MetaStore, primary: Arc<dyn Media>, host: Uuid) -> Result<Self, MetaError> {
         let sb = store.superblock()?;
-        if sb.role() != Some(SbRole::Primary) {
+        if sb.role() != SbRole::Primary {
             return Err(MetaError::Invalid {
                 media: store.name().to_owned(),
                 msg: "is a secondary device of a famfs; open the primary device".into(),

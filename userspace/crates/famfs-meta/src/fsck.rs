@@ -94,7 +94,7 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
     };
     let (mut log_off, mut log_len) = (sb.log_offset(), sb.log_len());
     match sb.check() {
-        Ok(()) if sb.role() == Some(famfs_omf::SbRole::Secondary) => {
+        Ok(()) if sb.role() == famfs_omf::SbRole::Secondary => {
             r.findings.push(finding(
                 Severity::Error,
                 "superblock",
@@ -113,6 +113,29 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
                 dev_size: sb.dev_size(),
                 log_len,
             });
+            let (major, minor) = sb.omf_version();
+            if minor != famfs_omf::OMF_VER_MINOR {
+                r.findings.push(finding(
+                    Severity::Warning,
+                    "superblock",
+                    format!(
+                        "OMF version {major}.{minor}: famfs_rs reads any 2.x and writes \
+                         2.{} entries",
+                        famfs_omf::OMF_VER_MINOR
+                    ),
+                ));
+            }
+            if sb.alloc_unit() != famfs_omf::ALLOC_UNIT {
+                r.findings.push(finding(
+                    Severity::Warning,
+                    "superblock",
+                    format!(
+                        "allocation unit {:#x}: valid media, but famfs_rs.ko maps files in \
+                         2 MiB units, so famfs mount refuses this file system",
+                        sb.alloc_unit()
+                    ),
+                ));
+            }
             if sb.dev_size() > whole.len() {
                 r.findings.push(finding(
                     Severity::Error,

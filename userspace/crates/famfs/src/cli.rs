@@ -36,8 +36,9 @@ Exit status:
 
 Environment:
   FAMFS_DEVICE       default for --device
-  FAMFS_SYSTEM_UUID  this host's system UUID (default: DMI product UUID,
-                     then /etc/machine-id); decides master or client
+  FAMFS_SYSTEM_UUID  this host's system UUID, which decides master or
+                     client (default: /opt/famfs/system_uuid, upstream
+                     famfs's file, created with a random UUID if missing)
   FAMFS_RUN_DIR      daemon pid files (default /run/famfs_rs)
   FAMFS_LOG_DIR      daemon logs (default /var/log/famfs_rs, else the run dir)
 

@@ -220,10 +220,11 @@ pub fn logplay(a: &LogplayArgs) -> Result<Status> {
 /// Fill `file` (of `size` bytes) with the pattern of `seed`.
 pub(crate) fn randomize(file: &FileData<'_>, size: u64, seed: u64) -> Result<()> {
     let mut buf = vec![0u8; IO_CHUNK];
+    let mut pat = pattern::Pattern::new(seed);
     let mut off = 0;
     while off < size {
         let n = (size - off).min(IO_CHUNK as u64) as usize;
-        pattern::fill(seed, off, &mut buf[..n]);
+        pat.fill(&mut buf[..n]);
         file.write_at(off, &buf[..n])?;
         off += n as u64;
     }
@@ -426,12 +427,13 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
             continue;
         };
         let file = data.open(&fs, node.ino, rel, false)?;
+        let mut pat = pattern::Pattern::new(a.seed);
         let mut off = 0;
         let mut bad = None;
         while off < size && bad.is_none() {
             let n = (size - off).min(IO_CHUNK as u64) as usize;
             file.read_at(off, &mut buf[..n])?;
-            bad = pattern::first_mismatch(a.seed, off, &buf[..n]);
+            bad = pat.first_mismatch(&buf[..n]).map(|i| off + i as u64);
             off += n as u64;
         }
         match bad {

@@ -92,10 +92,19 @@ fn check_device(device: &Path) -> Result<()> {
     let dev = DaxDevice::open(device, false)?;
     let sb = read_superblock(dev.map.as_ref())
         .map_err(|e| anyhow!("{e} (is it a famfs? famfs mkfs creates one)"))?;
-    if sb.role() != Some(SbRole::Primary) {
+    if sb.role() != SbRole::Primary {
         bail!(
             "{}: a secondary device of a famfs; mount its primary device",
             device.display()
+        );
+    }
+    if sb.alloc_unit() != famfs_omf::ALLOC_UNIT {
+        bail!(
+            "{}: formatted with a {:#x}-byte allocation unit; famfs_rs.ko maps files only in \
+             2 MiB units, so it cannot mount this famfs (fsck, logplay, getmap and verify \
+             still read it; reformat with famfs mkfs to use famfs_rs)",
+            device.display(),
+            sb.alloc_unit()
         );
     }
     Ok(())

@@ -73,9 +73,7 @@ fn text(o: &Output) -> String {
 
 /// A host file of `size` bytes holding the pattern of `seed`.
 fn pattern_file(path: &Path, size: usize, seed: u64) {
-    let mut data = vec![0u8; size];
-    famfs_meta::pattern::fill(seed, 0, &mut data);
-    std::fs::write(path, data).unwrap();
+    std::fs::write(path, famfs_meta::pattern::bytes(seed, size)).unwrap();
 }
 
 /// Flip bit 4 of the byte at `off` in `path`.
@@ -393,8 +391,7 @@ fn strips_on_two_devices_hold_their_data() {
 
     // cp: four strips over every device, then the whole file on device 1.
     let src = p.f.path("src.bin");
-    let mut data = vec![0u8; (24 << 20) + 12345];
-    famfs_meta::pattern::fill(9, 0, &mut data);
+    let data = famfs_meta::pattern::bytes(9, (24 << 20) + 12345);
     std::fs::write(&src, &data).unwrap();
     let src = src.to_str().unwrap();
     p.with_both(0, "cp", &["-N", "4", "--devices", "all", src, "c"]);
