@@ -556,6 +556,16 @@ impl Txn<'_> {
         Ok(applied.last().copied().unwrap_or(Applied::Nothing))
     }
 
+    /// Append a FILE record with the map it carries, nothing allocated:
+    /// `famfs clone` makes a cross-linked file this way, on purpose, to
+    /// test fsck. The path must still be free.
+    pub fn append_unchecked(&mut self, record: &LogRecord) -> Result<(), MetaError> {
+        if let LogRecord::File(f) = record {
+            self.new_path(&f.path)?;
+        }
+        self.append(record).map(|_| ())
+    }
+
     /// See [`Famfs::creat`].
     pub fn creat(
         &mut self,

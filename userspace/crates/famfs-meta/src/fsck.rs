@@ -41,6 +41,11 @@ pub struct FsckReport {
     pub files: usize,
     pub directories: usize,
     pub allocated_bytes: u64,
+    /// Sum of the file sizes.
+    pub file_bytes: u64,
+    /// Every device range a file claims (for usage figures).
+    #[serde(skip)]
+    pub claims: Vec<famfs_omf::Extent>,
     pub devices: Vec<DaxdevInfo>,
     pub findings: Vec<Finding>,
 }
@@ -78,6 +83,8 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
         files: 0,
         directories: 0,
         allocated_bytes: 0,
+        file_bytes: 0,
+        claims: Vec::new(),
         devices: Vec::new(),
         findings: Vec::new(),
     };
@@ -236,9 +243,11 @@ struct Claim<'a> {
 fn check_space(replay: &Replay, r: &mut FsckReport) {
     let mut claims = Vec::new();
     for n in replay.ns.nodes() {
-        if let NodeKind::File { fmap, .. } = &n.kind {
+        if let NodeKind::File { fmap, size, .. } = &n.kind {
+            r.file_bytes = r.file_bytes.saturating_add(*size);
             for (extent, e) in fmap.ranges().iter().enumerate() {
                 r.allocated_bytes = r.allocated_bytes.saturating_add(e.len);
+                r.claims.push(*e);
                 claims.push(Claim {
                     dev: e.devindex,
                     start: e.offset,

@@ -26,7 +26,10 @@ use crate::cli::*;
 use crate::data::{Data, FileData};
 use crate::output;
 use crate::size::human;
-use crate::target::{data_path, open_meta, open_mounted, resolve, whole_or_mount, Target, Whole};
+use crate::target::{
+    data_path, meta_dir, open_meta, open_mounted, resolve, whole_or_mount, Target, Whole,
+};
+use crate::{compat, devwait, shadow};
 use crate::Status;
 
 /// Bytes moved per read/write call when copying data.
@@ -35,7 +38,7 @@ const IO_CHUNK: usize = 8 << 20;
 const PROGRESS_MIN: u64 = 64 << 20;
 
 /// This host's system UUID; read-only verbs get along without one.
-fn host(required: bool) -> Result<Uuid> {
+pub(crate) fn host(required: bool) -> Result<Uuid> {
     match host_system_uuid() {
         Ok(u) => Ok(u),
         Err(e) if required => Err(e.into()),
@@ -45,7 +48,7 @@ fn host(required: bool) -> Result<Uuid> {
 
 /// Opens the file system `d` and `paths` name; returns it, the paths
 /// relative to its root and where file data goes.
-fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<String>, Data)> {
+pub(crate) fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<String>, Data)> {
     let (t, rels) = resolve(d, paths)?;
     let (mut fs, daxdevs, data) = match t {
         Target::Offline { device, daxdevs } => (
@@ -71,19 +74,19 @@ fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<St
 }
 
 /// [`open`] for one path.
-fn open_one(d: &DeviceArgs, path: &str, writable: bool) -> Result<(Famfs, String, Data)> {
+pub(crate) fn open_one(d: &DeviceArgs, path: &str, writable: bool) -> Result<(Famfs, String, Data)> {
     let (fs, mut rels, data) = open(d, &[path], writable)?;
     let rel = rels.pop().unwrap_or_default();
     Ok((fs, rel, data))
 }
 
-fn caller_ids() -> (u32, u32) {
+pub(crate) fn caller_ids() -> (u32, u32) {
     // The caller's ids are those of the files it creates, as with open(2).
     let me = std::fs::metadata("/proc/self").ok();
     me.map_or((0, 0), |m| (m.uid(), m.gid()))
 }
 
-fn attrs(o: &OwnerArgs, default_mode: u32, default_ids: (u32, u32)) -> Attrs {
+pub(crate) fn attrs(o: &OwnerArgs, default_mode: u32, default_ids: (u32, u32)) -> Attrs {
     Attrs {
         mode: o.mode.unwrap_or(default_mode),
         uid: o.uid.unwrap_or(default_ids.0),
@@ -122,8 +125,15 @@ pub(crate) fn layout(l: &LayoutArgs, fs: &Famfs) -> Result<Layout> {
 }
 
 pub fn mkfs(a: &MkfsArgs) -> Result<Status> {
-    let dev = DaxDevice::open(&a.device, true)?;
     let name = a.device.display().to_string();
+    if a.kill && !a.force {
+        bail!(
+            "{name}: --kill destroys the superblock (the device stops being a famfs): add \
+             --force (-f) to confirm, as upstream's mkfs requires"
+        );
+    }
+    devwait::settle(&a.device, "mkfs")?;
+    let dev = DaxDevice::open(&a.device, true)?;
     if a.kill {
         kill_superblock(dev.map.as_ref())?;
         println!("{name}: superblock destroyed; the device no longer holds famfs");
@@ -161,7 +171,31 @@ fn open_whole(w: &Whole, host: Uuid) -> Result<Famfs> {
 }
 
 pub fn fsck(a: &FsckArgs) -> Result<Status> {
-    let whole = whole_or_mount(&a.device)?;
+    let internal = "famfs_rs reads an unmounted device directly, with no internal mount";
+    compat::no_effect(
+        "fsck",
+        &[
+            (a.access.mmap, "--mmap", compat::ACCESS),
+            (a.access.read, "--read", compat::ACCESS),
+            (a.mode.set_daxmode, "--set-daxmode", compat::DAXMODE),
+            (a.mode.load_module, "--load-module", compat::LOAD_MODULE),
+            (a.nofuse, "--nofuse", internal),
+            (a.fuse, "--fuse", internal),
+            (a.nodax, "--nodax", internal),
+        ],
+    );
+    let forced = if a.force {
+        devwait::mounted_on(&a.device).map(|m| Whole::Meta(meta_dir(&m)))
+    } else {
+        None
+    };
+    let whole = match forced {
+        Some(w) => w,
+        None => {
+            devwait::settle(&a.device, "fsck")?;
+            whole_or_mount(&a.device)?
+        }
+    };
     let media: Arc<dyn Media> = match &whole {
         Whole::Device(p) => DaxDevice::open(p, false)?.map,
         Whole::Meta(m) => Arc::new(stitched::whole_of(&MetaStore::on_meta_files(m, false)?)?),
@@ -170,8 +204,12 @@ pub fn fsck(a: &FsckArgs) -> Result<Status> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        output::print_fsck(&report);
-        if a.verbose && report.superblock.is_some() {
+        let verbose = crate::verbosity() > 0;
+        output::print_fsck(&report, a.human, verbose);
+        if let Some(n) = a.nbuckets {
+            output::print_buckets(&report, n, a.human)?;
+        }
+        if verbose && report.superblock.is_some() {
             if let Ok(fs) = open_whole(&whole, Uuid::nil()) {
                 output::print_namespace(fs.namespace());
             }
@@ -185,9 +223,42 @@ pub fn fsck(a: &FsckArgs) -> Result<Status> {
 }
 
 pub fn logplay(a: &LogplayArgs) -> Result<Status> {
-    let device = whole_or_mount(&a.device)?;
+    compat::no_effect(
+        "logplay",
+        &[
+            (a.access.mmap, "--mmap", compat::ACCESS),
+            (a.access.read, "--read", compat::ACCESS),
+            (a.set_daxmode, "--set-daxmode", compat::DAXMODE),
+            (
+                a.client,
+                "--client",
+                "replay is the same on the master and on clients",
+            ),
+            (
+                a.shadowtest,
+                "--shadowtest",
+                "the shadow YAML is written once, not read back",
+            ),
+        ],
+    );
+    let arg = match (&a.daxdev, &a.device) {
+        (Some(d), _) | (None, Some(d)) => d,
+        (None, None) => bail!("logplay needs a device or a mount point"),
+    };
+    if a.daxdev.is_none() {
+        devwait::settle(arg, "logplay")?;
+    }
+    let device = whole_or_mount(arg)?;
     let fs = open_whole(&device, host(false)?)?;
     let r = fs.replay();
+    if let Some(dir) = &a.shadow {
+        let n = shadow::write_tree(dir, fs.namespace())?;
+        eprintln!(
+            "famfs logplay: {}: shadow tree written to {} ({n} files)",
+            device.display(),
+            dir.join(shadow::ROOT).display()
+        );
+    }
     if a.json {
         println!(
             "{}",
@@ -231,27 +302,135 @@ pub(crate) fn randomize(file: &FileData<'_>, size: u64, seed: u64) -> Result<()>
     file.sync()
 }
 
+/// What `creat` is asked to make: one file (PATH with -s/-r/-S) or
+/// several (--multi).
+struct CreatJob {
+    /// As given, for messages.
+    path: String,
+    /// Relative to the file system's root.
+    rel: String,
+    size: Option<u64>,
+    /// 0: create only.
+    seed: u64,
+}
+
+/// Creates (or, as upstream, accepts) one file; returns whether it is
+/// there afterwards (an error was printed otherwise).
+fn creat_one(fs: &mut Famfs, data: &Data, a: &CreatArgs, job: &CreatJob) -> Result<()> {
+    let shown = &job.path;
+    let (rel, size) = match fs.namespace().lookup(&job.rel_or_root()) {
+        Some(n) => {
+            let NodeKind::File { size, .. } = n.kind else {
+                bail!("{}: {shown}: exists and is not a regular file", fs.name());
+            };
+            if job.size.is_some_and(|s| s != size) {
+                bail!(
+                    "{}: {shown}: exists with size {size}, not {}; famfs files never change \
+                     size",
+                    fs.name(),
+                    job.size.unwrap_or_default()
+                );
+            }
+            if crate::verbosity() > 0 {
+                println!("{shown}: exists with that size: nothing to create");
+            }
+            (n.path.clone(), size)
+        }
+        None => {
+            let size = match job.size {
+                Some(0) | None => bail!(
+                    "{}: {shown}: a new file needs a size above 0 (-s SIZE); famfs files never \
+                     grow",
+                    fs.name()
+                ),
+                Some(s) => s,
+            };
+            let at = attrs(&a.owner, 0o644, caller_ids());
+            let layout = layout(&a.layout, fs)?;
+            fs.creat(&job.rel, size, at, layout)?;
+            (job.rel.clone(), size)
+        }
+    };
+    if job.seed != 0 {
+        let ino = fs.file(&rel)?.ino;
+        let file = data.open(fs, ino, &rel, true)?;
+        randomize(&file, size, job.seed).with_context(|| format!("filling {shown}"))?;
+        if crate::verbosity() > 0 {
+            println!("randomized {size} bytes: {shown}");
+        }
+    }
+    Ok(())
+}
+
+impl CreatJob {
+    fn rel_or_root(&self) -> String {
+        self.rel.trim_matches('/').to_owned()
+    }
+}
+
 pub fn creat(a: &CreatArgs) -> Result<Status> {
-    let (mut fs, path, data) = open_one(&a.dev, &a.path, true)?;
-    let at = attrs(&a.owner, 0o644, caller_ids());
-    let layout = layout(&a.layout, &fs)?;
-    let ino = fs.creat(&path, a.size, at, layout)?;
-    if a.randomize {
-        let file = data.open(&fs, ino, &path, true)?;
-        randomize(&file, a.size, a.seed.unwrap_or_default())
-            .with_context(|| format!("filling {}", a.path))?;
+    if a.seed.is_some_and(|s| s != 0) && !a.randomize {
+        bail!("--seed (-S) without --randomize (-r): add -r to fill the file, as upstream requires");
+    }
+    let mut jobs: Vec<(String, Option<u64>, u64)> = a
+        .multi
+        .iter()
+        .map(|m| (m.path.clone(), Some(m.size), m.seed))
+        .collect();
+    if let Some(p) = &a.path {
+        let seed = if a.randomize { a.seed.unwrap_or(0) } else { 0 };
+        if a.randomize && seed == 0 {
+            eprintln!("famfs creat: --randomize without a seed (or seed 0): the file is not filled (as upstream)");
+        }
+        jobs.push((p.clone(), a.size, seed));
+    }
+    let paths: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
+    let (mut fs, rels, data) = open(&a.dev, &paths, true)?;
+    let mut failed = 0;
+    for ((path, size, seed), rel) in jobs.iter().zip(rels) {
+        let job = CreatJob {
+            path: path.clone(),
+            rel,
+            size: *size,
+            seed: *seed,
+        };
+        let r = creat_one(&mut fs, &data, a, &job).and_then(|_| data.wait_visible(&job.rel));
+        if let Err(e) = r {
+            eprintln!("famfs creat: {e:#}");
+            failed += 1;
+        }
     }
     fs.sync()?;
-    data.wait_visible(&path)?;
-    Ok(Status::Ok)
+    if !a.multi.is_empty() {
+        println!(
+            "created {} of {} files with {failed} errors",
+            jobs.len() - failed,
+            jobs.len()
+        );
+    }
+    Ok(if failed == 0 {
+        Status::Ok
+    } else {
+        Status::Failed
+    })
 }
 
 pub fn mkdir(a: &MkdirArgs) -> Result<Status> {
     let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
     let (mut fs, rels, data) = open(&a.dev, &paths, true)?;
     let at = attrs(&a.owner, 0o755, caller_ids());
-    for p in &rels {
-        fs.mkdir(p, at, a.parents)?;
+    for (p, rel) in a.paths.iter().zip(&rels) {
+        if rel.trim_matches('/').is_empty() {
+            // The root: exists, which -p accepts and plain mkdir does not.
+            if a.parents {
+                continue;
+            }
+            bail!("{}: {p}: exists (the root of the file system)", fs.name());
+        }
+        fs.mkdir(rel, at, a.parents)?;
+        if crate::verbosity() > 0 {
+            println!("{p}: created");
+        }
     }
     fs.sync()?;
     for p in &rels {
@@ -281,7 +460,9 @@ fn plan_copy(
         if !a.recursive {
             bail!("{}: is a directory (use -r to copy it)", src.display());
         }
-        if fs.namespace().lookup(&dest).is_none() {
+        if a.compare {
+            // Compare only: nothing is created.
+        } else if fs.namespace().lookup(&dest).is_none() {
             let at = attrs(&a.owner, meta.mode() & 0o7777, (meta.uid(), meta.gid()));
             fs.mkdir(&dest, at, false)?;
         }
@@ -295,6 +476,12 @@ fn plan_copy(
             plan_copy(fs, a, &e.path(), format!("{dest}/{name}"), jobs)?;
         }
     } else if meta.is_file() {
+        if meta.len() == 0 {
+            bail!(
+                "{}: empty: a famfs file needs a size above 0 (famfs files never grow)",
+                src.display()
+            );
+        }
         jobs.push(CopyJob {
             src: src.to_owned(),
             dest,
@@ -334,7 +521,16 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
     // Refuse a bad layout before -r creates any directory.
     let lay = layout(&a.layout, &fs)?;
     fs.check_layout(dest_str, &lay)?;
+    compat::no_effect(
+        "cp",
+        &[(
+            a.threadct.is_some(),
+            "--threadct",
+            "famfs_rs copies one file after another",
+        )],
+    );
     let mut jobs = Vec::new();
+    let mut failed = 0usize;
     for src in srcs {
         let target = if into_dir {
             let name = src
@@ -349,7 +545,13 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
         } else {
             dest_norm.clone()
         };
-        plan_copy(&mut fs, a, src, target, &mut jobs)?;
+        // As upstream: one bad source (a directory without -r, an empty
+        // or special file) is reported, the others are still copied, and
+        // the exit status says something failed.
+        if let Err(e) = plan_copy(&mut fs, a, src, target, &mut jobs) {
+            eprintln!("famfs cp: {e:#}");
+            failed += 1;
+        }
     }
     let total: u64 = jobs.iter().map(|j| j.size).sum();
     let bar = if total >= PROGRESS_MIN {
@@ -366,14 +568,73 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
     };
     for j in &jobs {
         bar.set_message(j.dest.clone());
-        copy_one(&mut fs, &data, a, j, &lay, &bar)?;
-        if a.verbose {
-            bar.suspend(|| println!("{} -> {}", j.src.display(), j.dest));
+        let r = if a.compare {
+            compare_one(&fs, &data, j)
+        } else {
+            copy_one(&mut fs, &data, a, j, &lay, &bar)
+        };
+        match r {
+            Ok(()) if crate::verbosity() > 0 => {
+                let verb = if a.compare { "matches" } else { "->" };
+                bar.suspend(|| println!("{} {verb} {}", j.src.display(), j.dest));
+            }
+            Ok(()) => {}
+            Err(e) => {
+                bar.suspend(|| eprintln!("famfs cp: {e:#}"));
+                failed += 1;
+            }
         }
     }
     bar.finish_and_clear();
     fs.sync()?;
-    Ok(Status::Ok)
+    Ok(if failed == 0 {
+        Status::Ok
+    } else {
+        Status::Failed
+    })
+}
+
+/// The file `dest` names, if it exists: an existing file of `size` bytes
+/// is reused (cp is restartable, as upstream's); any other is an error.
+fn existing_dest(fs: &Famfs, dest: &str, size: u64) -> Result<Option<u64>> {
+    let Some(n) = fs.namespace().lookup(dest) else {
+        return Ok(None);
+    };
+    match n.kind {
+        NodeKind::File { size: s, .. } if s == size => Ok(Some(n.ino)),
+        NodeKind::File { size: s, .. } => bail!(
+            "{}: {dest}: exists with size {s}, the source has {size}; famfs files never \
+             change size",
+            fs.name()
+        ),
+        NodeKind::Dir { .. } => bail!("{}: {dest}: is a directory", fs.name()),
+    }
+}
+
+/// `cp --compare`: the destination holds the source's bytes.
+fn compare_one(fs: &Famfs, data: &Data, j: &CopyJob) -> Result<()> {
+    let ino = existing_dest(fs, &j.dest, j.size)?
+        .ok_or_else(|| anyhow!("{}: {}: does not exist", fs.name(), j.dest))?;
+    let file = data.open(fs, ino, &j.dest, false)?;
+    let mut src = File::open(&j.src).with_context(|| format!("{}", j.src.display()))?;
+    let (mut want, mut got) = (vec![0u8; IO_CHUNK], vec![0u8; IO_CHUNK]);
+    let mut off = 0u64;
+    while off < j.size {
+        let n = (j.size - off).min(IO_CHUNK as u64) as usize;
+        src.read_exact(&mut want[..n])
+            .with_context(|| format!("{}: read at {off:#x}", j.src.display()))?;
+        file.read_at(off, &mut got[..n])?;
+        if let Some(i) = want[..n].iter().zip(&got[..n]).position(|(a, b)| a != b) {
+            bail!(
+                "{}: differs from {} at offset {:#x}",
+                j.dest,
+                j.src.display(),
+                off + i as u64
+            );
+        }
+        off += n as u64;
+    }
+    Ok(())
 }
 
 fn copy_one(
@@ -390,7 +651,10 @@ fn copy_one(
         (j.meta.uid(), j.meta.gid()),
     );
     let mut src = File::open(&j.src).with_context(|| format!("{}", j.src.display()))?;
-    let ino = fs.creat(&j.dest, j.size, at, lay.clone())?;
+    let ino = match existing_dest(fs, &j.dest, j.size)? {
+        Some(ino) => ino,
+        None => fs.creat(&j.dest, j.size, at, lay.clone())?,
+    };
     let file = data.open(fs, ino, &j.dest, true)?;
     let mut buf = vec![0u8; IO_CHUNK];
     let mut off = 0u64;
@@ -403,52 +667,6 @@ fn copy_one(
         bar.inc(want as u64);
     }
     file.sync()
-}
-
-pub fn getmap(a: &GetmapArgs) -> Result<Status> {
-    let (fs, path, _) = open_one(&a.dev, &a.path, false)?;
-    let node = fs.file(&path)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(node)?);
-    } else {
-        output::print_getmap(node);
-    }
-    Ok(Status::Ok)
-}
-
-pub fn verify(a: &VerifyArgs) -> Result<Status> {
-    let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
-    let (fs, rels, data) = open(&a.dev, &paths, false)?;
-    let mut status = Status::Ok;
-    let mut buf = vec![0u8; IO_CHUNK];
-    for (p, rel) in a.paths.iter().zip(&rels) {
-        let node = fs.file(rel)?;
-        let NodeKind::File { size, .. } = node.kind else {
-            continue;
-        };
-        let file = data.open(&fs, node.ino, rel, false)?;
-        let mut pat = pattern::Pattern::new(a.seed);
-        let mut off = 0;
-        let mut bad = None;
-        while off < size && bad.is_none() {
-            let n = (size - off).min(IO_CHUNK as u64) as usize;
-            file.read_at(off, &mut buf[..n])?;
-            bad = pat.first_mismatch(&buf[..n]).map(|i| off + i as u64);
-            off += n as u64;
-        }
-        match bad {
-            Some(at) => {
-                eprintln!(
-                    "famfs verify: {}: {p}: data differs from seed {} at offset {at:#x}",
-                    fs.name(),
-                    a.seed
-                );
-                status = Status::CheckFailed;
-            }
-            None => println!("{p}: ok ({} verified)", human(size)),
-        }
-    }
-    Ok(status)
 }
 
 pub fn check(a: &CheckArgs) -> Result<Status> {
@@ -486,7 +704,7 @@ pub fn check(a: &CheckArgs) -> Result<Status> {
         }
         if !ok {
             problems += 1;
-        } else if a.verbose {
+        } else if crate::verbosity() > 0 {
             println!("ok {}", n.path);
         }
     }

@@ -29,7 +29,7 @@ use famfs_meta::DaxDevice;
 use famfs_omf::SbRole;
 
 use crate::cli::{DaemonArgs, MountArgs, UmountArgs};
-use crate::Status;
+use crate::{compat, devwait, Status};
 
 fn pipe() -> Result<(File, OwnedFd)> {
     let mut fds = [0i32; 2];
@@ -110,10 +110,48 @@ fn check_device(device: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Says which of upstream's mount options change nothing here, and why.
+fn mount_compat(a: &MountArgs) -> Result<()> {
+    if a.nofuse {
+        bail!(
+            "--nofuse asks for upstream's standalone v1 famfs module, which famfs_rs does not \
+             use: famfs_rs.ko serves famfs over the FUSE protocol (drop --nofuse)"
+        );
+    }
+    compat::no_effect(
+        "mount",
+        &[
+            (a.fuse, "--fuse", "famfs_rs.ko is famfs over the FUSE protocol with dax: the default"),
+            (a.debug > 0, "--debug", "the daemon serves on one thread already; its log is in /var/log/famfs_rs"),
+            (a.nouseraccess, "--nouseraccess", "famfs_rs mounts carry no allow_other"),
+            (a.nodefaultperm, "--nodefaultperm", "the kernel checks permissions from the log's modes"),
+            (a.shadow.is_some(), "--shadow", "the daemon keeps no shadow tree (famfs logplay --shadow writes one)"),
+            (a.access.mmap, "--mmap", compat::ACCESS),
+            (a.access.read, "--read", compat::ACCESS),
+            (a.mode.set_daxmode, "--set-daxmode", compat::DAXMODE),
+            (a.mode.load_module, "--load-module", compat::LOAD_MODULE),
+            (a.cache.is_some(), "--cache", "entries and attributes are cached 5 s"),
+            (a.bouncedax, "--bouncedax", "famfs_rs moves the device itself"),
+        ],
+    );
+    Ok(())
+}
+
 pub fn mount(a: &MountArgs) -> Result<Status> {
+    mount_compat(a)?;
     if let Some(m) = &a.serve.misbehave {
         misbehave::parse_list(m).map_err(|e| anyhow!(e))?;
     }
+    if a.remount {
+        let mnt = a.mountpoint.canonicalize().ok();
+        if let Some(m) = devwait::mounted_on(&a.device) {
+            if Some(&m) == mnt.as_ref() {
+                println!("{}: already mounted on {}", a.device.display(), m.display());
+                return Ok(Status::Ok);
+            }
+        }
+    }
+    devwait::settle(&a.device, "mount")?;
     check_device(&a.device)?;
     let mnt = a
         .mountpoint
@@ -126,15 +164,19 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
     if let Some(m) = mounts.iter().find(|m| m.mountpoint == mnt && m.is_famfs()) {
         bail!("{}: already a famfs mount (of {})", mnt.display(), m.source);
     }
-    let ctl = if a.serve.fuse { FUSE_DEV } else { CONTROL_DEV };
+    let ctl = if a.serve.plain_fuse {
+        FUSE_DEV
+    } else {
+        CONTROL_DEV
+    };
     if !Path::new(ctl).exists() {
-        if a.serve.fuse {
+        if a.serve.plain_fuse {
             bail!("{ctl} is missing: load the fuse module (modprobe fuse)");
         }
         bail!(
             "{ctl} is missing: famfs_rs.ko is not loaded. Load it (insmod famfs_rs.ko, or \
              modprobe famfs_rs where installed with DKMS), or mount through the kernel's FUSE \
-             with --fuse (slow, read-only)"
+             with --plain-fuse (slow, read-only)"
         );
     }
     let device = a
@@ -158,8 +200,8 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
         .arg(&mnt)
         .arg("--status-fd")
         .arg(wfd.to_string());
-    if a.serve.fuse {
-        cmd.arg("--fuse");
+    if a.serve.plain_fuse {
+        cmd.arg("--plain-fuse");
     }
     if let Some(m) = &a.serve.misbehave {
         cmd.arg("--misbehave").arg(m);
@@ -190,7 +232,7 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
                 "{}: mounted on {} ({}; daemon pid {}, log {})",
                 device.display(),
                 mnt.display(),
-                if a.serve.fuse {
+                if a.serve.plain_fuse {
                     "plain FUSE, read-only"
                 } else {
                     "famfs_rs"
@@ -356,7 +398,7 @@ fn list_cases(verbose: bool) {
 
 pub fn daemon(a: &DaemonArgs) -> Result<Status> {
     if a.list_misbehave_cases {
-        list_cases(a.verbose);
+        list_cases(crate::verbosity() > 0);
         return Ok(Status::Ok);
     }
     let device: PathBuf = a
@@ -371,7 +413,7 @@ pub fn daemon(a: &DaemonArgs) -> Result<Status> {
         device,
         mountpoint: a.mountpoint.clone(),
         fd: a.fd,
-        plain: a.serve.fuse,
+        plain: a.serve.plain_fuse,
         misbehave,
         daxdevs: a.serve.daxdev.clone(),
         status_fd: a.status_fd,
