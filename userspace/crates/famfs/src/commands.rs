@@ -454,6 +454,7 @@ fn plan_copy(
     src: &Path,
     dest: String,
     jobs: &mut Vec<CopyJob>,
+    failed: &mut usize,
 ) -> Result<()> {
     let meta = std::fs::metadata(src).with_context(|| format!("{}", src.display()))?;
     if meta.is_dir() {
@@ -473,7 +474,11 @@ fn plan_copy(
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
-            plan_copy(fs, a, &e.path(), format!("{dest}/{name}"), jobs)?;
+            // One bad entry is reported; the rest of the tree is copied.
+            if let Err(e) = plan_copy(fs, a, &e.path(), format!("{dest}/{name}"), jobs, failed) {
+                eprintln!("famfs cp: {e:#}");
+                *failed += 1;
+            }
         }
     } else if meta.is_file() {
         if meta.len() == 0 {
@@ -548,7 +553,7 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
         // As upstream: one bad source (a directory without -r, an empty
         // or special file) is reported, the others are still copied, and
         // the exit status says something failed.
-        if let Err(e) = plan_copy(&mut fs, a, src, target, &mut jobs) {
+        if let Err(e) = plan_copy(&mut fs, a, src, target, &mut jobs, &mut failed) {
             eprintln!("famfs cp: {e:#}");
             failed += 1;
         }

@@ -51,7 +51,12 @@ fn one(a: &GetmapArgs, p: &str) -> Status {
         // A path on this host: upstream's order of checks.
         match std::fs::metadata(p) {
             Err(e) => {
-                say(format!("{p}: {e}"));
+                let hint = if resolve(&a.dev, &[p]).is_err() {
+                    " (for an unmounted device or image, give it with --device/-D)"
+                } else {
+                    ""
+                };
+                say(format!("{p}: {e}{hint}"));
                 return Status::GetmapMissing;
             }
             Ok(m) if !m.is_file() => {

@@ -47,7 +47,7 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
     }
     let paths: Vec<&str> = jobs.iter().map(|(p, _)| p.as_str()).collect();
     let (fs, rels, data) = open(&a.dev, &paths, false)?;
-    let mut failed = 0usize;
+    let (mut failed, mut errors) = (0usize, 0usize);
     let mut buf = vec![0u8; CHUNK];
     for ((p, seed), rel) in jobs.iter().zip(&rels) {
         let r = (|| -> Result<Option<u64>> {
@@ -82,16 +82,22 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
             }
             Err(e) => {
                 eprintln!("famfs verify: {e:#}");
-                failed += 1;
+                errors += 1;
             }
         }
     }
     if jobs.len() > 1 && !a.quiet {
-        println!("verified {} files: {failed} failed", jobs.len());
+        println!(
+            "verified {} files: {failed} differ, {errors} could not be read",
+            jobs.len()
+        );
     }
-    Ok(if failed == 0 {
-        Status::Ok
-    } else {
+    // Unreadable is a failure (1); different data a failed check (3).
+    Ok(if errors > 0 {
+        Status::Failed
+    } else if failed > 0 {
         Status::CheckFailed
+    } else {
+        Status::Ok
     })
 }
