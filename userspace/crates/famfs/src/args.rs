@@ -549,7 +549,10 @@ pub struct UmountArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
 pub struct DaemonArgs {
+    #[command(flatten)]
+    pub help: HelpArg,
     /// Print the misbehave test cases and exit (-v: with action, outcome
     /// and description).
     #[arg(long)]
