@@ -111,7 +111,7 @@ fn open_control(plain: bool) -> Result<DevChannel, DaemonError> {
             let hint = if plain {
                 "is the fuse module loaded?"
             } else {
-                "load the module (insmod famfs_rs.ko) or use --fuse for the kernel's FUSE"
+                "load the module (insmod famfs_rs.ko) or use --plain-fuse for the kernel's FUSE"
             };
             DaemonError::Io {
                 what: format!("{path}: {hint}"),

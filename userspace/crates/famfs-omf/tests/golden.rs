@@ -123,7 +123,10 @@ fn superblock_versions_and_units_upstream_accepts() {
     // Any other unit is refused.
     b[32..40].copy_from_slice(&8192u64.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(OmfSuperblock::parse(&b), Err(OmfError::BadGeometry { .. })));
+    assert!(matches!(
+        OmfSuperblock::parse(&b),
+        Err(OmfError::BadGeometry { .. })
+    ));
     // Another OMF minor: accepted; another major or ts_version: refused.
     let mut b = upstream_style(0);
     b[44..48].copy_from_slice(&7u32.to_le_bytes());
@@ -131,11 +134,17 @@ fn superblock_versions_and_units_upstream_accepts() {
     assert_eq!(OmfSuperblock::parse(&b).unwrap().omf_version(), (2, 7));
     b[40..44].copy_from_slice(&3u32.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(OmfSuperblock::parse(&b), Err(OmfError::BadVersion { .. })));
+    assert!(matches!(
+        OmfSuperblock::parse(&b),
+        Err(OmfError::BadVersion { .. })
+    ));
     let mut b = upstream_style(0);
     b[8..16].copy_from_slice(&47u64.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(OmfSuperblock::parse(&b), Err(OmfError::BadVersion { .. })));
+    assert!(matches!(
+        OmfSuperblock::parse(&b),
+        Err(OmfError::BadVersion { .. })
+    ));
 }
 
 #[test]

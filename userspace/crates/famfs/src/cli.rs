@@ -349,4 +349,3 @@ connection ends (unmount), after giving the devices back to device_dax.
 MNT/bad-<case>); with -v: name, action, expected outcome \
 (fails/succeeds) and what is sent, tab separated, including the INIT \
 cases that only --misbehave <case> arms (the mount itself fails).";
-

@@ -29,8 +29,8 @@ use crate::size::human;
 use crate::target::{
     data_path, meta_dir, open_meta, open_mounted, resolve, whole_or_mount, Target, Whole,
 };
-use crate::{compat, devwait, shadow};
 use crate::Status;
+use crate::{compat, devwait, shadow};
 
 /// Bytes moved per read/write call when copying data.
 const IO_CHUNK: usize = 8 << 20;
@@ -48,7 +48,11 @@ pub(crate) fn host(required: bool) -> Result<Uuid> {
 
 /// Opens the file system `d` and `paths` name; returns it, the paths
 /// relative to its root and where file data goes.
-pub(crate) fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<String>, Data)> {
+pub(crate) fn open(
+    d: &DeviceArgs,
+    paths: &[&str],
+    writable: bool,
+) -> Result<(Famfs, Vec<String>, Data)> {
     let (t, rels) = resolve(d, paths)?;
     let (mut fs, daxdevs, data) = match t {
         Target::Offline { device, daxdevs } => (
@@ -74,7 +78,11 @@ pub(crate) fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Fa
 }
 
 /// [`open`] for one path.
-pub(crate) fn open_one(d: &DeviceArgs, path: &str, writable: bool) -> Result<(Famfs, String, Data)> {
+pub(crate) fn open_one(
+    d: &DeviceArgs,
+    path: &str,
+    writable: bool,
+) -> Result<(Famfs, String, Data)> {
     let (fs, mut rels, data) = open(d, &[path], writable)?;
     let rel = rels.pop().unwrap_or_default();
     Ok((fs, rel, data))
@@ -370,7 +378,9 @@ impl CreatJob {
 
 pub fn creat(a: &CreatArgs) -> Result<Status> {
     if a.seed.is_some_and(|s| s != 0) && !a.randomize {
-        bail!("--seed (-S) without --randomize (-r): add -r to fill the file, as upstream requires");
+        bail!(
+            "--seed (-S) without --randomize (-r): add -r to fill the file, as upstream requires"
+        );
     }
     let mut jobs: Vec<(String, Option<u64>, u64)> = a
         .multi

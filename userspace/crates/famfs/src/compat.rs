@@ -19,4 +19,5 @@ pub const ACCESS: &str = "famfs_rs always maps the log";
 pub const DAXMODE: &str =
     "famfs_rs moves the device to its own dax driver while mounted; there is no mode to switch";
 /// Why upstream's --load-module changes nothing.
-pub const LOAD_MODULE: &str = "it loads upstream's standalone v1 module, which famfs_rs does not use";
+pub const LOAD_MODULE: &str =
+    "it loads upstream's standalone v1 module, which famfs_rs does not use";

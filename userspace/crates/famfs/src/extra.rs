@@ -16,7 +16,9 @@ use crate::{devwait, Status};
 /// Maps the whole of the regular file `path` (read-only, shared).
 fn map_file(path: &Path) -> Result<(MappedFile, u64)> {
     let f = File::open(path).with_context(|| format!("{}", path.display()))?;
-    let md = f.metadata().with_context(|| format!("{}", path.display()))?;
+    let md = f
+        .metadata()
+        .with_context(|| format!("{}", path.display()))?;
     if !md.is_file() {
         bail!("{}: not a regular file", path.display());
     }

@@ -121,17 +121,45 @@ fn mount_compat(a: &MountArgs) -> Result<()> {
     compat::no_effect(
         "mount",
         &[
-            (a.fuse, "--fuse", "famfs_rs.ko is famfs over the FUSE protocol with dax: the default"),
-            (a.debug > 0, "--debug", "the daemon serves on one thread already; its log is in /var/log/famfs_rs"),
-            (a.nouseraccess, "--nouseraccess", "famfs_rs mounts carry no allow_other"),
-            (a.nodefaultperm, "--nodefaultperm", "the kernel checks permissions from the log's modes"),
-            (a.shadow.is_some(), "--shadow", "the daemon keeps no shadow tree (famfs logplay --shadow writes one)"),
+            (
+                a.fuse,
+                "--fuse",
+                "famfs_rs.ko is famfs over the FUSE protocol with dax: the default",
+            ),
+            (
+                a.debug > 0,
+                "--debug",
+                "the daemon serves on one thread already; its log is in /var/log/famfs_rs",
+            ),
+            (
+                a.nouseraccess,
+                "--nouseraccess",
+                "famfs_rs mounts carry no allow_other",
+            ),
+            (
+                a.nodefaultperm,
+                "--nodefaultperm",
+                "the kernel checks permissions from the log's modes",
+            ),
+            (
+                a.shadow.is_some(),
+                "--shadow",
+                "the daemon keeps no shadow tree (famfs logplay --shadow writes one)",
+            ),
             (a.access.mmap, "--mmap", compat::ACCESS),
             (a.access.read, "--read", compat::ACCESS),
             (a.mode.set_daxmode, "--set-daxmode", compat::DAXMODE),
             (a.mode.load_module, "--load-module", compat::LOAD_MODULE),
-            (a.cache.is_some(), "--cache", "entries and attributes are cached 5 s"),
-            (a.bouncedax, "--bouncedax", "famfs_rs moves the device itself"),
+            (
+                a.cache.is_some(),
+                "--cache",
+                "entries and attributes are cached 5 s",
+            ),
+            (
+                a.bouncedax,
+                "--bouncedax",
+                "famfs_rs moves the device itself",
+            ),
         ],
     );
     Ok(())

@@ -116,7 +116,10 @@ fn data_goes_through_the_mounted_file() {
     crate::commands::randomize(&w, size, 7).unwrap();
     let bytes = std::fs::read(dir.path().join("f")).unwrap();
     assert_eq!(bytes.len() as u64, size, "writes stay inside the file");
-    assert_eq!(famfs_meta::pattern::Pattern::new(7).first_mismatch(&bytes), None);
+    assert_eq!(
+        famfs_meta::pattern::Pattern::new(7).first_mismatch(&bytes),
+        None
+    );
     let r = data.open(&fs, ino, "/f", false).unwrap();
     let mut buf = vec![0u8; 4096];
     r.read_at(size - 4096, &mut buf).unwrap();

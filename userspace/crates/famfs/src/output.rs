@@ -152,7 +152,10 @@ pub fn print_fsck(r: &FsckReport, human: bool, verbose: bool) {
         println!("Capacity:");
         println!("  Device capacity:        {}", figure(sb.dev_size, human));
         println!("  Sum of file sizes:      {}", figure(r.file_bytes, human));
-        println!("  Allocated bytes:        {}", figure(r.allocated_bytes, human));
+        println!(
+            "  Allocated bytes:        {}",
+            figure(r.allocated_bytes, human)
+        );
         println!(
             "  Free space:             {}",
             figure(usable.saturating_sub(r.allocated_bytes), human)
@@ -194,7 +197,10 @@ pub fn print_buckets(r: &FsckReport, n: u32, human: bool) -> anyhow::Result<()> 
         );
     }
     let bucket = dev.size / u64::from(n);
-    println!("Bucket usage (device 0, {n} buckets of {}):", figure(bucket, human));
+    println!(
+        "Bucket usage (device 0, {n} buckets of {}):",
+        figure(bucket, human)
+    );
     for b in 0..u64::from(n) {
         let (start, end) = (b * bucket, (b + 1) * bucket);
         let overlap = |s: u64, e: u64| e.min(end).saturating_sub(s.max(start));

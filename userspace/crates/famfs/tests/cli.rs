@@ -269,15 +269,7 @@ fn cp_recursive() {
         assert!(play.contains(p), "{p} missing from {play}");
     }
     assert!(!play.contains("x/a/empty"), "{play}");
-    f.ok(&[
-        "verify",
-        "-D",
-        f.img(),
-        "-S",
-        "1",
-        "x/top",
-        "x/a/b/leaf",
-    ]);
+    f.ok(&["verify", "-D", f.img(), "-S", "1", "x/top", "x/a/b/leaf"]);
 }
 
 /// Several processes append at once; flock keeps every slot unique.

@@ -87,7 +87,10 @@ impl Unpacked {
                 .chars()
                 .fold(0u32, |m, c| (m << 1) | u32::from(c != '-'));
             let (u, g) = owner.split_once('/').unwrap();
-            dirs.insert(rel.to_owned(), (mode, u.parse().unwrap(), g.parse().unwrap()));
+            dirs.insert(
+                rel.to_owned(),
+                (mode, u.parse().unwrap(), g.parse().unwrap()),
+            );
         }
         dirs
     }
@@ -195,7 +198,15 @@ fn json_file(n: &serde_json::Value) -> YamlFile {
         )
     };
     let (extents, stripe) = match fmap["type"].as_str().unwrap() {
-        "simple" => (fmap["extents"].as_array().unwrap().iter().map(ext).collect(), None),
+        "simple" => (
+            fmap["extents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(ext)
+                .collect(),
+            None,
+        ),
         _ => {
             let ie = &fmap["extents"][0];
             let strips = ie["strips"].as_array().unwrap();
@@ -238,7 +249,11 @@ fn check_image(tarball: &str, img: &str, shadow: &str, seeded: &[(&str, &str)]) 
     let nodes = json["nodes"].as_array().unwrap();
     let upstream = yaml_tree(&u.path(&format!("{shadow}/root")));
     let files: Vec<&serde_json::Value> = nodes.iter().filter(|n| n["type"] == "file").collect();
-    assert_eq!(files.len(), upstream.len(), "files: ours {files:?}, upstream {upstream:?}");
+    assert_eq!(
+        files.len(),
+        upstream.len(),
+        "files: ours {files:?}, upstream {upstream:?}"
+    );
     for n in &files {
         let ours = json_file(n);
         let theirs = upstream
@@ -264,8 +279,15 @@ fn check_image(tarball: &str, img: &str, shadow: &str, seeded: &[(&str, &str)]) 
     assert_eq!(dirs, u.shadow_dirs(shadow), "directories");
 
     let mine = tempfile::tempdir().unwrap();
-    expect(0, &["logplay", "--shadow", mine.path().to_str().unwrap(), img]);
-    assert_eq!(yaml_tree(&mine.path().join("root")), upstream, "shadow YAML");
+    expect(
+        0,
+        &["logplay", "--shadow", mine.path().to_str().unwrap(), img],
+    );
+    assert_eq!(
+        yaml_tree(&mine.path().join("root")),
+        upstream,
+        "shadow YAML"
+    );
 
     for (path, seed) in seeded {
         expect(0, &["verify", "-D", img, "-S", seed, "-f", path]);
@@ -355,7 +377,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         c ^= u32::from(b);
         for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xedb8_8320 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xedb8_8320
+            } else {
+                c >> 1
+            };
         }
     }
     !c
