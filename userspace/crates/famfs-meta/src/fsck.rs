@@ -161,6 +161,7 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
             (log_off, log_len) = (LOG_OFFSET, LOG_LEN_DEFAULT);
             sb.ts_log_offset = log_off.into();
             sb.ts_log_len = log_len.into();
+            sb.ts_alloc_unit = famfs_omf::ALLOC_UNIT.into();
             sb.ts_daxdev.dd_size = whole.len().into();
         }
     }

@@ -319,6 +319,12 @@ impl Fmap {
     /// (a power of two): what makes valid media, which the kernel may
     /// still refuse to map when `unit` is below 2 MiB.
     pub fn check_in_units(&self, file_size: u64, unit: u64) -> Result<(), FmapProblem> {
+        // A unit from damaged media must not divide by zero: use 2 MiB.
+        let unit = if unit.is_power_of_two() {
+            unit
+        } else {
+            ALLOC_UNIT
+        };
         let ranges = self.ranges();
         if ranges.is_empty() {
             return Err(FmapProblem::Empty);

@@ -374,3 +374,17 @@ fn interleave_resolution_follows_the_formula() {
         Err(FmapProblem::TooSmall { .. })
     ));
 }
+
+/// An allocation unit read from damaged media (0, not a power of two)
+/// must not panic the check (fsck reads such superblocks unchecked).
+#[test]
+fn fmap_check_survives_a_bogus_unit() {
+    let f = Fmap::Simple(vec![Extent {
+        devindex: 0,
+        offset: 2 << 20,
+        len: 2 << 20,
+    }]);
+    for unit in [0, 3, 4096, 2 << 20] {
+        assert!(f.check_in_units(10, unit).is_ok(), "unit {unit}");
+    }
+}

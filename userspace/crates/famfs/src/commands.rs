@@ -331,7 +331,8 @@ fn creat_one(fs: &mut Famfs, data: &Data, a: &CreatArgs, job: &CreatJob) -> Resu
             let NodeKind::File { size, .. } = n.kind else {
                 bail!("{}: {shown}: exists and is not a regular file", fs.name());
             };
-            if job.size.is_some_and(|s| s != size) {
+            // Upstream compares only a non-zero size (-s 0 is "no size").
+            if job.size.is_some_and(|s| s != 0 && s != size) {
                 bail!(
                     "{}: {shown}: exists with size {size}, not {}; famfs files never change \
                      size",
