@@ -55,11 +55,16 @@ pub(crate) fn open(
 ) -> Result<(Famfs, Vec<String>, Data)> {
     let (t, rels) = resolve(d, paths)?;
     let (mut fs, daxdevs, data) = match t {
-        Target::Offline { device, daxdevs } => (
-            Famfs::open_path(&device, writable, host(writable)?)?,
-            daxdevs,
-            Data::Device,
-        ),
+        Target::Offline { device, daxdevs } => {
+            for d in std::iter::once(&device).chain(&daxdevs) {
+                devwait::settle(d, "")?;
+            }
+            (
+                Famfs::open_path(&device, writable, host(writable)?)?,
+                daxdevs,
+                Data::Device,
+            )
+        }
         Target::Mounted { mount, daxdevs } => (
             open_mounted(&mount, writable, host(writable)?)?,
             daxdevs,
@@ -738,6 +743,7 @@ pub fn check(a: &CheckArgs) -> Result<Status> {
 
 pub fn adddev(a: &AdddevArgs) -> Result<Status> {
     let (mut fs, _, _) = open(&a.dev, &[], true)?;
+    devwait::settle(&a.secondary, "adddev")?;
     let dev = DaxDevice::open(&a.secondary, true)?;
     let media: Arc<dyn Media> = dev.map;
     let name = a.secondary.display().to_string();

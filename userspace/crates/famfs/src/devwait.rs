@@ -94,8 +94,9 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
     }
     let limit = limit();
     eprintln!(
-        "famfs {verb}: {}: a famfs mount of it has ended and its daemon is giving it back \
+        "famfs{}{verb}: {}: a famfs mount of it has ended and its daemon is giving it back \
          to device_dax; waiting (up to {} s)",
+        if verb.is_empty() { "" } else { " " },
         path.display(),
         limit.as_secs()
     );
@@ -115,7 +116,7 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
                 }
             }
             eprintln!(
-                "famfs {verb}: {}: its daemon had exited without giving it back; gave it back",
+                "famfs: {}: its daemon had exited without giving it back; gave it back",
                 path.display()
             );
             continue;
