@@ -89,7 +89,9 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
     let Ok(Some(name)) = sysfs.dax_name(path) else {
         return Ok(());
     };
-    if !sysfs.bound_to(FAMFS_DRIVER, &name) {
+    // Held: still on famfs_rs, or between drivers while a daemon's record
+    // (removed only once the device is back) lists it.
+    if !sysfs.bound_to(FAMFS_DRIVER, &name) && records_listing(&name).is_empty() {
         return Ok(());
     }
     let limit = limit();
