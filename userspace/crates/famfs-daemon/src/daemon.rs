@@ -210,6 +210,11 @@ fn run_inner(o: &Options, status: &mut Status) -> Result<(), DaemonError> {
             );
         }
     }
+    // Only now: while the pid file is there, others (famfs commands
+    // opening the device, the selftests) know a give-back may be under way.
+    if let Some(m) = &o.mountpoint {
+        let _ = std::fs::remove_file(paths::pid_file(m));
+    }
     r
 }
 
@@ -315,8 +320,5 @@ fn serve_and_mount(
         by_op.join(" "),
         stats.malformed
     );
-    if let Some(p) = &pid_file {
-        let _ = std::fs::remove_file(p);
-    }
     result.map(|_| ()).map_err(io("serving"))
 }

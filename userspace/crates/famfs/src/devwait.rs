@@ -56,13 +56,30 @@ fn records_listing(name: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Whether the daemon whose record is `record` still runs (its pid file
-/// sits beside the record).
-fn daemon_alive(record: &Path) -> bool {
+/// Whether the daemon whose record is `record` is known to have died: its
+/// pid file (beside the record; the daemon removes it only after giving
+/// its devices back) names a process that is gone. No pid file proves
+/// nothing (a daemon killed before mounting never wrote one).
+fn daemon_died(record: &Path) -> bool {
     let pid = std::fs::read_to_string(record.with_extension("pid"))
         .ok()
         .and_then(|s| s.trim().parse::<i32>().ok());
-    pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists())
+    pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists())
+}
+
+/// Gives back, as `famfs umount` does, what the records list.
+fn give_back(records: &[PathBuf], path: &Path) -> Result<()> {
+    for r in records {
+        let failed = Held::new(Sysfs::from_env(), Some(r.clone())).give_back_all();
+        if let Some(e) = failed.first() {
+            bail!("{}: giving it back to device_dax: {e}", path.display());
+        }
+    }
+    eprintln!(
+        "famfs: {}: its daemon had exited without giving it back; gave it back",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Makes `path` usable if a mount that ended is still giving it back
@@ -108,22 +125,16 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
             return Ok(());
         }
         let records = records_listing(&name);
-        if !records.is_empty() && records.iter().all(|r| !daemon_alive(r)) {
-            // The daemon is gone and never gave it back: do it, as famfs
-            // umount does for a daemon that died.
-            for r in &records {
-                let failed = Held::new(Sysfs::from_env(), Some(r.clone())).give_back_all();
-                if let Some(e) = failed.first() {
-                    bail!("{}: giving it back to device_dax: {e}", path.display());
-                }
-            }
-            eprintln!(
-                "famfs: {}: its daemon had exited without giving it back; gave it back",
-                path.display()
-            );
+        if !records.is_empty() && records.iter().all(|r| daemon_died(r)) {
+            give_back(&records, path)?;
             continue;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+    let records = records_listing(&name);
+    if enxio(path) && !records.is_empty() {
+        // Nobody gave it back in all that time: do it (once).
+        give_back(&records, path)?;
     }
     if enxio(path) {
         bail!(

@@ -13,6 +13,7 @@
 # /selftests/data/upstream-1g.head.gz.
 
 # timeout test_upstream_image_mounts_reads_and_writes 600
+# timeout test_upstream_odd_size_file_maps 600
 # timeout test_upstream_leftover_bytes_accepted 600
 # timeout test_plain_umount_leaves_device_usable 600
 
@@ -64,6 +65,15 @@ read_back() {
 	diag "$f: $size bytes at $off: read(2) and mmap(2) match upstream's bytes"
 }
 
+# As upstream's own tools make this guest the master of the image: the
+# host identity is upstream's file (/opt/famfs/system_uuid), which holds
+# the master's UUID on the host that made it.
+UPSTREAM_MASTER=22353219-52c5-422a-b144-79b90e28dbae
+be_upstream_master() {
+	mkdir -p /opt/famfs && echo $UPSTREAM_MASTER >/opt/famfs/system_uuid
+}
+forget_identity() { rm -f /opt/famfs/system_uuid; }
+
 test_upstream_image_mounts_reads_and_writes() {
 	upstream_on_device || return 1
 	quietly famfs fsck $FAMFS_DEV || return 1
@@ -71,16 +81,30 @@ test_upstream_image_mounts_reads_and_writes() {
 	rc=0
 	ls -lR $MNT | while read -r l; do diag "$l"; done
 	expect_eq "mode of private/" "drwx------" "$(stat -c %A $MNT/private)" || rc=1
+	# Sizes that are whole pages here (b.odd: test_upstream_odd_size_file_maps).
+	for f in data/a c.4m; do read_back "$MNT/$f" || rc=1; done
 	echo "$UPSTREAM_FILES" | while read -r f seed; do
-		read_back "$MNT/$f" || exit 1
 		quietly famfs verify -S "$seed" -f "$MNT/$f" || exit 1
 	done || rc=1
+	be_upstream_master
 	famfs creat -s 3M -r -S 77 $MNT/data/new >/dev/null || { fail "creat on the upstream famfs failed"; rc=1; }
+	forget_identity
 	quietly famfs verify -S 77 -f $MNT/data/new || rc=1
 	# A plain umount, then at once a check of the raw device.
 	umount $MNT || { fail "umount failed"; return 1; }
 	quietly famfs fsck $FAMFS_DEV || rc=1
 	famfs logplay $FAMFS_DEV | grep -q ' data/new$' || { fail "data/new is not in the log"; rc=1; }
+	return $rc
+}
+
+# A file of 1,000,001 bytes read through mmap(2) to its last byte (the
+# last page is partly past the end of the file).
+test_upstream_odd_size_file_maps() {
+	upstream_on_device || return 1
+	famfs_mount || return 1
+	rc=0
+	read_back $MNT/b.odd || rc=1
+	famfs_umount || rc=1
 	return $rc
 }
 
