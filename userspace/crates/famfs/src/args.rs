@@ -265,6 +265,15 @@ fn parse_threadct(s: &str) -> Result<u32, String> {
     }
 }
 
+/// Upstream's `-t/--threadct`.
+#[derive(Debug, Args)]
+pub struct ThreadArgs {
+    /// Threads (0-256, checked as upstream; famfs_rs handles the files
+    /// one after another).
+    #[arg(short = 't', long, value_parser = parse_threadct, allow_hyphen_values = true)]
+    pub threadct: Option<u32>,
+}
+
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct CreatArgs {
@@ -288,10 +297,8 @@ pub struct CreatArgs {
     #[arg(short = 'M', long, value_parser = parse_multi_creat, value_name = "NAME,SIZE[,SEED]",
           conflicts_with_all = ["size", "seed", "randomize", "path"])]
     pub multi: Vec<MultiCreat>,
-    /// Threads for filling --multi files (0-256, checked as upstream;
-    /// famfs_rs fills them one after another).
-    #[arg(short = 't', long, value_parser = parse_threadct, allow_hyphen_values = true)]
-    pub threadct: Option<u32>,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
     #[command(flatten)]
     pub owner: OwnerArgs,
     #[command(flatten)]
@@ -332,10 +339,8 @@ pub struct CpArgs {
     /// the source's bytes.
     #[arg(short, long)]
     pub compare: bool,
-    /// Copy threads (0-256, checked as upstream; famfs_rs copies one file
-    /// after another).
-    #[arg(short = 't', long, value_parser = parse_threadct, allow_hyphen_values = true)]
-    pub threadct: Option<u32>,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
     #[command(flatten)]
     pub owner: OwnerArgs,
     #[command(flatten)]
@@ -385,10 +390,8 @@ pub struct VerifyArgs {
     #[arg(short = 'm', long, value_parser = parse_multi_verify, value_name = "FILE,SEED",
           conflicts_with_all = ["seed", "files", "paths"])]
     pub multi: Vec<MultiVerify>,
-    /// Threads for --multi (0-256, checked as upstream; famfs_rs verifies
-    /// one file after another).
-    #[arg(short = 't', long, value_parser = parse_threadct, allow_hyphen_values = true)]
-    pub threadct: Option<u32>,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
     /// Print only failures.
     #[arg(short, long)]
     pub quiet: bool,

@@ -5,6 +5,8 @@ mod args;
 mod cli;
 mod commands;
 mod compat;
+mod cp;
+mod creat;
 mod data;
 mod devwait;
 mod extra;
@@ -63,9 +65,9 @@ fn main() -> ExitCode {
             Command::Mkfs(a) => commands::mkfs(a),
             Command::Fsck(a) => commands::fsck(a),
             Command::Logplay(a) => commands::logplay(a),
-            Command::Creat(a) => commands::creat(a),
+            Command::Creat(a) => creat::creat(a),
             Command::Mkdir(a) => commands::mkdir(a),
-            Command::Cp(a) => commands::cp(a),
+            Command::Cp(a) => cp::cp(a),
             Command::Getmap(a) => getmap::getmap(a),
             Command::Verify(a) => verify::verify(a),
             Command::Check(a) => commands::check(a),

@@ -113,7 +113,7 @@ fn data_goes_through_the_mounted_file() {
     std::fs::write(dir.path().join("f"), vec![0u8; size as usize]).unwrap();
     let data = Data::Mount(dir.path().to_owned());
     let w = data.open(&fs, ino, "f", true).unwrap();
-    crate::commands::randomize(&w, size, 7).unwrap();
+    crate::creat::randomize(&w, size, 7).unwrap();
     let bytes = std::fs::read(dir.path().join("f")).unwrap();
     assert_eq!(bytes.len() as u64, size, "writes stay inside the file");
     assert_eq!(

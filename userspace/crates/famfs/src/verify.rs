@@ -36,7 +36,7 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
     compat::no_effect(
         "verify",
         &[(
-            a.threadct.is_some(),
+            a.threads.threadct.is_some(),
             "--threadct",
             "famfs_rs verifies one file after another",
         )],
