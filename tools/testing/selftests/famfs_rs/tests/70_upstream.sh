@@ -30,7 +30,7 @@ c.4m 13"
 # writes ts_sb_flags, bytes 108..112, dd_uuid, nor the rest of the
 # superblock's 2 MiB region.
 upstream_on_device() {
-	[ -e "$UPSTREAM" ] || { fail "$UPSTREAM missing: the host had no ../shared/interop/upstream-1g.tar.gz when it built the initramfs"; return 1; }
+	[ -e "$UPSTREAM" ] || { not_run "the host had no ../shared/interop/upstream-1g.tar.gz (upstream famfs's media) when it built the initramfs"; return; }
 	leftovers_cleared
 	devdax_home || return 1
 	module_loaded || insmod "$MODULE" || return 1
@@ -75,7 +75,7 @@ be_upstream_master() {
 forget_identity() { rm -f /opt/famfs/system_uuid; }
 
 test_upstream_image_mounts_reads_and_writes() {
-	upstream_on_device || return 1
+	upstream_on_device || return
 	quietly famfs fsck $FAMFS_DEV || return 1
 	famfs_mount || return 1
 	rc=0
@@ -100,7 +100,7 @@ test_upstream_image_mounts_reads_and_writes() {
 # A file of 1,000,001 bytes read through mmap(2) to its last byte (the
 # last page is partly past the end of the file).
 test_upstream_odd_size_file_maps() {
-	upstream_on_device || return 1
+	upstream_on_device || return
 	famfs_mount || return 1
 	rc=0
 	read_back $MNT/b.odd || rc=1
@@ -109,7 +109,7 @@ test_upstream_odd_size_file_maps() {
 }
 
 test_upstream_leftover_bytes_accepted() {
-	upstream_on_device a5 || return 1
+	upstream_on_device a5 || return
 	quietly famfs fsck $FAMFS_DEV || return 1
 	famfs_mount || return 1
 	rc=0
