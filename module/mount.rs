@@ -17,8 +17,8 @@ use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
 use crate::daxtable::{DaxEntry, DaxTable};
-use crate::mapped::{Conflict, MappedRanges};
 use crate::debugfs::DebugDir;
+use crate::mapped::{Conflict, MappedRanges};
 use crate::transport::{enotconn, etimedout, Reply};
 use crate::vfs::{
     self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperHandle,

@@ -388,7 +388,11 @@ impl<'a> FmapRef<'a> {
     /// once per file, when its map arrives.
     fn check_no_self_overlap(&self) -> Result<(), FmapError> {
         for (i, a) in self.pieces().enumerate() {
-            if self.pieces().skip(i.saturating_add(1)).any(|b| a.overlaps(&b)) {
+            if self
+                .pieces()
+                .skip(i.saturating_add(1))
+                .any(|b| a.overlaps(&b))
+            {
                 return Err(FmapError::Overlap);
             }
         }
@@ -429,7 +433,9 @@ impl<'a> FmapRef<'a> {
     /// extents cover `file_size`, so the map covers this much too.
     pub fn alloc_end(&self) -> u64 {
         // `file_size` <= i64::MAX (checked in `header`): no overflow.
-        self.file_size.div_ceil(FMAP_ALIGN).saturating_mul(FMAP_ALIGN)
+        self.file_size
+            .div_ceil(FMAP_ALIGN)
+            .saturating_mul(FMAP_ALIGN)
     }
 
     /// Number of extents.
