@@ -41,6 +41,12 @@ impl Connection {
         }
         Ok(())
     }
+
+    /// Gives a claim back: the mount that took it was interrupted before
+    /// the daemon saw anything of it, and `mount(2)` will be restarted.
+    pub(crate) fn unclaim(&self) {
+        self.claimed.store(false, Ordering::Release);
+    }
 }
 
 impl MiscFile for Connection {

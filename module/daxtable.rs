@@ -11,7 +11,7 @@
 use crate::bindings;
 use crate::core_logic::famfs_core::abi::MAX_DAXDEVS;
 use crate::fsdax::{self, Claim, FailureHolder};
-use crate::vfs::SuperHandle;
+use crate::mapped::MappedRanges;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::new_mutex;
@@ -21,105 +21,12 @@ use kernel::sync::{Arc, Mutex};
 /// Slots in the table (the ABI's limit).
 pub(crate) const SLOTS: usize = MAX_DAXDEVS as usize;
 
-/// The mount's files that have maps, and the devices each uses: what to
-/// take away when a device goes.
-#[pin_data]
-pub(crate) struct MappedFiles {
-    /// Set by the first `add`; the mount outlives every claim (the table
-    /// gives the devices back in `put_super`), and with them every report.
-    #[pin]
-    sb: Mutex<Option<SuperHandle>>,
-    /// (node id, mask of device indexes), each node once, while its inode
-    /// is in memory (bounded by the inode cache).
-    #[pin]
-    files: Mutex<KVec<(u64, u32)>>,
-}
-
-impl MappedFiles {
-    /// An empty set.
-    pub(crate) fn new() -> Result<Arc<Self>> {
-        Arc::pin_init(
-            pin_init!(Self {
-                sb <- new_mutex!(None),
-                files <- new_mutex!(KVec::new()),
-            }),
-            GFP_KERNEL,
-        )
-    }
-
-    /// Records that file `ino` maps the devices in `mask`. Nothing here
-    /// allocates with reclaim allowed under `files`: reclaim evicts
-    /// inodes, and eviction takes `files` (`remove`).
-    pub(crate) fn add(&self, sb: SuperHandle, ino: u64, mask: u32) -> Result {
-        self.sb.lock().get_or_insert(sb);
-        let mut files = self.files.lock();
-        if !files.iter().any(|&(i, _)| i == ino) {
-            files.push((ino, mask), GFP_NOWAIT)?;
-        }
-        Ok(())
-    }
-
-    /// Forgets file `ino` (evicted: nothing of it is mapped any more).
-    pub(crate) fn remove(&self, ino: u64) {
-        let mut files = self.files.lock();
-        let n = files.len();
-        if let Some(i) = files.iter().position(|&(f, _)| f == ino) {
-            files.swap(i, n - 1);
-            // SAFETY: shrinks the length by one (n >= 1: an item was
-            // found); the items are plain `Copy` data with nothing to drop.
-            unsafe { files.set_len(n - 1) };
-        }
-    }
-
-    /// The files on device `index`, copied out (so that no lock is held
-    /// while their inodes are worked on: dropping an inode may evict it).
-    fn on_device(&self, index: u32) -> Result<KVec<u64>> {
-        let bit = 1u32.checked_shl(index).unwrap_or(0);
-        loop {
-            let want = self.files.lock().len();
-            // Allocated before taking the lock (see `add`).
-            let mut out = KVec::with_capacity(want, GFP_KERNEL)?;
-            let files = self.files.lock();
-            if files.len() > out.capacity() {
-                continue;
-            }
-            for &(ino, mask) in files.iter() {
-                if mask & bit != 0 {
-                    // Within the reserved capacity: does not allocate.
-                    out.push(ino, GFP_NOWAIT)?;
-                }
-            }
-            return Ok(out);
-        }
-    }
-
-    /// Takes every mapping of every file on device `index` away.
-    fn revoke(&self, index: u32) {
-        let Some(sb) = *self.sb.lock() else {
-            return;
-        };
-        let Ok(inos) = self.on_device(index) else {
-            pr_err!(
-                "out of memory fencing device {}: mappings left in place\n",
-                index
-            );
-            return;
-        };
-        for &ino in inos.iter() {
-            // SAFETY: reports come only while the mount holds the device,
-            // and it gives its devices back before its super block goes
-            // (`put_super`).
-            unsafe { sb.revoke_mappings(ino) };
-        }
-    }
-}
-
 /// What a memory failure leaves behind on a device: shared by the table
 /// entry (which the I/O path checks) and the driver (which reports).
 pub(crate) struct FailureState {
     failed: AtomicBool,
     index: u32,
-    files: Arc<MappedFiles>,
+    files: Arc<MappedRanges>,
 }
 
 impl FailureHolder for FailureState {
@@ -208,7 +115,7 @@ impl DaxTable {
     pub(crate) fn fill(
         &self,
         index: u32,
-        files: &Arc<MappedFiles>,
+        files: &Arc<MappedRanges>,
         lookup: impl FnOnce(u32) -> Result<KVec<u8>>,
     ) -> Result<&DaxEntry> {
         if let Some(e) = self.get(index) {

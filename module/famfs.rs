@@ -20,6 +20,7 @@ mod daxtable;
 mod debugfs;
 mod fs;
 mod fsdax;
+mod mapped;
 mod miscdev;
 mod mount;
 mod poll;

@@ -126,6 +126,13 @@ impl FileSystem for Famfs {
         mount.lookup(dir.ino(), name)
     }
 
+    /// Once a file's map is cached, its size is the map's for the life of
+    /// the inode: a reply that says otherwise is a bad reply (EIO). A size
+    /// that moved under a cached map would send writes past the map.
+    fn check_update(mount: &Mount, inode: Inode<'_, Self>, attr: &InodeAttr) -> Result {
+        mount.check_size(inode.data(), inode.ino(), attr.size)
+    }
+
     fn refresh(mount: &Mount, inode: Inode<'_, Self>) -> Result {
         if inode.data().attr_fresh() {
             return Ok(());
@@ -179,9 +186,9 @@ impl FileSystem for Famfs {
         mount: &Mount,
         inode: Inode<'_, Self>,
         pos: u64,
-        _write: bool,
+        write: bool,
     ) -> Result<Option<DaxExtent>> {
-        mount.resolve(inode.data(), pos)
+        mount.resolve(inode.data(), pos, write)
     }
 
     fn check_io(mount: &Mount, inode: Inode<'_, Self>) -> Result {

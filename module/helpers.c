@@ -36,3 +36,11 @@ size_t famfs_rs_iov_iter_count(const struct iov_iter *i) { return iov_iter_count
 void famfs_rs_iov_iter_truncate(struct iov_iter *i, size_t count) { iov_iter_truncate(i, count); }
 void famfs_rs_vm_flags_set(struct vm_area_struct *vma, unsigned long flags) { vm_flags_set(vma, flags); }
 vm_fault_t famfs_rs_vm_fault_error(void) { return VM_FAULT_ERROR; }
+bool famfs_rs_inode_trylock(struct inode *inode) { return inode_trylock(inode); }
+bool famfs_rs_inode_trylock_shared(struct inode *inode) { return inode_trylock_shared(inode); }
+bool famfs_rs_iocb_nowait(const struct kiocb *iocb) { return iocb->ki_flags & IOCB_NOWAIT; }
+void famfs_rs_file_set_dax_modes(struct file *file) { file->f_mode |= FMODE_CAN_ODIRECT | FMODE_NOWAIT; }
+void famfs_rs_invalidate_lock(struct address_space *mapping) { filemap_invalidate_lock(mapping); }
+void famfs_rs_invalidate_unlock(struct address_space *mapping) { filemap_invalidate_unlock(mapping); }
+void famfs_rs_invalidate_lock_shared(struct address_space *mapping) { filemap_invalidate_lock_shared(mapping); }
+void famfs_rs_invalidate_unlock_shared(struct address_space *mapping) { filemap_invalidate_unlock_shared(mapping); }

@@ -69,5 +69,16 @@ size_t famfs_rs_iov_iter_count(const struct iov_iter *i);
 void famfs_rs_iov_iter_truncate(struct iov_iter *i, size_t count);
 void famfs_rs_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 vm_fault_t famfs_rs_vm_fault_error(void);
+bool famfs_rs_inode_trylock(struct inode *inode);
+bool famfs_rs_inode_trylock_shared(struct inode *inode);
+bool famfs_rs_iocb_nowait(const struct kiocb *iocb);
+/* A dax file takes O_DIRECT (it is the same path) and RWF_NOWAIT. */
+void famfs_rs_file_set_dax_modes(struct file *file);
+/* Faults hold the invalidate lock shared; taking a device away holds it
+ * exclusively, so no fault maps a page of it back in. */
+void famfs_rs_invalidate_lock(struct address_space *mapping);
+void famfs_rs_invalidate_unlock(struct address_space *mapping);
+void famfs_rs_invalidate_lock_shared(struct address_space *mapping);
+void famfs_rs_invalidate_unlock_shared(struct address_space *mapping);
 
 #endif

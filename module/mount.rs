@@ -16,7 +16,8 @@ use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
-use crate::daxtable::{DaxEntry, DaxTable, MappedFiles};
+use crate::daxtable::{DaxEntry, DaxTable};
+use crate::mapped::{Conflict, MappedRanges};
 use crate::debugfs::DebugDir;
 use crate::transport::{enotconn, etimedout, Reply};
 use crate::vfs::{
@@ -159,9 +160,15 @@ impl InodeState {
         FmapRef::reopen(bytes).ok()
     }
 
-    /// Publishes the file's map, unless another opener was first.
-    fn set_fmap(&self, bytes: KVec<u8>) -> Result {
-        let p = KBox::into_raw(KBox::new(bytes, GFP_KERNEL)?);
+    /// Whether the file's map is cached.
+    fn has_fmap(&self) -> bool {
+        !self.fmap.load(Ordering::Acquire).is_null()
+    }
+
+    /// Publishes the file's map. The caller serialises publishers (the
+    /// mount's range lock) and checked that none came first.
+    fn publish_fmap(&self, bytes: KBox<KVec<u8>>) {
+        let p = KBox::into_raw(bytes);
         if self
             .fmap
             .compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Acquire)
@@ -170,7 +177,6 @@ impl InodeState {
             // SAFETY: not published: still ours.
             drop(unsafe { KBox::from_raw(p) });
         }
-        Ok(())
     }
 }
 
@@ -202,7 +208,7 @@ pub(crate) struct Mount {
     /// The devices the files live on.
     daxdevs: Pin<KBox<DaxTable>>,
     /// The files with maps, for fencing a device that goes away.
-    mapped: Arc<MappedFiles>,
+    mapped: Arc<MappedRanges>,
 }
 
 impl Mount {
@@ -225,6 +231,14 @@ impl Mount {
             });
         let params = match result {
             Ok(p) => p,
+            // A signal before the daemon read INIT: nothing happened on the
+            // connection, so it stays as it was and `mount(2)` restarts
+            // (SA_RESTART) or fails with EINTR; either way the daemon can
+            // be mounted again.
+            Err(e) if e == ERESTARTSYS => {
+                connection.unclaim();
+                return Err(e);
+            }
             Err(e) if e == etimedout() => {
                 pr_err!(
                     "the daemon did not answer INIT within {} s\n",
@@ -250,7 +264,7 @@ impl Mount {
                     counters_dir: AtomicPtr::new(ptr::null_mut()),
                     counters: Counters::default(),
                     daxdevs,
-                    mapped: MappedFiles::new()?,
+                    mapped: MappedRanges::new()?,
                 },
                 GFP_KERNEL,
             )
@@ -485,13 +499,66 @@ impl Mount {
                 return Err(EIO);
             }
         }
-        self.mapped.add(sb, ino, fmap.device_mask())?;
+        // Copied before the range lock: nothing allocates under it.
         let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
         bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
-        state.set_fmap(bytes)
+        let mut bytes = Some(KBox::new(bytes, GFP_KERNEL)?);
+        let claimed = self.mapped.claim(
+            sb,
+            ino,
+            &fmap,
+            || state.has_fmap(),
+            || {
+                if let Some(b) = bytes.take() {
+                    state.publish_fmap(b);
+                }
+            },
+        )?;
+        if let Err(c) = claimed {
+            self.refuse_overlap(ino, c);
+            return Err(EIO);
+        }
+        Ok(())
+    }
+
+    /// A map that shares device bytes with another file's: a bad reply.
+    fn refuse_overlap(&self, ino: u64, c: Conflict) {
+        self.connection.transport.count_bad_reply();
+        if bindings::log_ratelimit_ok() {
+            pr_warn!(
+                "GET_FMAP of node {}: its map overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
+                ino,
+                c.ino,
+                c.range.0,
+                c.range.1,
+                c.devindex
+            );
+        }
+    }
+
+    /// EIO (and a bad reply counted) if the file's map is cached and a
+    /// reply gives the file another size than the map's.
+    pub(crate) fn check_size(&self, state: &InodeState, ino: u64, size: u64) -> Result {
+        let Some(fmap) = state.fmap() else {
+            return Ok(());
+        };
+        if fmap.file_size() == size {
+            return Ok(());
+        }
+        self.connection.transport.count_bad_reply();
+        if bindings::log_ratelimit_ok() {
+            pr_warn!(
+                "node {}: a reply changes its size from {} to {} under its cached map: refused\n",
+                ino,
+                fmap.file_size(),
+                size
+            );
+        }
+        Err(EIO)
     }
 
     fn log_bad_fmap(&self, ino: u64, why: &str) {
+        self.connection.transport.count_bad_reply();
         if bindings::log_ratelimit_ok() {
             pr_warn!("GET_FMAP of node {}: {}\n", ino, why);
         }
@@ -518,11 +585,19 @@ impl Mount {
     }
 
     /// Where offset `pos` of a file lives (`iomap_begin`): from the cached
-    /// map and the published table only; `None` past the end of the file.
-    pub(crate) fn resolve(&self, state: &InodeState, pos: u64) -> Result<Option<DaxExtent>> {
+    /// map and the published table only. Past the end of the file, `None`
+    /// for a read (a hole: nothing more to read) and EIO for a write
+    /// (fs/dax.c cannot write a hole; the write checks keep writes inside
+    /// the file, so only a size that moved under the map gets here).
+    pub(crate) fn resolve(
+        &self,
+        state: &InodeState,
+        pos: u64,
+        write: bool,
+    ) -> Result<Option<DaxExtent>> {
         let fmap = state.fmap().ok_or(EIO)?;
         if pos >= fmap.file_size() {
-            return Ok(None);
+            return if write { Err(EIO) } else { Ok(None) };
         }
         let r = fmap.resolve(pos).map_err(|_| EIO)?;
         let dev = self.daxdevs.get(r.devindex).ok_or(EIO)?;
@@ -601,8 +676,8 @@ impl Mount {
 
     /// Inode `ino` leaves memory (with `state`).
     pub(crate) fn evicted(&self, ino: u64, state: &InodeState) {
-        if state.fmap().is_some() {
-            self.mapped.remove(ino);
+        if let Some(fmap) = state.fmap() {
+            self.mapped.release(ino, &fmap);
         }
     }
 

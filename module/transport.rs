@@ -604,7 +604,7 @@ impl Transport {
     /// Counts a malformed reply and logs it (rate-limited); `opcode` when
     /// the request it answers is known.
     fn note_bad_reply(&self, opcode: Option<Opcode>, e: ReplyError) {
-        self.bad_replies.fetch_add(1, Ordering::Relaxed);
+        self.count_bad_reply();
         if !bindings::log_ratelimit_ok() {
             return;
         }
@@ -612,6 +612,12 @@ impl Transport {
             Some(op) => pr_warn!("bad reply to {:?}: {:?}\n", op, e),
             None => pr_warn!("refused a reply from the daemon: {:?}\n", e),
         }
+    }
+
+    /// Counts a reply that passed the core's checks but that the file
+    /// system refused (it contradicts what the mount already knows).
+    pub(crate) fn count_bad_reply(&self) {
+        self.bad_replies.fetch_add(1, Ordering::Relaxed);
     }
 
     fn finish(&self, unique: u64, result: Result<KVec<u8>>) {

@@ -134,6 +134,11 @@ pub(crate) trait FileSystem: Sized + 'static {
         inode: Inode<'_, Self>,
     ) -> Result<Option<Entry>>;
 
+    /// Whether `inode` may take the attributes `attr` from a reply (its
+    /// type already matches): an error refuses the reply, and the inode
+    /// keeps what it had.
+    fn check_update(info: &Self::Info, inode: Inode<'_, Self>, attr: &InodeAttr) -> Result;
+
     /// Brings the attributes of `inode` up to date if they have expired.
     fn refresh(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
 

@@ -35,6 +35,9 @@ for tool in cxl ndctl daxctl; do
 	copy_with_libs "$(command -v "$tool")" "usr/bin/$tool"
 done
 
+# fio, a load generator nobody here wrote (static: see build-fio.sh).
+install -m 0755 "$("$top/scripts/build-fio.sh")" "$stage/usr/bin/fio" || die "no fio for the guest"
+
 install -m 0644 "$ko" "$stage/lib/modules/famfs_rs.ko"
 for b in famfs; do
 	[[ -x $usbin/$b ]] && copy_with_libs "$usbin/$b" "usr/bin/$b"

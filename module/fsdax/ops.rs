@@ -27,17 +27,23 @@ pub(super) static PGMAP_OPS: bindings::dev_pagemap_ops = bindings::dev_pagemap_o
     memory_failure: Some(memory_failure),
 };
 
-/// The state behind one of our dax devices.
+/// The state behind one of our dax devices; `None` once it is killed.
+///
+/// `dax_get_private` answers NULL as soon as `kill_dax` clears the device's
+/// ALIVE bit, which happens while calls that found it alive may still run
+/// (`kill_dax` waits for them only afterwards): a device unbound under a
+/// read, write or fault must fail the call (ENXIO), not crash it.
 ///
 /// # Safety
 ///
 /// `dax_dev` must be a dax device allocated with [`DAX_OPS`] that the caller
 /// reached through a holder of its state (a `Claim`, or fs/dax.c on the
 /// holder's behalf), so the state outlives the call.
-unsafe fn state<'a>(dax_dev: *mut bindings::dax_device) -> &'a DaxDev {
+unsafe fn state<'a>(dax_dev: *mut bindings::dax_device) -> Option<&'a DaxDev> {
     // SAFETY: per the contract, `dax_dev` is live and its private data is
-    // the `DaxDev` given to `alloc_dax`, kept alive by the caller's holder.
-    unsafe { &*(bindings::dax_get_private(dax_dev) as *const DaxDev) }
+    // NULL or the `DaxDev` given to `alloc_dax`, kept alive by the caller's
+    // holder.
+    unsafe { (bindings::dax_get_private(dax_dev) as *const DaxDev).as_ref() }
 }
 
 /// `direct_access`: the kernel address and pfn of page `pgoff` of the data,
@@ -57,7 +63,9 @@ unsafe extern "C" fn direct_access(
     pfn: *mut bindings::pfn_t,
 ) -> c_long {
     // SAFETY: our dax device, reached through its holder (function contract).
-    let dev = unsafe { state(dax_dev) };
+    let Some(dev) = (unsafe { state(dax_dev) }) else {
+        return ENXIO.to_errno() as c_long;
+    };
     let (phys, avail) = match dev.resolve(pgoff as u64) {
         Ok(found) => found,
         Err(e) => return e.to_errno() as c_long,
@@ -89,7 +97,9 @@ unsafe extern "C" fn zero_page_range(
     nr_pages: usize,
 ) -> c_int {
     // SAFETY: our dax device, reached through its holder (function contract).
-    let dev = unsafe { state(dax_dev) };
+    let Some(dev) = (unsafe { state(dax_dev) }) else {
+        return ENXIO.to_errno();
+    };
     let (phys, avail) = match dev.resolve(pgoff as u64) {
         Ok(found) => found,
         Err(e) => return e.to_errno(),

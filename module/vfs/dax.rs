@@ -147,16 +147,26 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
             Ok(inode) => inode,
             Err(e) => return e.to_errno() as isize,
         };
-        bindings::famfs_rs_inode_lock_shared(inode);
+        if bindings::famfs_rs_iocb_nowait(iocb) {
+            if !bindings::famfs_rs_inode_trylock_shared(inode) {
+                return EAGAIN.to_errno() as isize;
+            }
+        } else {
+            bindings::famfs_rs_inode_lock_shared(inode);
+        }
         let ret = bindings::dax_iomap_rw(iocb, to, &bindings::famfs_rs_iomap_ops);
         bindings::famfs_rs_inode_unlock_shared(inode);
         ret
     }
 }
 
-/// Writes never extend a famfs file: a write is cut at the end of the
-/// file, and one that starts there fails with EFBIG (the log, not a write,
-/// decides a file's size).
+/// A write goes through the kernel's standard checks first
+/// (`generic_write_checks`: `O_APPEND`/`RWF_APPEND` move it to the end of
+/// the file, `RLIMIT_FSIZE`, `RWF_NOWAIT` rules; `file_remove_privs`), then
+/// the famfs rule: writes never extend a file. A write is cut at the end of
+/// the file, and one that starts there fails with EFBIG (the log, not a
+/// write, decides a file's size). Clearing a set-id bit needs a mode change
+/// famfs cannot make (EPERM): such a file is written by its owner only.
 ///
 /// # Safety
 ///
@@ -174,29 +184,54 @@ pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
             Ok(inode) => inode,
             Err(e) => return e.to_errno() as isize,
         };
-        let count = bindings::famfs_rs_iov_iter_count(from);
-        if count == 0 {
-            return 0;
-        }
-        bindings::famfs_rs_inode_lock(inode);
-        let size = bindings::famfs_rs_i_size_read(inode);
-        if (*file).f_flags & bindings::O_APPEND != 0 {
-            (*iocb).ki_pos = size;
-        }
-        let pos = (*iocb).ki_pos;
-        let ret = if pos < 0 {
-            EINVAL.to_errno() as isize
-        } else if pos >= size {
-            -(bindings::EFBIG as isize)
-        } else {
-            let room = (size - pos) as usize;
-            if count > room {
-                bindings::famfs_rs_iov_iter_truncate(from, room);
+        if bindings::famfs_rs_iocb_nowait(iocb) {
+            if !bindings::famfs_rs_inode_trylock(inode) {
+                return EAGAIN.to_errno() as isize;
             }
-            bindings::dax_iomap_rw(iocb, from, &bindings::famfs_rs_iomap_ops)
-        };
+        } else {
+            bindings::famfs_rs_inode_lock(inode);
+        }
+        let ret = write_locked(iocb, from, file, inode);
         bindings::famfs_rs_inode_unlock(inode);
         ret
+    }
+}
+
+/// The body of [`write_iter`], under the inode lock.
+///
+/// # Safety
+///
+/// As [`write_iter`], with `file` and `inode` those of `iocb`, and the
+/// inode lock held exclusively.
+unsafe fn write_locked(
+    iocb: *mut bindings::kiocb,
+    from: *mut bindings::iov_iter,
+    file: *mut bindings::file,
+    inode: *mut bindings::inode,
+) -> isize {
+    // SAFETY: per the contract.
+    unsafe {
+        let count = bindings::generic_write_checks(iocb, from);
+        if count <= 0 {
+            return count;
+        }
+        let ret = bindings::file_remove_privs(file);
+        if ret != 0 {
+            return ret as isize;
+        }
+        let size = bindings::famfs_rs_i_size_read(inode);
+        let pos = (*iocb).ki_pos;
+        if pos < 0 {
+            return EINVAL.to_errno() as isize;
+        }
+        if pos >= size {
+            return -(bindings::EFBIG as isize);
+        }
+        let room = (size - pos) as usize;
+        if count as usize > room {
+            bindings::famfs_rs_iov_iter_truncate(from, room);
+        }
+        bindings::dax_iomap_rw(iocb, from, &bindings::famfs_rs_iomap_ops)
     }
 }
 
@@ -239,7 +274,11 @@ unsafe extern "C" fn huge_fault<T: FileSystem>(
     unsafe {
         let vma = (*vmf).__bindgen_anon_1.vma;
         let inode = file_inode((*vma).vm_file);
+        let mapping = (*inode).i_mapping;
         let mut pfn = bindings::pfn_t::default();
+        // Shared with other faults; a device being taken away holds it
+        // exclusively while it unmaps (`SuperHandle::revoke_mappings`).
+        bindings::famfs_rs_invalidate_lock_shared(mapping);
         let ret = bindings::dax_iomap_fault(
             vmf,
             order,
@@ -247,6 +286,7 @@ unsafe extern "C" fn huge_fault<T: FileSystem>(
             ptr::null_mut(),
             &bindings::famfs_rs_iomap_ops,
         );
+        bindings::famfs_rs_invalidate_unlock_shared(mapping);
         let outcome = if ret & bindings::vm_fault_reason_VM_FAULT_FALLBACK != 0 {
             FaultOutcome::Fallback
         } else if ret & bindings::famfs_rs_vm_fault_error() != 0 {

@@ -100,11 +100,14 @@ impl<'a, T: FileSystem> Inode<'a, T> {
         unsafe { &*((*self.ptr).i_private as *const T::InodeData) }
     }
 
-    /// Takes new attributes. The file type cannot change (EIO).
+    /// Takes new attributes. The file type cannot change (EIO), and the
+    /// file system may refuse others ([`FileSystem::check_update`]).
     pub(crate) fn update(&self, attr: &InodeAttr) -> Result {
         if attr.mode & S_IFMT != self.mode() & S_IFMT {
             return Err(EIO);
         }
+        // SAFETY: live per the invariants, so is its super block.
+        T::check_update(unsafe { super_info::<T>((*self.ptr).i_sb) }, *self, attr)?;
         // SAFETY: live per the invariants. Each field is written whole
         // (volatile) so that lockless readers (permission checks, stat)
         // see an old or a new value, never a torn one; `i_size_write`
@@ -148,20 +151,52 @@ impl SuperHandle {
     pub(crate) unsafe fn revoke_mappings(&self, ino: u64) {
         // SAFETY: the super block is alive per the contract; `ilookup`
         // returns a referenced inode or NULL, and the reference is dropped
-        // below after its mapping was worked on.
+        // below after its mapping was worked on. The invalidate lock,
+        // held exclusively, keeps faults (which hold it shared) from
+        // mapping a page back in between the unmap and the truncation.
         unsafe {
             let inode = bindings::ilookup(self.0, ino as _);
             if inode.is_null() {
                 return;
             }
             let mapping = (*inode).i_mapping;
+            bindings::famfs_rs_invalidate_lock(mapping);
             bindings::unmap_mapping_range(mapping, 0, 0, 1);
+            wait_for_unpinned(mapping, ino);
             // Truncation (unlike invalidation) also drops dirty dax
             // entries: nothing may refer to the pages once they are gone.
             bindings::truncate_inode_pages_range(mapping, 0, -1);
-            bindings::unmap_mapping_range(mapping, 0, 0, 1);
+            bindings::famfs_rs_invalidate_unlock(mapping);
             bindings::iput(inode);
         }
+    }
+}
+
+/// Waits until no page of `mapping` is pinned (by `get_user_pages`: a
+/// direct I/O of another file into or out of a mapping of this one, say).
+/// fs/dax.c warns when a pinned page's entry is truncated, and the device's
+/// pages must not go while pinned; the kernel itself waits for such pins
+/// before it unmaps a device's pages, so this wait is no longer than the
+/// one that follows. Logged once if it lasts.
+///
+/// # Safety
+///
+/// `mapping` is the mapping of a live dax inode, unmapped from every
+/// process, with its invalidate lock held exclusively (no new mapping).
+unsafe fn wait_for_unpinned(mapping: *mut bindings::address_space, ino: u64) {
+    const STEP_MS: u32 = 10;
+    let mut waited_ms: u32 = 0;
+    // SAFETY: per the contract; `dax_layout_busy_page` only looks.
+    while !unsafe { bindings::dax_layout_busy_page(mapping) }.is_null() {
+        if waited_ms == 1000 {
+            pr_warn!(
+                "node {}: waiting for a pinned page before its device goes\n",
+                ino
+            );
+        }
+        // SAFETY: sleeping is allowed here (process context, no spinlock).
+        unsafe { bindings::msleep(STEP_MS) };
+        waited_ms = waited_ms.saturating_add(STEP_MS);
     }
 }
 
@@ -242,6 +277,10 @@ impl<T: FileSystem> Tables<T> {
         mmap: Some(super::dax::mmap::<T>),
         fsync: Some(super::dax::fsync),
         get_unmapped_area: Some(bindings::thp_get_unmapped_area),
+        // sendfile/splice: dax has no page cache to splice from, so the
+        // data is copied through a buffer (what ext4 and xfs do for dax).
+        splice_read: Some(bindings::copy_splice_read),
+        splice_write: Some(bindings::iter_file_splice_write),
         ..zeroed()
     };
 
@@ -457,9 +496,16 @@ unsafe extern "C" fn open<T: FileSystem>(
     // SAFETY: the VFS passes a referenced inode of ours and its new file.
     unsafe {
         let info = super_info::<T>((*inode).i_sb);
-        match T::open(info, Inode::from_raw(inode), (*file).f_flags) {
+        let this = Inode::<T>::from_raw(inode);
+        match T::open(info, this, (*file).f_flags) {
             Ok(fh) => {
                 (*file).private_data = fh as usize as *mut c_void;
+                if !this.is_dir() {
+                    // Regular files are dax files: O_DIRECT is the same
+                    // path (databases open their files so), and no call
+                    // of theirs waits for the daemon (RWF_NOWAIT).
+                    bindings::famfs_rs_file_set_dax_modes(file);
+                }
                 0
             }
             Err(e) => e.to_errno(),

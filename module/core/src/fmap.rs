@@ -19,7 +19,10 @@
 //!   strip at least `nbytes / nstrips` long (a longer strip's tail is
 //!   unused), reserved zero;
 //! - the extents (simple: `len`; interleaved: `nbytes`) add up, without
-//!   overflow, to at least `file_size`.
+//!   overflow, to at least `file_size`;
+//! - no two pieces (simple extents or strips) share a byte of one device:
+//!   fs/dax.c keeps one mapping per device page, and a page mapped at two
+//!   file offsets corrupts its state.
 //!
 //! Device bounds can only be checked once the device is known:
 //! [`FmapRef::check_device_bounds`].
@@ -76,6 +79,8 @@ pub enum FmapError {
     StripTooShort,
     /// The extents cover less than `file_size`.
     TooSmallForFile,
+    /// Two pieces of the map share device bytes.
+    Overlap,
     /// The offset is at or beyond the end of the file.
     BeyondEof,
     /// An extent reaches beyond the end of its device.
@@ -134,6 +139,17 @@ impl SimpleExt {
             .checked_add(self.len)
             .ok_or(FmapError::Overflow)?;
         Ok(())
+    }
+
+    /// One past the last device byte (callers checked it does not
+    /// overflow; saturates otherwise).
+    pub fn end(&self) -> u64 {
+        self.offset.saturating_add(self.len)
+    }
+
+    /// Whether the two runs share a byte of one device.
+    pub fn overlaps(&self, other: &SimpleExt) -> bool {
+        self.devindex == other.devindex && self.offset < other.end() && other.offset < self.end()
     }
 
     fn write(&self, b: &mut [u8]) -> Result<(), FmapError> {
@@ -298,8 +314,11 @@ pub struct Resolved {
     /// Byte offset on that device.
     pub dev_offset: u64,
     /// Contiguous bytes available from `dev_offset`: to the end of the
-    /// extent (simple) or chunk (interleaved), clamped to the end of file.
-    /// Never zero.
+    /// extent (simple) or chunk (interleaved), clamped to the end of the
+    /// file's last 2 MiB allocation unit. Never zero, and never ends inside
+    /// a page: the page that holds the end of the file is mapped whole, as
+    /// every fs-dax file system maps it (fs/dax.c wants whole pages; the
+    /// bytes past the end are the file's own allocation).
     pub len: u64,
 }
 
@@ -360,7 +379,20 @@ impl<'a> FmapRef<'a> {
         if total < f.file_size {
             return Err(FmapError::TooSmallForFile);
         }
+        f.check_no_self_overlap()?;
         Ok(f)
+    }
+
+    /// Refuses a map two of whose pieces share device bytes. Quadratic
+    /// without allocating: at most 32 extents of 32 strips each, checked
+    /// once per file, when its map arrives.
+    fn check_no_self_overlap(&self) -> Result<(), FmapError> {
+        for (i, a) in self.pieces().enumerate() {
+            if self.pieces().skip(i.saturating_add(1)).any(|b| a.overlaps(&b)) {
+                return Err(FmapError::Overlap);
+            }
+        }
+        Ok(())
     }
 
     /// Views bytes that [`FmapRef::parse`] accepted before (e.g. the copy
@@ -390,6 +422,14 @@ impl<'a> FmapRef<'a> {
     /// File size in bytes.
     pub fn file_size(&self) -> u64 {
         self.file_size
+    }
+
+    /// The end of the file's last 2 MiB allocation unit: `file_size`
+    /// rounded up to 2 MiB. Every extent and chunk is 2 MiB aligned and the
+    /// extents cover `file_size`, so the map covers this much too.
+    pub fn alloc_end(&self) -> u64 {
+        // `file_size` <= i64::MAX (checked in `header`): no overflow.
+        self.file_size.div_ceil(FMAP_ALIGN).saturating_mul(FMAP_ALIGN)
     }
 
     /// Number of extents.
@@ -450,8 +490,8 @@ impl<'a> FmapRef<'a> {
         if file_offset >= self.file_size {
             return Err(FmapError::BeyondEof);
         }
-        let to_eof = self
-            .file_size
+        let to_alloc_end = self
+            .alloc_end()
             .checked_sub(file_offset)
             .ok_or(FmapError::BeyondEof)?;
         let mut start: u64 = 0;
@@ -472,7 +512,7 @@ impl<'a> FmapRef<'a> {
                 return Ok(Resolved {
                     devindex,
                     dev_offset,
-                    len: avail.min(to_eof),
+                    len: avail.min(to_alloc_end),
                 });
             }
             start = end;
@@ -625,7 +665,9 @@ mod tests {
             Resolved {
                 devindex: 3,
                 dev_offset: 5,
-                len: MB2 / 2 - 5
+                // To the end of the last 2 MiB unit, past EOF (5 MiB): the
+                // page that holds EOF is mapped whole.
+                len: MB2 - 5
             }
         );
         assert_eq!(f.resolve(5 * MB2 / 2), Err(FmapError::BeyondEof));
@@ -638,6 +680,27 @@ mod tests {
         assert!(f.check_device_bounds(7, 0).is_ok());
         assert!(FmapRef::parse(&buf[..n - 1]).is_err());
         assert!(FmapRef::reopen(&buf[..n]).is_ok());
+    }
+
+    #[test]
+    fn last_partial_page_mapped_whole() {
+        let mut buf = [0u8; 256];
+        for size in [1, 4095, 4097, MB2 - 1, MB2 + 1, 3_000_000] {
+            let units = size.div_ceil(MB2);
+            let n = encode_simple(
+                &mut buf,
+                FamfsFileType::Regular,
+                size,
+                &[ext(0, 8 * MB2, units * MB2)],
+            )
+            .unwrap();
+            let f = FmapRef::parse(&buf[..n]).unwrap();
+            let last_page = (size - 1) / 4096 * 4096;
+            let r = f.resolve(last_page).unwrap();
+            assert!(r.len >= 4096, "size {size}: {} bytes mapped", r.len);
+            assert_eq!(last_page + r.len, units * MB2);
+            assert!(f.resolve(size).is_err());
+        }
     }
 
     #[test]
@@ -697,6 +760,33 @@ mod tests {
         assert_eq!(il(MB2 as u32, 3 * MB2), FmapError::Nbytes);
         assert_eq!(il(4096, 4 * MB2), FmapError::ChunkSize);
         assert_eq!(il(0, 4 * MB2), FmapError::ChunkSize);
+        assert_eq!(
+            encode_simple(
+                &mut buf,
+                FamfsFileType::Regular,
+                1,
+                &[ext(0, 4 * MB2, 2 * MB2), ext(0, 5 * MB2, MB2)]
+            ),
+            Err(FmapError::Overlap)
+        );
+        let same = [ext(2, 0, 2 * MB2), ext(2, 0, 2 * MB2)];
+        let spec = [InterleaveSpec {
+            chunk_size: MB2 as u32,
+            nbytes: 4 * MB2,
+            strips: &same,
+        }];
+        assert_eq!(
+            encode_interleaved(&mut buf, FamfsFileType::Regular, 1, &spec),
+            Err(FmapError::Overlap)
+        );
+        // Adjacent pieces, and the same range on two devices, are fine.
+        assert!(encode_simple(
+            &mut buf,
+            FamfsFileType::Regular,
+            1,
+            &[ext(0, 0, MB2), ext(0, MB2, MB2), ext(1, 0, MB2)]
+        )
+        .is_ok());
         let mut small = [0u8; 40];
         assert_eq!(
             encode_simple(&mut small, FamfsFileType::Regular, 1, &[ext(0, 0, MB2)]),

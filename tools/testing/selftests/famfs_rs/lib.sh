@@ -129,6 +129,7 @@ daemon_gone() {
 # never races its give-back. rmmod leaves a device it had with no driver,
 # which this binds back.
 devdax_home() {
+	local d i
 	daemon_gone "${1:-30}" || { fail "the daemon of $MNT still runs after ${1:-30} s"; return 1; }
 	for d in dax0.0 dax1.0; do
 		[ -e /sys/bus/dax/devices/$d ] || continue
@@ -146,6 +147,7 @@ devdax_home() {
 # Clears what an earlier, failed test may have left (a mount, a device
 # still with famfs_rs), saying so, so that one failure does not cascade.
 leftovers_cleared() {
+	local d
 	if grep -q " $MNT " /proc/mounts; then
 		diag "an earlier test left $MNT mounted: unmounting"
 		famfs umount --timeout 60 $MNT >/dev/null 2>&1 || umount -l $MNT

@@ -47,6 +47,26 @@ fn reply(body_len: usize, build: impl FnOnce(&mut [u8]) -> usize) -> Vec<u8> {
     buf
 }
 
+/// Places pieces of a valid map on random devices without overlap: each
+/// piece starts a random gap after the previous one (the module refuses a
+/// map whose pieces share device bytes).
+#[derive(Default)]
+struct Disjoint {
+    next_offset: u64,
+}
+
+impl Disjoint {
+    fn next(&mut self, r: &mut Rng, len: u64) -> SimpleExt {
+        let offset = self.next_offset + r.below(1 << 10) * MB2;
+        self.next_offset = offset + len;
+        SimpleExt {
+            devindex: r.below(24) as u32,
+            offset,
+            len,
+        }
+    }
+}
+
 fn random_fmap(r: &mut Rng) -> Vec<u8> {
     let ft = [
         FamfsFileType::Regular,
@@ -55,11 +75,11 @@ fn random_fmap(r: &mut Rng) -> Vec<u8> {
     ][r.below(3) as usize];
     if r.below(2) == 0 {
         let n = 1 + r.below(32) as usize;
+        let mut at = Disjoint::default();
         let exts: Vec<SimpleExt> = (0..n)
-            .map(|_| SimpleExt {
-                devindex: r.below(24) as u32,
-                offset: r.below(1 << 20) * MB2,
-                len: (1 + r.below(8)) * MB2,
+            .map(|_| {
+                let len = (1 + r.below(8)) * MB2;
+                at.next(r, len)
             })
             .collect();
         let total: u64 = exts.iter().map(|e| e.len).sum();
@@ -67,15 +87,15 @@ fn random_fmap(r: &mut Rng) -> Vec<u8> {
         reply(32768, |b| encode_simple(b, ft, size, &exts).unwrap())
     } else {
         let n = 1 + r.below(4) as usize;
+        let mut at = Disjoint::default();
         let strips: Vec<Vec<SimpleExt>> = (0..n)
             .map(|_| {
                 let ns = 1 + r.below(8);
                 let per = (1 + r.below(4)) * MB2;
                 (0..ns)
-                    .map(|_| SimpleExt {
-                        devindex: r.below(24) as u32,
-                        offset: r.below(1 << 20) * MB2,
-                        len: per + r.below(2) * MB2,
+                    .map(|_| {
+                        let len = per + r.below(2) * MB2;
+                        at.next(r, len)
                     })
                     .collect()
             })
@@ -200,6 +220,14 @@ pub fn mutate(r: &mut Rng, m: &mut Vec<u8>) {
 pub fn check_fmap_invariants(r: &mut Rng, f: &FmapRef<'_>) {
     let size = f.file_size();
     let pieces: Vec<SimpleExt> = f.pieces().collect();
+    for (i, a) in pieces.iter().enumerate() {
+        for b in &pieces[i + 1..] {
+            assert!(
+                a.devindex != b.devindex || a.offset + a.len <= b.offset || b.offset + b.len <= a.offset,
+                "accepted a map whose pieces overlap: {a:?} {b:?}"
+            );
+        }
+    }
     for _ in 0..16 {
         if size == 0 {
             assert!(f.resolve(0).is_err());
@@ -209,7 +237,11 @@ pub fn check_fmap_invariants(r: &mut Rng, f: &FmapRef<'_>) {
         let res = f
             .resolve(off)
             .expect("accepted fmap must resolve every offset below the size");
-        assert!(res.len > 0 && off + res.len <= size, "range beyond EOF");
+        // Whole pages up to the end of the file's last 2 MiB unit: the page
+        // holding EOF is mapped whole (fs/dax.c refuses partial pages).
+        assert!(res.len > 0, "empty range");
+        assert!(off + res.len <= f.alloc_end(), "range beyond the last unit");
+        assert!((off + res.len) % MB2 == 0, "range ends inside a 2 MiB unit");
         assert!(
             pieces.iter().any(|p| p.devindex == res.devindex
                 && res.dev_offset >= p.offset

@@ -6,7 +6,9 @@
 use famfs_core::abi::{FamfsFileType, MAX_REPLY};
 use famfs_core::attr::FileKind;
 use famfs_core::dirent::{DirentWriter, Dirents};
-use famfs_core::fmap::{encode_interleaved, encode_simple, FmapRef, InterleaveSpec, SimpleExt};
+use famfs_core::fmap::{
+    encode_interleaved, encode_simple, FmapError, FmapRef, InterleaveSpec, SimpleExt,
+};
 use famfs_core::wire::{check_reply, decode_request, Pending};
 use proptest::prelude::*;
 
@@ -27,6 +29,16 @@ fn interleave() -> impl Strategy<Value = (u32, u64, Vec<(SimpleExt, u64)>)> {
         1u64..4,
         prop::collection::vec((simple_ext(), 0u64..2), 1..8),
     )
+}
+
+/// Whether no two runs share a byte of one device (what the module
+/// requires of a map).
+fn disjoint(pieces: &[SimpleExt]) -> bool {
+    pieces.iter().enumerate().all(|(i, a)| {
+        pieces[i + 1..].iter().all(|b| {
+            a.devindex != b.devindex || a.offset + a.len <= b.offset || b.offset + b.len <= a.offset
+        })
+    })
 }
 
 /// Reference model for simple extents: walk byte ranges in file order.
@@ -67,8 +79,10 @@ proptest! {
 
     #[test]
     fn simple_round_trip(exts in prop::collection::vec(simple_ext(), 1..=32), cut in 0u64..MB2, offs in prop::collection::vec(any::<u64>(), 16)) {
+        prop_assume!(disjoint(&exts));
         let total: u64 = exts.iter().map(|e| e.len).sum();
         let size = total - cut;
+        let alloc_end = size.div_ceil(MB2) * MB2;
         let mut buf = vec![0u8; 32768];
         let n = encode_simple(&mut buf, FamfsFileType::Regular, size, &exts).unwrap();
         let f = FmapRef::parse(&buf[..n]).unwrap();
@@ -77,8 +91,8 @@ proptest! {
             let off = o % size;
             let r = f.resolve(off).unwrap();
             let (d, dev, avail) = naive_simple(&exts, off);
-            prop_assert_eq!((r.devindex, r.dev_offset, r.len), (d, dev, avail.min(size - off)));
-            prop_assert!(r.len > 0 && off + r.len <= size);
+            prop_assert_eq!((r.devindex, r.dev_offset, r.len), (d, dev, avail.min(alloc_end - off)));
+            prop_assert!(r.len > 0 && off + r.len <= alloc_end && (off + r.len) % MB2 == 0);
         }
         prop_assert!(f.resolve(size).is_err());
         let mask = exts.iter().fold(0u32, |m, e| m | 1 << e.devindex);
@@ -102,8 +116,10 @@ proptest! {
             nbytes: u64::from(*c) * MB2 * stripes * ss.len() as u64,
             strips: ss,
         }).collect();
+        prop_assume!(disjoint(&strips.concat()));
         let total: u64 = specs.iter().map(|s| s.nbytes).sum();
         let size = total - cut;
+        let alloc_end = size.div_ceil(MB2) * MB2;
         let mut buf = vec![0u8; 32768];
         let n = encode_interleaved(&mut buf, FamfsFileType::Log, size, &specs).unwrap();
         let f = FmapRef::parse(&buf[..n]).unwrap();
@@ -113,11 +129,31 @@ proptest! {
             let mut start = 0;
             let spec = specs.iter().find(|s| { let hit = off < start + s.nbytes; if !hit { start += s.nbytes; } hit }).unwrap();
             let (d, dev, avail) = naive_interleave(spec.strips, u64::from(spec.chunk_size), spec.nbytes, off - start);
-            prop_assert_eq!((r.devindex, r.dev_offset, r.len), (d, dev, avail.min(size - off)));
-            // Inside one strip, inside the file.
+            prop_assert_eq!((r.devindex, r.dev_offset, r.len), (d, dev, avail.min(alloc_end - off)));
+            // Inside one strip, inside the file's last 2 MiB unit.
             prop_assert!(spec.strips.iter().any(|s| s.devindex == r.devindex && r.dev_offset >= s.offset && r.dev_offset + r.len <= s.offset + s.len));
-            prop_assert!(r.len > 0 && off + r.len <= size);
+            prop_assert!(r.len > 0 && off + r.len <= alloc_end && (off + r.len) % MB2 == 0);
         }
+    }
+
+    /// A map whose pieces share device bytes is refused, whichever piece
+    /// overlaps which and by how much.
+    #[test]
+    fn overlapping_pieces_refused(exts in prop::collection::vec(simple_ext(), 1..=31), pick in any::<prop::sample::Index>(), shift in 0u64..16, before in any::<bool>()) {
+        prop_assume!(disjoint(&exts));
+        let victim = exts[pick.index(exts.len())];
+        // A piece that starts inside the victim, or ends inside it.
+        let shift = (shift % (victim.len / MB2)) * MB2;
+        let rogue = if before && victim.offset >= MB2 {
+            SimpleExt { offset: victim.offset - MB2, len: MB2 + shift + MB2, ..victim }
+        } else {
+            SimpleExt { offset: victim.offset + shift, len: MB2, ..victim }
+        };
+        let mut all = exts.clone();
+        all.insert(pick.index(exts.len() + 1), rogue);
+        let total: u64 = all.iter().map(|e| e.len).sum();
+        let mut buf = vec![0u8; 32768];
+        prop_assert_eq!(encode_simple(&mut buf, FamfsFileType::Regular, total, &all), Err(FmapError::Overlap));
     }
 
     #[test]

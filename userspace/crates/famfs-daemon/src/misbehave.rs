@@ -8,8 +8,10 @@
 //! malformed reply instead of the real one; everything else about the
 //! trigger node is well-formed (its LOOKUP reply has zero timeouts, so
 //! every access repeats the request). Trigger files are empty (size 0)
-//! with a map onto the superblock's 2 MiB, so nothing can read or write
-//! data through them; the trigger for READDIR cases is a directory.
+//! with a map onto the device's last 2 MiB unit (no real file's bytes:
+//! the kernel refuses a map that shares bytes with another file's), so
+//! nothing can read or write data through them; the trigger for READDIR
+//! cases is a directory.
 //!
 //! After a malformed reply the daemon always sends a follow-up for the
 //! same unique, so no request can hang: an error reply with EREMOTEIO
@@ -71,6 +73,8 @@ pub enum Action {
     Statfs,
     /// `cat MNT/bad-<case>` (open, which fetches the map).
     Open,
+    /// `stat MNT/bad-<case>` while the file is held open (its map cached).
+    OpenStat,
     /// `famfs mount --misbehave <case> ...` itself.
     Mount,
 }
@@ -83,6 +87,7 @@ impl Action {
             Action::Ls => "ls",
             Action::Statfs => "statfs",
             Action::Open => "open",
+            Action::OpenStat => "openstat",
             Action::Mount => "mount",
         }
     }
@@ -115,6 +120,7 @@ impl Case {
     /// How a test hits the case.
     pub fn action(&self) -> Action {
         match self.trigger {
+            Trigger::GetAttr if self.bad == Bad::SizeMoves => Action::OpenStat,
             Trigger::Lookup | Trigger::GetAttr => Action::Stat,
             Trigger::ReadDir => Action::Ls,
             Trigger::Statfs => Action::Statfs,
@@ -191,6 +197,9 @@ pub enum Bad {
     AttrFlags,
     /// GETATTR: a directory where LOOKUP said regular file.
     TypeChange,
+    /// GETATTR: a size 2 MiB larger than the one the file's cached map
+    /// has (well-formed; the file system refuses it).
+    SizeMoves,
     /// READDIR: namelen 0xffff_fff0.
     DirentNamelenOverflow,
     /// READDIR: namelen 0.
@@ -229,6 +238,11 @@ pub enum Bad {
     FmapNoExtents,
     /// GET_FMAP: bytes after the last extent.
     FmapTrailing,
+    /// GET_FMAP: two extents on the same device bytes.
+    FmapSelfOverlap,
+    /// GET_FMAP: a well-formed map onto the log's first 2 MiB, which the
+    /// mount's `.meta/.log` maps (refused once that file's map is cached).
+    FmapOverlapsLog,
     /// GET_DAXDEV: the reply names another index.
     DaxdevIndex,
     /// GET_DAXDEV: no NUL in the name.
@@ -283,6 +297,7 @@ cases! {
     "getattr-type-change" GetAttr TypeChange "GETATTR says directory where LOOKUP said regular file";
     "getattr-bad-type" GetAttr AttrType "GETATTR attributes of a symlink";
     "getattr-nlink-zero" GetAttr AttrNlinkZero "GETATTR attributes with nlink 0";
+    "getattr-size-moves" GetAttr SizeMoves "GETATTR changes the size of an open file whose map is cached";
     "readdir-namelen-overflow" ReadDir DirentNamelenOverflow "READDIR entry with namelen 0xfffffff0";
     "readdir-namelen-zero" ReadDir DirentNamelenZero "READDIR entry with namelen 0";
     "readdir-slash" ReadDir DirentSlash "READDIR entry named \"a/b\"";
@@ -304,6 +319,8 @@ cases! {
     "fmap-devindex" GetFmap FmapDevIndex "GET_FMAP extent on device index 24";
     "fmap-no-extents" GetFmap FmapNoExtents "GET_FMAP with 0 extents";
     "fmap-trailing" GetFmap FmapTrailing "GET_FMAP with 8 bytes after the last extent";
+    "fmap-self-overlap" GetFmap FmapSelfOverlap "GET_FMAP with two extents on the same device bytes";
+    "fmap-overlaps-log" GetFmap FmapOverlapsLog "GET_FMAP onto the log's first 2 MiB (open .meta/.log first)";
     "daxdev-index" GetDaxdev DaxdevIndex "GET_DAXDEV reply for another index than asked";
     "daxdev-unterminated" GetDaxdev DaxdevUnterminated "GET_DAXDEV name without NUL";
     "daxdev-name-empty" GetDaxdev DaxdevNameEmpty "GET_DAXDEV with an empty name";
@@ -389,6 +406,7 @@ fn patch_attr(bad: Bad, a: &mut famfs_core::abi::fuse_attr) {
         Bad::AttrSize => a.size = u64::MAX,
         Bad::AttrFlags => a.flags = famfs_core::abi::FUSE_ATTR_SUBMOUNT,
         Bad::TypeChange => a.mode = (a.mode & !S_IFMT) | S_IFDIR,
+        Bad::SizeMoves => a.size = a.size.saturating_add(2 << 20),
         _ => {}
     }
 }
@@ -478,16 +496,18 @@ fn fmap_ext(devindex: u32, offset: u64, len: u64) -> Vec<u8> {
 
 fn bad_fmap(bad: Bad) -> Vec<u8> {
     const MB2: u64 = 2 << 20;
-    let mut v = match bad {
-        Bad::FmapNoExtents => return fmap_header(0, 0),
-        Bad::FmapTooSmall => fmap_header(1, 2 * MB2),
-        _ => fmap_header(1, 0),
+    let (size, extents) = match bad {
+        Bad::FmapNoExtents => (0, vec![]),
+        Bad::FmapTooSmall => (2 * MB2, vec![(0, 0, MB2)]),
+        Bad::FmapMisaligned => (0, vec![(0, 4096, MB2)]),
+        Bad::FmapDevIndex => (0, vec![(MAX_DAXDEVS, 0, MB2)]),
+        Bad::FmapSelfOverlap => (0, vec![(0, MB2, MB2), (0, MB2, MB2)]),
+        _ => (0, vec![(0, 0, MB2)]),
     };
-    v.extend(match bad {
-        Bad::FmapMisaligned => fmap_ext(0, 4096, MB2),
-        Bad::FmapDevIndex => fmap_ext(MAX_DAXDEVS, 0, MB2),
-        _ => fmap_ext(0, 0, MB2),
-    });
+    let mut v = fmap_header(extents.len() as u32, size);
+    for (devindex, offset, len) in extents {
+        v.extend(fmap_ext(devindex, offset, len));
+    }
     if bad == Bad::FmapTrailing {
         v.extend([0u8; 8]);
     }
@@ -566,7 +586,8 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         | Bad::AttrBlksize
         | Bad::AttrSize
         | Bad::AttrFlags
-        | Bad::TypeChange => match case.trigger {
+        | Bad::TypeChange
+        | Bad::SizeMoves => match case.trigger {
             Trigger::Lookup => patch(good, unique, |e: &mut fuse_entry_out| {
                 patch_attr(b, &mut e.attr)
             }),
@@ -597,7 +618,10 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         | Bad::FmapTooSmall
         | Bad::FmapDevIndex
         | Bad::FmapNoExtents
-        | Bad::FmapTrailing => with_body(unique, &bad_fmap(b)),
+        | Bad::FmapTrailing
+        | Bad::FmapSelfOverlap => with_body(unique, &bad_fmap(b)),
+        // Well-formed: the server built it pointing at the log.
+        Bad::FmapOverlapsLog => good.to_vec(),
         Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty => {
             with_body(unique, &bad_daxdev(b, index))
         }

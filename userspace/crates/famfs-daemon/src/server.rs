@@ -614,7 +614,7 @@ impl Server {
             },
             Some(Target::Meta(f)) => crate::fmap::encode_meta(f, &snap.sb),
             Some(Target::MetaDir) => return self.error(unique, libc::EISDIR),
-            Some(Target::Trigger(c)) => return self.trigger_fmap(unique, c),
+            Some(Target::Trigger(c)) => return self.trigger_fmap(unique, c, &snap),
         };
         match body {
             Ok(b) => self.one(unique, bytes_msg(unique, &b)),
@@ -625,22 +625,27 @@ impl Server {
         }
     }
 
-    /// Trigger files map the superblock's 2 MiB at size 0 (nothing can
-    /// be read or written through them); the GET_DAXDEV cases' map names
-    /// device [`TRIGGER_DEVINDEX`] instead.
-    fn trigger_fmap(&mut self, unique: u64, c: &'static Case) -> Vec<Out> {
+    /// Trigger files map the device's last 2 MiB unit at size 0 (nothing
+    /// can be read or written through them, and no real file's bytes are
+    /// there on a test device); the GET_DAXDEV cases' map names device
+    /// [`TRIGGER_DEVINDEX`] instead, and `fmap-overlaps-log` the log.
+    fn trigger_fmap(&mut self, unique: u64, c: &'static Case, snap: &Snapshot) -> Vec<Out> {
         if c.is_dir() {
             return self.error(unique, libc::EISDIR);
         }
-        let dev = if c.trigger == Trigger::GetDaxdev {
-            self.armed_daxdev = Some(c);
-            TRIGGER_DEVINDEX
-        } else {
-            0
+        let primary_size = snap.replay.devices.first().map_or(0, |d| d.size);
+        let last_unit = (primary_size / ALLOC_UNIT).saturating_sub(1) * ALLOC_UNIT;
+        let (dev, offset) = match (c.trigger, c.bad) {
+            (Trigger::GetDaxdev, _) => {
+                self.armed_daxdev = Some(c);
+                (TRIGGER_DEVINDEX, 0)
+            }
+            (_, Bad::FmapOverlapsLog) => (0, snap.sb.log_offset),
+            _ => (0, last_unit),
         };
         let ext = famfs_core::fmap::SimpleExt {
             devindex: dev,
-            offset: 0,
+            offset,
             len: ALLOC_UNIT,
         };
         let mut b = vec![0u8; 64];

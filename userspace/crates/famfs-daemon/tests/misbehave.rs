@@ -104,6 +104,24 @@ fn every_case_is_refused_and_nothing_hangs() {
                 let a = fuse_attr_out::get(&first.bytes[16..]).unwrap();
                 assert_eq!(a.attr.mode & 0o170000, 0o040000);
             }
+            Bad::SizeMoves => {
+                // Well-formed; the module refuses a size that differs from
+                // the cached map's (the trigger file maps 0 bytes).
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Attr(a) => assert_eq!(a.raw.attr.size, 2 << 20),
+                    other => panic!("{other:?}"),
+                }
+            }
+            Bad::FmapOverlapsLog => {
+                // Well-formed; the module refuses bytes .meta/.log maps.
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Fmap(f) => {
+                        let p: Vec<_> = f.pieces().collect();
+                        assert_eq!((p.len(), p[0].devindex, p[0].offset), (1, 0, 2 << 20));
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
             _ => {
                 let e = check_reply(pending, &first.bytes, MAX_REPLY)
                     .expect_err(&format!("{}: the kernel would accept this", case.name));

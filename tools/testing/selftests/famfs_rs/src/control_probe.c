@@ -9,12 +9,25 @@
  *   control_probe init MNT CASE   mount(2) on MNT while this process plays a
  *                                 daemon answering INIT as CASE says; the
  *                                 signal-* cases then signal a stat() caller
+ *   control_probe mountsig MNT restart|eintr
+ *                                 a signal reaches mount(2) before the
+ *                                 daemon read INIT: with SA_RESTART the
+ *                                 mount restarts and succeeds; without,
+ *                                 it fails with EINTR and a second mount
+ *                                 on the same connection succeeds
+ *   control_probe mount MNT OPTS [UID]
+ *                                 mount(2) famfs_rs on MNT with OPTS (the
+ *                                 caller holds the fd OPTS names), as UID
+ *                                 (group UID, no other groups) if given;
+ *                                 prints "ok" or the errno name and the
+ *                                 seconds it took, exits 0 either way
  *
  * Prints "ok ..." and exits 0 when the kernel behaved, else "FAIL: ...".
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -374,6 +387,96 @@ static int init_case(const char *mnt, const char *c)
 	return failures != 0;
 }
 
+/* The mounting child of mountsig: mount(2) with or without SA_RESTART on
+ * SIGUSR1; exit status = errno of the last mount(2), 0 on success. With
+ * eintr, a failed mount is tried once more when the parent says so. */
+static pid_t start_signalled_mount(int fd, const char *mnt, int restart, int go[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0 };
+		char opts[128], c;
+
+		sigaction(SIGUSR1, &sa, NULL);
+		snprintf(opts, sizeof(opts), "fd=%d,rootmode=40755,user_id=0,group_id=0", fd);
+		if (mount("famfs", mnt, "famfs_rs", 0, opts) == 0)
+			_exit(0);
+		printf("# first mount(2): %s\n", strerror(errno));
+		if (restart || errno != EINTR || read(go[0], &c, 1) != 1)
+			_exit(errno);
+		_exit(mount("famfs", mnt, "famfs_rs", 0, opts) == 0 ? 0 : errno);
+	}
+	return pid;
+}
+
+static int mount_signal(const char *mnt, const char *how)
+{
+	int restart = !strcmp(how, "restart"), go[2];
+	int fd = open(DEV, O_RDWR);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct fuse_in_header h;
+	char buf[BUF];
+	pid_t child;
+
+	if (fd < 0 || pipe(go) < 0)
+		return printf("FAIL: cannot open %s\n", DEV), 1;
+	child = start_signalled_mount(fd, mnt, restart, go);
+	check(poll(&p, 1, 20000) == 1, "mount(2) queues INIT");
+	kill(child, SIGUSR1);
+	usleep(300 * 1000);
+	if (!restart) {
+		check(waitpid(child, NULL, WNOHANG) == 0, "the mounter waits to mount again");
+		check(write(go[1], "x", 1) == 1, "told the mounter to mount again");
+	}
+	check(read_request(fd, buf, &h) == 0 && h.opcode == OPCODE_INIT,
+	      "the daemon reads one INIT (the first was withdrawn)");
+	check(reply_init(fd, h.unique, NULL, sizeof(struct fuse_init_out)) == 80,
+	      "the INIT reply is accepted");
+	check(mount_result(child) == 0, restart ? "the restarted mount(2) succeeds" :
+	      "after EINTR, a second mount(2) on the connection succeeds");
+	check(poll(&p, 1, 200) == 0, "nothing else was queued");
+	close(fd);
+	check(umount(mnt) == 0, "umount");
+	return failures != 0;
+}
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case 0: return "ok";
+	case EINVAL: return "EINVAL";
+	case EPERM: return "EPERM";
+	case EBADF: return "EBADF";
+	case EBUSY: return "EBUSY";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENOTCONN: return "ENOTCONN";
+	default: return strerror(e);
+	}
+}
+
+static int mount_opts(const char *mnt, const char *opts, const char *uid)
+{
+	struct timespec t0, t1;
+	int e = 0;
+
+	if (uid) {
+		id_t id = (id_t)strtoul(uid, NULL, 10);
+
+		if (setgroups(0, NULL) || setgid(id) || setuid(id) || (id != 0 && setuid(0) == 0)) {
+			printf("FAIL: could not become uid %s\n", uid);
+			return 2;
+		}
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (mount("famfs", mnt, "famfs_rs", 0, opts) < 0)
+		e = errno;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%s %ld\n", errno_name(e), (long)(t1.tv_sec - t0.tv_sec));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -383,6 +486,10 @@ int main(int argc, char **argv)
 		return signal_read();
 	if (argc >= 4 && !strcmp(argv[1], "init"))
 		return init_case(argv[2], argv[3]);
-	fprintf(stderr, "usage: control_probe nonblock | signal | init MNT CASE\n");
+	if (argc >= 4 && !strcmp(argv[1], "mountsig"))
+		return mount_signal(argv[2], argv[3]);
+	if (argc >= 4 && !strcmp(argv[1], "mount"))
+		return mount_opts(argv[2], argv[3], argc >= 5 ? argv[4] : NULL);
+	fprintf(stderr, "usage: control_probe nonblock | signal | init MNT CASE | mountsig MNT HOW | mount MNT OPTS [UID]\n");
 	return 2;
 }

@@ -23,6 +23,7 @@ static const char *errno_name(int e)
 	case ENODEV: return "ENODEV";
 	case EBUSY: return "EBUSY";
 	case ENOTCONN: return "ENOTCONN";
+	case EIO: return "EIO";
 	case EROFS: return "EROFS";
 	default: return strerror(e);
 	}

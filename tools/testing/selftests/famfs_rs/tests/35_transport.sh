@@ -70,6 +70,17 @@ test_signal_before_read_restarts_call() {
 	transport_setup && probe init $MNT signal-unread
 }
 
+# A signal reaches mount(2) before the daemon has read INIT: the request is
+# withdrawn and mount(2) restarts (SA_RESTART), or fails with EINTR; the
+# connection is untouched, so the mount then works.
+test_signal_during_mount_restarts_it() {
+	transport_setup && probe mountsig $MNT restart
+}
+
+test_signal_during_mount_eintr_then_mount_again() {
+	transport_setup && probe mountsig $MNT eintr
+}
+
 # The daemon's malformed replies are logged, but rate-limited: a burst of
 # 200 bad writes may add at most a few lines to the kernel log.
 test_bad_replies_log_ratelimited() {
