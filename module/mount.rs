@@ -17,8 +17,8 @@ use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
 use crate::daxtable::{DaxEntry, DaxTable};
-use crate::mapped::{Conflict, MappedRanges};
 use crate::debugfs::DebugDir;
+use crate::mapped::{Conflict, MappedRanges};
 use crate::transport::{enotconn, etimedout, Reply};
 use crate::vfs::{
     self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperHandle,
@@ -158,6 +158,12 @@ impl InodeState {
         // Validated in full before it was published: only the header is
         // looked at again.
         FmapRef::reopen(bytes).ok()
+    }
+
+    /// Whether the daemon said the file is read-only on this host: the
+    /// meta files on a client, all-hosts-read-only files everywhere.
+    pub(crate) fn read_only(&self) -> bool {
+        self.fmap().is_some_and(|f| f.read_only())
     }
 
     /// Whether the file's map is cached.

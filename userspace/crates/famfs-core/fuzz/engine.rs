@@ -223,7 +223,9 @@ pub fn check_fmap_invariants(r: &mut Rng, f: &FmapRef<'_>) {
     for (i, a) in pieces.iter().enumerate() {
         for b in &pieces[i + 1..] {
             assert!(
-                a.devindex != b.devindex || a.offset + a.len <= b.offset || b.offset + b.len <= a.offset,
+                a.devindex != b.devindex
+                    || a.offset + a.len <= b.offset
+                    || b.offset + b.len <= a.offset,
                 "accepted a map whose pieces overlap: {a:?} {b:?}"
             );
         }

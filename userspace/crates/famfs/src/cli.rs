@@ -125,7 +125,9 @@ its device; a file without --nstrips goes whole on the one device given \
 (default 0). Secondary devices must be reachable: --daxdev for an \
 unmounted device, or the mount's own. With \
 --randomize, fill it with data reproducible from --seed (check it later \
-with verify).
+with verify). With --read-only, its log entry says all hosts may only read \
+it: famfs_rs.ko refuses to open it for writing on every host, the master \
+too (fill it through the raw device, -D, before mounting).
 
 Examples:
   famfs creat -D fs.img -s 1G bigfile
@@ -392,6 +394,10 @@ pub struct CreatArgs {
     /// Seed for --randomize.
     #[arg(short = 'S', long)]
     pub seed: Option<u64>,
+    /// Every host may only read the file (the log entry's all-hosts
+    /// read-only flag, which famfs_rs.ko enforces).
+    #[arg(long)]
+    pub read_only: bool,
     #[command(flatten)]
     pub owner: OwnerArgs,
     #[command(flatten)]

@@ -17,6 +17,7 @@ use famfs_meta::namespace::normalize_path;
 use famfs_meta::{
     fsck as run_fsck, host_system_uuid, kill_superblock, mkfs as run_mkfs, pattern, stitched,
     Attrs, DaxDevice, Famfs, InterleaveParams, Layout, Media, MetaStore, MkfsOptions, NodeKind,
+    FM_ALL_HOSTS_RO,
 };
 use famfs_omf::ALLOC_UNIT;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -234,7 +235,12 @@ pub fn creat(a: &CreatArgs) -> Result<Status> {
     let (mut fs, path, data) = open_one(&a.dev, &a.path, true)?;
     let at = attrs(&a.owner, 0o644, caller_ids());
     let layout = layout(&a.layout, &fs)?;
-    let ino = fs.creat(&path, a.size, at, layout)?;
+    let ino = if a.read_only {
+        fs.begin()?
+            .creat_with_flags(&path, a.size, at, layout, FM_ALL_HOSTS_RO)?
+    } else {
+        fs.creat(&path, a.size, at, layout)?
+    };
     if a.randomize {
         let file = data.open(&fs, ino, &path, true)?;
         randomize(&file, a.size, a.seed.unwrap_or_default())

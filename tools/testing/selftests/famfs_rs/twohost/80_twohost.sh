@@ -29,6 +29,7 @@ $MNT 755 0 0 directory
 $MNT/docs 755 0 0 directory
 $MNT/docs/a.bin 640 1000 100 3145728 regular file
 $MNT/docs/private 700 1000 1000 directory
+$MNT/frozen 666 0 0 2097152 regular file
 $MNT/il 666 0 0 8388608 regular file
 $MNT/odd 644 0 0 4097 regular file
 $MNT/shared1 666 0 0 4194304 regular file
@@ -87,7 +88,8 @@ test_master_makes_fs_client_mounts() {
 			famfs creat $D -s 4097 -m 0644 /odd &&
 			famfs creat $D -s 8M -N 2 -C 2M -m 0666 /il &&
 			famfs creat $D -s 4M -m 0666 /shared1 &&
-			famfs creat $D -s 4M -m 0666 /shared2 ||
+			famfs creat $D -s 4M -m 0666 /shared2 &&
+			famfs creat $D -s 2M -m 0666 --read-only --randomize -S 31 /frozen ||
 			{ fail "building the namespace failed"; return 1; }
 		famfs_mount || return 1
 		echo "$FILLED" | while read -r p seed; do
@@ -117,6 +119,7 @@ test_client_sees_every_file() {
 		rc=1
 	fi
 	check_bytes "$FILLED" || rc=1
+	quietly famfs verify -S 31 $MNT/frozen || rc=1
 	step 300 || rc=1
 	return $rc
 }
@@ -158,9 +161,18 @@ late-il 42" || rc=1
 
 # Only the master writes the log. On the client the CLI refuses, and so
 # does the kernel: the log and the superblock do not open for writing,
-# even for root.
+# even for root. A file whose log entry says all hosts read-only does not
+# open for writing anywhere, the master included; a read-only open cannot
+# be mapped shared and writable.
 test_client_refuses_writes() {
 	local rc=0 got f
+	got=$("$BIN/open_as" 0 0 $MNT/frozen rdwr)
+	expect_eq "$ROLE: open the all-hosts-read-only file read-write as root" EROFS "$got" || rc=1
+	got=$("$BIN/open_as" 0 0 $MNT/frozen rdonly)
+	expect_eq "$ROLE: open the all-hosts-read-only file read-only" ok "$got" || rc=1
+	if "$BIN/twohost" fill $MNT/frozen 1 mmap >/tmp/frozen.out 2>&1; then
+		fail "$ROLE: the all-hosts-read-only file took a store through a mapping"; rc=1
+	fi
 	if is_master; then
 		got=$("$BIN/open_as" 0 0 $MNT/.meta/.log rdwr)
 		expect_eq "master: open .meta/.log read-write" ok "$got" || rc=1
