@@ -53,6 +53,33 @@ for c in "$selftests"/src/*.c; do
 		die "compiling $c failed"
 done
 
+# Media written by upstream famfs (tests/70_upstream.sh): the used head of
+# upstream-1g.img (superblock, log, the files' data; the rest of the 1 GiB
+# image is zeros), which keeps the initramfs small.
+interop=${FAMFS_INTEROP_DIR:-$top/../shared/interop}
+if [[ -e $interop/upstream-1g.tar.gz && -x $usbin/famfs ]]; then
+	unpack=$(dirname "$out")/interop
+	rm -rf "$unpack" && mkdir -p "$unpack" "$stage/selftests/data"
+	tar -xzf "$interop/upstream-1g.tar.gz" -C "$unpack" upstream-1g.img ||
+		die "unpacking $interop/upstream-1g.tar.gz failed"
+	end=$(FAMFS_SYSTEM_UUID=00000000-0000-0000-0000-000000000001 \
+		"$usbin/famfs" logplay --json "$unpack/upstream-1g.img" | python3 -c '
+import json, sys
+ns = json.load(sys.stdin)
+ends = [10 << 20]
+for n in ns["nodes"]:
+    fm = n.get("fmap") or {}
+    exts = fm.get("extents", [])
+    if fm.get("type") == "interleaved":
+        exts = [s for ie in exts for s in ie["strips"]]
+    ends += [e["offset"] + e["len"] for e in exts]
+print(max(ends))') || die "reading the upstream image's maps failed"
+	head -c "$end" "$unpack/upstream-1g.img" | gzip -1 >"$stage/selftests/data/upstream-1g.head.gz"
+	rm -rf "$unpack"
+else
+	log "no $interop/upstream-1g.tar.gz: tests/70_upstream.sh will fail"
+fi
+
 cat >"$stage/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false

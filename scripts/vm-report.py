@@ -44,19 +44,26 @@ def main():
     order = []
     done = False
     diags = []  # the guest's "# FAIL: ..." lines since the previous result
+    not_run = []  # the guest's "# NOT RUN: ..." lines since then
+    skipped = {}  # name -> why it could not run
     with open(args.tap, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
             m = TAP.match(line)
             if line.startswith("# FAIL: "):
                 diags.append(line[len("# FAIL: "):])
+            elif line.startswith("# NOT RUN: "):
+                not_run.append(line[len("# NOT RUN: "):])
             elif m:
                 name = m.group(2)
                 order.append(name)
                 why = m.group(3).strip().lstrip("#").strip()
                 why = why or "; ".join(diags) or "failed in the guest"
                 results[name] = [] if m.group(1) == "ok" else [why]
+                if m.group(1) == "ok" and "# SKIP" in m.group(3):
+                    skipped[name] = "; ".join(not_run) or "not run"
                 diags = []
+                not_run = []
             elif line.startswith("# famfs_rs-selftests: done"):
                 done = True
 
@@ -109,7 +116,9 @@ def main():
         else:
             ok = not why
             label = name
-        if ok:
+        if ok and name in skipped:
+            print("ok - %s%s # SKIP %s" % (args.prefix, label, skipped[name]))
+        elif ok:
             print("ok - %s%s" % (args.prefix, label))
         else:
             failed += 1

@@ -21,6 +21,8 @@ for f in $files; do
 		kmsg "end $t"
 		if [ $rc -eq 0 ]; then
 			tap "ok $n - $t"
+		elif [ $rc -eq "$NOT_RUN" ]; then
+			tap "ok $n - $t # SKIP not run"
 		elif [ $rc -eq 143 ] || [ $rc -eq 124 ]; then
 			tap "not ok $n - $t # timed out after ${limit:-$TEST_TIMEOUT}s"
 		else

@@ -111,7 +111,7 @@ fn open_control(plain: bool) -> Result<DevChannel, DaemonError> {
             let hint = if plain {
                 "is the fuse module loaded?"
             } else {
-                "load the module (insmod famfs_rs.ko) or use --fuse for the kernel's FUSE"
+                "load the module (insmod famfs_rs.ko) or use --plain-fuse for the kernel's FUSE"
             };
             DaemonError::Io {
                 what: format!("{path}: {hint}"),
@@ -209,6 +209,11 @@ fn run_inner(o: &Options, status: &mut Status) -> Result<(), DaemonError> {
                 list.join("; ")
             );
         }
+    }
+    // Only now: while the pid file is there, others (famfs commands
+    // opening the device, the selftests) know a give-back may be under way.
+    if let Some(m) = &o.mountpoint {
+        let _ = std::fs::remove_file(paths::pid_file(m));
     }
     r
 }
@@ -329,8 +334,5 @@ fn serve_and_mount(
         by_op.join(" "),
         stats.malformed
     );
-    if let Some(p) = &pid_file {
-        let _ = std::fs::remove_file(p);
-    }
     result.map(|_| ()).map_err(io("serving"))
 }

@@ -76,7 +76,7 @@ pub enum HandoverError {
     /// famfs_rs.ko has no dax driver registered.
     #[error(
         "{0} is missing: famfs_rs.ko too old or not loaded (load the current famfs_rs.ko, \
-         or mount with --fuse)"
+         or mount with --plain-fuse)"
     )]
     NoDriver(String),
     /// A sysfs write failed.

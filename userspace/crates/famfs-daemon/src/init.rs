@@ -49,7 +49,7 @@ pub fn famfs(i: &fuse_init_in) -> Result<Vec<u8>, i32> {
             ),
             InitError::NotFamfsRs => {
                 "the INIT request has no famfs_rs protocol word: is this /dev/fuse? \
-                 (use famfs mount --fuse for the kernel's FUSE)"
+                 (use famfs mount --plain-fuse for the kernel's FUSE)"
                     .to_owned()
             }
             other => format!("{other:?}"),

@@ -27,7 +27,7 @@
 //! INIT cases break the mount itself and are armed only by name.
 //!
 //! The cases target famfs_rs.ko, which checks every reply with the shared
-//! core. The kernel's own FUSE (`--fuse`) is more lenient (it takes, for
+//! core. The kernel's own FUSE (`--plain-fuse`) is more lenient (it takes, for
 //! example, dirents with ino 0), and a LOOKUP answering the root's nodeid
 //! with a file's attributes makes it mark the root bad, failing every
 //! later call on that mount.

@@ -96,7 +96,7 @@ impl Snapshot {
     /// Replays the whole log of `store` (a fresh start).
     pub fn load(store: &MetaStore) -> Result<(Replay, SbFacts), MetaError> {
         let sb = store.superblock()?;
-        if sb.role() != Some(famfs_omf::SbRole::Primary) {
+        if sb.role() != famfs_omf::SbRole::Primary {
             return Err(MetaError::Invalid {
                 media: store.name().to_owned(),
                 msg: "is a secondary device of a famfs; mount the primary device".into(),

@@ -184,7 +184,7 @@ impl Famfs {
     /// device's data is `primary`; replays the whole log.
     pub fn open(store: MetaStore, primary: Arc<dyn Media>, host: Uuid) -> Result<Self, MetaError> {
         let sb = store.superblock()?;
-        if sb.role() != Some(SbRole::Primary) {
+        if sb.role() != SbRole::Primary {
             return Err(MetaError::Invalid {
                 media: store.name().to_owned(),
                 msg: "is a secondary device of a famfs; open the primary device".into(),
@@ -559,6 +559,16 @@ impl Txn<'_> {
         res?;
         let applied = self.st.catch_up(self.store)?;
         Ok(applied.last().copied().unwrap_or(Applied::Nothing))
+    }
+
+    /// Append a FILE record with the map it carries, nothing allocated:
+    /// `famfs clone` makes a cross-linked file this way, on purpose, to
+    /// test fsck. The path must still be free.
+    pub fn append_unchecked(&mut self, record: &LogRecord) -> Result<(), MetaError> {
+        if let LogRecord::File(f) = record {
+            self.new_path(&f.path)?;
+        }
+        self.append(record).map(|_| ())
     }
 
     /// See [`Famfs::creat`].

@@ -41,6 +41,11 @@ pub struct FsckReport {
     pub files: usize,
     pub directories: usize,
     pub allocated_bytes: u64,
+    /// Sum of the file sizes.
+    pub file_bytes: u64,
+    /// Every device range a file claims (for usage figures).
+    #[serde(skip)]
+    pub claims: Vec<famfs_omf::Extent>,
     pub devices: Vec<DaxdevInfo>,
     pub findings: Vec<Finding>,
 }
@@ -78,6 +83,8 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
         files: 0,
         directories: 0,
         allocated_bytes: 0,
+        file_bytes: 0,
+        claims: Vec::new(),
         devices: Vec::new(),
         findings: Vec::new(),
     };
@@ -94,7 +101,7 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
     };
     let (mut log_off, mut log_len) = (sb.log_offset(), sb.log_len());
     match sb.check() {
-        Ok(()) if sb.role() == Some(famfs_omf::SbRole::Secondary) => {
+        Ok(()) if sb.role() == famfs_omf::SbRole::Secondary => {
             r.findings.push(finding(
                 Severity::Error,
                 "superblock",
@@ -113,6 +120,29 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
                 dev_size: sb.dev_size(),
                 log_len,
             });
+            let (major, minor) = sb.omf_version();
+            if minor != famfs_omf::OMF_VER_MINOR {
+                r.findings.push(finding(
+                    Severity::Warning,
+                    "superblock",
+                    format!(
+                        "OMF version {major}.{minor}: famfs_rs reads any 2.x and writes \
+                         2.{} entries",
+                        famfs_omf::OMF_VER_MINOR
+                    ),
+                ));
+            }
+            if sb.alloc_unit() != famfs_omf::ALLOC_UNIT {
+                r.findings.push(finding(
+                    Severity::Warning,
+                    "superblock",
+                    format!(
+                        "allocation unit {:#x}: valid media, but famfs_rs.ko maps files in \
+                         2 MiB units, so famfs mount refuses this file system",
+                        sb.alloc_unit()
+                    ),
+                ));
+            }
             if sb.dev_size() > whole.len() {
                 r.findings.push(finding(
                     Severity::Error,
@@ -131,6 +161,7 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
             (log_off, log_len) = (LOG_OFFSET, LOG_LEN_DEFAULT);
             sb.ts_log_offset = log_off.into();
             sb.ts_log_len = log_len.into();
+            sb.ts_alloc_unit = famfs_omf::ALLOC_UNIT.into();
             sb.ts_daxdev.dd_size = whole.len().into();
         }
     }
@@ -213,9 +244,11 @@ struct Claim<'a> {
 fn check_space(replay: &Replay, r: &mut FsckReport) {
     let mut claims = Vec::new();
     for n in replay.ns.nodes() {
-        if let NodeKind::File { fmap, .. } = &n.kind {
+        if let NodeKind::File { fmap, size, .. } = &n.kind {
+            r.file_bytes = r.file_bytes.saturating_add(*size);
             for (extent, e) in fmap.ranges().iter().enumerate() {
                 r.allocated_bytes = r.allocated_bytes.saturating_add(e.len);
+                r.claims.push(*e);
                 claims.push(Claim {
                     dev: e.devindex,
                     start: e.offset,

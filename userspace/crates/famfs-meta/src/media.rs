@@ -133,6 +133,14 @@ impl MappedFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Write back and evict this CPU's cache lines for the whole mapping
+    /// (upstream's `famfs flush`: other hosts then see what this one
+    /// wrote, and this one rereads what they wrote).
+    pub fn flush_cpu_cache(&self) {
+        // SAFETY: (ptr, len) is this object's own live mapping.
+        unsafe { crate::flush::flush_cache(self.ptr.as_ptr(), self.len) }
+    }
 }
 
 impl Drop for MappedFile {

@@ -74,6 +74,8 @@ pub enum Applied {
 #[derive(Clone, Debug)]
 pub struct Replay {
     pub ns: Namespace,
+    /// The superblock's allocation unit: what extents must be aligned to.
+    pub alloc_unit: u64,
     pub devices: Vec<DaxdevInfo>,
     /// Slots consumed so far: the next slot to replay.
     pub next_index: u64,
@@ -103,6 +105,7 @@ impl Replay {
     pub fn new(sb: &OmfSuperblock) -> Self {
         Replay {
             ns: Namespace::new(),
+            alloc_unit: sb.alloc_unit(),
             devices: vec![DaxdevInfo {
                 index: 0,
                 uuid: sb.dev_uuid(),
@@ -163,7 +166,7 @@ impl Replay {
         match record {
             LogRecord::File(f) => {
                 let loc = format!("log entry {index} (file {:?})", f.path);
-                if let Err(p) = f.fmap.check(f.size) {
+                if let Err(p) = f.fmap.check_in_units(f.size, self.alloc_unit) {
                     self.finding(Severity::Error, loc, format!("bad fmap: {p}"), index);
                     return Applied::Nothing;
                 }

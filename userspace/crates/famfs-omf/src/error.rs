@@ -29,7 +29,7 @@ pub enum OmfError {
         computed: u64,
     },
     /// Format version this implementation does not speak.
-    #[error("superblock: unsupported version {version} / OMF {major}.{minor} (this is OMF 2.2, version 48)")]
+    #[error("superblock: unsupported version {version} / OMF {major}.{minor} (famfs_rs reads ts_version 48, OMF 2.x)")]
     BadVersion {
         version: u64,
         major: u32,

@@ -103,6 +103,20 @@ pub struct Segment {
     pub len: u64,
 }
 
+/// An allocation unit, shown as people say it ("2 MiB", "4 KiB").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unit(pub u64);
+
+impl core::fmt::Display for Unit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            u if u >= 1 << 20 && u % (1 << 20) == 0 => write!(f, "{} MiB", u >> 20),
+            u if u >= 1 << 10 && u % (1 << 10) == 0 => write!(f, "{} KiB", u >> 10),
+            u => write!(f, "{u:#x}-byte"),
+        }
+    }
+}
+
 /// Why an fmap is unusable.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FmapProblem {
@@ -114,10 +128,15 @@ pub enum FmapProblem {
     Empty,
     #[error("interleaved extent has {0} strips (1..=16 allowed)")]
     BadStripCount(u64),
-    #[error("interleave chunk size {0:#x} is not a non-zero multiple of 2 MiB")]
-    BadChunkSize(u64),
-    #[error("extent {index} (offset {offset:#x}, length {len:#x}) is not 2 MiB aligned")]
-    Misaligned { index: usize, offset: u64, len: u64 },
+    #[error("interleave chunk size {size:#x} is not a non-zero multiple of {unit}")]
+    BadChunkSize { size: u64, unit: Unit },
+    #[error("extent {index} (offset {offset:#x}, length {len:#x}) is not {unit} aligned")]
+    Misaligned {
+        index: usize,
+        offset: u64,
+        len: u64,
+        unit: Unit,
+    },
     #[error("extent {index} has length 0")]
     ZeroLength { index: usize },
     #[error("extent {index} wraps past the end of the address space")]
@@ -293,6 +312,19 @@ impl Fmap {
     /// offset and length, chunk size 2 MiB aligned, no wrap-around, and
     /// enough room for `file_size` bytes.
     pub fn check(&self, file_size: u64) -> Result<(), FmapProblem> {
+        self.check_in_units(file_size, ALLOC_UNIT)
+    }
+
+    /// [`Fmap::check`] for a file system whose allocation unit is `unit`
+    /// (a power of two): what makes valid media, which the kernel may
+    /// still refuse to map when `unit` is below 2 MiB.
+    pub fn check_in_units(&self, file_size: u64, unit: u64) -> Result<(), FmapProblem> {
+        // A unit from damaged media must not divide by zero: use 2 MiB.
+        let unit = if unit.is_power_of_two() {
+            unit
+        } else {
+            ALLOC_UNIT
+        };
         let ranges = self.ranges();
         if ranges.is_empty() {
             return Err(FmapProblem::Empty);
@@ -301,11 +333,12 @@ impl Fmap {
             if r.len == 0 {
                 return Err(FmapProblem::ZeroLength { index });
             }
-            if r.offset % ALLOC_UNIT != 0 || r.len % ALLOC_UNIT != 0 {
+            if r.offset % unit != 0 || r.len % unit != 0 {
                 return Err(FmapProblem::Misaligned {
                     index,
                     offset: r.offset,
                     len: r.len,
+                    unit: Unit(unit),
                 });
             }
             if r.end().is_none() {
@@ -314,8 +347,11 @@ impl Fmap {
         }
         if let Fmap::Interleaved(iext) = self {
             for ie in iext {
-                if ie.chunk_size == 0 || ie.chunk_size % ALLOC_UNIT != 0 {
-                    return Err(FmapProblem::BadChunkSize(ie.chunk_size));
+                if ie.chunk_size == 0 || ie.chunk_size % unit != 0 {
+                    return Err(FmapProblem::BadChunkSize {
+                        size: ie.chunk_size,
+                        unit: Unit(unit),
+                    });
                 }
                 if ie.strips.windows(2).any(|w| w[0].len != w[1].len) {
                     return Err(FmapProblem::UnequalStrips);

@@ -51,6 +51,10 @@ pub const OMF_VER_MINOR: u32 = 2;
 
 /// The allocation unit, and the alignment the kernel demands of every extent.
 pub const ALLOC_UNIT: u64 = 2 << 20;
+/// The other allocation unit upstream's superblock check accepts (4 KiB).
+/// famfs_rs reads such a file system but never mounts it: the kernel
+/// maps files in 2 MiB units.
+pub const ALLOC_UNIT_SMALL: u64 = 4 << 10;
 /// Size of the superblock's region at the start of the device.
 pub const SB_REGION_LEN: u64 = ALLOC_UNIT;
 /// Where the log starts (`ts_log_offset`).

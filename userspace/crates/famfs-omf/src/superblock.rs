@@ -8,8 +8,8 @@ use zerocopy::little_endian::{U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use crate::{
-    crc, OmfError, ALLOC_UNIT, DAXDEV_NAME_LEN, FAMFS_VERSION, LOG_LEN_DEFAULT, OMF_VER_MAJOR,
-    OMF_VER_MINOR, SB_MAGIC, SB_REGION_LEN,
+    crc, OmfError, ALLOC_UNIT, ALLOC_UNIT_SMALL, DAXDEV_NAME_LEN, FAMFS_VERSION, LOG_LEN_DEFAULT,
+    OMF_VER_MAJOR, OMF_VER_MINOR, SB_MAGIC, SB_REGION_LEN,
 };
 
 /// The device record inside the superblock (`ts_daxdev`).
@@ -66,10 +66,15 @@ const _: () = {
 const SB_CRC_SPAN: usize = offset_of!(OmfSuperblock, ts_crc);
 
 /// Which device of a file system a superblock sits on (`ts_sb_flags`).
+///
+/// Upstream famfs defines the flags but its mkfs never writes them: a
+/// primary superblock written by upstream holds 0 there, or whatever bytes
+/// the media held before (the field is not CRC-covered). So only the
+/// secondary marker means anything; every other value is a primary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SbRole {
-    /// The device holding the log (flag 1).
+    /// The device holding the log (flag 1 when famfs_rs wrote it).
     Primary,
     /// A device added with an ADD_DAXDEV entry (flag 2).
     Secondary,
@@ -172,12 +177,16 @@ impl OmfSuperblock {
                 computed,
             });
         }
+        // ts_version fixes the layout; upstream checks only it. A major
+        // OMF version other than 2 would be a format we cannot know, so it
+        // is refused; minor versions are compatible by definition and
+        // accepted (fsck mentions one that is not 2).
         let (version, major, minor) = (
             self.ts_version.get(),
             self.ts_omf_ver_major.get(),
             self.ts_omf_ver_minor.get(),
         );
-        if version != FAMFS_VERSION || major != OMF_VER_MAJOR || minor != OMF_VER_MINOR {
+        if version != FAMFS_VERSION || major != OMF_VER_MAJOR {
             return Err(OmfError::BadVersion {
                 version,
                 major,
@@ -188,10 +197,10 @@ impl OmfSuperblock {
             what: "superblock",
             msg,
         };
-        if self.ts_alloc_unit.get() != ALLOC_UNIT {
+        let unit = self.ts_alloc_unit.get();
+        if unit != ALLOC_UNIT && unit != ALLOC_UNIT_SMALL {
             return Err(bad(format!(
-                "allocation unit {:#x} (only {ALLOC_UNIT:#x} is supported)",
-                self.ts_alloc_unit.get()
+                "allocation unit {unit:#x} (famfs knows {ALLOC_UNIT:#x} and {ALLOC_UNIT_SMALL:#x})"
             )));
         }
         if self.ts_log_offset.get() != SB_REGION_LEN {
@@ -201,22 +210,28 @@ impl OmfSuperblock {
             )));
         }
         check_log_len(self.ts_log_len.get()).map_err(bad)?;
-        if self.role().is_none() {
-            return Err(bad(format!(
-                "flags {:#x} name neither a primary nor a secondary device",
-                self.ts_sb_flags.get()
-            )));
-        }
         Ok(())
     }
 
-    /// Primary or secondary, from `ts_sb_flags`.
-    pub fn role(&self) -> Option<SbRole> {
+    /// Primary or secondary: only the secondary marker (2) makes a
+    /// secondary; 0 (upstream's mkfs), 1 (famfs_rs's) or leftover bytes
+    /// are a primary (see [`SbRole`]).
+    pub fn role(&self) -> SbRole {
         match self.ts_sb_flags.get() {
-            SbRole::PRIMARY => Some(SbRole::Primary),
-            SbRole::SECONDARY => Some(SbRole::Secondary),
-            _ => None,
+            SbRole::SECONDARY => SbRole::Secondary,
+            _ => SbRole::Primary,
         }
+    }
+
+    /// The allocation unit recorded at mkfs: 2 MiB, or 4 KiB (which
+    /// upstream accepts; famfs_rs.ko cannot map such a file system).
+    pub fn alloc_unit(&self) -> u64 {
+        self.ts_alloc_unit.get()
+    }
+
+    /// OMF (major, minor) version recorded at mkfs.
+    pub fn omf_version(&self) -> (u32, u32) {
+        (self.ts_omf_ver_major.get(), self.ts_omf_ver_minor.get())
     }
 
     /// File system UUID.

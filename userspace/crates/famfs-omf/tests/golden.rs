@@ -53,7 +53,7 @@ fn superblock_matches_table() {
     assert_eq!(parsed.fs_uuid(), fs);
     assert_eq!(parsed.system_uuid(), sys);
     assert_eq!(parsed.dev_name(), "dax0.0");
-    assert_eq!(parsed.role(), Some(SbRole::Primary));
+    assert_eq!(parsed.role(), SbRole::Primary);
 }
 
 #[test]
@@ -81,6 +81,69 @@ fn superblock_detects_damage() {
     assert!(matches!(
         OmfSuperblock::parse(&[0u8; 10]),
         Err(OmfError::Truncated { .. })
+    ));
+}
+
+/// A superblock as upstream's mkfs leaves it: `ts_sb_flags`, bytes
+/// 108..112 and `dd_uuid` never written, so 0 on clean media or whatever
+/// was there before (none of it CRC-covered).
+fn upstream_style(fill: u8) -> Vec<u8> {
+    let (fs, dev, sys) = uuids();
+    let sb = OmfSuperblock::new(SbRole::Primary, fs, dev, sys, 1 << 32, "x", LOG_LEN_DEFAULT);
+    let mut b = sb.as_bytes().to_vec();
+    b[104..112].fill(fill);
+    b[120..136].fill(fill);
+    b
+}
+
+#[test]
+fn superblock_as_upstream_writes_it_is_a_primary() {
+    for fill in [0x00, 0xa5, 0xff] {
+        let b = upstream_style(fill);
+        let sb = OmfSuperblock::parse(&b).unwrap_or_else(|e| panic!("fill {fill:#x}: {e}"));
+        assert_eq!(sb.role(), SbRole::Primary, "fill {fill:#x}");
+    }
+    // Only the secondary marker makes a secondary.
+    let mut b = upstream_style(0);
+    b[104] = 2;
+    assert_eq!(OmfSuperblock::parse(&b).unwrap().role(), SbRole::Secondary);
+}
+
+#[test]
+fn superblock_versions_and_units_upstream_accepts() {
+    let reseal = |b: &mut Vec<u8>| {
+        let crc = crc32fast::hash(&b[..96]) as u64;
+        b[96..104].copy_from_slice(&crc.to_le_bytes());
+    };
+    // Alloc unit 4 KiB: accepted (upstream accepts it), reported by value.
+    let mut b = upstream_style(0);
+    b[32..40].copy_from_slice(&4096u64.to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(OmfSuperblock::parse(&b).unwrap().alloc_unit(), 4096);
+    // Any other unit is refused.
+    b[32..40].copy_from_slice(&8192u64.to_le_bytes());
+    reseal(&mut b);
+    assert!(matches!(
+        OmfSuperblock::parse(&b),
+        Err(OmfError::BadGeometry { .. })
+    ));
+    // Another OMF minor: accepted; another major or ts_version: refused.
+    let mut b = upstream_style(0);
+    b[44..48].copy_from_slice(&7u32.to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(OmfSuperblock::parse(&b).unwrap().omf_version(), (2, 7));
+    b[40..44].copy_from_slice(&3u32.to_le_bytes());
+    reseal(&mut b);
+    assert!(matches!(
+        OmfSuperblock::parse(&b),
+        Err(OmfError::BadVersion { .. })
+    ));
+    let mut b = upstream_style(0);
+    b[8..16].copy_from_slice(&47u64.to_le_bytes());
+    reseal(&mut b);
+    assert!(matches!(
+        OmfSuperblock::parse(&b),
+        Err(OmfError::BadVersion { .. })
     ));
 }
 
@@ -310,4 +373,18 @@ fn interleave_resolution_follows_the_formula() {
         fmap.check(12 * c + 1),
         Err(FmapProblem::TooSmall { .. })
     ));
+}
+
+/// An allocation unit read from damaged media (0, not a power of two)
+/// must not panic the check (fsck reads such superblocks unchecked).
+#[test]
+fn fmap_check_survives_a_bogus_unit() {
+    let f = Fmap::Simple(vec![Extent {
+        devindex: 0,
+        offset: 2 << 20,
+        len: 2 << 20,
+    }]);
+    for unit in [0, 3, 4096, 2 << 20] {
+        assert!(f.check_in_units(10, unit).is_ok(), "unit {unit}");
+    }
 }

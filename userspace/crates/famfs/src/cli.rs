@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Command-line definitions: what `famfs --help` teaches.
 
-use std::path::PathBuf;
+use clap::{ArgAction, Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand};
-
-use crate::size::parse_size;
+pub use crate::args::*;
 
 const ABOUT: &str = "famfs: the fabric-attached memory file system, in Rust";
 
@@ -23,9 +21,11 @@ building, like mke2fs -d), named with --device/-D (or FAMFS_DEVICE), with \
 paths relative to the file system's root. Whole-file-system verbs (mkfs, \
 fsck, logplay) take the device (or, for fsck and logplay, the mount point) \
 as an argument. `famfs mount` mounts a famfs through famfs_rs.ko (or the \
-kernel's FUSE with --fuse) and runs its daemon. The on-media format is \
-upstream famfs's OMF 2.2: media formatted by either tool works with the \
-other.";
+kernel's FUSE with --plain-fuse) and runs its daemon. The on-media format is \
+upstream famfs's OMF 2.2: each tool reads, mounts and writes what the \
+other formats (a famfs_rs mount cannot serve a famfs formatted with \
+upstream's 4 KiB allocation unit). Every option of upstream's famfs CLI is \
+accepted; those that mean nothing here say so when used.";
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -33,11 +33,13 @@ Exit status:
   1  the operation failed (the message names the device or file and why)
   2  usage error (bad arguments)
   3  a check failed: fsck or check found errors, verify found different data
+  (getmap has upstream's own codes: see famfs getmap --help)
 
 Environment:
   FAMFS_DEVICE       default for --device
-  FAMFS_SYSTEM_UUID  this host's system UUID (default: DMI product UUID,
-                     then /etc/machine-id); decides master or client
+  FAMFS_SYSTEM_UUID  this host's system UUID, which decides master or
+                     client (default: /opt/famfs/system_uuid, upstream
+                     famfs's file, created with a random UUID if missing)
   FAMFS_RUN_DIR      daemon pid files (default /run/famfs_rs)
   FAMFS_LOG_DIR      daemon logs (default /var/log/famfs_rs, else the run dir)
 
@@ -56,16 +58,26 @@ Example session:
 
 /// The `famfs` command.
 #[derive(Debug, Parser)]
-#[command(name = "famfs", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(name = "famfs", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP,
+          disable_help_flag = true)]
 pub struct Cli {
+    #[command(flatten)]
+    pub help: HelpArg,
+    /// More output (-vv: more still); accepted by every verb.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
 
 /// `mkfs.famfs`, when the binary is invoked under that name.
 #[derive(Debug, Parser)]
-#[command(name = "mkfs.famfs", version, about = "Format a devdax device or image as famfs", after_help = AFTER_HELP)]
+#[command(name = "mkfs.famfs", version, about = "Format a devdax device or image as famfs", after_help = AFTER_HELP,
+          disable_help_flag = true)]
 pub struct MkfsCli {
+    /// More output.
+    #[arg(short, long, action = ArgAction::Count)]
+    pub verbose: u8,
     #[command(flatten)]
     pub args: MkfsArgs,
 }
@@ -76,7 +88,8 @@ pub enum Command {
     #[command(long_about = "\
 Format a devdax device or image file: write an empty log, then a superblock \
 naming this host as the master. Refuses to overwrite an existing famfs \
-unless --force. With --kill, only destroy the superblock.
+unless --force. With --kill --force, only destroy the superblock (as \
+upstream, --kill alone is refused).
 
 When the binary is run as `mkfs.famfs` (a link to famfs), it behaves as \
 `famfs mkfs`.
@@ -84,7 +97,7 @@ When the binary is run as `mkfs.famfs` (a link to famfs), it behaves as \
 Examples:
   famfs mkfs /dev/dax0.0
   famfs mkfs --force --loglen 16M fs.img
-  famfs mkfs --kill /dev/dax0.0       # the device is no longer famfs")]
+  famfs mkfs -f -k /dev/dax0.0        # the device is no longer famfs")]
     Mkfs(MkfsArgs),
 
     /// Check a file system and report what is wrong (read-only).
@@ -94,10 +107,15 @@ every log entry (CRC, type, sequence, path, fmap), the namespace (duplicate \
 paths, missing parents) and space (extents out of bounds, in the superblock \
 or log, overlapping, or cross-linked between files). Never writes.
 
-Exits 0 when clean, 3 when errors were found (warnings alone keep it 0).
+Exits 0 when clean, 3 when errors were found (warnings alone keep it 0). \
+Prints upstream's figures too (device capacity, log size in use; with -v \
+the log offset and length), so scripts that read them work. A mounted \
+device is refused unless --force (then it is read through its mount); \
+give the mount point instead. Here -h is --human; help is -? or --help.
 
 Examples:
   famfs fsck /dev/dax0.0
+  famfs fsck -h -B 8 /mnt/famfs        # sizes in GiB, 8-bucket usage
   famfs fsck --json fs.img | jq .findings")]
     Fsck(FsckArgs),
 
@@ -107,11 +125,15 @@ Replay the log and print every directory and file it creates: mode, owner, \
 size and path. On an unmounted device nothing is changed, so --dry-run is \
 implied (it is accepted for compatibility; in mounted mode it will mean \
 'print only'). Entries that cannot be replayed are reported on stderr and \
-make the exit status 3.
+make the exit status 3. With --shadow DIR, also write upstream's shadow \
+tree: DIR/root/PATH for every directory (with its mode and owner) and a \
+YAML file for every file (path, size, flags, mode, owner, extents), as \
+upstream's logplay --shadow does.
 
 Examples:
   famfs logplay fs.img
-  famfs logplay --json /dev/dax0.0")]
+  famfs logplay --json /dev/dax0.0
+  famfs logplay --shadow /tmp/shadow /mnt/famfs")]
     Logplay(LogplayArgs),
 
     /// Create a file of a given size (space is allocated now, once).
@@ -125,22 +147,31 @@ its device; a file without --nstrips goes whole on the one device given \
 (default 0). Secondary devices must be reachable: --daxdev for an \
 unmounted device, or the mount's own. With \
 --randomize, fill it with data reproducible from --seed (check it later \
-with verify). With --read-only, its log entry says all hosts may only read \
-it: famfs_rs.ko refuses to open it for writing on every host, the master \
-too (fill it through the raw device, -D, before mounting).
+with verify; the data is upstream's, so either tool verifies it).
+
+Like upstream: an existing file is not an error when --size is absent or \
+equal to its size (with --randomize it is filled again in place); a new \
+file needs a size above 0; --seed needs --randomize. --multi creates \
+several files (NAME,SIZE[,SEED]), then fills the seeded ones.
+
+With --read-only, the new files' log entries say all hosts may only read \
+them: famfs_rs.ko refuses to open them for writing on every host, the \
+master too (fill them through the raw device, -D, before mounting).
 
 Examples:
   famfs creat -D fs.img -s 1G bigfile
   famfs creat -D fs.img -s 100M --randomize --seed 42 dir/data
   famfs creat -D fs.img -s 256M -N 4 -B 8 -C 2M striped
   famfs creat -D fs.img --daxdev sec.img -s 1G -N 2 --devices 0,1 spread
-  famfs creat -D fs.img --daxdev sec.img -s 1G --devices 1 on-second")]
+  famfs creat -D fs.img --daxdev sec.img -s 1G --devices 1 on-second
+  famfs creat -M /mnt/famfs/a,2M,42 -M /mnt/famfs/b,2M")]
     Creat(CreatArgs),
 
     /// Create directories.
     #[command(long_about = "\
 Create directories. With -p, create missing parents too and accept \
-directories that already exist.
+directories that already exist (the root included: mkdir -p MOUNTPOINT \
+succeeds, mkdir MOUNTPOINT does not).
 
 Examples:
   famfs mkdir -D fs.img projects
@@ -153,7 +184,12 @@ Copy host files into famfs. Each destination file is created with the \
 source's size and the space is allocated then. If DEST is an existing \
 directory, sources go inside it under their own names; otherwise a single \
 source is copied to the path DEST. With -r, directories are copied \
-recursively. A progress bar is shown on a terminal for large copies.
+recursively. A progress bar is shown on a terminal for large copies. \
+As upstream: an existing destination of the source's size is overwritten \
+(cp is restartable), one of another size is an error; empty sources and \
+anything but regular files are refused; a directory among the sources \
+without -r is reported and skipped, and the exit status is then 1. \
+--compare only compares.
 
 Examples:
   famfs cp -D fs.img ./model.bin models/
@@ -164,20 +200,31 @@ Examples:
     /// Print a file's map: where its bytes are on which device.
     #[command(long_about = "\
 Print a file's size and fmap: simple extents (device index, offset, length) \
-or an interleaved extent (chunk size and strips).
+or an interleaved extent (chunk size and strips). In a famfs_rs mount, \
+.meta/.superblock and .meta/.log have maps too.
+
+Exit status (upstream's): 0 a mapped famfs file; 1 not in a famfs; 2 in a \
+famfs but without a valid map; 9 (EBADF) missing; 21 (EISDIR) not a \
+regular file; 2 also for bad arguments.
 
 Examples:
   famfs getmap -D fs.img dir/data
+  famfs getmap -q /mnt/famfs/x && echo mapped
   famfs getmap -D fs.img --json striped")]
     Getmap(GetmapArgs),
 
     /// Check that files hold the data creat --randomize --seed wrote.
     #[command(long_about = "\
 Read files and compare them with the data `creat --randomize --seed SEED` \
-writes. Exits 3 and names the first differing offset on a mismatch.
+writes (upstream's generator: files from either tool verify). Exits 3 and \
+names the first differing offset on a mismatch. Files are given as \
+arguments or with -f (upstream's form); --multi FILE,SEED pairs each file \
+with its own seed. A seed is required and must not be 0.
 
-Example:
-  famfs verify -D fs.img --seed 42 dir/data")]
+Examples:
+  famfs verify -D fs.img --seed 42 dir/data
+  famfs verify -S 42 -f /mnt/famfs/dir/data
+  famfs verify -m /mnt/famfs/a,1 -m /mnt/famfs/b,2")]
     Verify(VerifyArgs),
 
     /// Check that every file in the log can be used from this host.
@@ -200,6 +247,45 @@ by UUID among their --daxdev devices, whatever its path on that host.
 Example:
   famfs adddev -D /dev/dax0.0 /dev/dax1.0")]
     Adddev(AdddevArgs),
+
+    /// Write back this CPU's caches for files (for hosts that share the memory).
+    #[command(long_about = "\
+Write back and invalidate this CPU's cache lines for whole files, as \
+upstream's flush does: after writing a file that other hosts will read \
+(the memory need not be cache-coherent between hosts), and before reading \
+one other hosts wrote. Exits 1 if any argument is not a famfs file.
+
+Example:
+  famfs flush /mnt/famfs/results/*")]
+    Flush(FlushArgs),
+
+    /// Check that a file reads the same through read(2) and mmap(2).
+    #[command(long_about = "\
+Read a file of a mounted famfs whole through read(2) and through a shared \
+mapping, and compare. -s / -l also print the superblock / log header when \
+the file is .meta/.superblock / .meta/.log. Exits 1 on a difference.
+
+Example:
+  famfs chkread -l /mnt/famfs/.meta/.log")]
+    Chkread(ChkreadArgs),
+
+    /// Make a second file sharing a file's map (corrupts the file system on purpose).
+    #[command(long_about = "\
+Log a new file DEST with SRC's size and the very same extents: a \
+cross-linked file, which fsck then reports. For testing fsck only, as \
+upstream's clone.
+
+Example:
+  famfs clone /mnt/famfs/original /mnt/famfs/clone")]
+    Clone(CloneArgs),
+
+    /// Upstream's mkmeta: succeeds if the device is mounted (its .meta exists).
+    #[command(long_about = "\
+Upstream's standalone (v1) mounts need mkmeta to create .meta/.superblock \
+and .meta/.log; a famfs_rs mount serves them from the start. mkmeta \
+DEVICE succeeds when DEVICE is mounted (and says where), and fails \
+otherwise.")]
+    Mkmeta(MkmetaArgs),
 
     /// Mount a famfs and start its daemon.
     #[command(long_about = MOUNT_LONG)]
@@ -226,11 +312,13 @@ superblock) at MOUNTPOINT (an existing directory) and run its daemon in \
 the background. Reports success only once mount(2) returned, which means \
 the kernel and the daemon completed their handshake.
 
-By default the mount goes through famfs_rs.ko (/dev/famfs_rs, file system \
-type famfs_rs): file data is mapped straight from the device. With \
---fuse it uses the kernel's own FUSE (/dev/fuse, type fuse.famfs), for \
-machines without famfs_rs.ko: slow and read-only (data is copied by the \
-daemon, READ by READ; no dax, no shared mappings).
+The mount goes through famfs_rs.ko (/dev/famfs_rs, file system type \
+famfs_rs), famfs over the FUSE protocol with dax: file data is mapped \
+straight from the device (upstream's -f/--fuse means this and is \
+accepted). With --plain-fuse it uses the kernel's own FUSE (/dev/fuse, \
+type fuse.famfs), for machines without famfs_rs.ko: slow and read-only \
+(data is copied by the daemon, READ by READ; no dax, no shared mappings). \
+Upstream's other options are accepted; those without effect say so.
 
 The daemon logs to /var/log/famfs_rs/<mnt>.log (or /run/famfs_rs when \
 /var/log is not writable; FAMFS_LOG_DIR overrides) and records its pid in \
@@ -240,11 +328,11 @@ log later, by this host or another, appear in the mount on their own.
 
 Test mode: --misbehave all (or CASE[,CASE...]) makes the daemon answer \
 requests about root entries named bad-<CASE> with malformed replies; \
-`famfs daemon --list-misbehave-cases [--verbose]` lists the cases.
+`famfs daemon --list-misbehave-cases [-v]` lists the cases.
 
 Examples:
   famfs mount /dev/dax0.0 /mnt/famfs
-  famfs mount --fuse /dev/dax0.0 /mnt/famfs
+  famfs mount --plain-fuse /dev/dax0.0 /mnt/famfs
   famfs mount --misbehave all /dev/dax0.0 /mnt/famfs";
 
 const DAEMON_LONG: &str = "\
@@ -258,302 +346,10 @@ serve a descriptor another process mounts with, e.g.
 
 With --mountpoint the daemon mounts by itself (what famfs mount does). \
 It runs in the foreground and logs to stderr; it exits when the \
-connection ends (unmount).
+connection ends (unmount), after giving the devices back to device_dax.
 
 --list-misbehave-cases prints the names of the test cases that \
 --misbehave all arms, one per line (hit each by accessing \
-MNT/bad-<case>); with --verbose: name, action, expected outcome \
+MNT/bad-<case>); with -v: name, action, expected outcome \
 (fails/succeeds) and what is sent, tab separated, including the INIT \
 cases that only --misbehave <case> arms (the mount itself fails).";
-
-/// Options of `mkfs`.
-#[derive(Debug, Args)]
-pub struct MkfsArgs {
-    /// Overwrite an existing famfs file system.
-    #[arg(short, long)]
-    pub force: bool,
-    /// Destroy the superblock (the device stops being famfs) and exit.
-    #[arg(short, long)]
-    pub kill: bool,
-    /// Log length: a power of two, at least 8M (default 8M).
-    #[arg(short, long, value_parser = parse_size, value_name = "SIZE")]
-    pub loglen: Option<u64>,
-    /// devdax device (/dev/daxX.Y) or image file.
-    pub device: PathBuf,
-}
-
-/// The device option of file verbs.
-#[derive(Debug, Args)]
-pub struct DeviceArgs {
-    /// Primary devdax device or image file (unmounted); without it, paths
-    /// must lie inside a famfs mount.
-    #[arg(
-        short = 'D',
-        long,
-        visible_alias = "image",
-        env = "FAMFS_DEVICE",
-        value_name = "PATH"
-    )]
-    pub device: Option<PathBuf>,
-    /// Secondary device or image (repeatable); matched by UUID.
-    #[arg(long, value_name = "PATH")]
-    pub daxdev: Vec<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct FsckArgs {
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Also print the namespace.
-    #[arg(short, long)]
-    pub verbose: bool,
-    /// devdax device or image file, or a famfs mount point.
-    pub device: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct LogplayArgs {
-    /// Print only (implied on an unmounted device).
-    #[arg(short = 'n', long)]
-    pub dry_run: bool,
-    /// Print the namespace as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// devdax device or image file, or a famfs mount point.
-    pub device: PathBuf,
-}
-
-/// Owner and mode options.
-#[derive(Debug, Args)]
-pub struct OwnerArgs {
-    /// Permission bits, octal (default 0644 for files, 0755 for directories,
-    /// the source's for cp).
-    #[arg(short, long, value_parser = parse_mode)]
-    pub mode: Option<u32>,
-    /// Owner uid (default: the caller's, the source's for cp).
-    #[arg(short, long)]
-    pub uid: Option<u32>,
-    /// Owner gid (default: the caller's, the source's for cp).
-    #[arg(short, long)]
-    pub gid: Option<u32>,
-}
-
-/// Layout options (interleaving).
-#[derive(Debug, Args)]
-pub struct LayoutArgs {
-    /// Interleave over this many strips (1-16), each in its own bucket.
-    #[arg(short = 'N', long)]
-    pub nstrips: Option<u32>,
-    /// Buckets to divide the device into (nstrips-64; default nstrips).
-    #[arg(short = 'B', long, requires = "nstrips")]
-    pub nbuckets: Option<u32>,
-    /// Interleave chunk size, a multiple of 2M (default 2M).
-    #[arg(short = 'C', long, value_parser = parse_size, requires = "nstrips")]
-    pub chunksize: Option<u64>,
-    /// Devices the data goes on: indexes in log order (0 the primary, then
-    /// adddev's), comma separated, or "all". Strip i goes on the
-    /// (i mod n)th; without --nstrips, a single device (default 0).
-    #[arg(long, value_parser = parse_devices, value_name = "LIST")]
-    pub devices: Option<Devices>,
-}
-
-/// The `--devices` choice.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Devices {
-    /// Every device in the log, in index order.
-    All,
-    /// These indexes, in this order.
-    List(Vec<u32>),
-}
-
-fn parse_devices(s: &str) -> Result<Devices, String> {
-    if s == "all" {
-        return Ok(Devices::All);
-    }
-    s.split(',')
-        .map(|d| {
-            d.trim()
-                .parse::<u32>()
-                .map_err(|_| format!("{d:?} is not a device index (0, 1, ...; or \"all\")"))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Devices::List)
-}
-
-#[derive(Debug, Args)]
-pub struct CreatArgs {
-    #[command(flatten)]
-    pub dev: DeviceArgs,
-    /// File size (bytes; suffixes K, M, G, T are powers of 1024).
-    #[arg(short, long, value_parser = parse_size)]
-    pub size: u64,
-    /// Fill the file with data reproducible from --seed.
-    #[arg(short, long, requires = "seed")]
-    pub randomize: bool,
-    /// Seed for --randomize.
-    #[arg(short = 'S', long)]
-    pub seed: Option<u64>,
-    /// Every host may only read the file (the log entry's all-hosts
-    /// read-only flag, which famfs_rs.ko enforces).
-    #[arg(long)]
-    pub read_only: bool,
-    #[command(flatten)]
-    pub owner: OwnerArgs,
-    #[command(flatten)]
-    pub layout: LayoutArgs,
-    /// Path of the new file in famfs.
-    pub path: String,
-}
-
-#[derive(Debug, Args)]
-pub struct MkdirArgs {
-    #[command(flatten)]
-    pub dev: DeviceArgs,
-    /// Create missing parents; existing directories are fine.
-    #[arg(short, long)]
-    pub parents: bool,
-    #[command(flatten)]
-    pub owner: OwnerArgs,
-    /// Directories to create.
-    #[arg(required = true)]
-    pub paths: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct CpArgs {
-    #[command(flatten)]
-    pub dev: DeviceArgs,
-    /// Copy directories recursively.
-    #[arg(short, long)]
-    pub recursive: bool,
-    /// Print each file copied.
-    #[arg(short, long)]
-    pub verbose: bool,
-    #[command(flatten)]
-    pub owner: OwnerArgs,
-    #[command(flatten)]
-    pub layout: LayoutArgs,
-    /// Host files (then the famfs destination last).
-    #[arg(required = true, num_args = 2.., value_name = "SRC... DEST")]
-    pub paths: Vec<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct GetmapArgs {
-    #[command(flatten)]
-    pub dev: DeviceArgs,
-    /// Print as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// File in famfs.
-    pub path: String,
-}
-
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    #[command(flatten)]
-    pub dev: DeviceArgs,
-    /// Seed the files were created with.
-    #[arg(short = 'S', long)]
-    pub seed: u64,
-    /// Files in famfs.
-    #[arg(required = true)]
-    pub paths: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    #[command(flatten)]
-    pub dev: DeviceArgs,
-    /// List every file checked.
-    #[arg(short, long)]
-    pub verbose: bool,
-    /// A path in a mounted famfs (instead of --device).
-    pub path: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct AdddevArgs {
-    #[command(flatten)]
-    pub dev: DeviceArgs,
-    /// The secondary devdax device or image to add.
-    pub secondary: PathBuf,
-}
-
-/// What both `mount` and `daemon` pass to the daemon.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Use the kernel's FUSE (/dev/fuse) instead of famfs_rs.ko: slow,
-    /// read-only, no dax.
-    #[arg(long)]
-    pub fuse: bool,
-    /// Test mode: malformed replies for bad-<CASE> ("all", or names
-    /// separated by commas).
-    #[arg(long, value_name = "CASES")]
-    pub misbehave: Option<String>,
-    /// Secondary device path to try first (repeatable); matched by UUID.
-    #[arg(long, value_name = "PATH")]
-    pub daxdev: Vec<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct MountArgs {
-    #[command(flatten)]
-    pub serve: ServeArgs,
-    /// Seconds to wait for the daemon to mount.
-    #[arg(long, default_value_t = 60)]
-    pub timeout: u64,
-    /// The famfs devdax device or image.
-    pub device: PathBuf,
-    /// An existing directory.
-    pub mountpoint: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct UmountArgs {
-    /// Detach now even if busy (umount -l).
-    #[arg(short, long)]
-    pub lazy: bool,
-    /// Seconds to wait for the daemon to exit.
-    #[arg(long, default_value_t = 10)]
-    pub timeout: u64,
-    /// The mount point.
-    pub mountpoint: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct DaemonArgs {
-    /// Print the misbehave test cases and exit.
-    #[arg(long)]
-    pub list_misbehave_cases: bool,
-    /// With --list-misbehave-cases: action, outcome and description too.
-    #[arg(short, long, requires = "list_misbehave_cases")]
-    pub verbose: bool,
-    /// The famfs devdax device or image.
-    #[arg(long, required_unless_present = "list_misbehave_cases")]
-    pub device: Option<PathBuf>,
-    /// Mount there once serving.
-    #[arg(long)]
-    pub mountpoint: Option<PathBuf>,
-    /// Serve this open control device descriptor (default: open one).
-    #[arg(long)]
-    pub fd: Option<i32>,
-    #[command(flatten)]
-    pub serve: ServeArgs,
-    /// Descriptor to report "ok" or "error: ..." on once mounted.
-    #[arg(long, hide = true)]
-    pub status_fd: Option<i32>,
-    /// Log refresh period in milliseconds (a lookup miss refreshes too).
-    #[arg(long, default_value_t = 1000)]
-    pub refresh_ms: u64,
-}
-
-fn parse_mode(s: &str) -> Result<u32, String> {
-    let m = u32::from_str_radix(s.trim_start_matches("0o"), 8)
-        .map_err(|_| format!("{s:?} is not an octal mode"))?;
-    if m > 0o7777 {
-        return Err(format!("{s:?}: mode bits beyond 07777"));
-    }
-    Ok(m)
-}

@@ -6,37 +6,32 @@
 //! unmounted device or image (`--device`), or paths inside a famfs mount
 //! (see [`crate::target`]).
 
-use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
-use famfs_meta::namespace::normalize_path;
+use anyhow::{bail, Result};
 use famfs_meta::{
-    fsck as run_fsck, host_system_uuid, kill_superblock, mkfs as run_mkfs, pattern, stitched,
-    Attrs, DaxDevice, Famfs, InterleaveParams, Layout, Media, MetaStore, MkfsOptions, NodeKind,
-    FM_ALL_HOSTS_RO,
+    fsck as run_fsck, host_system_uuid, kill_superblock, mkfs as run_mkfs, stitched, Attrs,
+    DaxDevice, Famfs, InterleaveParams, Layout, Media, MetaStore, MkfsOptions, NodeKind,
 };
 use famfs_omf::ALLOC_UNIT;
-use indicatif::{ProgressBar, ProgressStyle};
 use uuid::Uuid;
 
 use crate::cli::*;
-use crate::data::{Data, FileData};
+use crate::data::Data;
 use crate::output;
 use crate::size::human;
-use crate::target::{data_path, open_meta, open_mounted, resolve, whole_or_mount, Target, Whole};
+use crate::target::{
+    data_path, meta_dir, open_meta, open_mounted, resolve, whole_or_mount, Target, Whole,
+};
 use crate::Status;
+use crate::{compat, devwait, shadow};
 
 /// Bytes moved per read/write call when copying data.
-const IO_CHUNK: usize = 8 << 20;
-/// Copies at least this large get a progress bar (on a terminal).
-const PROGRESS_MIN: u64 = 64 << 20;
+pub(crate) const IO_CHUNK: usize = 8 << 20;
 
 /// This host's system UUID; read-only verbs get along without one.
-fn host(required: bool) -> Result<Uuid> {
+pub(crate) fn host(required: bool) -> Result<Uuid> {
     match host_system_uuid() {
         Ok(u) => Ok(u),
         Err(e) if required => Err(e.into()),
@@ -46,14 +41,23 @@ fn host(required: bool) -> Result<Uuid> {
 
 /// Opens the file system `d` and `paths` name; returns it, the paths
 /// relative to its root and where file data goes.
-fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<String>, Data)> {
+pub(crate) fn open(
+    d: &DeviceArgs,
+    paths: &[&str],
+    writable: bool,
+) -> Result<(Famfs, Vec<String>, Data)> {
     let (t, rels) = resolve(d, paths)?;
     let (mut fs, daxdevs, data) = match t {
-        Target::Offline { device, daxdevs } => (
-            Famfs::open_path(&device, writable, host(writable)?)?,
-            daxdevs,
-            Data::Device,
-        ),
+        Target::Offline { device, daxdevs } => {
+            for d in std::iter::once(&device).chain(&daxdevs) {
+                devwait::settle(d, "")?;
+            }
+            (
+                Famfs::open_path(&device, writable, host(writable)?)?,
+                daxdevs,
+                Data::Device,
+            )
+        }
         Target::Mounted { mount, daxdevs } => (
             open_mounted(&mount, writable, host(writable)?)?,
             daxdevs,
@@ -72,19 +76,23 @@ fn open(d: &DeviceArgs, paths: &[&str], writable: bool) -> Result<(Famfs, Vec<St
 }
 
 /// [`open`] for one path.
-fn open_one(d: &DeviceArgs, path: &str, writable: bool) -> Result<(Famfs, String, Data)> {
+pub(crate) fn open_one(
+    d: &DeviceArgs,
+    path: &str,
+    writable: bool,
+) -> Result<(Famfs, String, Data)> {
     let (fs, mut rels, data) = open(d, &[path], writable)?;
     let rel = rels.pop().unwrap_or_default();
     Ok((fs, rel, data))
 }
 
-fn caller_ids() -> (u32, u32) {
+pub(crate) fn caller_ids() -> (u32, u32) {
     // The caller's ids are those of the files it creates, as with open(2).
     let me = std::fs::metadata("/proc/self").ok();
     me.map_or((0, 0), |m| (m.uid(), m.gid()))
 }
 
-fn attrs(o: &OwnerArgs, default_mode: u32, default_ids: (u32, u32)) -> Attrs {
+pub(crate) fn attrs(o: &OwnerArgs, default_mode: u32, default_ids: (u32, u32)) -> Attrs {
     Attrs {
         mode: o.mode.unwrap_or(default_mode),
         uid: o.uid.unwrap_or(default_ids.0),
@@ -123,8 +131,15 @@ pub(crate) fn layout(l: &LayoutArgs, fs: &Famfs) -> Result<Layout> {
 }
 
 pub fn mkfs(a: &MkfsArgs) -> Result<Status> {
-    let dev = DaxDevice::open(&a.device, true)?;
     let name = a.device.display().to_string();
+    if a.kill && !a.force {
+        bail!(
+            "{name}: --kill destroys the superblock (the device stops being a famfs): add \
+             --force (-f) to confirm, as upstream's mkfs requires"
+        );
+    }
+    devwait::settle(&a.device, "mkfs")?;
+    let dev = DaxDevice::open(&a.device, true)?;
     if a.kill {
         kill_superblock(dev.map.as_ref())?;
         println!("{name}: superblock destroyed; the device no longer holds famfs");
@@ -162,7 +177,31 @@ fn open_whole(w: &Whole, host: Uuid) -> Result<Famfs> {
 }
 
 pub fn fsck(a: &FsckArgs) -> Result<Status> {
-    let whole = whole_or_mount(&a.device)?;
+    let internal = "famfs_rs reads an unmounted device directly, with no internal mount";
+    compat::no_effect(
+        "fsck",
+        &[
+            (a.access.mmap, "--mmap", compat::ACCESS),
+            (a.access.read, "--read", compat::ACCESS),
+            (a.mode.set_daxmode, "--set-daxmode", compat::DAXMODE),
+            (a.mode.load_module, "--load-module", compat::LOAD_MODULE),
+            (a.nofuse, "--nofuse", internal),
+            (a.fuse, "--fuse", internal),
+            (a.nodax, "--nodax", internal),
+        ],
+    );
+    let forced = if a.force {
+        devwait::mounted_on(&a.device).map(|m| Whole::Meta(meta_dir(&m)))
+    } else {
+        None
+    };
+    let whole = match forced {
+        Some(w) => w,
+        None => {
+            devwait::settle(&a.device, "fsck")?;
+            whole_or_mount(&a.device)?
+        }
+    };
     let media: Arc<dyn Media> = match &whole {
         Whole::Device(p) => DaxDevice::open(p, false)?.map,
         Whole::Meta(m) => Arc::new(stitched::whole_of(&MetaStore::on_meta_files(m, false)?)?),
@@ -171,8 +210,12 @@ pub fn fsck(a: &FsckArgs) -> Result<Status> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        output::print_fsck(&report);
-        if a.verbose && report.superblock.is_some() {
+        let verbose = crate::verbosity() > 0;
+        output::print_fsck(&report, a.human, verbose);
+        if let Some(n) = a.nbuckets {
+            output::print_buckets(&report, n, a.human)?;
+        }
+        if verbose && report.superblock.is_some() {
             if let Ok(fs) = open_whole(&whole, Uuid::nil()) {
                 output::print_namespace(fs.namespace());
             }
@@ -186,9 +229,42 @@ pub fn fsck(a: &FsckArgs) -> Result<Status> {
 }
 
 pub fn logplay(a: &LogplayArgs) -> Result<Status> {
-    let device = whole_or_mount(&a.device)?;
+    compat::no_effect(
+        "logplay",
+        &[
+            (a.access.mmap, "--mmap", compat::ACCESS),
+            (a.access.read, "--read", compat::ACCESS),
+            (a.set_daxmode, "--set-daxmode", compat::DAXMODE),
+            (
+                a.client,
+                "--client",
+                "replay is the same on the master and on clients",
+            ),
+            (
+                a.shadowtest,
+                "--shadowtest",
+                "the shadow YAML is written once, not read back",
+            ),
+        ],
+    );
+    let arg = match (&a.daxdev, &a.device) {
+        (Some(d), _) | (None, Some(d)) => d,
+        (None, None) => bail!("logplay needs a device or a mount point"),
+    };
+    if a.daxdev.is_none() {
+        devwait::settle(arg, "logplay")?;
+    }
+    let device = whole_or_mount(arg)?;
     let fs = open_whole(&device, host(false)?)?;
     let r = fs.replay();
+    if let Some(dir) = &a.shadow {
+        let n = shadow::write_tree(dir, fs.namespace())?;
+        eprintln!(
+            "famfs logplay: {}: shadow tree written to {} ({n} files)",
+            device.display(),
+            dir.join(shadow::ROOT).display()
+        );
+    }
     if a.json {
         println!(
             "{}",
@@ -218,241 +294,28 @@ pub fn logplay(a: &LogplayArgs) -> Result<Status> {
     })
 }
 
-/// Fill `file` (of `size` bytes) with the pattern of `seed`.
-pub(crate) fn randomize(file: &FileData<'_>, size: u64, seed: u64) -> Result<()> {
-    let mut buf = vec![0u8; IO_CHUNK];
-    let mut off = 0;
-    while off < size {
-        let n = (size - off).min(IO_CHUNK as u64) as usize;
-        pattern::fill(seed, off, &mut buf[..n]);
-        file.write_at(off, &buf[..n])?;
-        off += n as u64;
-    }
-    file.sync()
-}
-
-pub fn creat(a: &CreatArgs) -> Result<Status> {
-    let (mut fs, path, data) = open_one(&a.dev, &a.path, true)?;
-    let at = attrs(&a.owner, 0o644, caller_ids());
-    let layout = layout(&a.layout, &fs)?;
-    let ino = if a.read_only {
-        fs.begin()?
-            .creat_with_flags(&path, a.size, at, layout, FM_ALL_HOSTS_RO)?
-    } else {
-        fs.creat(&path, a.size, at, layout)?
-    };
-    if a.randomize {
-        let file = data.open(&fs, ino, &path, true)?;
-        randomize(&file, a.size, a.seed.unwrap_or_default())
-            .with_context(|| format!("filling {}", a.path))?;
-    }
-    fs.sync()?;
-    data.wait_visible(&path)?;
-    Ok(Status::Ok)
-}
-
 pub fn mkdir(a: &MkdirArgs) -> Result<Status> {
     let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
     let (mut fs, rels, data) = open(&a.dev, &paths, true)?;
     let at = attrs(&a.owner, 0o755, caller_ids());
-    for p in &rels {
-        fs.mkdir(p, at, a.parents)?;
+    for (p, rel) in a.paths.iter().zip(&rels) {
+        if rel.trim_matches('/').is_empty() {
+            // The root: exists, which -p accepts and plain mkdir does not.
+            if a.parents {
+                continue;
+            }
+            bail!("{}: {p}: exists (the root of the file system)", fs.name());
+        }
+        fs.mkdir(rel, at, a.parents)?;
+        if crate::verbosity() > 0 {
+            println!("{p}: created");
+        }
     }
     fs.sync()?;
     for p in &rels {
         data.wait_visible(p)?;
     }
     Ok(Status::Ok)
-}
-
-/// One file to copy.
-struct CopyJob {
-    src: PathBuf,
-    dest: String,
-    size: u64,
-    meta: std::fs::Metadata,
-}
-
-/// Work out what to copy where; directories (for -r) are created here.
-fn plan_copy(
-    fs: &mut Famfs,
-    a: &CpArgs,
-    src: &Path,
-    dest: String,
-    jobs: &mut Vec<CopyJob>,
-) -> Result<()> {
-    let meta = std::fs::metadata(src).with_context(|| format!("{}", src.display()))?;
-    if meta.is_dir() {
-        if !a.recursive {
-            bail!("{}: is a directory (use -r to copy it)", src.display());
-        }
-        if fs.namespace().lookup(&dest).is_none() {
-            let at = attrs(&a.owner, meta.mode() & 0o7777, (meta.uid(), meta.gid()));
-            fs.mkdir(&dest, at, false)?;
-        }
-        let mut entries: Vec<_> = std::fs::read_dir(src)
-            .with_context(|| format!("{}", src.display()))?
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("{}", src.display()))?;
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            plan_copy(fs, a, &e.path(), format!("{dest}/{name}"), jobs)?;
-        }
-    } else if meta.is_file() {
-        jobs.push(CopyJob {
-            src: src.to_owned(),
-            dest,
-            size: meta.len(),
-            meta,
-        });
-    } else {
-        bail!("{}: not a regular file or directory", src.display());
-    }
-    Ok(())
-}
-
-pub fn cp(a: &CpArgs) -> Result<Status> {
-    let (dest, srcs) = a
-        .paths
-        .split_last()
-        .ok_or_else(|| anyhow!("cp needs a source and a destination"))?;
-    let (mut fs, dest_rel, data) = open_one(&a.dev, &dest.to_string_lossy(), true)?;
-    let dest_str = dest_rel.as_str();
-    let dest_is_root = dest_str.trim_matches('/').is_empty();
-    let dest_norm = if dest_is_root {
-        String::new()
-    } else {
-        normalize_path(dest_str).map_err(|m| anyhow!("{}: {m}", fs.name()))?
-    };
-    let into_dir = dest_is_root
-        || fs
-            .namespace()
-            .lookup(&dest_norm)
-            .is_some_and(|n| n.is_dir());
-    if srcs.len() > 1 && !into_dir {
-        bail!(
-            "{}: {dest_str}: not an existing directory (needed for several sources)",
-            fs.name()
-        );
-    }
-    // Refuse a bad layout before -r creates any directory.
-    let lay = layout(&a.layout, &fs)?;
-    fs.check_layout(dest_str, &lay)?;
-    let mut jobs = Vec::new();
-    for src in srcs {
-        let target = if into_dir {
-            let name = src
-                .file_name()
-                .ok_or_else(|| anyhow!("{}: has no file name", src.display()))?
-                .to_string_lossy();
-            if dest_norm.is_empty() {
-                name.into_owned()
-            } else {
-                format!("{dest_norm}/{name}")
-            }
-        } else {
-            dest_norm.clone()
-        };
-        plan_copy(&mut fs, a, src, target, &mut jobs)?;
-    }
-    let total: u64 = jobs.iter().map(|j| j.size).sum();
-    let bar = if total >= PROGRESS_MIN {
-        let b = ProgressBar::new(total);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-            )?
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    for j in &jobs {
-        bar.set_message(j.dest.clone());
-        copy_one(&mut fs, &data, a, j, &lay, &bar)?;
-        if a.verbose {
-            bar.suspend(|| println!("{} -> {}", j.src.display(), j.dest));
-        }
-    }
-    bar.finish_and_clear();
-    fs.sync()?;
-    Ok(Status::Ok)
-}
-
-fn copy_one(
-    fs: &mut Famfs,
-    data: &Data,
-    a: &CpArgs,
-    j: &CopyJob,
-    lay: &Layout,
-    bar: &ProgressBar,
-) -> Result<()> {
-    let at = attrs(
-        &a.owner,
-        j.meta.mode() & 0o7777,
-        (j.meta.uid(), j.meta.gid()),
-    );
-    let mut src = File::open(&j.src).with_context(|| format!("{}", j.src.display()))?;
-    let ino = fs.creat(&j.dest, j.size, at, lay.clone())?;
-    let file = data.open(fs, ino, &j.dest, true)?;
-    let mut buf = vec![0u8; IO_CHUNK];
-    let mut off = 0u64;
-    while off < j.size {
-        let want = (j.size - off).min(IO_CHUNK as u64) as usize;
-        src.read_exact(&mut buf[..want])
-            .with_context(|| format!("{}: read at {off:#x} (did it shrink?)", j.src.display()))?;
-        file.write_at(off, &buf[..want])?;
-        off += want as u64;
-        bar.inc(want as u64);
-    }
-    file.sync()
-}
-
-pub fn getmap(a: &GetmapArgs) -> Result<Status> {
-    let (fs, path, _) = open_one(&a.dev, &a.path, false)?;
-    let node = fs.file(&path)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(node)?);
-    } else {
-        output::print_getmap(node);
-    }
-    Ok(Status::Ok)
-}
-
-pub fn verify(a: &VerifyArgs) -> Result<Status> {
-    let paths: Vec<&str> = a.paths.iter().map(String::as_str).collect();
-    let (fs, rels, data) = open(&a.dev, &paths, false)?;
-    let mut status = Status::Ok;
-    let mut buf = vec![0u8; IO_CHUNK];
-    for (p, rel) in a.paths.iter().zip(&rels) {
-        let node = fs.file(rel)?;
-        let NodeKind::File { size, .. } = node.kind else {
-            continue;
-        };
-        let file = data.open(&fs, node.ino, rel, false)?;
-        let mut off = 0;
-        let mut bad = None;
-        while off < size && bad.is_none() {
-            let n = (size - off).min(IO_CHUNK as u64) as usize;
-            file.read_at(off, &mut buf[..n])?;
-            bad = pattern::first_mismatch(a.seed, off, &buf[..n]);
-            off += n as u64;
-        }
-        match bad {
-            Some(at) => {
-                eprintln!(
-                    "famfs verify: {}: {p}: data differs from seed {} at offset {at:#x}",
-                    fs.name(),
-                    a.seed
-                );
-                status = Status::CheckFailed;
-            }
-            None => println!("{p}: ok ({} verified)", human(size)),
-        }
-    }
-    Ok(status)
 }
 
 pub fn check(a: &CheckArgs) -> Result<Status> {
@@ -490,7 +353,7 @@ pub fn check(a: &CheckArgs) -> Result<Status> {
         }
         if !ok {
             problems += 1;
-        } else if a.verbose {
+        } else if crate::verbosity() > 0 {
             println!("ok {}", n.path);
         }
     }
@@ -508,6 +371,7 @@ pub fn check(a: &CheckArgs) -> Result<Status> {
 
 pub fn adddev(a: &AdddevArgs) -> Result<Status> {
     let (mut fs, _, _) = open(&a.dev, &[], true)?;
+    devwait::settle(&a.secondary, "adddev")?;
     let dev = DaxDevice::open(&a.secondary, true)?;
     let media: Arc<dyn Media> = dev.map;
     let name = a.secondary.display().to_string();

@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `famfs`: the famfs command line (also `mkfs.famfs`, chosen by `argv[0]`).
 
+mod args;
 mod cli;
 mod commands;
+mod compat;
+mod cp;
+mod creat;
 mod data;
+mod devwait;
+mod extra;
+mod getmap;
 mod mount_cmd;
 mod output;
+mod shadow;
 mod size;
 mod target;
+mod verify;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::Parser;
 
@@ -24,6 +34,18 @@ pub enum Status {
     Failed = 1,
     /// A check ran and found problems (fsck, check, verify, logplay).
     CheckFailed = 3,
+    /// getmap's own codes (upstream's): not mapped, missing, not a file.
+    GetmapUnmapped = 2,
+    GetmapMissing = 9,
+    GetmapNotFile = 21,
+}
+
+/// -v count, for every verb.
+static VERBOSE: AtomicU8 = AtomicU8::new(0);
+
+/// How many -v were given.
+pub fn verbosity() -> u8 {
+    VERBOSE.load(Ordering::Relaxed)
 }
 
 fn main() -> ExitCode {
@@ -33,20 +55,27 @@ fn main() -> ExitCode {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let result = if invoked_as == "mkfs.famfs" {
-        commands::mkfs(&MkfsCli::parse().args)
+        let cli = MkfsCli::parse();
+        VERBOSE.store(cli.verbose, Ordering::Relaxed);
+        commands::mkfs(&cli.args)
     } else {
         let cli = Cli::parse();
+        VERBOSE.store(cli.verbose, Ordering::Relaxed);
         match &cli.command {
             Command::Mkfs(a) => commands::mkfs(a),
             Command::Fsck(a) => commands::fsck(a),
             Command::Logplay(a) => commands::logplay(a),
-            Command::Creat(a) => commands::creat(a),
+            Command::Creat(a) => creat::creat(a),
             Command::Mkdir(a) => commands::mkdir(a),
-            Command::Cp(a) => commands::cp(a),
-            Command::Getmap(a) => commands::getmap(a),
-            Command::Verify(a) => commands::verify(a),
+            Command::Cp(a) => cp::cp(a),
+            Command::Getmap(a) => getmap::getmap(a),
+            Command::Verify(a) => verify::verify(a),
             Command::Check(a) => commands::check(a),
             Command::Adddev(a) => commands::adddev(a),
+            Command::Flush(a) => extra::flush(a),
+            Command::Chkread(a) => extra::chkread(a),
+            Command::Clone(a) => extra::clone(a),
+            Command::Mkmeta(a) => extra::mkmeta(a),
             Command::Mount(a) => mount_cmd::mount(a),
             Command::Umount(a) => mount_cmd::umount(a),
             Command::Daemon(a) => mount_cmd::daemon(a),

@@ -29,7 +29,7 @@ use famfs_meta::DaxDevice;
 use famfs_omf::SbRole;
 
 use crate::cli::{DaemonArgs, MountArgs, UmountArgs};
-use crate::Status;
+use crate::{compat, devwait, Status};
 
 fn pipe() -> Result<(File, OwnedFd)> {
     let mut fds = [0i32; 2];
@@ -92,19 +92,94 @@ fn check_device(device: &Path) -> Result<()> {
     let dev = DaxDevice::open(device, false)?;
     let sb = read_superblock(dev.map.as_ref())
         .map_err(|e| anyhow!("{e} (is it a famfs? famfs mkfs creates one)"))?;
-    if sb.role() != Some(SbRole::Primary) {
+    if sb.role() != SbRole::Primary {
         bail!(
             "{}: a secondary device of a famfs; mount its primary device",
             device.display()
         );
     }
+    if sb.alloc_unit() != famfs_omf::ALLOC_UNIT {
+        bail!(
+            "{}: formatted with a {:#x}-byte allocation unit; famfs_rs.ko maps files only in \
+             2 MiB units, so it cannot mount this famfs (fsck, logplay, getmap and verify \
+             still read it; reformat with famfs mkfs to use famfs_rs)",
+            device.display(),
+            sb.alloc_unit()
+        );
+    }
+    Ok(())
+}
+
+/// Says which of upstream's mount options change nothing here, and why.
+fn mount_compat(a: &MountArgs) -> Result<()> {
+    if a.nofuse {
+        bail!(
+            "--nofuse asks for upstream's standalone v1 famfs module, which famfs_rs does not \
+             use: famfs_rs.ko serves famfs over the FUSE protocol (drop --nofuse)"
+        );
+    }
+    compat::no_effect(
+        "mount",
+        &[
+            (
+                a.fuse,
+                "--fuse",
+                "famfs_rs.ko is famfs over the FUSE protocol with dax: the default",
+            ),
+            (
+                a.debug > 0,
+                "--debug",
+                "the daemon serves on one thread already; its log is in /var/log/famfs_rs",
+            ),
+            (
+                a.nouseraccess,
+                "--nouseraccess",
+                "famfs_rs mounts carry no allow_other",
+            ),
+            (
+                a.nodefaultperm,
+                "--nodefaultperm",
+                "the kernel checks permissions from the log's modes",
+            ),
+            (
+                a.shadow.is_some(),
+                "--shadow",
+                "the daemon keeps no shadow tree (famfs logplay --shadow writes one)",
+            ),
+            (a.access.mmap, "--mmap", compat::ACCESS),
+            (a.access.read, "--read", compat::ACCESS),
+            (a.mode.set_daxmode, "--set-daxmode", compat::DAXMODE),
+            (a.mode.load_module, "--load-module", compat::LOAD_MODULE),
+            (
+                a.cache.is_some(),
+                "--cache",
+                "entries and attributes are cached 5 s",
+            ),
+            (
+                a.bouncedax,
+                "--bouncedax",
+                "famfs_rs moves the device itself",
+            ),
+        ],
+    );
     Ok(())
 }
 
 pub fn mount(a: &MountArgs) -> Result<Status> {
+    mount_compat(a)?;
     if let Some(m) = &a.serve.misbehave {
         misbehave::parse_list(m).map_err(|e| anyhow!(e))?;
     }
+    if a.remount {
+        let mnt = a.mountpoint.canonicalize().ok();
+        if let Some(m) = devwait::mounted_on(&a.device) {
+            if Some(&m) == mnt.as_ref() {
+                println!("{}: already mounted on {}", a.device.display(), m.display());
+                return Ok(Status::Ok);
+            }
+        }
+    }
+    devwait::settle(&a.device, "mount")?;
     check_device(&a.device)?;
     let mnt = a
         .mountpoint
@@ -117,15 +192,19 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
     if let Some(m) = mounts.iter().find(|m| m.mountpoint == mnt && m.is_famfs()) {
         bail!("{}: already a famfs mount (of {})", mnt.display(), m.source);
     }
-    let ctl = if a.serve.fuse { FUSE_DEV } else { CONTROL_DEV };
+    let ctl = if a.serve.plain_fuse {
+        FUSE_DEV
+    } else {
+        CONTROL_DEV
+    };
     if !Path::new(ctl).exists() {
-        if a.serve.fuse {
+        if a.serve.plain_fuse {
             bail!("{ctl} is missing: load the fuse module (modprobe fuse)");
         }
         bail!(
             "{ctl} is missing: famfs_rs.ko is not loaded. Load it (insmod famfs_rs.ko, or \
              modprobe famfs_rs where installed with DKMS), or mount through the kernel's FUSE \
-             with --fuse (slow, read-only)"
+             with --plain-fuse (slow, read-only)"
         );
     }
     let device = a
@@ -149,8 +228,8 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
         .arg(&mnt)
         .arg("--status-fd")
         .arg(wfd.to_string());
-    if a.serve.fuse {
-        cmd.arg("--fuse");
+    if a.serve.plain_fuse {
+        cmd.arg("--plain-fuse");
     }
     if let Some(m) = &a.serve.misbehave {
         cmd.arg("--misbehave").arg(m);
@@ -181,7 +260,7 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
                 "{}: mounted on {} ({}; daemon pid {}, log {})",
                 device.display(),
                 mnt.display(),
-                if a.serve.fuse {
+                if a.serve.plain_fuse {
                     "plain FUSE, read-only"
                 } else {
                     "famfs_rs"
@@ -347,7 +426,7 @@ fn list_cases(verbose: bool) {
 
 pub fn daemon(a: &DaemonArgs) -> Result<Status> {
     if a.list_misbehave_cases {
-        list_cases(a.verbose);
+        list_cases(crate::verbosity() > 0);
         return Ok(Status::Ok);
     }
     let device: PathBuf = a
@@ -362,7 +441,7 @@ pub fn daemon(a: &DaemonArgs) -> Result<Status> {
         device,
         mountpoint: a.mountpoint.clone(),
         fd: a.fd,
-        plain: a.serve.fuse,
+        plain: a.serve.plain_fuse,
         misbehave,
         daxdevs: a.serve.daxdev.clone(),
         status_fd: a.status_fd,

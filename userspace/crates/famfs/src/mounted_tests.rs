@@ -113,17 +113,18 @@ fn data_goes_through_the_mounted_file() {
     std::fs::write(dir.path().join("f"), vec![0u8; size as usize]).unwrap();
     let data = Data::Mount(dir.path().to_owned());
     let w = data.open(&fs, ino, "f", true).unwrap();
-    crate::commands::randomize(&w, size, 7).unwrap();
+    crate::creat::randomize(&w, size, 7).unwrap();
     let bytes = std::fs::read(dir.path().join("f")).unwrap();
     assert_eq!(bytes.len() as u64, size, "writes stay inside the file");
-    assert_eq!(famfs_meta::pattern::first_mismatch(7, 0, &bytes), None);
+    assert_eq!(
+        famfs_meta::pattern::Pattern::new(7).first_mismatch(&bytes),
+        None
+    );
     let r = data.open(&fs, ino, "/f", false).unwrap();
     let mut buf = vec![0u8; 4096];
     r.read_at(size - 4096, &mut buf).unwrap();
-    assert_eq!(
-        famfs_meta::pattern::first_mismatch(7, size - 4096, &buf),
-        None
-    );
+    let tail = famfs_meta::pattern::bytes(7, size as usize);
+    assert_eq!(&buf[..], &tail[tail.len() - 4096..]);
     assert!(r.read_at(size - 1, &mut buf).is_err(), "past the end");
 }
 

@@ -113,14 +113,23 @@ pub fn print_getmap(n: &Node) {
     }
 }
 
-pub fn print_fsck(r: &FsckReport) {
+/// A byte count as upstream's fsck prints it: bytes, or GiB with -h.
+fn figure(n: u64, human: bool) -> String {
+    if human {
+        format!("{:.2}G", n as f64 / (1u64 << 30) as f64)
+    } else {
+        n.to_string()
+    }
+}
+
+pub fn print_fsck(r: &FsckReport, human: bool, verbose: bool) {
     println!("famfs fsck: {}", r.device);
     if let Some(sb) = &r.superblock {
         println!(
             "  superblock: ok (fs {}, device {}, {}, master system {})",
             sb.fs_uuid,
             sb.dev_uuid,
-            human(sb.dev_size),
+            crate::size::human(sb.dev_size),
             sb.master_system_uuid
         );
     }
@@ -131,11 +140,37 @@ pub fn print_fsck(r: &FsckReport) {
         "  namespace: {} files, {} directories, {} allocated, {} device(s)",
         r.files,
         r.directories,
-        human(r.allocated_bytes),
+        crate::size::human(r.allocated_bytes),
         r.devices.len()
     );
     for f in &r.findings {
         println!("  {f}");
+    }
+    // Upstream's figures, under its labels: scripts grep for them.
+    if let (Some(sb), Some(log)) = (&r.superblock, &r.log) {
+        let usable = r.devices.first().map_or(0, |d| d.size - d.reserved);
+        println!("Capacity:");
+        println!("  Device capacity:        {}", figure(sb.dev_size, human));
+        println!("  Sum of file sizes:      {}", figure(r.file_bytes, human));
+        println!(
+            "  Allocated bytes:        {}",
+            figure(r.allocated_bytes, human)
+        );
+        println!(
+            "  Free space:             {}",
+            figure(usable.saturating_sub(r.allocated_bytes), human)
+        );
+        println!("Log stats:");
+        println!("  # of log entries in use: {} of {}", log.used, log.slots);
+        println!(
+            "  Log size in use:          {}",
+            famfs_meta::store::slot_offset(log.used)
+        );
+        if verbose {
+            println!("Verbose:");
+            println!("  log_offset:        {}", famfs_omf::LOG_OFFSET);
+            println!("  log_len:           {}", sb.log_len);
+        }
     }
     let warnings = r
         .findings
@@ -147,4 +182,39 @@ pub fn print_fsck(r: &FsckReport) {
     } else {
         println!("result: {} errors, {warnings} warnings", r.errors());
     }
+}
+
+/// `fsck -B N`: how full each of N equal buckets of the primary device is
+/// (the superblock and log count as used).
+pub fn print_buckets(r: &FsckReport, n: u32, human: bool) -> anyhow::Result<()> {
+    let Some(dev) = r.devices.first() else {
+        return Ok(());
+    };
+    if n == 0 || u64::from(n) > dev.size / famfs_omf::ALLOC_UNIT {
+        anyhow::bail!(
+            "--nbuckets {n}: give 1 to {} (one bucket per 2 MiB at most)",
+            dev.size / famfs_omf::ALLOC_UNIT
+        );
+    }
+    let bucket = dev.size / u64::from(n);
+    println!(
+        "Bucket usage (device 0, {n} buckets of {}):",
+        figure(bucket, human)
+    );
+    for b in 0..u64::from(n) {
+        let (start, end) = (b * bucket, (b + 1) * bucket);
+        let overlap = |s: u64, e: u64| e.min(end).saturating_sub(s.max(start));
+        let mut used = overlap(0, dev.reserved);
+        for c in r.claims.iter().filter(|c| c.devindex == 0) {
+            used += overlap(c.offset, c.offset.saturating_add(c.len));
+        }
+        println!(
+            "  bucket {b:>3}: {:#x}..{:#x}  {} used ({:.1}%)",
+            start,
+            end,
+            figure(used.min(bucket), human),
+            100.0 * used.min(bucket) as f64 / bucket as f64
+        );
+    }
+    Ok(())
 }

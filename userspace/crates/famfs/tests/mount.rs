@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `famfs mount`, `umount`, `daemon` and the mounted mode of the verbs,
-//! end to end. The real-mount test uses the kernel's FUSE (--fuse): it
+//! end to end. The real-mount test uses the kernel's FUSE (--plain-fuse): it
 //! runs where this process may mount (root with /dev/fuse) and says so
 //! when it cannot.
 
@@ -56,7 +56,7 @@ fn help_documents_mount_umount_daemon() {
     }
     let m = ok(d.path(), &["mount", "--help"]);
     for s in [
-        "--fuse",
+        "--plain-fuse",
         "--misbehave",
         "/run/famfs_rs",
         "/var/log/famfs_rs",
@@ -99,7 +99,7 @@ fn mount_refuses_clearly() {
         .unwrap()
         .set_len(64 << 20)
         .unwrap();
-    let o = run(p, &["mount", "--fuse", blank.to_str().unwrap(), mnt]);
+    let o = run(p, &["mount", "--plain-fuse", blank.to_str().unwrap(), mnt]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("famfs mkfs"), "{}", text(&o));
     let o = run(p, &["mount", &img, p.join("nope").to_str().unwrap()]);
@@ -109,7 +109,7 @@ fn mount_refuses_clearly() {
         let o = run(p, &["mount", &img, mnt]);
         assert_eq!(o.status.code(), Some(1));
         assert!(text(&o).contains("insmod famfs_rs.ko"), "{}", text(&o));
-        assert!(text(&o).contains("--fuse"), "{}", text(&o));
+        assert!(text(&o).contains("--plain-fuse"), "{}", text(&o));
     }
     let o = run(p, &["mount", "--misbehave", "no-such-case", &img, mnt]);
     assert!(text(&o).contains("no-such-case"), "{}", text(&o));
@@ -132,7 +132,7 @@ fn verbs_outside_a_mount_ask_for_the_device() {
     assert!(text(&o).contains("--device"), "{}", text(&o));
 }
 
-/// Mounts `img` on `mnt` with --fuse; None (and why) where this process
+/// Mounts `img` on `mnt` with --plain-fuse; None (and why) where this process
 /// cannot mount.
 fn try_mount(p: &Path, img: &str, mnt: &str) -> Option<String> {
     if std::env::var_os("FAMFS_TEST_NO_MOUNT").is_some() {
@@ -148,7 +148,7 @@ fn try_mount(p: &Path, img: &str, mnt: &str) -> Option<String> {
         eprintln!("skipping the real mount: cannot open /dev/fuse here");
         return None;
     }
-    let o = run(p, &["mount", "--fuse", img, mnt]);
+    let o = run(p, &["mount", "--plain-fuse", img, mnt]);
     if o.status.code() != Some(0) {
         let t = text(&o);
         assert!(

@@ -44,23 +44,13 @@
 
 #include <linux/types.h>
 #include "famfs_rs_abi.h"
+#include "check.h"
 
 #define DEV "/dev/famfs_rs"
 #define BUF 8192
 #define OPCODE_INIT 26
 #define OPCODE_INTERRUPT 36
 
-static int failures;
-
-static void check(int cond, const char *what)
-{
-	if (cond) {
-		printf("ok %s\n", what);
-	} else {
-		printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno));
-		failures++;
-	}
-}
 
 /* write(2) of len bytes from buf; returns -errno or the count. */
 static long put(int fd, const void *buf, size_t len)

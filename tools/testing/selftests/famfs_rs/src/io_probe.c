@@ -34,19 +34,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #define PAGE 4096UL
 
-static int failures;
-
-static void check(int cond, const char *what)
-{
-	if (cond) {
-		printf("ok %s\n", what);
-	} else {
-		printf("FAIL: %s (errno %d %s)\n", what, errno, strerror(errno));
-		failures++;
-	}
-}
 
 /* The whole of file PATH in memory (read()), its size in *size. */
 static uint8_t *slurp(const char *path, size_t *size)
@@ -136,20 +127,30 @@ static int by_mmap(const char *file, const char *ref)
 	return failures != 0;
 }
 
+/* sendfile(2) of len bytes from in (from offset 0) to out (at its file
+ * position); returns the bytes moved. */
+static ssize_t send_all(int out, int in, size_t len)
+{
+	off_t off = 0;
+	ssize_t n, total = 0;
+
+	while (total < (ssize_t)len && (n = sendfile(out, in, &off, len - total)) > 0)
+		total += n;
+	return total;
+}
+
 static int by_sendfile(const char *file, const char *ref)
 {
 	size_t len, back_len;
 	uint8_t *want = slurp(ref, &len), *back;
 	char tmp[] = "/tmp/io_probe.XXXXXX";
 	int in = open(file, O_RDWR), out = mkstemp(tmp), p[2];
-	off_t off = 0;
-	ssize_t n, total = 0;
+	off_t off;
+	ssize_t n, total;
 
 	if (!want || in < 0 || out < 0 || pipe(p) < 0)
 		return printf("FAIL: setting up sendfile of %s\n", file), 1;
-	while (total < (ssize_t)len && (n = sendfile(out, in, &off, len - total)) > 0)
-		total += n;
-	check(total == (ssize_t)len, "sendfile from famfs copies the whole file");
+	check(send_all(out, in, len) == (ssize_t)len, "sendfile from famfs copies the whole file");
 	back = slurp(tmp, &back_len);
 	if (back && back_len == len)
 		compare(back, want, len, "sendfile");
@@ -179,13 +180,9 @@ static int by_sendfile(const char *file, const char *ref)
 		want[i] ^= 0x5a;
 	if (ftruncate(out, 0) < 0 || pwrite(out, want, len, 0) != (ssize_t)len)
 		return printf("FAIL: rewriting the temporary file\n"), 1;
-	off = 0;
-	total = 0;
 	if (lseek(in, 0, SEEK_SET) < 0)
 		return printf("FAIL: lseek\n"), 1;
-	while (total < (ssize_t)len && (n = sendfile(in, out, &off, len - total)) > 0)
-		total += n;
-	check(total == (ssize_t)len, "sendfile into famfs writes the whole file");
+	check(send_all(in, out, len) == (ssize_t)len, "sendfile into famfs writes the whole file");
 	back = slurp(file, &back_len);
 	if (back && back_len == len)
 		compare(back, want, len, "sendfile into famfs, read back");

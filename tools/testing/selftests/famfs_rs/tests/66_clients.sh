@@ -55,29 +55,22 @@ test_sizes_through_cp_cmp_dd_cat() {
 
 by_probe() { run_shown io_probe "$PROBE" $MNT/s$1 /tmp/ref.$1; }
 
+# through_probe WAY: every size through `io_probe WAY` on a fresh mount.
+through_probe() {
+	clients_setup || return 1
+	PROBE=$1 each_size by_probe
+	r=$?
+	famfs_umount && return $r
+}
+
 # The page holding the end of each file is mapped whole (fs-dax maps whole
 # pages; famfs allocates 2 MiB units): no SIGBUS, no kernel WARN.
-test_sizes_through_mmap() {
-	clients_setup || return 1
-	PROBE=mmap each_size by_probe
-	r=$?
-	famfs_umount && return $r
-}
+test_sizes_through_mmap() { through_probe mmap; }
 
-test_sizes_through_sendfile_and_splice() {
-	clients_setup || return 1
-	PROBE=sendfile each_size by_probe
-	r=$?
-	famfs_umount && return $r
-}
+test_sizes_through_sendfile_and_splice() { through_probe sendfile; }
 
 # O_DIRECT is the same dax path (databases open their files so).
-test_sizes_through_o_direct() {
-	clients_setup || return 1
-	PROBE=direct each_size by_probe
-	r=$?
-	famfs_umount && return $r
-}
+test_sizes_through_o_direct() { through_probe direct; }
 
 # RWF_APPEND, O_APPEND through write() and pwritev2(), a write at the end
 # and one beyond RLIMIT_FSIZE: EFBIG each, and no byte of the file changes.

@@ -62,15 +62,19 @@ check_bytes() {
 	return $rc
 }
 
-# Both guests: booted with their own identity, the shared memory reached
-# as a devdax whose page map is in the guest's RAM (the namespace was made
-# with --map=mem: no page state in the shared bytes), and in step.
+# Both guests: booted with their own identity (each famfs host's system
+# UUID is its /opt/famfs/system_uuid; here the one QEMU gave the machine),
+# the shared memory reached as a devdax whose page map is in the guest's
+# RAM (the namespace was made with --map=mem: no page state in the shared
+# bytes), and in step.
 test_two_hosts_up() {
 	local want uuid nd mode
 	want=$(param uuid)
 	uuid=$(cat /sys/class/dmi/id/product_uuid 2>/dev/null)
-	diag "$ROLE: system UUID $uuid"
 	expect_eq "system UUID (DMI)" "$want" "$uuid" || return 1
+	mkdir -p /opt/famfs
+	echo "$uuid" >/opt/famfs/system_uuid
+	diag "$ROLE: system UUID $uuid"
 	nd=$(dirname "$(readlink -f /sys/bus/dax/devices/dax0.0)")
 	mode=$(cat "$nd/mode" 2>/dev/null)
 	expect_eq "page map of dax0.0's namespace ($nd/mode: ram = --map=mem)" ram "$mode" || return 1
@@ -182,8 +186,8 @@ test_client_refuses_writes() {
 	for cmd in "creat -s 2M $MNT/refused" "mkdir $MNT/refused-dir" "cp /etc/passwd $MNT/refused-cp"; do
 		if famfs $cmd >/tmp/refused.out 2>&1; then
 			fail "famfs $cmd succeeded on the client"; rc=1
-		elif ! grep -qi "client" /tmp/refused.out; then
-			fail "famfs $cmd: the refusal does not say this host is a client: $(tail -1 /tmp/refused.out)"; rc=1
+		elif ! grep -qi "client" /tmp/refused.out || ! grep -q "$(param uuid)" /tmp/refused.out; then
+			fail "famfs $cmd: the refusal does not say this host ($(param uuid)) is a client: $(tail -1 /tmp/refused.out)"; rc=1
 		fi
 	done
 	diag "CLI refusal: $(tail -1 /tmp/refused.out)"

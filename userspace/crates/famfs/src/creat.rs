@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `famfs creat`: one file or several (`--multi`), with upstream's rules
+//! for files that already exist, and upstream's data for `--randomize`.
+
+use anyhow::{bail, Context, Result};
+use famfs_meta::{pattern, Famfs, NodeKind, FM_ALL_HOSTS_RO};
+
+use crate::cli::CreatArgs;
+use crate::commands::{attrs, caller_ids, layout, open, IO_CHUNK};
+use crate::data::{Data, FileData};
+use crate::Status;
+
+/// Fill `file` (of `size` bytes) with the pattern of `seed`.
+pub(crate) fn randomize(file: &FileData<'_>, size: u64, seed: u64) -> Result<()> {
+    let mut buf = vec![0u8; IO_CHUNK];
+    let mut pat = pattern::Pattern::new(seed);
+    let mut off = 0;
+    while off < size {
+        let n = (size - off).min(IO_CHUNK as u64) as usize;
+        pat.fill(&mut buf[..n]);
+        file.write_at(off, &buf[..n])?;
+        off += n as u64;
+    }
+    file.sync()
+}
+
+/// What `creat` is asked to make: one file (PATH with -s/-r/-S) or
+/// several (--multi).
+struct CreatJob {
+    /// As given, for messages.
+    path: String,
+    /// Relative to the file system's root.
+    rel: String,
+    size: Option<u64>,
+    /// 0: create only.
+    seed: u64,
+}
+
+/// Creates one file, or, as upstream, accepts an existing one of the same
+/// size (filling it again if it has a seed).
+fn creat_one(fs: &mut Famfs, data: &Data, a: &CreatArgs, job: &CreatJob) -> Result<()> {
+    let shown = &job.path;
+    let (rel, size) = match fs.namespace().lookup(&job.rel) {
+        Some(n) => {
+            let NodeKind::File { size, .. } = n.kind else {
+                bail!("{}: {shown}: exists and is not a regular file", fs.name());
+            };
+            // Upstream compares only a non-zero size (-s 0 is "no size").
+            if job.size.is_some_and(|s| s != 0 && s != size) {
+                bail!(
+                    "{}: {shown}: exists with size {size}, not {}; famfs files never change \
+                     size",
+                    fs.name(),
+                    job.size.unwrap_or_default()
+                );
+            }
+            if crate::verbosity() > 0 {
+                println!("{shown}: exists with that size: nothing to create");
+            }
+            (n.path.clone(), size)
+        }
+        None => {
+            let size = match job.size {
+                Some(0) | None => bail!(
+                    "{}: {shown}: a new file needs a size above 0 (-s SIZE); famfs files never \
+                     grow",
+                    fs.name()
+                ),
+                Some(s) => s,
+            };
+            let at = attrs(&a.owner, 0o644, caller_ids());
+            let layout = layout(&a.layout, fs)?;
+            if a.read_only {
+                fs.begin()?
+                    .creat_with_flags(&job.rel, size, at, layout, FM_ALL_HOSTS_RO)?;
+            } else {
+                fs.creat(&job.rel, size, at, layout)?;
+            }
+            (job.rel.clone(), size)
+        }
+    };
+    if job.seed != 0 {
+        let ino = fs.file(&rel)?.ino;
+        let file = data.open(fs, ino, &rel, true)?;
+        randomize(&file, size, job.seed).with_context(|| format!("filling {shown}"))?;
+        if crate::verbosity() > 0 {
+            println!("randomized {size} bytes: {shown}");
+        }
+    }
+    Ok(())
+}
+
+pub fn creat(a: &CreatArgs) -> Result<Status> {
+    if a.seed.is_some_and(|s| s != 0) && !a.randomize {
+        bail!(
+            "--seed (-S) without --randomize (-r): add -r to fill the file, as upstream requires"
+        );
+    }
+    let mut jobs: Vec<(String, Option<u64>, u64)> = a
+        .multi
+        .iter()
+        .map(|m| (m.path.clone(), Some(m.size), m.seed))
+        .collect();
+    if let Some(p) = &a.path {
+        let seed = if a.randomize { a.seed.unwrap_or(0) } else { 0 };
+        if a.randomize && seed == 0 {
+            eprintln!("famfs creat: --randomize without a seed (or seed 0): the file is not filled (as upstream)");
+        }
+        jobs.push((p.clone(), a.size, seed));
+    }
+    let paths: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
+    let (mut fs, rels, data) = open(&a.dev, &paths, true)?;
+    let mut failed = 0;
+    for ((path, size, seed), rel) in jobs.iter().zip(rels) {
+        let job = CreatJob {
+            path: path.clone(),
+            rel,
+            size: *size,
+            seed: *seed,
+        };
+        let r = creat_one(&mut fs, &data, a, &job).and_then(|_| data.wait_visible(&job.rel));
+        if let Err(e) = r {
+            eprintln!("famfs creat: {e:#}");
+            failed += 1;
+        }
+    }
+    fs.sync()?;
+    if !a.multi.is_empty() {
+        println!(
+            "created {} of {} files with {failed} errors",
+            jobs.len() - failed,
+            jobs.len()
+        );
+    }
+    Ok(if failed == 0 {
+        Status::Ok
+    } else {
+        Status::Failed
+    })
+}
