@@ -59,9 +59,11 @@
  * kernel refuses a reply whose word differs from its own (EPROTO) and the
  * daemon refuses an INIT whose word differs from its own. Bump the version
  * on any change to the messages below.
+ *   1: the first.
+ *   2: fuse_famfs_fmap_header.flags (FAMFS_RS_FMAP_READONLY).
  */
 #define FAMFS_RS_PROTO_TAG	0xfa5f
-#define FAMFS_RS_PROTO_VERSION	1
+#define FAMFS_RS_PROTO_VERSION	2
 #define FAMFS_RS_PROTO_WORD	((FAMFS_RS_PROTO_TAG << 16) | FAMFS_RS_PROTO_VERSION)
 
 /*
@@ -364,10 +366,23 @@ struct fuse_init_out {
 #define FUSE_FAMFS_EXT_SIMPLE		0
 #define FUSE_FAMFS_EXT_INTERLEAVE	1
 
+/*
+ * fuse_famfs_fmap_header.flags: famfs_rs's own, in a byte that upstream's
+ * V10 ABI reserves (and leaves 0). The kernel refuses unknown bits.
+ *
+ * FAMFS_RS_FMAP_READONLY: the file is read-only on this host. The kernel
+ * refuses to open it for writing (EROFS), even for root, so that neither
+ * write() nor a writable shared mapping of it can exist. The daemon sets it
+ * for .meta/.log and .meta/.superblock on a client (a host whose system
+ * UUID is not the superblock's: only the master writes the log), and on
+ * every host for files whose log entry says all hosts read-only.
+ */
+#define FAMFS_RS_FMAP_READONLY		(1 << 0)
+
 /* GET_FMAP reply header (32 bytes). */
 struct fuse_famfs_fmap_header {
 	__u8	file_type;	/* FUSE_FAMFS_FILE_* */
-	__u8	reserved;	/* 0 */
+	__u8	flags;		/* FAMFS_RS_FMAP_* (upstream: reserved, 0) */
 	__u16	fmap_version;	/* FUSE_FAMFS_FMAP_VERSION */
 	__u32	ext_type;	/* FUSE_FAMFS_EXT_* */
 	__u32	nextents;	/* 1..FUSE_FAMFS_MAX_EXTENTS */

@@ -144,16 +144,26 @@ impl FileSystem for Famfs {
     }
 
     /// OPEN (or OPENDIR); a regular file also gets its map now, so that no
-    /// later read, write or fault needs the daemon.
+    /// later read, write or fault needs the daemon. A file the map says is
+    /// read-only on this host does not open for writing (EROFS, even for
+    /// root): without a writable open there is no write() and no writable
+    /// shared mapping.
     fn open(mount: &Mount, inode: Inode<'_, Self>, flags: u32) -> Result<u64> {
         let fh = mount.open(inode.ino(), inode.is_dir(), flags)?;
         if !inode.is_dir() {
-            if let Err(e) = mount.load_fmap(
+            let writing = flags & bindings::O_ACCMODE != bindings::O_RDONLY;
+            let loaded = mount.load_fmap(
                 inode.data(),
                 inode.super_handle(),
                 inode.ino(),
                 inode.size(),
-            ) {
+            );
+            let refused = match loaded {
+                Ok(()) if writing && inode.data().read_only() => Some(EROFS),
+                Ok(()) => None,
+                Err(e) => Some(e),
+            };
+            if let Some(e) = refused {
                 mount.release(inode.ino(), false, fh, flags);
                 return Err(e);
             }

@@ -160,6 +160,12 @@ impl InodeState {
         FmapRef::reopen(bytes).ok()
     }
 
+    /// Whether the daemon said the file is read-only on this host: the
+    /// meta files on a client, all-hosts-read-only files everywhere.
+    pub(crate) fn read_only(&self) -> bool {
+        self.fmap().is_some_and(|f| f.read_only())
+    }
+
     /// Whether the file's map is cached.
     fn has_fmap(&self) -> bool {
         !self.fmap.load(Ordering::Acquire).is_null()

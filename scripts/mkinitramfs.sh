@@ -46,7 +46,7 @@ done
 
 # Guest selftests and their helpers (static, so they need no libraries).
 cp -r "$selftests"/lib.sh "$selftests"/run_tests.sh "$selftests"/tests \
-	"$selftests"/harness "$stage/selftests/"
+	"$selftests"/harness "$selftests"/twohost "$stage/selftests/"
 install -m 0755 "$top/scripts/guest-demo.sh" "$stage/demo.sh"
 for c in "$selftests"/src/*.c; do
 	gcc -static -O2 -Wall -Wextra -Werror -I "$top/include" -o "$stage/selftests/bin/$(basename "$c" .c)" "$c" ||

@@ -254,10 +254,25 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
     // SAFETY: `dev_dax` is being probed: its page map is ours to set up.
     let mut pgmap = unsafe { (*dev_dax).pgmap };
     if is_static {
-        // The region's page map covers the whole namespace (its struct
-        // pages may live in the device): take it as it is.
+        // The region's page map covers the whole namespace: take it as it
+        // is, unless it keeps its struct pages in the device.
         if pgmap.is_null() || nr != 1 {
             return Err(EINVAL);
+        }
+        // SAFETY: a static device's page map is its region's, alive and
+        // not changing while the device is probed.
+        if unsafe { (*pgmap).flags } & bindings::PGMAP_ALTMAP_VALID != 0 {
+            // SAFETY: `dev` is live, and so is its parent (the namespace's
+            // dax personality, e.g. "dax0.1").
+            let parent = unsafe { (*dev).parent };
+            let nd = if parent.is_null() {
+                &b"?"[..]
+            } else {
+                // SAFETY: as above.
+                unsafe { device_name(parent) }
+            };
+            refuse_page_map_in_device(&state, nd);
+            return Err(bindings::errno(bindings::EOPNOTSUPP));
         }
     } else {
         if !pgmap.is_null() {
@@ -353,6 +368,11 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
     unsafe {
         bindings::set_dax_synchronous(dax_dev);
         bindings::dax_write_cache(dax_dev, true);
+        // write() copies with cache-bypassing stores, as pmem's do: fsync
+        // writes back only what was stored through mappings, and the bytes
+        // of a write() must not wait in this host's caches while other
+        // hosts read the memory.
+        bindings::set_dax_nocache(dax_dev);
     }
 
     drv.devices.lock().push(state.clone(), GFP_KERNEL)?;
@@ -363,6 +383,24 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
         nr
     );
     Ok(())
+}
+
+/// Says why a device whose namespace keeps its struct pages in the device
+/// itself (ndctl's default `map=dev`: an altmap in the namespace's reserved
+/// area) is refused, and how to fix it. Every host that shares the memory
+/// would keep its own page state (reference counts, `page->mapping`) in
+/// the same bytes, and each bind re-initialises them under the others:
+/// page state must stay in each host's RAM (`map=mem`).
+fn refuse_page_map_in_device(state: &DaxDev, nd: &[u8]) {
+    pr_err!(
+        "{}: refused: its namespace keeps the page map (struct pages) in the device \
+         (ndctl --map=dev), where every host sharing this memory would write its own \
+         page state; recreate the namespace with the page map in RAM: ndctl \
+         create-namespace --force --reconfig=<the namespace of {}> --mode=devdax \
+         --map=mem (the data moves: run famfs mkfs again)\n",
+        state.name_str(),
+        core::str::from_utf8(nd).unwrap_or("?")
+    );
 }
 
 /// Takes entry `i` out of `v` (the 6.12 `KVec` has no `remove`); the last

@@ -93,6 +93,10 @@ pub const FMAP_ALIGN: u64 = FUSE_FAMFS_ALIGN as u64;
 pub const MAX_DAXDEVS: u32 = FUSE_FAMFS_MAX_DAXDEVS;
 /// Largest GET_FMAP reply body.
 pub const FMAP_MAX: usize = FUSE_FAMFS_FMAP_MAX as usize;
+/// `fuse_famfs_fmap_header.flags`: the file is read-only on this host.
+pub const FMAP_READONLY: u8 = FAMFS_RS_FMAP_READONLY as u8;
+/// Every `fuse_famfs_fmap_header.flags` bit famfs_rs knows.
+pub const FMAP_FLAGS_KNOWN: u8 = FMAP_READONLY;
 
 /// The FUSE opcodes famfs_rs knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

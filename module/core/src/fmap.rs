@@ -9,7 +9,8 @@
 //!
 //! Rules (all checked, none trusted):
 //! - header: known file type, `fmap_version` 1, known extent type,
-//!   1..=32 extents, reserved fields zero, `file_size` <= `i64::MAX`;
+//!   1..=32 extents, no unknown `flags` bit, reserved fields zero,
+//!   `file_size` <= `i64::MAX`;
 //! - the body length is exactly what the counts imply, at most 32 KiB;
 //! - every simple extent and every strip: `devindex` < 24, offset and length
 //!   2 MiB aligned, length non-zero, `offset + len` does not overflow,
@@ -31,8 +32,8 @@ use core::mem::size_of;
 
 use super::abi::{
     fuse_famfs_fmap_header, fuse_famfs_iext, fuse_famfs_simple_ext, ExtType, FamfsFileType,
-    FMAP_ALIGN, FMAP_MAX, FUSE_FAMFS_FMAP_VERSION, FUSE_FAMFS_MAX_EXTENTS, FUSE_FAMFS_MAX_STRIPS,
-    MAX_DAXDEVS,
+    FMAP_ALIGN, FMAP_FLAGS_KNOWN, FMAP_MAX, FMAP_READONLY, FUSE_FAMFS_FMAP_VERSION,
+    FUSE_FAMFS_MAX_EXTENTS, FUSE_FAMFS_MAX_STRIPS, MAX_DAXDEVS,
 };
 use super::attr::MAX_FILE_SIZE;
 use super::codec::Field;
@@ -57,7 +58,7 @@ pub enum FmapError {
     ExtType,
     /// `nextents` is 0 or more than 32.
     ExtentCount,
-    /// A reserved field is not zero.
+    /// A reserved field is not zero, or `flags` has an unknown bit.
     Reserved,
     /// `file_size` exceeds `i64::MAX`.
     FileSize,
@@ -327,6 +328,7 @@ pub struct Resolved {
 pub struct FmapRef<'a> {
     bytes: &'a [u8],
     file_type: FamfsFileType,
+    flags: u8,
     ext_type: ExtType,
     nextents: u32,
     file_size: u64,
@@ -347,7 +349,7 @@ impl<'a> FmapRef<'a> {
         if h.nextents == 0 || h.nextents > FUSE_FAMFS_MAX_EXTENTS {
             return Err(FmapError::ExtentCount);
         }
-        if h.reserved != 0 || h.reserved0 != 0 || h.reserved1 != 0 {
+        if h.flags & !FMAP_FLAGS_KNOWN != 0 || h.reserved0 != 0 || h.reserved1 != 0 {
             return Err(FmapError::Reserved);
         }
         if h.file_size > MAX_FILE_SIZE {
@@ -356,6 +358,7 @@ impl<'a> FmapRef<'a> {
         Ok(Self {
             bytes,
             file_type,
+            flags: h.flags,
             ext_type,
             nextents: h.nextents,
             file_size: h.file_size,
@@ -416,6 +419,12 @@ impl<'a> FmapRef<'a> {
     /// What kind of famfs file this is.
     pub fn file_type(&self) -> FamfsFileType {
         self.file_type
+    }
+
+    /// Whether the file is read-only on this host
+    /// ([`FMAP_READONLY`]): the module refuses to open it for writing.
+    pub fn read_only(&self) -> bool {
+        self.flags & FMAP_READONLY != 0
     }
 
     /// Simple or interleaved.
@@ -565,7 +574,7 @@ fn encode_header(
 ) -> Result<(), FmapError> {
     let h = fuse_famfs_fmap_header {
         file_type: file_type.raw(),
-        reserved: 0,
+        flags: 0,
         // FUSE_FAMFS_FMAP_VERSION is 1: fits u16.
         fmap_version: FUSE_FAMFS_FMAP_VERSION as u16,
         ext_type: ext_type.raw(),
@@ -582,6 +591,15 @@ fn encode_header(
 fn finish(buf: &[u8], len: usize) -> Result<usize, FmapError> {
     FmapRef::parse(buf.get(..len).ok_or(FmapError::NoSpace)?)?;
     Ok(len)
+}
+
+/// Marks an encoded GET_FMAP reply body read-only on this host
+/// ([`FMAP_READONLY`]).
+pub fn mark_read_only(body: &mut [u8]) -> Result<(), FmapError> {
+    let mut h = fuse_famfs_fmap_header::get(body).ok_or(FmapError::Truncated)?;
+    h.flags |= FMAP_READONLY;
+    h.put(body).ok_or(FmapError::NoSpace)?;
+    Ok(())
 }
 
 /// Encodes a GET_FMAP reply body with simple extents into `buf`; returns
@@ -686,6 +704,25 @@ mod tests {
         assert!(f.check_device_bounds(7, 0).is_ok());
         assert!(FmapRef::parse(&buf[..n - 1]).is_err());
         assert!(FmapRef::reopen(&buf[..n]).is_ok());
+    }
+
+    #[test]
+    fn read_only_flag() {
+        let mut buf = [0u8; 256];
+        let n = encode_simple(&mut buf, FamfsFileType::Log, MB2, &[ext(0, MB2, MB2)]).unwrap();
+        assert!(!FmapRef::parse(&buf[..n]).unwrap().read_only());
+        mark_read_only(&mut buf[..n]).unwrap();
+        let f = FmapRef::parse(&buf[..n]).unwrap();
+        assert!(f.read_only());
+        assert!(FmapRef::reopen(&buf[..n]).unwrap().read_only());
+        assert_eq!(f.resolve(0).unwrap().dev_offset, MB2);
+        // Every other bit of the byte is unknown: refused.
+        for bit in 1..8 {
+            let mut b = buf;
+            b[1] |= 1 << bit;
+            assert_eq!(FmapRef::parse(&b[..n]).unwrap_err(), FmapError::Reserved);
+        }
+        assert_eq!(mark_read_only(&mut buf[..31]), Err(FmapError::Truncated));
     }
 
     #[test]

@@ -233,7 +233,10 @@ mod tests {
         o.famfs_rs_proto = PROTO_WORD + 1;
         assert_eq!(
             check_init_reply(&o, 0),
-            Err(InitError::ProtoMismatch { ours: 1, theirs: 2 })
+            Err(InitError::ProtoMismatch {
+                ours: FAMFS_RS_PROTO_VERSION as u16,
+                theirs: FAMFS_RS_PROTO_VERSION as u16 + 1
+            })
         );
         assert_eq!(InitError::NotFamfsRs.errno(), errno::EPROTO);
         o.famfs_rs_proto = PROTO_WORD;

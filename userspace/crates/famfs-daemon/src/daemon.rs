@@ -247,9 +247,23 @@ fn serve_and_mount(
     refresher: Arc<Refresher>,
     devices: Devices,
 ) -> Result<(), DaemonError> {
+    let host = famfs_meta::host_system_uuid()
+        .inspect_err(|e| dlog!("this host's identity is unknown ({e}): serving as a client"))
+        .ok();
+    let master = refresher.current().sb.master;
+    dlog!(
+        "this host ({}) is {}: the superblock names {master} as the master",
+        host.map_or_else(|| "unknown".to_owned(), |h| h.to_string()),
+        if host == Some(master) {
+            "the master"
+        } else {
+            "a client (the log and superblock are read-only here)"
+        }
+    );
     let cfg = Config {
         mode,
         misbehave: o.misbehave.clone(),
+        host,
         ..Config::default()
     };
     let start = SystemTime::now()

@@ -470,7 +470,7 @@ fn fmap_header(nextents: u32, file_size: u64) -> Vec<u8> {
     let mut v = vec![0u8; fuse_famfs_fmap_header::SIZE];
     let _ = fuse_famfs_fmap_header {
         file_type: 0,
-        reserved: 0,
+        flags: 0,
         fmap_version: 1,
         ext_type: 0,
         nextents,

@@ -16,7 +16,9 @@ use famfs_core::abi::{
 };
 use famfs_core::codec::Field;
 use famfs_core::wire::{decode_request, encode_error, encode_reply, finish_reply, Op};
+use famfs_meta::FM_ALL_HOSTS_RO;
 use famfs_omf::ALLOC_UNIT;
+use uuid::Uuid;
 
 use crate::attrs::{Attr, AttrPolicy};
 use crate::devices::Devices;
@@ -57,6 +59,9 @@ pub struct Config {
     pub dots: bool,
     /// Armed misbehave cases (test mode).
     pub misbehave: Vec<&'static Case>,
+    /// This host's system UUID; the host whose UUID the superblock names
+    /// is the master. `None` (unknown) counts as a client.
+    pub host: Option<Uuid>,
 }
 
 impl Default for Config {
@@ -68,6 +73,7 @@ impl Default for Config {
             refresh_wait: Duration::from_millis(200),
             dots: true,
             misbehave: Vec::new(),
+            host: None,
         }
     }
 }
@@ -602,17 +608,25 @@ impl Server {
         }
     }
 
+    /// Whether this host is the file system's master (may write the log).
+    pub fn is_master(&self, snap: &Snapshot) -> bool {
+        self.cfg.host == Some(snap.sb.master)
+    }
+
+    /// GET_FMAP. The map says the file is read-only on this host (which
+    /// the kernel enforces) for the `.meta` files on a client and for
+    /// all-hosts-read-only files everywhere.
     fn get_fmap(&mut self, unique: u64, nodeid: u64) -> Vec<Out> {
         let (snap, _) = self.target(nodeid);
         let body = match nodes::resolve(&snap.replay.ns, nodeid) {
             None => return self.error(unique, libc::ESTALE),
             Some(Target::Log(n)) => match &n.kind {
-                famfs_meta::NodeKind::File { size, fmap, .. } => {
-                    crate::fmap::encode_file(*size, fmap)
+                famfs_meta::NodeKind::File { size, fmap, flags } => {
+                    crate::fmap::encode_file(*size, fmap, flags & FM_ALL_HOSTS_RO != 0)
                 }
                 famfs_meta::NodeKind::Dir { .. } => return self.error(unique, libc::EISDIR),
             },
-            Some(Target::Meta(f)) => crate::fmap::encode_meta(f, &snap.sb),
+            Some(Target::Meta(f)) => crate::fmap::encode_meta(f, &snap.sb, !self.is_master(&snap)),
             Some(Target::MetaDir) => return self.error(unique, libc::EISDIR),
             Some(Target::Trigger(c)) => return self.trigger_fmap(unique, c, &snap),
         };

@@ -20,6 +20,7 @@ use famfs_core::wire::{check_reply, encode_batch_forget, Pending, ReplyBody};
 use famfs_daemon::nodes::{META_DIR_ID, META_LOG_ID, META_SB_ID};
 use famfs_daemon::server::{Config, Mode};
 use famfs_meta::{Layout, NodeKind};
+use uuid::Uuid;
 
 fn ino(fs: &Fs, path: &str) -> u64 {
     fs.fs.namespace().lookup(path).unwrap().ino
@@ -289,6 +290,47 @@ fn meta_files() {
     assert_eq!(f.file_type(), FamfsFileType::Superblock);
     assert_eq!(f.resolve(0).unwrap().dev_offset, 0);
     assert_eq!(h.lookup(META_DIR_ID, "other").errno(), libc::ENOENT);
+}
+
+/// The meta files are read-only on a client (this host is not the one
+/// the superblock names) and writable on the master; an all-hosts
+/// read-only file is read-only on both; others on neither. The kernel
+/// enforces what these maps say.
+#[test]
+fn read_only_where_this_host_may_not_write() {
+    let mut fs = Fs::new();
+    fs.fs
+        .begin()
+        .unwrap()
+        .creat_with_flags(
+            "frozen",
+            1,
+            attrs(0o644),
+            Layout::default(),
+            famfs_meta::FM_ALL_HOSTS_RO,
+        )
+        .unwrap();
+    let frozen = fs.fs.namespace().lookup("frozen").unwrap().ino;
+    let plain = fs.fs.namespace().lookup("a").unwrap().ino;
+    let client = Uuid::from_u128(7);
+    for (host, is_master) in [(Some(HOST), true), (Some(client), false), (None, false)] {
+        let mut h = Harness::famfs(
+            &fs,
+            Config {
+                host,
+                ..Config::default()
+            },
+        );
+        let mut read_only = |nodeid| {
+            let x = h.get_fmap(nodeid);
+            FmapRef::parse(x.body()).unwrap().read_only()
+        };
+        for meta in [META_LOG_ID, META_SB_ID] {
+            assert_eq!(read_only(meta), !is_master, "meta {meta} on {host:?}");
+        }
+        assert!(read_only(frozen), "frozen on {host:?}");
+        assert!(!read_only(plain), "a on {host:?}");
+    }
 }
 
 #[test]

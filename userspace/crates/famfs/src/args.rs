@@ -299,6 +299,10 @@ pub struct CreatArgs {
     pub multi: Vec<MultiCreat>,
     #[command(flatten)]
     pub threads: ThreadArgs,
+    /// Every host may only read the new files (the log entry's all-hosts
+    /// read-only flag, which famfs_rs.ko enforces).
+    #[arg(long)]
+    pub read_only: bool,
     #[command(flatten)]
     pub owner: OwnerArgs,
     #[command(flatten)]
