@@ -8,6 +8,8 @@
 #   make module        build famfs_rs.ko against KDIR (default: test kernel)
 #   make userspace     build the famfs CLI and daemon (release)
 #   make vm-test       the VM selftests only
+#   make bench         the benchmark: famfs_rs against raw devdax, ext4 -o dax
+#                      and plain FUSE in one QEMU -icount guest (a table)
 #   make lint          rustfmt and clippy over module/ and userspace/
 #   make setup         install the host toolchain (apt, rustup, bindgen)
 #
@@ -29,7 +31,7 @@ endif
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
-.PHONY: all module module-clean kernel userspace setup demo check vm-test cargo-test lint clean
+.PHONY: all module module-clean kernel userspace setup demo check vm-test bench cargo-test lint clean
 
 all: module
 
@@ -64,6 +66,9 @@ vm-test: module userspace
 
 demo: module userspace
 	@scripts/demo.sh
+
+bench: module userspace
+	@scripts/bench.sh
 
 check: lint cargo-test vm-test
 

@@ -11,6 +11,9 @@
 #   BENCH_FILES=N        files of the cold-open case (default 10000)
 #   BENCH_CXL_SIZE=SIZE  the famfs device (default: what BENCH_FILES need)
 #   BENCH_ICOUNT=SHIFT   -icount shift (default 0, see below)
+#   BENCH_PROFILE=1      instead of the figures, perf profiles of the cases
+#                        that miss their targets (perf from the host's
+#                        linux-perf, copied into the guest)
 #
 # Output: the table on stdout, also kept with the raw lines in
 # build/bench/ (table.txt, run/tap.log, run/console.log).
@@ -44,6 +47,10 @@ cxl_size=${BENCH_CXL_SIZE:-$(((need_mib + 1023) / 1024))G}
 
 export KDIR=${KDIR:-$("$FAMFS_RS_TOP/scripts/build-kernel.sh")} || die "no test kernel"
 export INITRD=$dir/initramfs.cpio.gz
+if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
+	export FAMFS_RS_WITH_PERF=1
+	params+=" famfs_rs_test.bench_profile=1"
+fi
 "$FAMFS_RS_TOP/scripts/mkinitramfs.sh" "$INITRD" || die "building the initramfs failed"
 
 # Fresh, sparse memory each run.
@@ -52,7 +59,9 @@ qemu_extra="-icount shift=$shift,sleep=off"
 log "booting the bench guest: famfs device $cxl_size, $files files, $qemu_extra"
 start=$SECONDS
 set +e
-CXL_DIR=$dir CXL_SIZE=$cxl_size CXL1_SIZE=512M CXL2_SIZE=1G GUEST_MEM=3G \
+# No slub_debug: the selftests' exact slab counts need it, but it sends
+# every allocation down the slow path, which no real system does.
+CXL_DIR=$dir CXL_SIZE=$cxl_size CXL1_SIZE=512M CXL2_SIZE=1G GUEST_MEM=3G GUEST_SLUB_DEBUG= \
 	QEMU_EXTRA="$qemu_extra" VM_TIMEOUT=${BENCH_TIMEOUT:-5400} \
 	GUEST_APPEND="famfs_rs_test.bench_files=$files $params" \
 	"$FAMFS_RS_TOP/scripts/run-vm.sh" bench "$dir/run"
@@ -61,3 +70,6 @@ set -e
 log "the bench guest ran $((SECONDS - start)) s (QEMU exit $qrc)"
 "$FAMFS_RS_TOP/scripts/bench-report.py" --qemu-status "$qrc" --icount "$shift" \
 	--seconds $((SECONDS - start)) "$dir/run/tap.log" "$dir/run/console.log" | tee "$dir/table.txt"
+if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
+	grep '^# profile' "$dir/run/tap.log" | tr -d '\r' | tee "$dir/profile.txt"
+fi

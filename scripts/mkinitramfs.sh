@@ -63,6 +63,13 @@ for c in "$selftests"/src/*.c; do
 		die "compiling $c failed"
 done
 
+# perf, for profiling in the guest (BENCH_PROFILE=1 make bench), with its
+# libraries: only on request, it doubles the initramfs.
+if [[ ${FAMFS_RS_WITH_PERF:-0} == 1 ]]; then
+	perf=$(command -v perf) || die "no perf on the host: apt-get install linux-perf"
+	copy_with_libs "$perf" usr/bin/perf
+fi
+
 # The benchmark (tools/testing/selftests/famfs_rs/bench): its guest
 # script and its measuring programs, static like the selftests' helpers.
 cp "$bench"/*.sh "$stage/bench/"

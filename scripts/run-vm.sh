@@ -16,7 +16,8 @@
 # Sizes and extras from the environment: CXL_SIZE, CXL1_SIZE (the two
 # devices), CXL2_SIZE (a third device, cxl-mem2.raw; none if unset),
 # GUEST_MEM (guest RAM, 2G), QEMU_EXTRA (more QEMU options, such as the
-# benchmark's -icount).
+# benchmark's -icount), GUEST_SLUB_DEBUG (the slub_debug flags, F; empty
+# for none, as the benchmark boots).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -95,7 +96,8 @@ fmws+=",cxl-fmw.1.targets.0=cxl.2,cxl-fmw.1.size=$(window "$cxl1_bytes")"
 # slub_debug=F: sanity checks on every slab object, and no per-CPU slabs, so
 # /proc/slabinfo counts objects exactly (the leak tests need that: otherwise
 # a whole CPU slab counts as active and 20 leaked objects show as +0 or +64).
-append="console=ttyS0 panic=-1 pci=nomsi slub_debug=F"
+slub_debug=${GUEST_SLUB_DEBUG-F}
+append="console=ttyS0 panic=-1 pci=nomsi${slub_debug:+ slub_debug=$slub_debug}"
 
 : >"$outdir/console.log"
 : >"$outdir/tap.log"

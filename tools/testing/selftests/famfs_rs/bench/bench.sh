@@ -21,7 +21,8 @@
 # Parameters (kernel command line, famfs_rs_test.*): bench_files (files of
 # the cold-open case), bench_seq (bytes of the sequential cases),
 # bench_ops (random accesses), bench_rounds (fault rounds), bench_sizes
-# (device sizes whose handover is measured).
+# (device sizes whose handover is measured), bench_profile=1 (profile the
+# cases that miss their targets instead, see profile.sh).
 export PATH=/bench/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /bench/lib.sh
 
@@ -47,12 +48,19 @@ insmod /lib/modules/famfs_rs.ko || bench_fail "insmod famfs_rs.ko"
 . /bench/handover.sh
 . /bench/subjects.sh
 . /bench/cases.sh
+. /bench/profile.sh
 
-handover_costs
-famfs_prepare
-fuse_cases
-famfs_cases
-devdax_cases
-ext4_cases
+if [ "$(param bench_profile)" = 1 ]; then
+	# Profiling instead of the figures (perf's sampling costs time).
+	famfs_prepare
+	profile_cases
+else
+	handover_costs
+	famfs_prepare
+	fuse_cases
+	famfs_cases
+	devdax_cases
+	ext4_cases
+fi
 
 bench_end
