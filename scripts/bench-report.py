@@ -83,6 +83,7 @@ def table(rows, header):
 # (case, what is measured, unit divisor key): the data-path rows.
 DATA_CASES = [
     ("seq_mmap_read", "mmap sequential read, one load per 64 B line, faults included", None),
+    ("seq_mmap_read_again", "the same, mapped a second time", None),
     ("seq_mmap_write", "mmap sequential write, one store per 64 B line, faults included", None),
     ("seq_read", "read() in 1 MiB chunks (raw: rep movsb copy from the mapping)", None),
     ("seq_write", "write() in 1 MiB chunks (raw: movnti copy into the mapping)", None),
@@ -131,7 +132,10 @@ def verdict(value, limit, below=True):
 def targets(figures):
     rows = []
     seq = ratio(one(figures, "seq_mmap_read", "famfs"), one(figures, "seq_mmap_read", "devdax"))
-    rows.append(["mmap sequential read vs raw devdax", "<= 1.01", fmt_ratio(seq), verdict(seq, 1.01)])
+    rows.append(["mmap sequential read vs raw devdax (first map)", "<= 1.01", fmt_ratio(seq), verdict(seq, 1.01)])
+    seq2 = ratio(one(figures, "seq_mmap_read_again", "famfs"), one(figures, "seq_mmap_read_again", "devdax"))
+    rows.append(["mmap sequential read vs raw devdax (mapped again)", "<= 1.01", fmt_ratio(seq2),
+                 verdict(seq2, 1.01)])
     pr_f = per_op(figures, "rand_pread", "famfs", "ops")
     pr_e = per_op(figures, "rand_pread", "ext4", "ops")
     pr_r = per_op(figures, "rand_pread", "devdax", "ops")
@@ -145,7 +149,7 @@ def targets(figures):
     co = ratio(one(figures, "cold_open", "famfs"), one(figures, "cold_open", "fuse"))
     rows.append(["cold open+fstat+close vs plain FUSE", "<= 0.8", fmt_ratio(co), verdict(co, 0.8)])
     pmd = pte = ups = faults = 0
-    for case in ("seq_mmap_read", "seq_mmap_write", "rand_mmap_read", "rand_mmap_write",
+    for case in ("seq_mmap_read", "seq_mmap_read_again", "seq_mmap_write", "rand_mmap_read", "rand_mmap_write",
                  "pmd_fault", "fault_rate_2t"):
         c = counters(figures, case)
         pmd += c.get("faults_pmd", 0)
