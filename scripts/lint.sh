@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 rc=0
 
 # The kernel's .rustfmt.toml is rustfmt's defaults for edition 2021.
-if ! rustfmt --check --edition 2021 module/famfs.rs; then
-	echo "lint: module/ is not formatted: run rustfmt --edition 2021 module/famfs.rs"
+if ! rustfmt --check --edition 2021 module/famfs_rs.rs; then
+	echo "lint: module/ is not formatted: run rustfmt --edition 2021 module/famfs_rs.rs"
 	rc=1
 fi
 if ! (cd userspace && cargo fmt --all -- --check); then
@@ -21,7 +21,7 @@ fi
 # Kbuild's CLIPPY=1 reports but does not fail: count the warnings about
 # our own sources (the generated bindings are bindgen's). The touch makes
 # Kbuild compile the crate again, through clippy, even when it is current.
-touch module/famfs.rs
+touch module/famfs_rs.rs
 log=$(make --no-print-directory module CLIPPY=1 2>&1)
 status=$?
 warnings=$(grep -A3 '^warning' <<<"$log" | grep -- '--> .*module/' | grep -vc 'module/generated/')

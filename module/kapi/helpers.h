@@ -45,7 +45,7 @@ unsigned int famfs_rs_hz(void);
 bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type);
 bool famfs_rs_sb_active(const struct super_block *sb);
 
-/* The dax driver (module/fsdax/): pfns, kernel addresses, devices. */
+/* The dax driver (module/kapi/fsdax/): pfns, kernel addresses, devices. */
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/pfn_t.h>
@@ -54,7 +54,7 @@ void *famfs_rs_phys_to_virt(phys_addr_t phys);
 const char *famfs_rs_dev_name(struct device *dev);
 void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
 
-/* The fs-dax data path (module/vfs/dax.rs). struct iomap_ops is opaque in
+/* The fs-dax data path (module/kapi/vfs/dax.rs). struct iomap_ops is opaque in
  * the 6.12 kernel crate, so its table lives here and points at Rust. */
 #include <linux/iomap.h>
 #include <linux/mm.h>

@@ -8,18 +8,18 @@
 //! request to the daemon can happen on these paths.
 //!
 //! `struct iomap_ops` is opaque in the 6.12 kernel crate, so its table is
-//! defined in C (module/helpers.c) and points at [`famfs_rs_iomap_begin`].
+//! defined in C (module/kapi/helpers.c) and points at [`famfs_rs_iomap_begin`].
 
 use super::ops::Inode;
 use super::{super_info, FileSystem};
-use crate::bindings;
+use crate::kapi::bindings;
 use core::ptr;
 use kernel::ffi::{c_int, c_uint};
 use kernel::prelude::*;
 
 /// The file system whose files `famfs_rs_iomap_begin` maps: the C table is
 /// a single symbol, so it serves one type.
-type Fs = crate::fs::Famfs;
+type Fs = crate::famfs::fs::Famfs;
 
 /// A contiguous run of a file on a device, from [`FileSystem::resolve`].
 pub(crate) struct DaxExtent {

@@ -11,7 +11,7 @@
 use super::device::{DataRange, DaxDev, NAME_LEN};
 use super::ops::{DAX_OPS, PGMAP_OPS};
 use super::{Claim, FailureHolder};
-use crate::bindings;
+use crate::kapi::bindings;
 use core::mem::size_of;
 use core::pin::Pin;
 use core::ptr;

@@ -20,8 +20,8 @@
 //!   call gets ENOTCONN. An unmount shuts it down: the daemon's next read
 //!   gets ENODEV.
 
-use crate::bindings;
-use crate::completion::{Completion, Waited};
+use crate::kapi::bindings;
+use crate::kapi::completion::{Completion, Waited};
 use crate::core_logic::famfs_core::abi::{
     fuse_forget_one, fuse_interrupt_in, fuse_out_header, Opcode, IN_HEADER_LEN, MAX_REPLY,
     OUT_HEADER_LEN,
@@ -31,8 +31,8 @@ use crate::core_logic::famfs_core::wire::{
     self, encode_batch_forget, encode_request, Pending, ReplyBody, ReplyError, RequestHeader,
     WireError,
 };
-use crate::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
-use crate::vfs::{jiffies, time_before};
+use crate::kapi::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
+use crate::kapi::vfs::{jiffies, time_before};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};

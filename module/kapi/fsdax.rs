@@ -12,7 +12,7 @@
 //! A device has at most one holder (a mount) at a time, told about memory
 //! failures through [`FailureHolder`].
 
-use crate::bindings;
+use crate::kapi::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 

@@ -16,7 +16,7 @@
 	LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 #include "linux-6.12.h"
 #else
-#error "famfs_rs: no pinned dax bus layout for this kernel version; add module/dax_private/linux-X.Y.h (Documentation/famfs_rs.rst, dax driver)"
+#error "famfs_rs: no pinned dax bus layout for this kernel version; add module/kapi/dax_private/linux-X.Y.h (Documentation/famfs_rs.rst, dax driver)"
 #endif
 
 #if !defined(FAMFS_RS_FSDEV_DAX) && !defined(FAMFS_RS_LAYOUT_CHECK)

@@ -16,7 +16,7 @@
 	_Static_assert(offsetof(struct ours, field) == offsetof(struct theirs, field) && \
 		       sizeof_field(struct ours, field) == sizeof_field(struct theirs, field), \
 		       "famfs_rs: pinned " #theirs "." #field " differs from the kernel's; " \
-		       "update module/dax_private/linux-" FAMFS_RS_DAX_LAYOUT ".h")
+		       "update module/kapi/dax_private/linux-" FAMFS_RS_DAX_LAYOUT ".h")
 #define SAME_SIZE(ours, theirs)                                                 \
 	_Static_assert(sizeof(struct ours) == sizeof(struct theirs),           \
 		       "famfs_rs: pinned struct " #theirs " differs in size from the kernel's")

@@ -5,7 +5,7 @@
 //! a fatal signal ends the wait (TASK_KILLABLE), as FUSE does once the
 //! daemon has been told of a signal.
 
-use crate::bindings;
+use crate::kapi::bindings;
 use kernel::ffi::{c_long, c_ulong};
 use kernel::prelude::*;
 use kernel::task::MAX_SCHEDULE_TIMEOUT;

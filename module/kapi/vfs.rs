@@ -7,7 +7,7 @@
 //! turn the C callbacks into calls of it. The 6.12 kernel crate has no VFS
 //! abstractions.
 
-use crate::bindings;
+use crate::kapi::bindings;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;

@@ -3,10 +3,10 @@
 //! The famfs file system type: mounts served by a daemon over a control
 //! device connection.
 
-use crate::bindings;
-use crate::control;
-use crate::mount::{InodeState, Mount};
-use crate::vfs::{
+use crate::kapi::bindings;
+use crate::fuse::connection as control;
+use crate::famfs::mount::{InodeState, Mount};
+use crate::kapi::vfs::{
     self, DaxExtent, DirEmitter, Entry, FaultOutcome, FileSystem, Inode, InodeAttr, NewSuper,
     StatFs,
 };
@@ -87,7 +87,7 @@ impl FileSystem for Famfs {
         })?;
         let mount = Mount::start(connection)?;
         let root = InodeAttr {
-            ino: crate::mount::ROOT_NODEID,
+            ino: crate::famfs::mount::ROOT_NODEID,
             mode: rootmode,
             uid,
             gid,

@@ -7,7 +7,7 @@
 //! change while it is in use: the callbacks read them without a snapshot.
 
 use super::{init_inode, super_info, Entry, FileSystem, InodeAttr, S_IFMT};
-use crate::bindings;
+use crate::kapi::bindings;
 use core::marker::PhantomData;
 use core::ptr;
 use kernel::ffi::{c_int, c_uint, c_void};

@@ -3,10 +3,10 @@
 //! `/dev/famfs_rs`, the control device: one open file is one connection
 //! between a famfs daemon and the mounts it serves.
 
-use crate::bindings;
-use crate::miscdev::{self, MiscFile, Registration};
-use crate::poll::PollTable;
-use crate::transport::Transport;
+use crate::kapi::bindings;
+use crate::kapi::miscdev::{self, MiscFile, Registration};
+use crate::kapi::poll::PollTable;
+use crate::fuse::transport::Transport;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::prelude::*;
@@ -34,7 +34,7 @@ impl Connection {
     /// mount has it, ENOTCONN if the daemon has closed it.
     pub(crate) fn claim(&self) -> Result {
         if !self.transport.is_open() {
-            return Err(crate::transport::enotconn());
+            return Err(crate::fuse::transport::enotconn());
         }
         if self.claimed.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
@@ -74,7 +74,7 @@ impl MiscFile for Connection {
 
     /// The daemon is gone: the mount's calls fail with ENOTCONN from now on.
     fn release(&self) {
-        self.transport.close(crate::transport::enotconn());
+        self.transport.close(crate::fuse::transport::enotconn());
     }
 }
 

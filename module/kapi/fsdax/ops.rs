@@ -5,7 +5,7 @@
 //! the page map operation memory_failure() calls on a failed page.
 
 use super::device::DaxDev;
-use crate::bindings;
+use crate::kapi::bindings;
 use kernel::ffi::{c_int, c_long, c_ulong, c_void};
 use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
 use kernel::prelude::*;

@@ -6,8 +6,8 @@
 //! The 6.12 kernel crate has no misc device abstraction; this is the small
 //! unsafe layer the control device is built on.
 
-use crate::bindings;
-use crate::poll::PollTable;
+use crate::kapi::bindings;
+use crate::kapi::poll::PollTable;
 use core::marker::PhantomData;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};

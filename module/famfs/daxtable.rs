@@ -8,10 +8,10 @@
 //! it is fully set up, so the fault path reads it with one acquire load and
 //! no lock; a mutex only serialises the (rare) filling.
 
-use crate::bindings;
+use crate::kapi::bindings;
 use crate::core_logic::famfs_core::abi::MAX_DAXDEVS;
-use crate::fsdax::{self, Claim, FailureHolder};
-use crate::mapped::MappedRanges;
+use crate::kapi::fsdax::{self, Claim, FailureHolder};
+use crate::famfs::mapped::MappedRanges;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::new_mutex;

@@ -4,7 +4,7 @@
 //! wait queue private, so files that support poll keep one of these beside
 //! their condition variables and wake both.
 
-use crate::bindings;
+use crate::kapi::bindings;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -83,6 +83,6 @@ impl PollTable {
     pub(crate) fn register(&self, queue: &PollQueue) {
         // SAFETY: `file` and `table` are valid for this poll call (type
         // contract) and the queue head is initialised (its invariant).
-        unsafe { crate::bindings::famfs_rs_poll_wait(self.file, queue.wq.get(), self.table) };
+        unsafe { crate::kapi::bindings::famfs_rs_poll_wait(self.file, queue.wq.get(), self.table) };
     }
 }

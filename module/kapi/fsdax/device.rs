@@ -9,7 +9,7 @@
 //! and dax device until it lets go.
 
 use super::FailureHolder;
-use crate::bindings;
+use crate::kapi::bindings;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use kernel::error::Error;

@@ -18,7 +18,7 @@
 //! before locking.
 
 use crate::core_logic::famfs_core::fmap::{FmapRef, SimpleExt};
-use crate::vfs::SuperHandle;
+use crate::kapi::vfs::SuperHandle;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};

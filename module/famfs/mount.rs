@@ -4,8 +4,8 @@
 //! sends over it (INIT, LOOKUP, GETATTR, OPEN/OPENDIR, READDIR, RELEASE,
 //! STATFS, FORGET, DESTROY), each reply checked by the shared core.
 
-use crate::bindings;
-use crate::control::Connection;
+use crate::kapi::bindings;
+use crate::fuse::connection::Connection;
 use crate::core_logic::famfs_core::abi::{
     fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode, FUSE_DAX_FMAP,
     NAME_MAX, ROOT_ID,
@@ -16,11 +16,11 @@ use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
 };
-use crate::daxtable::{DaxEntry, DaxTable};
-use crate::debugfs::DebugDir;
-use crate::mapped::{Conflict, MappedRanges};
-use crate::transport::{enotconn, etimedout, Reply};
-use crate::vfs::{
+use crate::famfs::daxtable::{DaxEntry, DaxTable};
+use crate::kapi::debugfs::DebugDir;
+use crate::famfs::mapped::{Conflict, MappedRanges};
+use crate::fuse::transport::{enotconn, etimedout, Reply};
+use crate::kapi::vfs::{
     self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperHandle,
 };
 use core::ptr;

@@ -21,9 +21,9 @@
 //!   (the kernel already speaks device offsets there).
 //! - `Claim::drop`: `fs_put_dax(dax_dev, holder)`; `dax_device()` is that
 //!   dax device; `is_dead()` is `!dax_alive()` under the dax read lock.
-//! - `module/dax_private/` is not used (no kernel-private layouts needed).
+//! - `module/kapi/dax_private/` is not used (no kernel-private layouts needed).
 
 compile_error!(
     "famfs_rs: this kernel has the upstream fsdev_dax/fs_dax_get() path (7.1+), \
-     which famfs_rs does not implement yet (module/fsdax/upstream.rs describes the seam)"
+     which famfs_rs does not implement yet (module/kapi/fsdax/upstream.rs describes the seam)"
 );

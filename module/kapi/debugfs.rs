@@ -4,7 +4,7 @@
 //! per-mount counters that tests and operators read. The 6.12 kernel crate
 //! has no debugfs abstraction.
 
-use crate::bindings;
+use crate::kapi::bindings;
 use core::sync::atomic::AtomicU64;
 use kernel::str::CStr;
 
