@@ -35,6 +35,12 @@
 #define FAMFS_RS_CTL_NAME	"famfs_rs"
 #define FAMFS_RS_FS_TYPE	"famfs_rs"
 
+/*
+ * Name of the dax bus driver famfs_rs.ko registers (6.12: it provides fs-dax
+ * on devdax): a device is handed to it in /sys/bus/dax/drivers/<name>/.
+ */
+#define FAMFS_RS_DAX_DRIVER	"famfs_rs"
+
 /* f_type reported by statfs(2), the value upstream tools accept as famfs. */
 #define FAMFS_RS_STATFS_MAGIC	0x87b282fd
 

@@ -1,7 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The famfs layer.
-pub(crate) mod daxtable;
-pub(crate) mod fs;
-pub(crate) mod mapped;
-pub(crate) mod mount;
+//! Layer 3, famfs: the file system type (`fs`), a mount and the requests it
+//! sends (`mount`), per-inode state and the cached file maps (`inode`), the
+//! daxdev table and what a device failure fences (`daxtable`), the device
+//! ranges the maps use (`mapped`), and the counters (`counters`). Built on
+//! the FUSE transport (`crate::fuse`) and the kernel API
+//! (`crate::kapi`), with no unsafe code of its own.
+
+#![forbid(unsafe_code)]
+
+mod counters;
+mod daxtable;
+mod fs;
+mod inode;
+mod mapped;
+mod mount;
+
+pub(crate) use fs::{Famfs, FamfsType};

@@ -3,13 +3,16 @@
 //! famfs_rs: famfs (the fabric-attached memory file system) for stock
 //! kernels.
 //!
-//! The layout mirrors the architecture (Documentation/famfs_rs.rst):
-//! `control` is the daemon's control device, `fs` the file system type;
-//! `miscdev`, `poll`, `vfs` and `bindings` are the thin unsafe layer over the
-//! kernel's C interfaces.
+//! Three layers, each using only those below it (Documentation/famfs_rs.rst,
+//! "Source layout"):
+//! - `kapi`: the kernel API, safe wrappers over the raw bindings; all of the
+//!   module's `unsafe` is there;
+//! - `fuse`: the daemon's control device and the FUSE transport;
+//! - `famfs`: the file system.
+//!
+//! `core_logic` is the `no_std` core shared with userspace. This root only
+//! wires the layers together.
 
-use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 
 mod core_logic;
@@ -26,42 +29,26 @@ module! {
 }
 
 /// Lockdep wants the file system type in static memory.
-static FS_TYPE: kapi::vfs::FsTypeStorage = kapi::vfs::FsTypeStorage::new();
-
-/// The module's debugfs directory, `famfs_rs/` (NULL without debugfs).
-static DEBUG_ROOT: AtomicPtr<kapi::debugfs::DebugDir> = AtomicPtr::new(ptr::null_mut());
-
-/// The module's debugfs directory, for per-mount counters.
-pub(crate) fn debug_root() -> Option<&'static kapi::debugfs::DebugDir> {
-    // SAFETY: set while the module struct owns the directory; a mount (the
-    // only caller) holds a module reference, so it outlives the caller.
-    unsafe { DEBUG_ROOT.load(Ordering::Acquire).as_ref() }
-}
+static FS_TYPE: kapi::vfs::FsTypeStorage<famfs::Famfs> = kapi::vfs::FsTypeStorage::new();
 
 struct FamfsRs {
-    // Dropped in this order: no new mounts, then no new connections.
-    _fs: kapi::vfs::Registration<famfs::fs::Famfs>,
-    _control: fuse::connection::ControlDevice,
+    // Dropped in this order: no new mounts (the type's state, with the
+    // control device and the counters' directory, goes with it), then the
+    // dax driver, which no mount uses any more.
+    _fs: kapi::vfs::Registration<famfs::Famfs>,
     _dax_driver: kapi::fsdax::Driver,
-    debug_root: Option<KBox<kapi::debugfs::DebugDir>>,
 }
 
 impl kernel::Module for FamfsRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let debug_root = kapi::debugfs::DebugDir::new(kernel::c_str!("famfs_rs"), None)
-            .and_then(|d| KBox::new(d, GFP_KERNEL).ok());
-        if let Some(d) = &debug_root {
-            DEBUG_ROOT.store(ptr::from_ref(&**d).cast_mut(), Ordering::Release);
-        }
-        let dax_driver = kapi::fsdax::Driver::register(module)?;
-        let control = fuse::connection::ControlDevice::register(module)?;
-        let fs = kapi::vfs::Registration::register(&FS_TYPE, module)?;
+        let dax_name = kapi::c_str(core_logic::famfs_core::abi::FAMFS_RS_DAX_DRIVER);
+        let dax_driver = kapi::fsdax::Driver::register(module, dax_name)?;
+        let ty = famfs::FamfsType::new(module)?;
+        let fs = kapi::vfs::Registration::register(&FS_TYPE, module, ty)?;
         pr_info!("loaded, control device /dev/{}\n", fuse::connection::NAME);
         Ok(FamfsRs {
             _fs: fs,
-            _control: control,
             _dax_driver: dax_driver,
-            debug_root,
         })
     }
 }
@@ -69,7 +56,5 @@ impl kernel::Module for FamfsRs {
 impl Drop for FamfsRs {
     fn drop(&mut self) {
         pr_info!("unloading\n");
-        DEBUG_ROOT.store(ptr::null_mut(), Ordering::Release);
-        drop(self.debug_root.take());
     }
 }

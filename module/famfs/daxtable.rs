@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The daxdev table of one mount: the devices its files live on, indexed by
-//! the index userspace chose (the log's order; primary = 0).
+//! the index userspace chose (the log's order; primary = 0), and what a
+//! failure of one of them fences.
 //!
 //! An entry is filled once, by the first GET_DAXDEV for its index, and
 //! lives until the mount goes. It is published with a release store after
 //! it is fully set up, so the fault path reads it with one acquire load and
 //! no lock; a mutex only serialises the (rare) filling.
 
-use crate::kapi::bindings;
+#![forbid(unsafe_code)]
+
+use super::mapped::MappedRanges;
 use crate::core_logic::famfs_core::abi::MAX_DAXDEVS;
-use crate::kapi::fsdax::{self, Claim, FailureHolder};
-use crate::famfs::mapped::MappedRanges;
-use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use crate::kapi::fsdax::{self, Claim, Failure, FailureHolder, Recovery};
+use crate::kapi::once::OnceBox;
+use crate::kapi::vfs::SuperRef;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -21,40 +24,69 @@ use kernel::sync::{Arc, Mutex};
 /// Slots in the table (the ABI's limit).
 pub(crate) const SLOTS: usize = MAX_DAXDEVS as usize;
 
-/// What a memory failure leaves behind on a device: shared by the table
-/// entry (which the I/O path checks) and the driver (which reports).
+/// What fencing a device needs: the files with maps, and the super block
+/// whose inodes they are.
+#[derive(Clone)]
+pub(crate) struct Fence {
+    pub(crate) files: Arc<MappedRanges>,
+    pub(crate) sb: SuperRef,
+}
+
+impl Fence {
+    /// Takes every mapping of every file on device `index` away.
+    fn revoke(&self, index: u32) {
+        let Ok(inos) = self.files.files_on(index) else {
+            pr_err!(
+                "out of memory fencing device {}: mappings left in place\n",
+                index
+            );
+            return;
+        };
+        for (i, &ino) in inos.iter().enumerate() {
+            // Consecutive pieces of one file: once is enough.
+            if i > 0 && inos[i - 1] == ino {
+                continue;
+            }
+            self.sb.revoke_mappings(ino);
+        }
+    }
+}
+
+/// What a failure leaves behind on a device: shared by the table entry
+/// (which the I/O path checks) and the driver (which reports).
 pub(crate) struct FailureState {
     failed: AtomicBool,
     index: u32,
-    files: Arc<MappedRanges>,
+    fence: Fence,
 }
 
 impl FailureHolder for FailureState {
-    /// Fences the device: from now on every read, write and fault on a file
-    /// with an extent on it fails. Returns EOPNOTSUPP so that
-    /// memory_failure() goes on with its generic dax handling, which
-    /// unmaps the page from every process that maps it (through the
-    /// page's mapping and index, set by fs/dax.c) and sends them SIGBUS.
-    fn notify_failure(&self, offset: u64, len: u64, mf_flags: i32) -> Result {
+    /// Fences the device: from now on every read, write and fault on a
+    /// file with an extent on it fails. A poisoned range is left to
+    /// memory_failure()'s generic dax handling, which unmaps the page from
+    /// every process that maps it and sends them SIGBUS; a device being
+    /// removed has every mapping of its files taken away first.
+    fn notify_failure(&self, failure: Failure) -> Recovery {
         self.failed.store(true, Ordering::Release);
-        if mf_flags as u32 & bindings::mf_flags_MF_MEM_PRE_REMOVE != 0 {
-            // The device's pages go away when this returns: no process may
-            // map them and no file may keep dax entries for them.
-            pr_warn!(
-                "device {} of a mounted famfs is being removed: its files fail from now on\n",
-                self.index
-            );
-            self.files.revoke(self.index);
-            return Ok(());
-        } else {
-            pr_err!(
-                "memory failure at device offset {:#x} (+{:#x}, flags {:#x}): device fenced\n",
-                offset,
-                len,
-                mf_flags
-            );
+        match failure {
+            Failure::Removal => {
+                pr_warn!(
+                    "device {} of a mounted famfs is being removed: its files fail from now on\n",
+                    self.index
+                );
+                self.fence.revoke(self.index);
+                Recovery::Done
+            }
+            Failure::Poison { offset, len } => {
+                pr_err!(
+                    "memory failure at device {} offset {:#x} (+{:#x}): device fenced\n",
+                    self.index,
+                    offset,
+                    len
+                );
+                Recovery::KillMappers
+            }
         }
-        Err(bindings::errno(bindings::EOPNOTSUPP))
     }
 }
 
@@ -65,9 +97,9 @@ pub(crate) struct DaxEntry {
 }
 
 impl DaxEntry {
-    /// The dax device, for `iomap->dax_dev`.
-    pub(crate) fn dax_device(&self) -> *mut bindings::dax_device {
-        self.claim.dax_device()
+    /// The claimed device, for the data path.
+    pub(crate) fn claim(&self) -> &Claim {
+        &self.claim
     }
 
     /// Usable bytes.
@@ -83,39 +115,32 @@ impl DaxEntry {
 }
 
 /// The table.
-#[pin_data(PinnedDrop)]
 pub(crate) struct DaxTable {
-    slots: [AtomicPtr<DaxEntry>; SLOTS],
-    #[pin]
-    filling: Mutex<()>,
+    slots: [OnceBox<DaxEntry>; SLOTS],
+    filling: Pin<KBox<Mutex<()>>>,
 }
 
 impl DaxTable {
     /// An empty table.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            slots: [const { AtomicPtr::new(ptr::null_mut()) }; SLOTS],
-            filling <- new_mutex!(()),
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            slots: [const { OnceBox::new() }; SLOTS],
+            filling: KBox::pin_init(new_mutex!(()), GFP_KERNEL)?,
         })
     }
 
     /// The published entry at `index`, if any. Lock-free: for the fault path.
     pub(crate) fn get(&self, index: u32) -> Option<&DaxEntry> {
-        let p = self.slots.get(index as usize)?.load(Ordering::Acquire);
-        // SAFETY: a non-NULL slot points at an entry published (fully set
-        // up, then stored with release ordering) by `fill`, freed only by
-        // `release_all` (whose caller guarantees no reference is left or
-        // taken) or when the table is dropped, which outlives `&self`.
-        unsafe { p.as_ref() }
+        self.slots.get(index as usize)?.get()
     }
 
     /// Makes sure `index` is filled: if not, asks `lookup` for the device
-    /// name (GET_DAXDEV) and claims the device. Called with no lock held
-    /// by the caller; serialised here.
+    /// name (GET_DAXDEV) and claims the device, fenced through `fence`.
+    /// Called with no lock held by the caller; serialised here.
     pub(crate) fn fill(
         &self,
         index: u32,
-        files: &Arc<MappedRanges>,
+        fence: &Fence,
         lookup: impl FnOnce(u32) -> Result<KVec<u8>>,
     ) -> Result<&DaxEntry> {
         if let Some(e) = self.get(index) {
@@ -127,53 +152,30 @@ impl DaxTable {
         // openers may both ask; the second one's claim finds the first.
         let name = lookup(index)?;
         let _guard = self.filling.lock();
-        if let Some(e) = self.get(index) {
+        if let Some(e) = slot.get() {
             return Ok(e);
         }
         let state = Arc::new(
             FailureState {
                 failed: AtomicBool::new(false),
                 index,
-                files: files.clone(),
+                fence: fence.clone(),
             },
             GFP_KERNEL,
         )?;
         let claim = fsdax::claim(&name, state.clone())?;
         let entry = KBox::new(DaxEntry { claim, state }, GFP_KERNEL)?;
-        // Publish: everything above is visible before the pointer is.
-        slot.store(KBox::into_raw(entry), Ordering::Release);
-        self.get(index).ok_or(EINVAL)
-    }
-}
-
-impl DaxTable {
-    /// Gives every device back.
-    ///
-    /// # Safety
-    ///
-    /// No reference from [`DaxTable::get`] or [`DaxTable::fill`] may be
-    /// alive, nor be taken later: the mount has no inode left (`put_super`).
-    pub(crate) unsafe fn release_all(&self) {
-        self.clear();
+        // Publish: everything above is visible before the entry is. Under
+        // `filling`, the slot is still empty.
+        slot.set(entry).map_err(|_| EBUSY)?;
+        slot.get().ok_or(EINVAL)
     }
 
-    fn clear(&self) {
-        for slot in &self.slots {
-            let p = slot.swap(ptr::null_mut(), Ordering::AcqRel);
-            if !p.is_null() {
-                // SAFETY: published by `fill` from `KBox::into_raw`; per
-                // `release_all`'s contract, or because the table is going,
-                // nobody reads it any more. Dropping the claim gives the
-                // device back.
-                drop(unsafe { KBox::from_raw(p) });
-            }
+    /// Gives every device back (the mount is going: no inode is left).
+    pub(crate) fn release_all(&mut self) {
+        for slot in &mut self.slots {
+            // Dropping the claim gives the device back.
+            drop(slot.take());
         }
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for DaxTable {
-    fn drop(self: Pin<&mut Self>) {
-        self.clear();
     }
 }

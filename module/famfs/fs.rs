@@ -3,18 +3,43 @@
 //! The famfs file system type: mounts served by a daemon over a control
 //! device connection.
 
-use crate::kapi::bindings;
-use crate::fuse::connection as control;
-use crate::famfs::mount::{InodeState, Mount};
+#![forbid(unsafe_code)]
+
+use super::inode::InodeState;
+use super::mount::{Mount, ROOT_NODEID};
+use crate::core_logic::famfs_core::abi::{
+    abi_str, FAMFS_RS_FS_TYPE, FAMFS_RS_OPT_FD, FAMFS_RS_OPT_GROUP_ID, FAMFS_RS_OPT_ROOTMODE,
+    FAMFS_RS_OPT_USER_ID, FAMFS_RS_STATFS_MAGIC,
+};
+use crate::fuse::connection::{self, ControlDevice};
+use crate::kapi::debugfs::DebugDir;
+use crate::kapi::fsdax::Claim;
+use crate::kapi::vfs::open_flags::{O_ACCMODE, O_RDONLY};
 use crate::kapi::vfs::{
     self, DaxExtent, DirEmitter, Entry, FaultOutcome, FileSystem, Inode, InodeAttr, NewSuper,
-    StatFs,
+    StatFs, SuperRef,
 };
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::ThisModule;
 
-/// `f_type` of a famfs mount, as upstream's fuse-based famfs (`0x87b282fd`).
-const FAMFS_STATFS_MAGIC: u64 = 0x87b2_82fd;
+/// What the famfs type has while it is registered: the control device the
+/// daemons open, and the debugfs directory of the mounts' counters
+/// (`famfs_rs/`, `None` without debugfs).
+pub(crate) struct FamfsType {
+    control: ControlDevice,
+    debug_root: Option<DebugDir>,
+}
+
+impl FamfsType {
+    /// Registers the control device and makes the debugfs directory.
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            control: ControlDevice::register(module)?,
+            debug_root: DebugDir::new(Famfs::NAME, None),
+        })
+    }
+}
 
 /// Mount options, all required as for FUSE: `fd`, `rootmode`, `user_id`,
 /// `group_id`.
@@ -47,28 +72,38 @@ fn parse_u32(value: Option<&CStr>, radix: u32) -> Result<u32> {
 pub(crate) struct Famfs;
 
 impl FileSystem for Famfs {
-    const NAME: &'static CStr = kernel::c_str!("famfs_rs");
-    const MAGIC: u64 = FAMFS_STATFS_MAGIC;
+    const NAME: &'static CStr = crate::kapi::c_str(FAMFS_RS_FS_TYPE);
+    /// As upstream's fuse-based famfs, so that upstream's tools see famfs.
+    const MAGIC: u64 = FAMFS_RS_STATFS_MAGIC as u64;
+    type TypeData = FamfsType;
     type Options = MountOptions;
     type Info = Mount;
     type InodeData = InodeState;
 
     fn parse(options: &mut MountOptions, key: &CStr, value: Option<&CStr>) -> Result {
-        let slot = match key.as_bytes() {
-            b"fd" => &mut options.fd,
-            b"rootmode" => {
-                options.rootmode = Some(parse_u32(value, 8)?);
-                return Ok(());
-            }
-            b"user_id" => &mut options.user_id,
-            b"group_id" => &mut options.group_id,
-            _ => return Err(vfs::unknown_option()),
+        let key = key.as_bytes();
+        let slot = if key == abi_str(FAMFS_RS_OPT_FD) {
+            &mut options.fd
+        } else if key == abi_str(FAMFS_RS_OPT_ROOTMODE) {
+            options.rootmode = Some(parse_u32(value, 8)?);
+            return Ok(());
+        } else if key == abi_str(FAMFS_RS_OPT_USER_ID) {
+            &mut options.user_id
+        } else if key == abi_str(FAMFS_RS_OPT_GROUP_ID) {
+            &mut options.group_id
+        } else {
+            return Err(vfs::unknown_option());
         };
         *slot = Some(parse_u32(value, 10)?);
         Ok(())
     }
 
-    fn fill_super(options: MountOptions) -> Result<NewSuper<Mount, InodeState>> {
+    fn fill_super(
+        ty: &FamfsType,
+        options: MountOptions,
+        sb: SuperRef,
+        dev: (u32, u32),
+    ) -> Result<NewSuper<Mount, InodeState>> {
         let (Some(fd), Some(rootmode), Some(uid), Some(gid)) = (
             options.fd,
             options.rootmode,
@@ -82,12 +117,12 @@ impl FileSystem for Famfs {
             pr_err!("rootmode {:o} is not a directory\n", rootmode);
             return Err(EINVAL);
         }
-        let connection = control::connection_from_fd(fd).inspect_err(|_| {
-            pr_err!("fd={} is not an open /dev/{}\n", fd, control::NAME);
+        let connection = ty.control.connection(fd).inspect_err(|_| {
+            pr_err!("fd={} is not an open /dev/{}\n", fd, connection::NAME);
         })?;
-        let mount = Mount::start(connection)?;
+        let mount = Mount::start(connection, sb, dev, ty.debug_root.as_ref())?;
         let root = InodeAttr {
-            ino: crate::famfs::mount::ROOT_NODEID,
+            ino: ROOT_NODEID,
             mode: rootmode,
             uid,
             gid,
@@ -151,13 +186,8 @@ impl FileSystem for Famfs {
     fn open(mount: &Mount, inode: Inode<'_, Self>, flags: u32) -> Result<u64> {
         let fh = mount.open(inode.ino(), inode.is_dir(), flags)?;
         if !inode.is_dir() {
-            let writing = flags & bindings::O_ACCMODE != bindings::O_RDONLY;
-            let loaded = mount.load_fmap(
-                inode.data(),
-                inode.super_handle(),
-                inode.ino(),
-                inode.size(),
-            );
+            let writing = flags & O_ACCMODE != O_RDONLY;
+            let loaded = mount.load_fmap(inode.data(), inode.ino(), inode.size());
             let refused = match loaded {
                 Ok(()) if writing && inode.data().read_only() => Some(EROFS),
                 Ok(()) => None,
@@ -192,12 +222,12 @@ impl FileSystem for Famfs {
         }
     }
 
-    fn resolve(
-        mount: &Mount,
+    fn resolve<'a>(
+        mount: &'a Mount,
         inode: Inode<'_, Self>,
         pos: u64,
         write: bool,
-    ) -> Result<Option<DaxExtent>> {
+    ) -> Result<Option<DaxExtent<'a>>> {
         mount.resolve(inode.data(), pos, write)
     }
 
@@ -209,15 +239,11 @@ impl FileSystem for Famfs {
         mount.fault_done(order, outcome);
     }
 
-    fn writeback_device(mount: &Mount, inode: Inode<'_, Self>) -> *mut bindings::dax_device {
+    fn writeback_device<'a>(mount: &'a Mount, inode: Inode<'_, Self>) -> Option<&'a Claim> {
         mount.writeback_device(inode.data())
     }
 
-    fn mounted(mount: &Mount, dev: (u32, u32)) {
-        mount.publish_counters(dev);
-    }
-
-    fn put_super(mount: &Mount) {
+    fn put_super(mount: &mut Mount) {
         mount.destroy();
     }
 }

@@ -17,8 +17,9 @@
 //! with reclaim allowed while `ranges` is held. Tree nodes are reserved
 //! before locking.
 
+#![forbid(unsafe_code)]
+
 use crate::core_logic::famfs_core::fmap::{FmapRef, SimpleExt};
-use crate::kapi::vfs::SuperHandle;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -50,11 +51,6 @@ pub(crate) struct Conflict {
 /// Every piece mapped by the mount's files.
 #[pin_data]
 pub(crate) struct MappedRanges {
-    /// The mount's super block, set by the first `claim`: the mount
-    /// outlives every device claim (the daxdev table gives its devices
-    /// back in `put_super`), and with them every report that revokes.
-    #[pin]
-    sb: Mutex<Option<SuperHandle>>,
     #[pin]
     ranges: Mutex<Ranges>,
 }
@@ -98,7 +94,6 @@ impl MappedRanges {
     pub(crate) fn new() -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
-                sb <- new_mutex!(None),
                 ranges <- new_mutex!(Ranges { tree: RBTree::new(), len: 0 }),
             }),
             GFP_KERNEL,
@@ -112,13 +107,11 @@ impl MappedRanges {
     /// another file's.
     pub(crate) fn claim(
         &self,
-        sb: SuperHandle,
         ino: u64,
         fmap: &FmapRef<'_>,
         published: impl FnOnce() -> bool,
         publish: impl FnOnce(),
     ) -> Result<core::result::Result<(), Conflict>> {
-        self.sb.lock().get_or_insert(sb);
         let mut reserved = KVec::new();
         for _ in fmap.pieces() {
             reserved.push(RBTreeNodeReservation::new(GFP_KERNEL)?, GFP_KERNEL)?;
@@ -164,7 +157,7 @@ impl MappedRanges {
     /// with several pieces there may come several times: revoking twice
     /// is harmless), copied out so that no lock is held while their
     /// inodes are worked on (dropping an inode may evict it).
-    fn files_on(&self, index: u32) -> Result<KVec<u64>> {
+    pub(crate) fn files_on(&self, index: u32) -> Result<KVec<u64>> {
         loop {
             let want = self.ranges.lock().len;
             // Allocated before taking the lock (see the module comment).
@@ -184,30 +177,6 @@ impl MappedRanges {
                 cursor = c.move_next();
             }
             return Ok(out);
-        }
-    }
-
-    /// Takes every mapping of every file on device `index` away.
-    pub(crate) fn revoke(&self, index: u32) {
-        let Some(sb) = *self.sb.lock() else {
-            return;
-        };
-        let Ok(inos) = self.files_on(index) else {
-            pr_err!(
-                "out of memory fencing device {}: mappings left in place\n",
-                index
-            );
-            return;
-        };
-        for (i, &ino) in inos.iter().enumerate() {
-            // Consecutive pieces of one file: once is enough.
-            if i > 0 && inos[i - 1] == ino {
-                continue;
-            }
-            // SAFETY: reports come only while the mount holds the device,
-            // and it gives its devices back before its super block goes
-            // (`put_super`).
-            unsafe { sb.revoke_mappings(ino) };
         }
     }
 }

@@ -4,28 +4,31 @@
 //! sends over it (INIT, LOOKUP, GETATTR, OPEN/OPENDIR, READDIR, RELEASE,
 //! STATFS, FORGET, DESTROY), each reply checked by the shared core.
 
-use crate::kapi::bindings;
-use crate::fuse::connection::Connection;
+#![forbid(unsafe_code)]
+
+use super::counters::{self, bump, Counters};
+use super::daxtable::{DaxEntry, DaxTable, Fence};
+use super::inode::InodeState;
+use super::mapped::{Conflict, MappedRanges};
 use crate::core_logic::famfs_core::abi::{
     fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode, FUSE_DAX_FMAP,
     NAME_MAX, ROOT_ID,
 };
 use crate::core_logic::famfs_core::attr::Timeout;
-use crate::core_logic::famfs_core::fmap::FmapRef;
 use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
-    encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
+    encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader, WireError,
 };
-use crate::famfs::daxtable::{DaxEntry, DaxTable};
+use crate::fuse::connection::Connection;
+use crate::fuse::transport::Reply;
+use crate::kapi::cred;
 use crate::kapi::debugfs::DebugDir;
-use crate::famfs::mapped::{Conflict, MappedRanges};
-use crate::fuse::transport::{enotconn, etimedout, Reply};
-use crate::kapi::vfs::{
-    self, DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperHandle,
-};
-use core::ptr;
-use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-use kernel::c_str;
+use crate::kapi::errno::{enametoolong, enotconn, eopnotsupp, etimedout};
+use crate::kapi::fsdax::Claim;
+use crate::kapi::log;
+use crate::kapi::time::{hz, jiffies};
+use crate::kapi::vfs::open_flags::{O_CREAT, O_EXCL, O_NOCTTY};
+use crate::kapi::vfs::{DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperRef};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -49,13 +52,13 @@ const READDIR_SIZE: u32 = 4096;
 const MAX_TIMEOUT_SECS: u64 = 24 * 3600;
 
 /// Open flags that only mean something to the VFS, not to the daemon.
-const OPEN_FLAGS_LOCAL: u32 = bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY;
+const OPEN_FLAGS_LOCAL: u32 = O_CREAT | O_EXCL | O_NOCTTY;
 
 /// The jiffies at which a timeout from now runs out.
 fn expiry(timeout: Timeout) -> u64 {
-    let hz = vfs::hz();
+    let hz = hz();
     let max = MAX_TIMEOUT_SECS.saturating_mul(u64::from(hz));
-    vfs::jiffies().wrapping_add(timeout.as_jiffies(hz).min(max))
+    jiffies().wrapping_add(timeout.as_jiffies(hz).min(max))
 }
 
 /// Attributes of node `ino` from a reply the core has checked.
@@ -73,133 +76,20 @@ fn attr_of(ino: u64, a: &fuse_attr) -> InodeAttr {
 
 /// A request header from the calling task.
 fn header(opcode: Opcode, nodeid: u64) -> RequestHeader {
-    // SAFETY: these read the current task's credentials; no arguments.
-    let (uid, gid, pid) = unsafe {
-        (
-            bindings::famfs_rs_current_fsuid(),
-            bindings::famfs_rs_current_fsgid(),
-            bindings::famfs_rs_current_tgid(),
-        )
-    };
+    let caller = cred::caller();
     RequestHeader {
         opcode,
         unique: 0,
         nodeid,
-        uid,
-        gid,
-        pid: pid as u32,
+        uid: caller.uid,
+        gid: caller.gid,
+        pid: caller.pid,
     }
 }
 
-/// Per-inode state: what the daemon has counted, how long the cached
-/// attributes hold, and the file's map.
-pub(crate) struct InodeState {
-    /// LOOKUP replies for this node, to be given back with FORGET.
-    lookups: AtomicU64,
-    /// Jiffies until which the attributes need not be asked for again.
-    attr_expiry: AtomicU64,
-    /// The GET_FMAP reply (validated by the core; a leaked `KBox`), set
-    /// once, before any I/O; read lock-free by `iomap_begin`.
-    fmap: AtomicPtr<KVec<u8>>,
-}
-
-impl Drop for InodeState {
-    fn drop(&mut self) {
-        let p = self.fmap.swap(ptr::null_mut(), Ordering::AcqRel);
-        if !p.is_null() {
-            // SAFETY: published by `set_fmap` from `KBox::into_raw`; the
-            // inode is gone, so nothing reads it any more.
-            drop(unsafe { KBox::from_raw(p) });
-        }
-    }
-}
-
-impl InodeState {
-    /// State whose attributes must be asked for before use.
-    pub(crate) fn new_expired() -> Result<KBox<Self>> {
-        Ok(KBox::new(
-            Self {
-                lookups: AtomicU64::new(0),
-                attr_expiry: AtomicU64::new(vfs::jiffies()),
-                fmap: AtomicPtr::new(ptr::null_mut()),
-            },
-            GFP_KERNEL,
-        )?)
-    }
-
-    /// One more LOOKUP reply named this node; its attributes hold until
-    /// `attr_expiry`.
-    pub(crate) fn looked_up(&self, attr_expiry: u64) {
-        self.lookups.fetch_add(1, Ordering::Relaxed);
-        self.refreshed(attr_expiry);
-    }
-
-    /// Fresh attributes were taken, valid until `attr_expiry`.
-    pub(crate) fn refreshed(&self, attr_expiry: u64) {
-        self.attr_expiry.store(attr_expiry, Ordering::Relaxed);
-    }
-
-    /// Whether the cached attributes may still be used.
-    pub(crate) fn attr_fresh(&self) -> bool {
-        vfs::time_before(vfs::jiffies(), self.attr_expiry.load(Ordering::Relaxed))
-    }
-
-    /// LOOKUP replies counted so far.
-    pub(crate) fn lookups(&self) -> u64 {
-        self.lookups.load(Ordering::Relaxed)
-    }
-
-    /// The file's map, once known.
-    pub(crate) fn fmap(&self) -> Option<FmapRef<'_>> {
-        let p = self.fmap.load(Ordering::Acquire);
-        // SAFETY: a non-NULL pointer was published by `set_fmap` and lives
-        // until `self` is dropped.
-        let bytes = unsafe { p.as_ref() }?;
-        // Validated in full before it was published: only the header is
-        // looked at again.
-        FmapRef::reopen(bytes).ok()
-    }
-
-    /// Whether the daemon said the file is read-only on this host: the
-    /// meta files on a client, all-hosts-read-only files everywhere.
-    pub(crate) fn read_only(&self) -> bool {
-        self.fmap().is_some_and(|f| f.read_only())
-    }
-
-    /// Whether the file's map is cached.
-    fn has_fmap(&self) -> bool {
-        !self.fmap.load(Ordering::Acquire).is_null()
-    }
-
-    /// Publishes the file's map. The caller serialises publishers (the
-    /// mount's range lock) and checked that none came first.
-    fn publish_fmap(&self, bytes: KBox<KVec<u8>>) {
-        let p = KBox::into_raw(bytes);
-        if self
-            .fmap
-            .compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            // SAFETY: not published: still ours.
-            drop(unsafe { KBox::from_raw(p) });
-        }
-    }
-}
-
-/// Per-mount counters, read in debugfs.
-#[derive(Default)]
-pub(crate) struct Counters {
-    lookups: AtomicU64,
-    fmaps: AtomicU64,
-    daxdev_gets: AtomicU64,
-    faults_pte: AtomicU64,
-    faults_pmd: AtomicU64,
-    fault_fallbacks: AtomicU64,
-    fault_errors: AtomicU64,
-}
-
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
+/// How long INIT and DESTROY may take, in jiffies.
+fn handshake_timeout() -> u64 {
+    INIT_TIMEOUT_SECS * u64::from(hz())
 }
 
 /// One famfs mount.
@@ -207,20 +97,29 @@ pub(crate) struct Mount {
     connection: Arc<Connection>,
     /// What INIT settled.
     params: InitParams,
-    /// debugfs `famfs_rs/MAJ:MIN/` (a leaked `KBox`, set once by
-    /// `publish_counters`, taken back on drop, before the counters go).
-    counters_dir: AtomicPtr<DebugDir>,
-    counters: Counters,
+    counters: Arc<Counters>,
+    /// debugfs `famfs_rs/MAJ:MIN/`, removed at `put_super` (the name is
+    /// the anonymous device number, freed before the mount state).
+    counters_dir: Option<DebugDir>,
     /// The devices the files live on.
-    daxdevs: Pin<KBox<DaxTable>>,
-    /// The files with maps, for fencing a device that goes away.
+    daxdevs: DaxTable,
+    /// The device ranges of the files with maps.
     mapped: Arc<MappedRanges>,
+    /// What fencing one of the devices needs.
+    fence: Fence,
 }
 
 impl Mount {
-    /// Claims `connection` and does the INIT handshake. On failure the
-    /// connection is shut down, so the daemon's reads end with ENODEV.
-    pub(crate) fn start(connection: Arc<Connection>) -> Result<KBox<Self>> {
+    /// Claims `connection` and does the INIT handshake, for super block
+    /// `sb` (device number `dev`), with counters under `debug_root`. On
+    /// failure the connection is shut down, so the daemon's reads end with
+    /// ENODEV.
+    pub(crate) fn start(
+        connection: Arc<Connection>,
+        sb: SuperRef,
+        dev: (u32, u32),
+        debug_root: Option<&DebugDir>,
+    ) -> Result<Self> {
         connection.claim()?;
         let transport = &connection.transport;
         let init = build_init_in(OFFERED, 0);
@@ -229,7 +128,7 @@ impl Mount {
                 Pending::Init { offered: OFFERED },
                 header(Opcode::Init, 0),
                 |buf, h| encode_request(buf, h, &init, &[]),
-                Some(INIT_TIMEOUT_SECS * u64::from(vfs::hz())),
+                Some(handshake_timeout()),
             )
             .and_then(|reply| match reply.body()? {
                 ReplyBody::Init(params) => Ok(params),
@@ -262,67 +161,35 @@ impl Mount {
         if !params.famfs() {
             pr_info!("the daemon declined FUSE_DAX_FMAP: no dax data path on this mount\n");
         }
-        let mount = KBox::pin_init(DaxTable::new(), GFP_KERNEL).and_then(|daxdevs| {
-            KBox::new(
-                Self {
-                    connection: connection.clone(),
-                    params,
-                    counters_dir: AtomicPtr::new(ptr::null_mut()),
-                    counters: Counters::default(),
-                    daxdevs,
-                    mapped: MappedRanges::new()?,
-                },
-                GFP_KERNEL,
-            )
-            .map_err(Into::into)
-        });
-        match mount {
-            Ok(m) => Ok(m),
-            Err(e) => {
-                connection.transport.close(ENODEV);
-                Err(e)
-            }
+        let mount = Self::with(&connection, params, sb, dev, debug_root);
+        if mount.is_err() {
+            transport.close(ENODEV);
         }
+        mount
     }
 
-    /// Publishes the counters in debugfs as `famfs_rs/MAJ:MIN/` (the
-    /// mount's device number, as in /proc/self/mountinfo).
-    pub(crate) fn publish_counters(&self, dev: (u32, u32)) {
-        let Some(root) = crate::debug_root() else {
-            return;
-        };
-        let Ok(name) = kernel::str::CString::try_from_fmt(kernel::fmt!("{}:{}", dev.0, dev.1))
-        else {
-            return;
-        };
-        let Some(dir) = DebugDir::new(&name, Some(root)) else {
-            return;
-        };
-        let t = &self.connection.transport;
-        // SAFETY: the counters live in the connection, which this mount
-        // holds until after `counters_dir` is dropped (`PinnedDrop`).
-        unsafe {
-            dir.add_u64(c_str!("upcalls"), t.upcalls_counter());
-            dir.add_u64(c_str!("bad_replies"), t.bad_replies_counter());
-            let c = &self.counters;
-            dir.add_u64(c_str!("lookups"), &c.lookups);
-            dir.add_u64(c_str!("fmaps"), &c.fmaps);
-            dir.add_u64(c_str!("daxdev_gets"), &c.daxdev_gets);
-            dir.add_u64(c_str!("faults_pte"), &c.faults_pte);
-            dir.add_u64(c_str!("faults_pmd"), &c.faults_pmd);
-            dir.add_u64(c_str!("fault_fallbacks"), &c.fault_fallbacks);
-            dir.add_u64(c_str!("fault_errors"), &c.fault_errors);
-        }
-        let Ok(dir) = KBox::new(dir, GFP_KERNEL) else {
-            return;
-        };
-        let old = self
-            .counters_dir
-            .swap(KBox::into_raw(dir), Ordering::AcqRel);
-        if !old.is_null() {
-            // SAFETY: a box this function leaked (not expected: once only).
-            drop(unsafe { KBox::from_raw(old) });
-        }
+    /// The state of a mount whose INIT went through.
+    fn with(
+        connection: &Arc<Connection>,
+        params: InitParams,
+        sb: SuperRef,
+        dev: (u32, u32),
+        debug_root: Option<&DebugDir>,
+    ) -> Result<Self> {
+        let counters = Arc::new(Counters::default(), GFP_KERNEL)?;
+        let mapped = MappedRanges::new()?;
+        Ok(Self {
+            counters_dir: counters::publish(debug_root, dev, connection, &counters),
+            connection: connection.clone(),
+            params,
+            counters,
+            daxdevs: DaxTable::new()?,
+            fence: Fence {
+                files: mapped.clone(),
+                sb,
+            },
+            mapped,
+        })
     }
 
     /// Whether the daemon accepted the famfs extension.
@@ -335,13 +202,7 @@ impl Mount {
         pending: Pending,
         opcode: Opcode,
         nodeid: u64,
-        encode: impl FnOnce(
-            &mut [u8],
-            &RequestHeader,
-        ) -> core::result::Result<
-            usize,
-            crate::core_logic::famfs_core::wire::WireError,
-        >,
+        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
     ) -> Result<Reply> {
         self.connection
             .transport
@@ -352,7 +213,7 @@ impl Mount {
     /// ENOENT (never cached: a later lookup asks again).
     pub(crate) fn lookup(&self, parent: u64, name: &[u8]) -> Result<Option<Entry>> {
         if name.len() > NAME_MAX {
-            return Err(bindings::errno(bindings::ENAMETOOLONG));
+            return Err(enametoolong());
         }
         bump(&self.counters.lookups);
         let reply = match self.call(Pending::Lookup, Opcode::Lookup, parent, |b, h| {
@@ -474,18 +335,12 @@ impl Mount {
     /// table does not hold yet, and the map's extents checked against the
     /// devices' sizes. The map is then cached on the inode for every later
     /// access, and the file recorded for fencing its devices.
-    pub(crate) fn load_fmap(
-        &self,
-        state: &InodeState,
-        sb: SuperHandle,
-        ino: u64,
-        size: u64,
-    ) -> Result {
+    pub(crate) fn load_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
         if state.fmap().is_some() {
             return Ok(());
         }
         if !self.famfs() {
-            return Err(bindings::errno(bindings::EOPNOTSUPP));
+            return Err(eopnotsupp());
         }
         bump(&self.counters.fmaps);
         let reply = self.call(Pending::GetFmap, Opcode::GetFmap, ino, |b, h| {
@@ -510,7 +365,6 @@ impl Mount {
         bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
         let mut bytes = Some(KBox::new(bytes, GFP_KERNEL)?);
         let claimed = self.mapped.claim(
-            sb,
             ino,
             &fmap,
             || state.has_fmap(),
@@ -530,7 +384,7 @@ impl Mount {
     /// A map that shares device bytes with another file's: a bad reply.
     fn refuse_overlap(&self, ino: u64, c: Conflict) {
         self.connection.transport.count_bad_reply();
-        if bindings::log_ratelimit_ok() {
+        if log::ratelimit_ok() {
             pr_warn!(
                 "GET_FMAP of node {}: its map overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
                 ino,
@@ -552,7 +406,7 @@ impl Mount {
             return Ok(());
         }
         self.connection.transport.count_bad_reply();
-        if bindings::log_ratelimit_ok() {
+        if log::ratelimit_ok() {
             pr_warn!(
                 "node {}: a reply changes its size from {} to {} under its cached map: refused\n",
                 ino,
@@ -565,7 +419,7 @@ impl Mount {
 
     fn log_bad_fmap(&self, ino: u64, why: &str) {
         self.connection.transport.count_bad_reply();
-        if bindings::log_ratelimit_ok() {
+        if log::ratelimit_ok() {
             pr_warn!("GET_FMAP of node {}: {}\n", ino, why);
         }
     }
@@ -573,7 +427,7 @@ impl Mount {
     /// The table entry of device `index`, asking the daemon for its name
     /// (GET_DAXDEV) and claiming it the first time.
     fn daxdev(&self, index: u32) -> Result<&DaxEntry> {
-        self.daxdevs.fill(index, &self.mapped, |index| {
+        self.daxdevs.fill(index, &self.fence, |index| {
             bump(&self.counters.daxdev_gets);
             let pending = Pending::GetDaxdev {
                 index: u64::from(index),
@@ -600,7 +454,7 @@ impl Mount {
         state: &InodeState,
         pos: u64,
         write: bool,
-    ) -> Result<Option<DaxExtent>> {
+    ) -> Result<Option<DaxExtent<'_>>> {
         let fmap = state.fmap().ok_or(EIO)?;
         if pos >= fmap.file_size() {
             return if write { Err(EIO) } else { Ok(None) };
@@ -613,7 +467,7 @@ impl Mount {
         Ok(Some(DaxExtent {
             addr: r.dev_offset,
             len: r.len,
-            dax_dev: dev.dax_device(),
+            device: dev.claim(),
         }))
     }
 
@@ -633,22 +487,20 @@ impl Mount {
     }
 
     /// The first device of the file, whose flush writes back its entries;
-    /// NULL when one of its devices is fenced or gone (its pages may be
+    /// `None` when one of its devices is fenced or gone (its pages may be
     /// unmapped from the kernel: nothing to flush there).
-    pub(crate) fn writeback_device(&self, state: &InodeState) -> *mut bindings::dax_device {
-        let Some(fmap) = state.fmap() else {
-            return ptr::null_mut();
-        };
+    pub(crate) fn writeback_device(&self, state: &InodeState) -> Option<&Claim> {
+        let fmap = state.fmap()?;
         let mut first = None;
         for index in fmap.devices() {
             match self.daxdevs.get(index) {
                 Some(dev) if !dev.fenced() => {
-                    first.get_or_insert(dev.dax_device());
+                    first.get_or_insert(dev.claim());
                 }
-                _ => return ptr::null_mut(),
+                _ => return None,
             }
         }
-        first.unwrap_or(ptr::null_mut())
+        first
     }
 
     /// Counts a fault.
@@ -692,48 +544,34 @@ impl Mount {
         self.connection.transport.forget(ino, n);
     }
 
-    /// DESTROY at unmount; then the daemon's reads end with ENODEV.
-    pub(crate) fn destroy(&self) {
-        let transport = &self.connection.transport;
+    /// DESTROY at unmount (`put_super`: every inode is gone); then the
+    /// daemon's reads end with ENODEV.
+    pub(crate) fn destroy(&mut self) {
         // Bounded, as INIT: the super block is locked, and the last
         // unmount may run in a kworker that no signal reaches.
         let result = self.connection.transport.call_within(
             Pending::Destroy,
             header(Opcode::Destroy, 0),
             |b, h| encode_request(b, h, &(), &[]),
-            Some(INIT_TIMEOUT_SECS * u64::from(vfs::hz())),
+            Some(handshake_timeout()),
         );
         if let Err(e) = result {
             if e != enotconn() {
                 pr_info!("DESTROY: {:?}\n", e);
             }
         }
-        // SAFETY: called from `put_super`: every inode is gone, so no I/O
-        // path holds or will take a table entry. The devices go back
-        // before the daemon (which gives them back to device_dax when its
-        // reads end) is told.
-        unsafe { self.daxdevs.release_all() };
-        // The counters' directory is named after the anonymous device
-        // number, which is freed before the mount state: go first.
-        self.drop_counters_dir();
-        transport.close(ENODEV);
-    }
-}
-
-impl Mount {
-    fn drop_counters_dir(&self) {
-        let dir = self.counters_dir.swap(ptr::null_mut(), Ordering::AcqRel);
-        if !dir.is_null() {
-            // SAFETY: the box `publish_counters` leaked, taken once.
-            drop(unsafe { KBox::from_raw(dir) });
-        }
+        // The devices go back before the daemon (which gives them back to
+        // device_dax when its reads end) is told.
+        self.daxdevs.release_all();
+        // Named after the anonymous device number, which is freed before
+        // the mount state: go first.
+        self.counters_dir = None;
+        self.connection.transport.close(ENODEV);
     }
 }
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        // The files go before the counters they show.
-        self.drop_counters_dir();
         // A mount that failed after INIT still releases its daemon.
         self.connection.transport.close(ENODEV);
     }

@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `/dev/famfs_rs`, the control device: one open file is one connection
-//! between a famfs daemon and the mounts it serves.
+//! between a daemon and the mount it serves.
 
-use crate::kapi::bindings;
-use crate::kapi::miscdev::{self, MiscFile, Registration};
-use crate::kapi::poll::PollTable;
+#![forbid(unsafe_code)]
+
+use crate::core_logic::famfs_core::abi::FAMFS_RS_CTL_NAME;
 use crate::fuse::transport::Transport;
-use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use crate::kapi::errno::enotconn;
+use crate::kapi::miscdev::{MiscFile, Registration};
+use crate::kapi::poll::PollTable;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
+use kernel::str::CStr;
 use kernel::sync::Arc;
 use kernel::uaccess::{UserSliceReader, UserSliceWriter};
 use kernel::ThisModule;
 
-/// Device node name, under /dev.
-pub(crate) const NAME: &kernel::str::CStr = kernel::c_str!("famfs_rs");
+/// Device node name, under /dev (include/famfs_rs_abi.h).
+pub(crate) const NAME: &CStr = crate::kapi::c_str(FAMFS_RS_CTL_NAME);
 
 /// Only root may open the device: it serves file system metadata.
-pub(crate) const MODE: u16 = 0o600;
+const MODE: u16 = 0o600;
 
 /// One daemon connection: the request queue of the one mount it serves.
 #[pin_data]
@@ -34,7 +37,7 @@ impl Connection {
     /// mount has it, ENOTCONN if the daemon has closed it.
     pub(crate) fn claim(&self) -> Result {
         if !self.transport.is_open() {
-            return Err(crate::fuse::transport::enotconn());
+            return Err(enotconn());
         }
         if self.claimed.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
@@ -74,54 +77,26 @@ impl MiscFile for Connection {
 
     /// The daemon is gone: the mount's calls fail with ENOTCONN from now on.
     fn release(&self) {
-        self.transport.close(crate::fuse::transport::enotconn());
+        self.transport.close(enotconn());
     }
 }
 
-/// The registered control device, for `connection_from_fd`; NULL when the
-/// device is not registered.
-static CURRENT: AtomicPtr<Registration<Connection>> = AtomicPtr::new(ptr::null_mut());
-
-/// The control device, registered while this lives.
+/// The registered control device; deregistered on drop.
 pub(crate) struct ControlDevice {
-    // Held for its Drop: deregisters the device.
-    _registration: KBox<Registration<Connection>>,
+    registration: Registration<Connection>,
 }
 
 impl ControlDevice {
     /// Registers `/dev/famfs_rs`.
     pub(crate) fn register(module: &'static ThisModule) -> Result<Self> {
-        let registration = KBox::new(Registration::register(NAME, MODE, module)?, GFP_KERNEL)?;
-        CURRENT.store(ptr::from_ref(&*registration).cast_mut(), Ordering::Release);
         Ok(Self {
-            _registration: registration,
+            registration: Registration::register(NAME, MODE, module)?,
         })
     }
-}
 
-impl Drop for ControlDevice {
-    fn drop(&mut self) {
-        // Before the registration itself is dropped (fields drop after this).
-        CURRENT.store(ptr::null_mut(), Ordering::Release);
+    /// The connection behind file descriptor `fd` of the current task,
+    /// which must be an open control device (`mount -o fd=N`).
+    pub(crate) fn connection(&self, fd: u32) -> Result<Arc<Connection>> {
+        self.registration.state_of_fd(fd)
     }
-}
-
-/// The connection behind file descriptor `fd` of the current task, which
-/// must be an open `/dev/famfs_rs` (`mount -o fd=N`).
-pub(crate) fn connection_from_fd(fd: u32) -> Result<Arc<Connection>> {
-    let registration = CURRENT.load(Ordering::Acquire);
-    if registration.is_null() {
-        return Err(ENODEV);
-    }
-    // SAFETY: `fget` takes a reference on the file, or returns NULL.
-    let file = unsafe { bindings::fget(fd) };
-    if file.is_null() {
-        return Err(EBADF);
-    }
-    // SAFETY: the registration lives while the module does, and a mount in
-    // progress holds a reference on the module; `file` is referenced.
-    let connection = unsafe { miscdev::file_state(&*registration, file) };
-    // SAFETY: drops the reference `fget` took.
-    unsafe { bindings::fput(file) };
-    connection.ok_or(EINVAL)
 }

@@ -20,8 +20,8 @@
 //!   call gets ENOTCONN. An unmount shuts it down: the daemon's next read
 //!   gets ENODEV.
 
-use crate::kapi::bindings;
-use crate::kapi::completion::{Completion, Waited};
+#![forbid(unsafe_code)]
+
 use crate::core_logic::famfs_core::abi::{
     fuse_forget_one, fuse_interrupt_in, fuse_out_header, Opcode, IN_HEADER_LEN, MAX_REPLY,
     OUT_HEADER_LEN,
@@ -31,8 +31,10 @@ use crate::core_logic::famfs_core::wire::{
     self, encode_batch_forget, encode_request, Pending, ReplyBody, ReplyError, RequestHeader,
     WireError,
 };
+use crate::kapi::completion::{Completion, Waited};
+use crate::kapi::errno::etimedout;
 use crate::kapi::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
-use crate::kapi::vfs::{jiffies, time_before};
+use crate::kapi::time::{jiffies, time_before};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};
@@ -54,16 +56,6 @@ const MAX_BATCH: usize = (MIN_READ_BUFFER - IN_HEADER_LEN - 8) / fuse_forget_one
 
 /// FUSE marks an INTERRUPT's unique with this bit (request uniques are even).
 const INTERRUPT_BIT: u64 = 1;
-
-/// ENOTCONN: the daemon is gone (the kernel crate has no constant for it).
-pub(crate) fn enotconn() -> Error {
-    bindings::errno(bindings::ENOTCONN)
-}
-
-/// ETIMEDOUT: the daemon did not answer in time (no kernel crate constant).
-pub(crate) fn etimedout() -> Error {
-    bindings::errno(bindings::ETIMEDOUT)
-}
 
 /// The errno of a reply the core refused or a daemon error.
 pub(crate) fn reply_error(e: ReplyError) -> Error {
@@ -503,9 +495,7 @@ impl Transport {
             }
             None => return Err(EINVAL),
         };
-        // SAFETY: shrinks the length only (k <= n), and the items are
-        // plain `Copy` data with nothing to drop.
-        unsafe { all.set_len(n - k) };
+        crate::kapi::vec::truncate(&mut all, n - k);
         if !all.is_empty() {
             self.requeue_forgets(all);
         }
@@ -605,7 +595,7 @@ impl Transport {
     /// the request it answers is known.
     fn note_bad_reply(&self, opcode: Option<Opcode>, e: ReplyError) {
         self.count_bad_reply();
-        if !bindings::log_ratelimit_ok() {
+        if !crate::kapi::log::ratelimit_ok() {
             return;
         }
         match opcode {

@@ -4,9 +4,8 @@
 //! the headers the 6.12 kernel crate does not cover (dax, iomap, memremap,
 //! miscdevice; see `bindings/bindgen_parameters`).
 //!
-//! The calls go through the thin wrappers (`miscdev`, `completion`, `poll`,
-//! `debugfs`, `vfs`, `fsdax`); the file system logic takes constants,
-//! errnos and a few credential helpers from here.
+//! Private to the kernel API layer (`module/kapi/`): only its wrappers use
+//! them; the layers above see safe types, constants and errnos.
 
 #[allow(
     clippy::all,
@@ -29,18 +28,5 @@ mod generated {
     include!(env!("FAMFS_RS_BINDINGS_RS"));
 }
 
-pub(crate) use generated::*;
-pub(crate) use kernel::bindings::*;
-
-/// Whether a message the daemon can provoke may be logged now (10 per
-/// 5 s; the 6.12 kernel crate has no `pr_*_ratelimited`).
-pub(crate) fn log_ratelimit_ok() -> bool {
-    // SAFETY: takes no arguments; the C side serialises on its own lock.
-    unsafe { famfs_rs_log_ratelimit() }
-}
-
-/// An errno the kernel crate has no constant for (`ENOTCONN`,
-/// `EOPNOTSUPP`, ...), from its positive value in these bindings.
-pub(crate) fn errno(code: u32) -> kernel::error::Error {
-    kernel::error::Error::from_errno(-(code as i32))
-}
+pub(super) use generated::*;
+pub(super) use kernel::bindings::*;

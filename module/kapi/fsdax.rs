@@ -25,21 +25,41 @@ mod ops;
 
 pub(crate) use driver::Driver;
 
-/// Told about memory failures on a claimed device. Runs in process context
-/// (may sleep).
+/// What happened to a claimed device.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Failure {
+    /// `len` bytes at `offset` failed (bytes from the start of the device's
+    /// data: the offsets userspace sees in /dev/daxX.Y and famfs maps use).
+    Poison {
+        /// First failed byte.
+        offset: u64,
+        /// Failed bytes.
+        len: u64,
+    },
+    /// The device is being unbound: its pages are unmapped from the kernel
+    /// right after the holder returns, so by then the holder must have
+    /// dropped every mapping of them (unmapped them from processes and
+    /// removed its files' dax entries).
+    Removal,
+}
+
+/// What memory_failure() does after the holder was told of a poisoned
+/// range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recovery {
+    /// The holder has dealt with everything.
+    Done,
+    /// memory_failure()'s generic fs-dax handling goes on: it unmaps the
+    /// pages from every process mapping them (found through the pages'
+    /// mapping and index, which fs/dax.c sets) and sends them SIGBUS.
+    KillMappers,
+}
+
+/// Told what happens to a claimed device. Runs in process context (may
+/// sleep). Never drop the [`Claim`] from in here.
 pub(crate) trait FailureHolder: Send + Sync + 'static {
-    /// `len` bytes at `offset` (bytes from the start of the device's data:
-    /// the offset userspace sees in /dev/daxX.Y and famfs fmaps use) failed.
-    /// `mf_flags` as memory_failure() got them; MF_MEM_PRE_REMOVE (offset
-    /// 0, the whole device) when the device is being unbound: the device's
-    /// pages are unmapped from the kernel right after this returns, so the
-    /// holder must have dropped every mapping of them (unmapped them from
-    /// processes and removed its files' dax entries) by then. Never drop
-    /// the [`Claim`] from in here.
-    ///
-    /// The result is memory_failure()'s: EOPNOTSUPP lets it go on with its
-    /// generic handling.
-    fn notify_failure(&self, offset: u64, len: u64, mf_flags: i32) -> Result;
+    /// `failure` happened; the answer matters for [`Failure::Poison`] only.
+    fn notify_failure(&self, failure: Failure) -> Recovery;
 }
 
 /// A claimed device. Dropping it lets the device go (the holder is no
@@ -52,7 +72,7 @@ pub(crate) struct Claim {
 impl Claim {
     /// The dax device, for `iomap->dax_dev`. Once the device is unbound,
     /// every access through it fails (ENXIO).
-    pub(crate) fn dax_device(&self) -> *mut bindings::dax_device {
+    pub(in crate::kapi) fn raw_dax_device(&self) -> *mut bindings::dax_device {
         self.dev.dax_device()
     }
 

@@ -6,8 +6,8 @@
 //! The 6.12 kernel crate has no misc device abstraction; this is the small
 //! unsafe layer the control device is built on.
 
+use super::poll::PollTable;
 use crate::kapi::bindings;
-use crate::kapi::poll::PollTable;
 use core::marker::PhantomData;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
@@ -42,31 +42,6 @@ pub(crate) trait MiscFile: Sized + Send + Sync + 'static {
 
     /// The last close of the file. Others (mounts) may still hold the `Arc`.
     fn release(&self) {}
-}
-
-/// Returns the state of `file` if it is an open file of `registration`,
-/// with a new reference, so that it outlives the file.
-///
-/// Used by `mount -o fd=N` to find the connection behind a descriptor.
-///
-/// # Safety
-///
-/// `file` must be a valid, referenced `struct file`.
-pub(crate) unsafe fn file_state<T: MiscFile>(
-    registration: &Registration<T>,
-    file: *mut bindings::file,
-) -> Option<Arc<T>> {
-    // SAFETY: `file` is valid per the contract; `f_op` is set for its
-    // lifetime.
-    if !core::ptr::eq(unsafe { (*file).f_op }, &registration.raw.fops) {
-        return None;
-    }
-    // SAFETY: files opened through `registration` had their `private_data`
-    // set by `open_callback` to an `Arc<T>` from `into_foreign`, which lives
-    // until `release_callback`; the caller's file reference keeps the file
-    // (and so that `Arc`) alive while we take our own reference.
-    let state = unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) };
-    Some(state.into())
 }
 
 /// The C structures a registration hands to the misc core; they must not
@@ -127,6 +102,36 @@ impl<T: MiscFile> Registration<T> {
             raw,
             _file: PhantomData,
         })
+    }
+}
+
+impl<T: MiscFile> Registration<T> {
+    /// The state behind file descriptor `fd` of the current task, with a
+    /// new reference (so that it outlives the file): `EBADF` if `fd` is
+    /// not open, `EINVAL` if it is not an open file of this device.
+    ///
+    /// What `mount -o fd=N` uses to find the connection it is given.
+    pub(crate) fn state_of_fd(&self, fd: u32) -> Result<Arc<T>> {
+        // SAFETY: `fget` takes a reference on the file, or returns NULL.
+        let file = unsafe { bindings::fget(fd) };
+        if file.is_null() {
+            return Err(EBADF);
+        }
+        // SAFETY: `file` is referenced until the `fput` below; `f_op` is
+        // set for the file's lifetime.
+        let ours = core::ptr::eq(unsafe { (*file).f_op }, &self.raw.fops);
+        let state = ours.then(|| {
+            // SAFETY: a file opened through this registration had its
+            // `private_data` set by `open_callback` to an `Arc<T>` from
+            // `into_foreign`, which lives until `release_callback`; our file
+            // reference keeps the file (and so that `Arc`) alive while we
+            // take a reference of our own.
+            let borrowed = unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) };
+            Arc::<T>::from(borrowed)
+        });
+        // SAFETY: drops the reference `fget` took.
+        unsafe { bindings::fput(file) };
+        state.ok_or(EINVAL)
     }
 }
 

@@ -1,28 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The thin unsafe layer over the VFS for one file system type: registration,
-//! the mount API (`fs_context`), super blocks and inodes.
+//! The VFS for one file system type: registration, the mount API
+//! (`fs_context`), super blocks, inodes, dentries, files, and the fs-dax
+//! data path.
 //!
-//! A file system implements [`FileSystem`] in safe Rust; the trampolines here
-//! turn the C callbacks into calls of it. The 6.12 kernel crate has no VFS
+//! A file system implements [`FileSystem`] in safe Rust; the trampolines
+//! here turn the C callbacks into calls of it, dispatched per type (the
+//! iomap callback too: see `vfs/dax.rs`). The 6.12 kernel crate has no VFS
 //! abstractions.
 
 use crate::kapi::bindings;
-use core::cell::UnsafeCell;
-use core::marker::PhantomData;
-use core::mem::MaybeUninit;
-use kernel::error::{from_err_ptr, to_result};
-use kernel::ffi::{c_char, c_int, c_void};
+use crate::kapi::fsdax::Claim;
+use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
-use kernel::ThisModule;
 
 mod dax;
 mod ops;
+mod registration;
+mod super_block;
 
 pub(crate) use dax::{DaxExtent, FaultOutcome};
-pub(crate) use ops::{hz, jiffies, time_before, DirEmitter, Inode, SuperHandle};
+pub(crate) use ops::{DirEmitter, Inode};
+pub(crate) use registration::{FsTypeStorage, Registration};
+pub(crate) use super_block::SuperRef;
 
 /// `S_IFDIR`: the file type bits of a directory.
 pub(crate) const S_IFDIR: u32 = bindings::S_IFDIR;
@@ -32,10 +34,25 @@ pub(crate) const S_IFREG: u32 = bindings::S_IFREG;
 /// `S_IFMT`: the mask of the file type bits.
 pub(crate) const S_IFMT: u32 = bindings::S_IFMT;
 
+/// Open flags a file system sees in [`FileSystem::open`].
+pub(crate) mod open_flags {
+    use crate::kapi::bindings;
+    /// The access mode bits.
+    pub(crate) const O_ACCMODE: u32 = bindings::O_ACCMODE;
+    /// Access mode: read only.
+    pub(crate) const O_RDONLY: u32 = bindings::O_RDONLY;
+    /// Create if missing (a VFS matter).
+    pub(crate) const O_CREAT: u32 = bindings::O_CREAT;
+    /// With `O_CREAT`: fail if it exists (a VFS matter).
+    pub(crate) const O_EXCL: u32 = bindings::O_EXCL;
+    /// Do not become the controlling terminal (a VFS matter).
+    pub(crate) const O_NOCTTY: u32 = bindings::O_NOCTTY;
+}
+
 /// The error a `parse` returns for an option it does not know, so that the
 /// VFS can handle it (`source`) or report it.
 pub(crate) fn unknown_option() -> Error {
-    bindings::errno(bindings::ENOPARAM)
+    crate::kapi::errno::errno(bindings::ENOPARAM)
 }
 
 /// Attributes of an inode, in the file system's own terms.
@@ -86,7 +103,7 @@ pub(crate) struct Entry {
 
 /// What [`FileSystem::fill_super`] makes of a new mount: the per-mount
 /// state, the root directory's attributes and the root inode's state.
-pub(crate) type NewSuper<I, D> = (KBox<I>, InodeAttr, KBox<D>);
+pub(crate) type NewSuper<I, D> = (I, InodeAttr, KBox<D>);
 
 /// A file system type.
 pub(crate) trait FileSystem: Sized + 'static {
@@ -94,9 +111,12 @@ pub(crate) trait FileSystem: Sized + 'static {
     const NAME: &'static CStr;
     /// `f_type` reported by `statfs(2)`.
     const MAGIC: u64;
+    /// State of the type while it is registered (given to
+    /// [`Registration::register`], seen by every new mount).
+    type TypeData: Send + Sync + 'static;
     /// Mount options, collected before the super block exists.
     type Options: Default + Send + 'static;
-    /// Per-mount state, the super block's `s_fs_info`.
+    /// Per-mount state, kept with the super block.
     type Info: Send + Sync + 'static;
     /// Per-inode state, the inode's `i_private`.
     type InodeData: Send + Sync + 'static;
@@ -106,8 +126,15 @@ pub(crate) trait FileSystem: Sized + 'static {
     fn parse(options: &mut Self::Options, key: &CStr, value: Option<&CStr>) -> Result;
 
     /// Sets up a new mount from its options: the per-mount state, the
-    /// attributes of the root directory and its inode state.
-    fn fill_super(options: Self::Options) -> Result<NewSuper<Self::Info, Self::InodeData>>;
+    /// attributes of the root directory and its inode state. `sb` is the
+    /// new super block, for work done later outside the VFS's callbacks;
+    /// `dev` its anonymous device number (major, minor).
+    fn fill_super(
+        ty: &Self::TypeData,
+        options: Self::Options,
+        sb: SuperRef,
+        dev: (u32, u32),
+    ) -> Result<NewSuper<Self::Info, Self::InodeData>>;
 
     /// `statfs(2)`.
     fn statfs(info: &Self::Info) -> Result<StatFs>;
@@ -142,7 +169,8 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// Brings the attributes of `inode` up to date if they have expired.
     fn refresh(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
 
-    /// Opens `inode` (`O_*` flags); returns the file handle.
+    /// Opens `inode` (`O_*` flags, see [`open_flags`]); returns the file
+    /// handle.
     fn open(info: &Self::Info, inode: Inode<'_, Self>, flags: u32) -> Result<u64>;
 
     /// The last close of a file opened with handle `fh`.
@@ -161,129 +189,28 @@ pub(crate) trait FileSystem: Sized + 'static {
     fn evict(info: &Self::Info, ino: u64, data: KBox<Self::InodeData>, unmounting: bool);
 
     /// Where file offset `pos` of regular file `inode` lives (for
-    /// `iomap_begin`): from state cached on the inode, never asking the
-    /// daemon. `None` at or past the end of the file.
-    fn resolve(
-        info: &Self::Info,
+    /// `iomap_begin`): from state cached on the inode, never asking a
+    /// server. `None` at or past the end of the file (reads).
+    fn resolve<'a>(
+        info: &'a Self::Info,
         inode: Inode<'_, Self>,
         pos: u64,
         write: bool,
-    ) -> Result<Option<DaxExtent>>;
+    ) -> Result<Option<DaxExtent<'a>>>;
 
-    /// Whether `read`, `write` and `mmap` of `inode` may go ahead (its map
-    /// is known and none of its devices is fenced).
+    /// Whether `read`, `write` and `mmap` of `inode` may go ahead.
     fn check_io(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
 
     /// A page fault of `order` on a file of this mount ended so.
     fn fault_done(info: &Self::Info, order: u32, outcome: FaultOutcome);
 
     /// The dax device whose cache flush writes back `inode`'s dirty
-    /// entries (NULL: nothing to do).
-    fn writeback_device(info: &Self::Info, inode: Inode<'_, Self>) -> *mut bindings::dax_device;
-
-    /// The new mount is complete; `dev` is its anonymous device number.
-    fn mounted(info: &Self::Info, dev: (u32, u32));
+    /// entries (`None`: nothing to do).
+    fn writeback_device<'a>(info: &'a Self::Info, inode: Inode<'_, Self>) -> Option<&'a Claim>;
 
     /// The mount is going away, after its inodes (only if `fill_super`
-    /// succeeded).
-    fn put_super(info: &Self::Info);
-}
-
-/// Static storage for a `struct file_system_type`: lockdep needs its lock
-/// class keys in static memory, so it cannot live on the heap.
-pub(crate) struct FsTypeStorage(UnsafeCell<MaybeUninit<bindings::file_system_type>>);
-
-// SAFETY: the storage is written only by `Registration::register` before the
-// type is registered (module init, single-threaded) and afterwards only by
-// the VFS under its own locks.
-unsafe impl Sync for FsTypeStorage {}
-
-impl FsTypeStorage {
-    /// Zeroed storage, ready for `Registration::register`.
-    pub(crate) const fn new() -> Self {
-        Self(UnsafeCell::new(MaybeUninit::zeroed()))
-    }
-}
-
-/// A registered file system type; unregistered on drop.
-///
-/// # Invariants
-///
-/// `storage` holds a `file_system_type` registered with the VFS whose
-/// callbacks are those of `T`.
-pub(crate) struct Registration<T: FileSystem> {
-    storage: &'static FsTypeStorage,
-    _fs: PhantomData<T>,
-}
-
-// SAFETY: the registration only hands the static storage back to the VFS.
-unsafe impl<T: FileSystem> Send for Registration<T> {}
-// SAFETY: `&Registration` gives no access to anything.
-unsafe impl<T: FileSystem> Sync for Registration<T> {}
-
-impl<T: FileSystem> Registration<T> {
-    /// Registers `T` in `storage`, which must not be used for anything else.
-    pub(crate) fn register(
-        storage: &'static FsTypeStorage,
-        module: &'static ThisModule,
-    ) -> Result<Self> {
-        let fst = storage.0.get().cast::<bindings::file_system_type>();
-        // SAFETY: module init runs once, before anything else can reach the
-        // storage; zeroed memory is a valid `file_system_type`.
-        unsafe {
-            (*fst).name = T::NAME.as_char_ptr();
-            (*fst).owner = module.as_ptr();
-            (*fst).init_fs_context = Some(init_fs_context::<T>);
-            (*fst).kill_sb = Some(kill_sb::<T>);
-            to_result(bindings::register_filesystem(fst))?;
-        }
-        Ok(Self {
-            storage,
-            _fs: PhantomData,
-        })
-    }
-}
-
-impl<T: FileSystem> Drop for Registration<T> {
-    fn drop(&mut self) {
-        // SAFETY: registered, by the type invariant. A mounted file system
-        // holds a module reference, so none is left when we get here.
-        unsafe { bindings::unregister_filesystem(self.storage.0.get().cast()) };
-    }
-}
-
-/// The operation tables of `T`, built at compile time.
-struct Tables<T>(PhantomData<T>);
-
-impl<T: FileSystem> Tables<T> {
-    const CONTEXT: bindings::fs_context_operations = bindings::fs_context_operations {
-        free: Some(free_fs_context::<T>),
-        dup: None,
-        parse_param: Some(parse_param::<T>),
-        parse_monolithic: None,
-        get_tree: Some(get_tree::<T>),
-        reconfigure: None,
-    };
-
-    const SUPER: bindings::super_operations = bindings::super_operations {
-        statfs: Some(statfs::<T>),
-        evict_inode: Some(ops::evict_inode::<T>),
-        put_super: Some(ops::put_super::<T>),
-        // SAFETY: all-zero is a valid `super_operations` (no callbacks).
-        ..unsafe { MaybeUninit::zeroed().assume_init() }
-    };
-}
-
-/// Per-mount state of a super block of `T`.
-///
-/// # Safety
-///
-/// `sb` must be a live super block of `T` whose `fill_super` succeeded, and
-/// the returned reference must not outlive it.
-pub(crate) unsafe fn super_info<'a, T: FileSystem>(sb: *mut bindings::super_block) -> &'a T::Info {
-    // SAFETY: `fill_super` stored a `KBox<T::Info>` in `s_fs_info`; it lives
-    // until `kill_sb`, after the last use of the super block.
-    unsafe { &*((*sb).s_fs_info as *const T::Info) }
+    /// succeeded): nothing else uses its state any more.
+    fn put_super(info: &mut Self::Info);
 }
 
 /// Fills a new inode (still `I_NEW`, so nobody else sees it) from `attr`,
@@ -326,220 +253,5 @@ unsafe fn init_inode<T: FileSystem>(
             (*inode).i_flags |= bindings::S_DAX;
             (*inode).i_data.a_ops = &ops::Tables::<T>::DAX_AOPS;
         }
-    }
-}
-
-/// # Safety
-///
-/// Called by the VFS only, as `file_system_type::init_fs_context` of a
-/// famfs_rs type registered for `T`, with a new, valid `fc`.
-unsafe extern "C" fn init_fs_context<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
-    let options = match KBox::new(T::Options::default(), GFP_KERNEL) {
-        Ok(o) => o,
-        Err(e) => return Error::from(e).to_errno(),
-    };
-    // SAFETY: `fc` is the new context; the options are ours until
-    // `free_fs_context` or `fill_super` takes them back.
-    unsafe {
-        bindings::famfs_rs_fc_init(
-            fc,
-            &Tables::<T>::CONTEXT,
-            options.into_foreign() as *mut c_void,
-        )
-    };
-    0
-}
-
-/// # Safety
-///
-/// Called by the VFS only, as `fs_context_operations::free`, once, for an
-/// `fc` set up by [`init_fs_context`].
-unsafe extern "C" fn free_fs_context<T: FileSystem>(fc: *mut bindings::fs_context) {
-    // SAFETY: `fc` is valid; its private data is ours (or already taken).
-    let p = unsafe { bindings::famfs_rs_fc_take_private(fc) };
-    if !p.is_null() {
-        // SAFETY: a non-NULL private pointer is the options box from
-        // `init_fs_context`.
-        drop(unsafe { KBox::<T::Options>::from_foreign(p) });
-    }
-}
-
-/// Borrows a C string the VFS hands us for the duration of a callback.
-///
-/// # Safety
-///
-/// `p` must be NULL or a NUL-terminated string valid for `'a`.
-unsafe fn c_str<'a>(p: *const c_char) -> Option<&'a CStr> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: per the contract.
-    Some(unsafe { CStr::from_char_ptr(p) })
-}
-
-/// # Safety
-///
-/// Called by the VFS only, as `fs_context_operations::parse_param`, with
-/// an `fc` set up by [`init_fs_context`] and a valid `param`.
-unsafe extern "C" fn parse_param<T: FileSystem>(
-    fc: *mut bindings::fs_context,
-    param: *mut bindings::fs_parameter,
-) -> c_int {
-    // SAFETY: the VFS passes a valid parameter whose strings live for the
-    // call.
-    let (key, value) = unsafe {
-        (
-            c_str(bindings::famfs_rs_param_key(param)),
-            c_str(bindings::famfs_rs_param_string(param)),
-        )
-    };
-    let Some(key) = key else {
-        return EINVAL.to_errno();
-    };
-    // SAFETY: `fc` is valid; its private data is the options box from
-    // `init_fs_context` (`fill_super` takes it only after all parsing).
-    let p = unsafe { bindings::famfs_rs_fc_private(fc) };
-    if p.is_null() {
-        return EINVAL.to_errno();
-    }
-    // SAFETY: `p` points at the boxed options, and the VFS serialises
-    // option parsing on a context (`uapi_mutex`), so this is the only
-    // reference for the call.
-    let options = unsafe { &mut *p.cast::<T::Options>() };
-    match T::parse(options, key, value) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
-}
-
-/// # Safety
-///
-/// Called by the VFS only, as `fs_context_operations::get_tree`, with an
-/// `fc` set up by [`init_fs_context`].
-unsafe extern "C" fn get_tree<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
-    // SAFETY: `fc` is valid; `get_tree_nodev` makes a new anonymous super
-    // block and calls `fill_super` on it.
-    unsafe { bindings::get_tree_nodev(fc, Some(fill_super::<T>)) }
-}
-
-/// # Safety
-///
-/// Called by `get_tree_nodev` only (from [`get_tree`]), with a new super
-/// block nobody else uses yet and the `fc` of that mount.
-unsafe extern "C" fn fill_super<T: FileSystem>(
-    sb: *mut bindings::super_block,
-    fc: *mut bindings::fs_context,
-) -> c_int {
-    // SAFETY: `fc` is valid; from here on the options are ours.
-    let p = unsafe { bindings::famfs_rs_fc_take_private(fc) };
-    if p.is_null() {
-        return EINVAL.to_errno();
-    }
-    // SAFETY: `p` is the options box from `init_fs_context`.
-    let options = unsafe { KBox::<T::Options>::from_foreign(p) };
-    let (info, root, root_data) = match T::fill_super(KBox::into_inner(options)) {
-        Ok(r) => r,
-        Err(e) => return e.to_errno(),
-    };
-    // SAFETY: `sb` is the new super block, not yet visible to anyone else.
-    unsafe {
-        (*sb).s_magic = T::MAGIC as _;
-        (*sb).s_op = &Tables::<T>::SUPER;
-        ops::set_dentry_ops::<T>(sb);
-        (*sb).s_blocksize = 1 << bindings::PAGE_SHIFT;
-        (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
-        (*sb).s_maxbytes = i64::MAX;
-        (*sb).s_time_gran = 1;
-        // From here `kill_sb` owns the state, whatever happens below.
-        (*sb).s_fs_info = info.into_foreign() as *mut c_void;
-        // A backing device of its own, so that fsync/msync write back the
-        // dirty dax entries (an anonymous super block's default one never
-        // writes back).
-        let ret = bindings::super_setup_bdi(sb);
-        if ret != 0 {
-            return ret;
-        }
-    }
-    if let Err(e) = make_root::<T>(sb, &root, root_data) {
-        return e.to_errno();
-    }
-    // SAFETY: `s_dev` was set by `get_tree_nodev` before `fill_super`, and
-    // the state was stored above.
-    let (dev, info) = unsafe { ((*sb).s_dev, super_info::<T>(sb)) };
-    T::mounted(info, (dev >> 20, dev & 0xf_ffff));
-    0
-}
-
-/// Makes the root inode and dentry of a new super block.
-fn make_root<T: FileSystem>(
-    sb: *mut bindings::super_block,
-    attr: &InodeAttr,
-    data: KBox<T::InodeData>,
-) -> Result {
-    // SAFETY: `sb` is a live super block being set up.
-    let inode = from_err_ptr(unsafe { bindings::iget_locked(sb, attr.ino as _) })?;
-    if inode.is_null() {
-        return Err(ENOMEM);
-    }
-    // SAFETY: `iget_locked` on a fresh super block returns a new, locked
-    // inode.
-    unsafe {
-        init_inode::<T>(inode, attr, data);
-        bindings::unlock_new_inode(inode);
-    }
-    // SAFETY: `d_make_root` consumes the inode reference (also on failure).
-    let root = unsafe { bindings::d_make_root(inode) };
-    if root.is_null() {
-        return Err(ENOMEM);
-    }
-    // SAFETY: the super block is ours until `fill_super` returns.
-    unsafe { (*sb).s_root = root };
-    Ok(())
-}
-
-/// # Safety
-///
-/// Called by the VFS only, as `file_system_type::kill_sb`, once, for a
-/// super block of this type that no file or inode uses any more.
-unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
-    // SAFETY: `sb` is the super block being torn down; `s_fs_info` is NULL
-    // if `fill_super` failed before storing the state.
-    let p = unsafe { (*sb).s_fs_info };
-    // SAFETY: `get_tree_nodev` made it an anonymous super block.
-    unsafe { bindings::kill_anon_super(sb) };
-    if !p.is_null() {
-        // SAFETY: the box `fill_super` stored; no inode or file is left.
-        drop(unsafe { KBox::<T::Info>::from_foreign(p) });
-    }
-}
-
-/// # Safety
-///
-/// Called by the VFS only, as `super_operations::statfs`, with a dentry
-/// of a mounted super block of `T` and a valid `buf`.
-unsafe extern "C" fn statfs<T: FileSystem>(
-    dentry: *mut bindings::dentry,
-    buf: *mut bindings::kstatfs,
-) -> c_int {
-    // SAFETY: a dentry of a mounted super block of ours.
-    let info = unsafe { super_info::<T>((*dentry).d_sb) };
-    match T::statfs(info) {
-        Ok(st) => {
-            // SAFETY: `buf` is the caller's statfs buffer.
-            unsafe {
-                bindings::famfs_rs_statfs_fill(
-                    buf,
-                    T::MAGIC as _,
-                    st.bsize as _,
-                    st.blocks,
-                    st.bfree,
-                    st.files,
-                    st.ffree,
-                    st.namelen as _,
-                )
-            };
-            0
-        }
-        Err(e) => e.to_errno(),
     }
 }

@@ -8,11 +8,10 @@
 //! that still holds the device after an unbind keeps a valid (dead) state
 //! and dax device until it lets go.
 
-use super::FailureHolder;
+use super::{Failure, FailureHolder, Recovery};
 use crate::kapi::bindings;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-use kernel::error::Error;
 use kernel::ffi::c_void;
 use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
 use kernel::prelude::*;
@@ -26,11 +25,6 @@ pub(super) const NAME_LEN: usize = 32;
 /// Failed page ranges remembered one by one; past that, the whole device
 /// counts as failed (a device with that many failures is not worth using).
 const MAX_BAD: usize = 16;
-
-/// `-EHWPOISON`: the page at the requested offset has failed.
-fn ehwpoison() -> Error {
-    Error::from_errno(-(bindings::EHWPOISON as i32))
-}
 
 /// One physically contiguous piece of the device's data.
 #[derive(Clone, Copy)]
@@ -60,7 +54,7 @@ struct BadPages {
 /// `Arc<H>` in foreign form, the two functions are `H`'s.
 struct HolderSlot {
     data: *const c_void,
-    notify: unsafe fn(*const c_void, u64, u64, i32) -> Result,
+    notify: unsafe fn(*const c_void, Failure) -> Recovery,
     release: unsafe fn(*const c_void),
 }
 
@@ -71,16 +65,11 @@ unsafe impl Send for HolderSlot {}
 /// # Safety
 ///
 /// `data` must be an `Arc<H>` in foreign form that is still owned.
-unsafe fn notify_trampoline<H: FailureHolder>(
-    data: *const c_void,
-    offset: u64,
-    len: u64,
-    mf_flags: i32,
-) -> Result {
+unsafe fn notify_trampoline<H: FailureHolder>(data: *const c_void, failure: Failure) -> Recovery {
     // SAFETY: `data` is an owned `Arc<H>` per the contract; the borrow does
     // not outlive this call.
     let holder = unsafe { <Arc<H> as ForeignOwnable>::borrow(data) };
-    holder.notify_failure(offset, len, mf_flags)
+    holder.notify_failure(failure)
 }
 
 /// # Safety
@@ -185,11 +174,11 @@ impl DaxDev {
         if self.nbad.load(Ordering::Acquire) != 0 {
             let bad = self.bad.lock();
             if bad.all {
-                return Err(ehwpoison());
+                return Err(crate::kapi::errno::ehwpoison());
             }
             for &(first, n) in &bad.ranges[..bad.len] {
                 if first <= pgoff && pgoff - first < n {
-                    return Err(ehwpoison());
+                    return Err(crate::kapi::errno::ehwpoison());
                 }
                 if pgoff < first {
                     // Stop short of the failed pages: a huge mapping falls
@@ -260,16 +249,14 @@ impl DaxDev {
         }
     }
 
-    /// Tells the holder, if any, that `len` bytes at `offset` failed.
-    /// EOPNOTSUPP when nobody holds the device.
-    pub(super) fn notify(&self, offset: u64, len: u64, mf_flags: i32) -> Result {
+    /// Tells the holder, if any, what happened; `None` when nobody holds
+    /// the device.
+    pub(super) fn notify(&self, failure: Failure) -> Option<Recovery> {
         let slot = self.holder.lock();
-        match &*slot {
-            // SAFETY: `data` is the `Arc<H>` that `attach` stored with this
-            // `notify`; it stays in the slot (owned) while the lock is held.
-            Some(s) => unsafe { (s.notify)(s.data, offset, len, mf_flags) },
-            None => Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32))),
-        }
+        // SAFETY: `data` is the `Arc<H>` that `attach` stored with this
+        // `notify`; it stays in the slot (owned) while the lock is held.
+        slot.as_ref()
+            .map(|s| unsafe { (s.notify)(s.data, failure) })
     }
 }
 

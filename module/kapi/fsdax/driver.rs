@@ -10,7 +10,7 @@
 
 use super::device::{DataRange, DaxDev, NAME_LEN};
 use super::ops::{DAX_OPS, PGMAP_OPS};
-use super::{Claim, FailureHolder};
+use super::{Claim, Failure, FailureHolder};
 use crate::kapi::bindings;
 use core::mem::size_of;
 use core::pin::Pin;
@@ -25,9 +25,6 @@ use kernel::sync::{Arc, Mutex};
 use kernel::types::Opaque;
 use kernel::{c_str, new_mutex, ThisModule};
 
-/// The driver's name in /sys/bus/dax/drivers.
-const NAME: &CStr = c_str!("famfs_rs");
-
 #[pin_data]
 struct Inner {
     #[pin]
@@ -36,6 +33,8 @@ struct Inner {
     /// holder is called.
     #[pin]
     devices: Mutex<KVec<Arc<DaxDev>>>,
+    /// The driver's name in /sys/bus/dax/drivers.
+    name: &'static CStr,
 }
 
 // SAFETY: `raw` is handed to the driver core at registration and read by
@@ -61,10 +60,10 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    /// Registers the driver as `famfs_rs` on the dax bus. The driver core
-    /// takes no module reference for a bound device: unloading the module
-    /// unbinds every device first.
-    pub(crate) fn register(module: &'static ThisModule) -> Result<Self> {
+    /// Registers the driver as `name` on the dax bus. The driver core takes
+    /// no module reference for a bound device: unloading the module unbinds
+    /// every device first.
+    pub(crate) fn register(module: &'static ThisModule, name: &'static CStr) -> Result<Self> {
         let inner = KBox::pin_init(
             pin_init!(Inner {
                 raw <- Opaque::ffi_init(|slot: *mut bindings::famfs_rs_dax_device_driver| {
@@ -72,6 +71,7 @@ impl Driver {
                     unsafe { slot.write(Default::default()) }
                 }),
                 devices <- new_mutex!(KVec::new()),
+                name,
             }),
             GFP_KERNEL,
         )?;
@@ -94,9 +94,9 @@ impl Driver {
             return Err(EBUSY);
         }
         // SAFETY: `raw` is initialised, pinned in its allocation until
-        // `Drop` unregisters it; `NAME` is static.
+        // `Drop` unregisters it; `name` is static.
         let ret =
-            unsafe { bindings::__dax_driver_register(raw, module.as_ptr(), NAME.as_char_ptr()) };
+            unsafe { bindings::__dax_driver_register(raw, module.as_ptr(), name.as_char_ptr()) };
         if let Err(e) = to_result(ret) {
             DRIVER.store(ptr::null_mut(), Ordering::Release);
             return Err(e);
@@ -127,20 +127,21 @@ fn driver() -> Option<&'static Inner> {
 pub(super) fn claim<H: FailureHolder>(name: &[u8], holder: Arc<H>) -> Result<Claim> {
     let name = name.strip_prefix(b"/dev/").unwrap_or(name);
     let name = name.split(|&b| b == 0).next().unwrap_or(name);
-    let found = driver().and_then(|d| {
-        d.devices
-            .lock()
-            .iter()
-            .find(|dev| dev.name() == name)
-            .cloned()
-    });
+    let drv = driver().ok_or(ENODEV)?;
+    let found = drv
+        .devices
+        .lock()
+        .iter()
+        .find(|dev| dev.name() == name)
+        .cloned();
     let printable = core::str::from_utf8(name).unwrap_or("?");
     let Some(dev) = found else {
         pr_err!(
-            "{0} is not bound to the famfs_rs dax driver; hand it over with: \
+            "{0} is not bound to the {1} dax driver; hand it over with: \
              echo {0} > /sys/bus/dax/drivers/device_dax/unbind; \
-             echo {0} > /sys/bus/dax/drivers/famfs_rs/new_id\n",
-            printable
+             echo {0} > /sys/bus/dax/drivers/{1}/new_id\n",
+            printable,
+            drv.name
         );
         return Err(ENODEV);
     };
@@ -272,7 +273,7 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
                 unsafe { device_name(parent) }
             };
             refuse_page_map_in_device(&state, nd);
-            return Err(bindings::errno(bindings::EOPNOTSUPP));
+            return Err(crate::kapi::errno::eopnotsupp());
         }
     } else {
         if !pgmap.is_null() {
@@ -320,7 +321,7 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
             dev,
             Some(release_pgmap),
             rel,
-            c_str!("famfs_rs_pgmap").as_char_ptr(),
+            c_str!("fsdax_pgmap_release").as_char_ptr(),
         )
     };
     if ret != 0 {
@@ -403,19 +404,6 @@ fn refuse_page_map_in_device(state: &DaxDev, nd: &[u8]) {
     );
 }
 
-/// Takes entry `i` out of `v` (the 6.12 `KVec` has no `remove`); the last
-/// entry takes its place.
-fn swap_remove<T>(v: &mut KVec<T>, i: usize) -> T {
-    let last = v.len() - 1;
-    v.as_mut_slice().swap(i, last);
-    // SAFETY: `last < len`: entry `last` is initialised; shortening the
-    // vector first makes the read its only owner.
-    unsafe {
-        v.set_len(last);
-        ptr::read(v.as_ptr().add(last))
-    }
-}
-
 /// # Safety
 ///
 /// Called by the dax bus to probe a device matched to this driver.
@@ -441,20 +429,16 @@ unsafe extern "C" fn remove_callback(dev_dax: *mut bindings::famfs_rs_dev_dax) {
     let Some(drv) = driver() else { return };
     let state = {
         let mut devices = drv.devices.lock();
-        match devices.iter().position(|d| d.key == dev_dax as usize) {
-            Some(i) => swap_remove(&mut devices, i),
-            None => return,
-        }
+        let found = devices.iter().position(|d| d.key == dev_dax as usize);
+        found.and_then(|i| crate::kapi::vec::swap_remove(&mut devices, i))
     };
+    let Some(state) = state else { return };
     state.set_dead();
     // SAFETY: ours, alive until the state's drop puts it. Waits for every
     // dax_direct_access() that saw it alive.
     unsafe { bindings::kill_dax(state.dax_device()) };
-    let pre_remove = bindings::mf_flags_MF_MEM_PRE_REMOVE as i32;
-    if let Err(e) = state.notify(0, state.size, pre_remove) {
-        if e.to_errno() != -(bindings::EOPNOTSUPP as i32) {
-            pr_warn!("{}: holder refused the unbind: {:?}\n", state.name_str(), e);
-        }
-    }
+    // The holder takes its mappings away before the pages go (devm unmaps
+    // them after this returns).
+    let _ = state.notify(Failure::Removal);
     pr_info!("{}: unbound\n", state.name_str());
 }

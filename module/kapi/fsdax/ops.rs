@@ -5,6 +5,7 @@
 //! the page map operation memory_failure() calls on a failed page.
 
 use super::device::DaxDev;
+use super::{Failure, Recovery};
 use crate::kapi::bindings;
 use kernel::ffi::{c_int, c_long, c_ulong, c_void};
 use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
@@ -119,7 +120,7 @@ unsafe extern "C" fn zero_page_range(
 /// `memory_failure`: `nr_pages` pages from `pfn` failed. Remembered (so
 /// `direct_access` refuses them) and passed on to the holder as an offset
 /// in the data. -EOPNOTSUPP (memory_failure() then uses its generic
-/// handling) when nobody holds the device.
+/// handling) when the holder asks for it or nobody holds the device.
 ///
 /// # Safety
 ///
@@ -150,8 +151,9 @@ unsafe extern "C" fn memory_failure(
         len,
         mf_flags
     );
-    match dev.notify(offset, len, mf_flags) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
+    match dev.notify(Failure::Poison { offset, len }) {
+        Some(Recovery::Done) => 0,
+        // memory_failure() goes on with its generic handling.
+        Some(Recovery::KillMappers) | None => crate::kapi::errno::eopnotsupp().to_errno(),
     }
 }

@@ -8,27 +8,27 @@
 //! request to the daemon can happen on these paths.
 //!
 //! `struct iomap_ops` is opaque in the 6.12 kernel crate, so its table is
-//! defined in C (module/kapi/helpers.c) and points at [`famfs_rs_iomap_begin`].
+//! defined in C (module/kapi/helpers.c) and points at
+//! [`famfs_rs_iomap_begin`], which dispatches to the file system type of
+//! the inode through its super block's header.
 
 use super::ops::Inode;
-use super::{super_info, FileSystem};
+use super::super_block::{super_header, super_info};
+use super::FileSystem;
 use crate::kapi::bindings;
+use crate::kapi::fsdax::Claim;
 use core::ptr;
 use kernel::ffi::{c_int, c_uint};
 use kernel::prelude::*;
 
-/// The file system whose files `famfs_rs_iomap_begin` maps: the C table is
-/// a single symbol, so it serves one type.
-type Fs = crate::famfs::fs::Famfs;
-
 /// A contiguous run of a file on a device, from [`FileSystem::resolve`].
-pub(crate) struct DaxExtent {
+pub(crate) struct DaxExtent<'a> {
     /// Byte offset on the device.
     pub(crate) addr: u64,
     /// Bytes from `addr` that continue the file (never zero).
     pub(crate) len: u64,
     /// The device.
-    pub(crate) dax_dev: *mut bindings::dax_device,
+    pub(crate) device: &'a Claim,
 }
 
 /// How a fault went, for the counters.
@@ -42,11 +42,14 @@ pub(crate) enum FaultOutcome {
     Error,
 }
 
-/// `iomap_begin` of famfs files (called by fs/dax.c through the C table).
+/// `iomap_begin` of every famfs_rs file system type, called by fs/dax.c
+/// through the one C table: the type's own [`iomap_begin`] is in its super
+/// block's header.
 ///
 /// # Safety
 ///
-/// Called by the iomap code with a live inode of ours and an iomap to fill.
+/// Called by the iomap code with a live inode of one of our types and an
+/// iomap to fill.
 #[no_mangle]
 pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
     inode: *mut bindings::inode,
@@ -56,19 +59,33 @@ pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
     iomap: *mut bindings::iomap,
     _srcmap: *mut bindings::iomap,
 ) -> c_int {
-    // SAFETY: the inode is live and ours (only our files use the table);
-    // the iomap code holds a reference for the call.
-    let (info, inode_ref) = unsafe {
-        (
-            super_info::<Fs>((*inode).i_sb),
-            Inode::<Fs>::from_raw(inode),
-        )
-    };
+    // SAFETY: the inode is live and ours (only our files use the table),
+    // so its super block is one of ours, with a header.
+    unsafe { (super_header((*inode).i_sb).iomap_begin)(inode, pos, length, flags, iomap) }
+}
+
+/// `iomap_begin` of the files of `T`: turns a file offset into a device
+/// and an offset on it with [`FileSystem::resolve`].
+///
+/// # Safety
+///
+/// As [`famfs_rs_iomap_begin`], for an inode of `T`.
+pub(super) unsafe fn iomap_begin<T: FileSystem>(
+    inode: *mut bindings::inode,
+    pos: bindings::loff_t,
+    length: bindings::loff_t,
+    flags: c_uint,
+    iomap: *mut bindings::iomap,
+) -> c_int {
+    // SAFETY: the inode is live and of `T`; the iomap code holds a
+    // reference for the call.
+    let (info, inode_ref) =
+        unsafe { (super_info::<T>((*inode).i_sb), Inode::<T>::from_raw(inode)) };
     let write = flags & bindings::IOMAP_WRITE != 0;
     let Ok(pos_u) = u64::try_from(pos) else {
         return EINVAL.to_errno();
     };
-    match Fs::resolve(info, inode_ref, pos_u, write) {
+    match T::resolve(info, inode_ref, pos_u, write) {
         // Past the end of the file: the iomap iterator asks for the rest
         // of a read that ends there; a hole tells it there is nothing.
         Ok(None) => {
@@ -86,7 +103,9 @@ pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
         }
         Ok(Some(e)) => {
             // SAFETY: `iomap` is the caller's to fill; all-zero is a valid
-            // iomap (no bdev, no inline data, no folio ops).
+            // iomap (no bdev, no inline data, no folio ops). The dax device
+            // lives as long as the claim, which the mount holds until after
+            // its last inode.
             unsafe {
                 *iomap = bindings::iomap {
                     addr: e.addr,
@@ -95,7 +114,7 @@ pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
                     type_: bindings::IOMAP_MAPPED as u16,
                     flags: 0,
                     bdev: ptr::null_mut(),
-                    dax_dev: e.dax_dev,
+                    dax_dev: e.device.raw_dax_device(),
                     ..Default::default()
                 };
             }
@@ -348,10 +367,9 @@ pub(super) unsafe extern "C" fn writepages<T: FileSystem>(
     // SAFETY: writeback passes a live mapping of one of our inodes.
     unsafe {
         let inode = (*mapping).host;
-        let dev = T::writeback_device(super_info::<T>((*inode).i_sb), Inode::from_raw(inode));
-        if dev.is_null() {
-            return 0;
+        match T::writeback_device(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
+            Some(dev) => bindings::dax_writeback_mapping_range(mapping, dev.raw_dax_device(), wbc),
+            None => 0,
         }
-        bindings::dax_writeback_mapping_range(mapping, dev, wbc)
     }
 }

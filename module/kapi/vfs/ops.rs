@@ -6,8 +6,10 @@
 //! famfs has no rename, link or unlink, so a dentry's name and parent never
 //! change while it is in use: the callbacks read them without a snapshot.
 
-use super::{init_inode, super_info, Entry, FileSystem, InodeAttr, S_IFMT};
+use super::super_block::super_info;
+use super::{init_inode, Entry, FileSystem, InodeAttr, S_IFMT};
 use crate::kapi::bindings;
+use crate::kapi::time::{jiffies, time_before};
 use core::marker::PhantomData;
 use core::ptr;
 use kernel::ffi::{c_int, c_uint, c_void};
@@ -16,23 +18,6 @@ use kernel::types::ForeignOwnable;
 
 // File handles live in `file->private_data`, which must hold 64 bits.
 const _: () = assert!(core::mem::size_of::<usize>() == core::mem::size_of::<u64>());
-
-/// Whether jiffies value `a` is before `b` (wrap-safe, as `time_before`).
-pub(crate) fn time_before(a: u64, b: u64) -> bool {
-    (a.wrapping_sub(b) as i64) < 0
-}
-
-/// The current jiffies.
-pub(crate) fn jiffies() -> u64 {
-    // SAFETY: reads a counter; no arguments.
-    unsafe { bindings::famfs_rs_jiffies() as u64 }
-}
-
-/// The tick rate, for timeouts in jiffies.
-pub(crate) fn hz() -> u32 {
-    // SAFETY: returns a constant.
-    unsafe { bindings::famfs_rs_hz() }
-}
 
 /// A borrowed inode of a super block of `T`, with its state.
 ///
@@ -74,12 +59,6 @@ impl<'a, T: FileSystem> Inode<'a, T> {
         // SAFETY: live per the invariants; a racing `update` writes whole
         // values (volatile), as the VFS's own lockless readers expect.
         u32::from(unsafe { ptr::read_volatile(&(*self.ptr).i_mode) })
-    }
-
-    /// Its super block, for later work on its inodes.
-    pub(crate) fn super_handle(&self) -> SuperHandle {
-        // SAFETY: live per the invariants; `i_sb` never changes.
-        SuperHandle(unsafe { (*self.ptr).i_sb })
     }
 
     /// Size in bytes.
@@ -125,78 +104,6 @@ impl<'a, T: FileSystem> Inode<'a, T> {
             ptr::write_volatile(&mut (*i).i_ctime_nsec, attr.mtime.1);
         }
         Ok(())
-    }
-}
-
-/// A super block of a live mount, kept by the file system to act on its
-/// inodes later (fencing a device).
-#[derive(Clone, Copy)]
-pub(crate) struct SuperHandle(*mut bindings::super_block);
-
-// SAFETY: a plain pointer handed back to the VFS only under the contract of
-// `revoke_mappings`, whose callees take their own locks.
-unsafe impl Send for SuperHandle {}
-// SAFETY: as above.
-unsafe impl Sync for SuperHandle {}
-
-impl SuperHandle {
-    /// Takes every mapping of inode `ino` away: unmaps it from every
-    /// process (their next access faults, and the fault fails) and drops its
-    /// dax entries, so that no page of it stays referenced. Nothing if the
-    /// inode is not in memory.
-    ///
-    /// # Safety
-    ///
-    /// The super block must be alive (its mount not yet torn down).
-    pub(crate) unsafe fn revoke_mappings(&self, ino: u64) {
-        // SAFETY: the super block is alive per the contract; `ilookup`
-        // returns a referenced inode or NULL, and the reference is dropped
-        // below after its mapping was worked on. The invalidate lock,
-        // held exclusively, keeps faults (which hold it shared) from
-        // mapping a page back in between the unmap and the truncation.
-        unsafe {
-            let inode = bindings::ilookup(self.0, ino as _);
-            if inode.is_null() {
-                return;
-            }
-            let mapping = (*inode).i_mapping;
-            bindings::famfs_rs_invalidate_lock(mapping);
-            bindings::unmap_mapping_range(mapping, 0, 0, 1);
-            wait_for_unpinned(mapping, ino);
-            // Truncation (unlike invalidation) also drops dirty dax
-            // entries: nothing may refer to the pages once they are gone.
-            bindings::truncate_inode_pages_range(mapping, 0, -1);
-            bindings::famfs_rs_invalidate_unlock(mapping);
-            bindings::iput(inode);
-        }
-    }
-}
-
-/// Waits until no page of `mapping` is pinned (by `get_user_pages`: a
-/// direct I/O of another file into or out of a mapping of this one, say).
-/// fs/dax.c warns when a pinned page's entry is truncated, and the device's
-/// pages must not go while pinned; the kernel itself waits for such pins
-/// before it unmaps a device's pages, so this wait is no longer than the
-/// one that follows. Logged once if it lasts.
-///
-/// # Safety
-///
-/// `mapping` is the mapping of a live dax inode, unmapped from every
-/// process, with its invalidate lock held exclusively (no new mapping).
-unsafe fn wait_for_unpinned(mapping: *mut bindings::address_space, ino: u64) {
-    const STEP_MS: u32 = 10;
-    let mut waited_ms: u32 = 0;
-    // SAFETY: per the contract; `dax_layout_busy_page` only looks.
-    while !unsafe { bindings::dax_layout_busy_page(mapping) }.is_null() {
-        if waited_ms == 1000 {
-            pr_warn!(
-                "node {}: waiting for a pinned page before its device goes\n",
-                ino
-            );
-        }
-        // SAFETY: sleeping is allowed here (process context, no spinlock).
-        unsafe { bindings::msleep(STEP_MS) };
-        waited_ms = waited_ms.saturating_add(STEP_MS);
     }
 }
 
@@ -575,15 +482,6 @@ pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings:
         let unmounting = !bindings::famfs_rs_sb_active(sb);
         T::evict(super_info::<T>(sb), (*inode).i_ino as u64, data, unmounting);
     }
-}
-
-/// # Safety
-///
-/// Called by the VFS only, as `super_operations::put_super`, once, for a
-/// super block whose `fill_super` succeeded.
-pub(super) unsafe extern "C" fn put_super<T: FileSystem>(sb: *mut bindings::super_block) {
-    // SAFETY: called once, for a super block whose `fill_super` succeeded.
-    T::put_super(unsafe { super_info::<T>(sb) });
 }
 
 /// Sets up the dentry operations of a new super block.
