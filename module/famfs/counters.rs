@@ -19,6 +19,8 @@ pub(crate) struct Counters {
     pub(super) lookups: AtomicU64,
     pub(super) fmaps: AtomicU64,
     pub(super) daxdev_gets: AtomicU64,
+    /// GET_DAXDEV replies that named the device by number.
+    pub(super) daxdev_by_number: AtomicU64,
     pub(super) faults_pte: AtomicU64,
     pub(super) faults_pmd: AtomicU64,
     pub(super) fault_fallbacks: AtomicU64,
@@ -37,10 +39,11 @@ const TRANSPORT: [Field<Connection>; 2] = [
     (c_str!("bad_replies"), |c| c.transport.bad_replies_counter()),
 ];
 
-const MOUNT: [Field<Counters>; 7] = [
+const MOUNT: [Field<Counters>; 8] = [
     (c_str!("lookups"), |c| &c.lookups),
     (c_str!("fmaps"), |c| &c.fmaps),
     (c_str!("daxdev_gets"), |c| &c.daxdev_gets),
+    (c_str!("daxdev_by_number"), |c| &c.daxdev_by_number),
     (c_str!("faults_pte"), |c| &c.faults_pte),
     (c_str!("faults_pmd"), |c| &c.faults_pmd),
     (c_str!("fault_fallbacks"), |c| &c.fault_fallbacks),

@@ -90,6 +90,13 @@ impl FailureHolder for FailureState {
     }
 }
 
+/// Which device an index is, as GET_DAXDEV says: its path and, when the
+/// protocol allows, the number of its node.
+pub(crate) struct DeviceRef {
+    pub(crate) name: KVec<u8>,
+    pub(crate) number: Option<(u32, u32)>,
+}
+
 /// One claimed device.
 pub(crate) struct DaxEntry {
     claim: Claim,
@@ -134,14 +141,14 @@ impl DaxTable {
         self.slots.get(index as usize)?.get()
     }
 
-    /// Makes sure `index` is filled: if not, asks `lookup` for the device
-    /// name (GET_DAXDEV) and claims the device, fenced through `fence`.
+    /// Makes sure `index` is filled: if not, asks `lookup` which device it
+    /// is (GET_DAXDEV) and claims the device, fenced through `fence`.
     /// Called with no lock held by the caller; serialised here.
     pub(crate) fn fill(
         &self,
         index: u32,
         fence: &Fence,
-        lookup: impl FnOnce(u32) -> Result<KVec<u8>>,
+        lookup: impl FnOnce(u32) -> Result<DeviceRef>,
     ) -> Result<&DaxEntry> {
         if let Some(e) = self.get(index) {
             return Ok(e);
@@ -150,7 +157,7 @@ impl DaxTable {
         // Ask the daemon before taking the lock: a slow or hostile daemon
         // must not leave other openers in an unkillable mutex wait. Two
         // openers may both ask; the second one's claim finds the first.
-        let name = lookup(index)?;
+        let device = lookup(index)?;
         let _guard = self.filling.lock();
         if let Some(e) = slot.get() {
             return Ok(e);
@@ -163,7 +170,7 @@ impl DaxTable {
             },
             GFP_KERNEL,
         )?;
-        let claim = fsdax::claim(&name, state.clone())?;
+        let claim = fsdax::claim(&device.name, device.number, state.clone())?;
         let entry = KBox::new(DaxEntry { claim, state }, GFP_KERNEL)?;
         // Publish: everything above is visible before the entry is. Under
         // `filling`, the slot is still empty.

@@ -16,8 +16,8 @@ use crate::kapi::debugfs::DebugDir;
 use crate::kapi::fsdax::Claim;
 use crate::kapi::vfs::open_flags::{O_ACCMODE, O_RDONLY};
 use crate::kapi::vfs::{
-    self, DaxExtent, DirEmitter, Entry, FaultOutcome, FileSystem, Inode, InodeAttr, NewSuper,
-    StatFs, SuperRef,
+    self, DaxExtent, DirEmitter, Entry, FaultOutcome, FiemapSink, FileSystem, Inode, InodeAttr,
+    NewSuper, StatFs, SuperRef,
 };
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -233,6 +233,20 @@ impl FileSystem for Famfs {
 
     fn check_io(mount: &Mount, inode: Inode<'_, Self>) -> Result {
         mount.check_io(inode.data(), inode.size())
+    }
+
+    fn sync_faults_supported(mount: &Mount, inode: Inode<'_, Self>) -> bool {
+        mount.sync_faults_supported(inode.data())
+    }
+
+    fn fiemap(
+        mount: &Mount,
+        inode: Inode<'_, Self>,
+        start: u64,
+        len: u64,
+        sink: &mut FiemapSink<'_>,
+    ) -> Result {
+        mount.fiemap(inode.data(), start, len, sink)
     }
 
     fn fault_done(mount: &Mount, order: u32, outcome: FaultOutcome) {

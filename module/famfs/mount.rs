@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use super::counters::{self, bump, Counters};
-use super::daxtable::{DaxEntry, DaxTable, Fence};
+use super::daxtable::{DaxEntry, DaxTable, DeviceRef, Fence};
 use super::inode::InodeState;
 use super::mapped::{Conflict, MappedRanges};
 use crate::core_logic::famfs_core::abi::{
@@ -28,7 +28,9 @@ use crate::kapi::fsdax::Claim;
 use crate::kapi::log;
 use crate::kapi::time::{hz, jiffies};
 use crate::kapi::vfs::open_flags::{O_CREAT, O_EXCL, O_NOCTTY};
-use crate::kapi::vfs::{DaxExtent, DirEmitter, Entry, FaultOutcome, InodeAttr, StatFs, SuperRef};
+use crate::kapi::vfs::{
+    DaxExtent, DirEmitter, Entry, FaultOutcome, FiemapSink, InodeAttr, StatFs, SuperRef,
+};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -431,6 +433,7 @@ impl Mount {
             bump(&self.counters.daxdev_gets);
             let pending = Pending::GetDaxdev {
                 index: u64::from(index),
+                with_dev: self.params.daxdev_by_number(),
             };
             let reply = self.call(pending, Opcode::GetDaxdev, u64::from(index), |b, h| {
                 encode_get_daxdev(b, h.unique, index)
@@ -440,7 +443,13 @@ impl Mount {
             };
             let mut name = KVec::new();
             name.extend_from_slice(d.name, GFP_KERNEL)?;
-            Ok(name)
+            if d.dev.is_some() {
+                bump(&self.counters.daxdev_by_number);
+            }
+            Ok(DeviceRef {
+                name,
+                number: d.dev,
+            })
         })
     }
 
@@ -501,6 +510,47 @@ impl Mount {
             }
         }
         first
+    }
+
+    /// Whether every device of the file makes a written-back CPU store
+    /// durable (`MAP_SYNC`; famfs maps never change, so a fault needs no
+    /// metadata made durable).
+    pub(crate) fn sync_faults_supported(&self, state: &InodeState) -> bool {
+        let Some(fmap) = state.fmap() else {
+            return false;
+        };
+        fmap.devices().all(|index| {
+            self.daxdevs
+                .get(index)
+                .is_some_and(|dev| dev.claim().is_synchronous())
+        })
+    }
+
+    /// Reports the runs of the file that overlap `start..start + len` to
+    /// `sink`, in file order: each extent, each interleaved chunk, with its
+    /// offset on its device.
+    pub(crate) fn fiemap(
+        &self,
+        state: &InodeState,
+        start: u64,
+        len: u64,
+        sink: &mut FiemapSink<'_>,
+    ) -> Result {
+        let Some(fmap) = state.fmap() else {
+            return Ok(());
+        };
+        let end = start.saturating_add(len);
+        let mut runs = fmap
+            .mappings()
+            .filter(|m| m.logical < end && start < m.logical.saturating_add(m.len))
+            .peekable();
+        while let Some(m) = runs.next() {
+            let last = runs.peek().is_none() && m.logical.saturating_add(m.len) >= fmap.file_size();
+            if !sink.extent(m.logical, m.dev_offset, m.len, last)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Counts a fault.

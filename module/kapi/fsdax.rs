@@ -81,6 +81,13 @@ impl Claim {
         self.dev.size
     }
 
+    /// Whether a CPU store to the device is durable once written back
+    /// (what `MAP_SYNC` needs of it).
+    pub(crate) fn is_synchronous(&self) -> bool {
+        // SAFETY: the dax device lives as long as the claim's state.
+        unsafe { bindings::dax_synchronous(self.dev.dax_device()) }
+    }
+
     /// Whether the device was unbound (killed).
     pub(crate) fn is_dead(&self) -> bool {
         self.dev.is_dead()
@@ -93,9 +100,16 @@ impl Drop for Claim {
     }
 }
 
-/// Claims the device named `name` ("dax0.0" or "/dev/dax0.0") bound to the
-/// famfs_rs driver, for `holder`. ENODEV: not bound to famfs_rs (logged,
-/// with the sysfs steps that bind it); EBUSY: already claimed.
-pub(crate) fn claim<H: FailureHolder>(name: &[u8], holder: Arc<H>) -> Result<Claim> {
-    driver::claim(name, holder)
+/// Claims, for `holder`, the device bound to this driver whose node has
+/// `number` (major, minor), found without any path lookup, or without a
+/// number the one named `name` ("dax0.0" or "/dev/dax0.0"). ENODEV: no
+/// such device bound here (logged, with the sysfs steps that bind a named
+/// one); EIO: the number's device is not the one `name` says; EBUSY:
+/// already claimed (by another mount, or by another index of this one).
+pub(crate) fn claim<H: FailureHolder>(
+    name: &[u8],
+    number: Option<(u32, u32)>,
+    holder: Arc<H>,
+) -> Result<Claim> {
+    driver::claim(name, number, holder)
 }

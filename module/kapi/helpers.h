@@ -69,6 +69,8 @@ size_t famfs_rs_iov_iter_count(const struct iov_iter *i);
 void famfs_rs_iov_iter_truncate(struct iov_iter *i, size_t count);
 void famfs_rs_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
 vm_fault_t famfs_rs_vm_fault_error(void);
+/* file_operations::fop_flags that bindgen cannot read (__force casts). */
+enum famfs_rs_fop_flags { FAMFS_RS_FOP_MMAP_SYNC = FOP_MMAP_SYNC };
 bool famfs_rs_inode_trylock(struct inode *inode);
 bool famfs_rs_inode_trylock_shared(struct inode *inode);
 bool famfs_rs_iocb_nowait(const struct kiocb *iocb);

@@ -17,11 +17,13 @@ use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 
 mod dax;
+mod fiemap;
 mod ops;
 mod registration;
 mod super_block;
 
 pub(crate) use dax::{DaxExtent, FaultOutcome};
+pub(crate) use fiemap::FiemapSink;
 pub(crate) use ops::{DirEmitter, Inode};
 pub(crate) use registration::{FsTypeStorage, Registration};
 pub(crate) use super_block::SuperRef;
@@ -200,6 +202,21 @@ pub(crate) trait FileSystem: Sized + 'static {
 
     /// Whether `read`, `write` and `mmap` of `inode` may go ahead.
     fn check_io(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
+
+    /// Whether `inode` may be mapped `MAP_SYNC`: every device its data
+    /// lives on makes a written-back CPU store durable, and the file
+    /// system never needs a metadata update to make a fault durable.
+    fn sync_faults_supported(info: &Self::Info, inode: Inode<'_, Self>) -> bool;
+
+    /// `FS_IOC_FIEMAP`: reports the extents of regular file `inode` that
+    /// overlap `start..start + len` to `sink`, in file order.
+    fn fiemap(
+        info: &Self::Info,
+        inode: Inode<'_, Self>,
+        start: u64,
+        len: u64,
+        sink: &mut FiemapSink<'_>,
+    ) -> Result;
 
     /// A page fault of `order` on a file of this mount ended so.
     fn fault_done(info: &Self::Info, order: u32, outcome: FaultOutcome);

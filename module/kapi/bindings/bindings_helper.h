@@ -5,6 +5,7 @@
  * Which of their items are generated is set in bindgen_parameters.
  */
 #include <linux/dax.h>
+#include <linux/fiemap.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/iomap.h>

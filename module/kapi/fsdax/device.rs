@@ -93,6 +93,8 @@ pub(super) struct DaxDev {
     /// The bus's `struct dev_dax`, as an identity only (never dereferenced
     /// here: it is valid only while bound).
     pub(super) key: usize,
+    /// The number of the device's node (/dev/daxX.Y), (major, minor).
+    pub(super) number: (u32, u32),
     pub(super) ranges: KVec<DataRange>,
     pub(super) size: u64,
     dax_dev: AtomicPtr<bindings::dax_device>,
@@ -108,7 +110,12 @@ pub(super) struct DaxDev {
 
 impl DaxDev {
     /// Makes the state of a device being bound.
-    pub(super) fn new(name: &[u8], key: usize, ranges: KVec<DataRange>) -> Result<Arc<Self>> {
+    pub(super) fn new(
+        name: &[u8],
+        key: usize,
+        number: (u32, u32),
+        ranges: KVec<DataRange>,
+    ) -> Result<Arc<Self>> {
         let mut stored = [0u8; NAME_LEN];
         let name_len = name.len();
         stored
@@ -121,6 +128,7 @@ impl DaxDev {
                 name: stored,
                 name_len,
                 key,
+                number,
                 ranges,
                 size,
                 dax_dev: AtomicPtr::new(core::ptr::null_mut()),

@@ -123,8 +123,14 @@ fn driver() -> Option<&'static Inner> {
     unsafe { DRIVER.load(Ordering::Acquire).as_ref() }
 }
 
-/// Claims the device named `name` ("dax0.0" or "/dev/dax0.0").
-pub(super) fn claim<H: FailureHolder>(name: &[u8], holder: Arc<H>) -> Result<Claim> {
+/// Claims the device named `name` ("dax0.0" or "/dev/dax0.0") or, if
+/// `number` is given, the device whose node has that number (then `name`
+/// must name that device too).
+pub(super) fn claim<H: FailureHolder>(
+    name: &[u8],
+    number: Option<(u32, u32)>,
+    holder: Arc<H>,
+) -> Result<Claim> {
     let name = name.strip_prefix(b"/dev/").unwrap_or(name);
     let name = name.split(|&b| b == 0).next().unwrap_or(name);
     let drv = driver().ok_or(ENODEV)?;
@@ -132,19 +138,38 @@ pub(super) fn claim<H: FailureHolder>(name: &[u8], holder: Arc<H>) -> Result<Cla
         .devices
         .lock()
         .iter()
-        .find(|dev| dev.name() == name)
+        .find(|dev| number.map_or(dev.name() == name, |n| dev.number == n))
         .cloned();
     let printable = core::str::from_utf8(name).unwrap_or("?");
     let Some(dev) = found else {
-        pr_err!(
-            "{0} is not bound to the {1} dax driver; hand it over with: \
-             echo {0} > /sys/bus/dax/drivers/device_dax/unbind; \
-             echo {0} > /sys/bus/dax/drivers/{1}/new_id\n",
-            printable,
-            drv.name
-        );
+        match number {
+            Some((major, minor)) => pr_err!(
+                "device {}:{} ({}) is not a dax device bound to the {} dax driver\n",
+                major,
+                minor,
+                printable,
+                drv.name
+            ),
+            None => pr_err!(
+                "{0} is not bound to the {1} dax driver; hand it over with: \
+                 echo {0} > /sys/bus/dax/drivers/device_dax/unbind; \
+                 echo {0} > /sys/bus/dax/drivers/{1}/new_id\n",
+                printable,
+                drv.name
+            ),
+        }
         return Err(ENODEV);
     };
+    if dev.name() != name {
+        pr_err!(
+            "device {}:{} is {}, not {}: refused\n",
+            dev.number.0,
+            dev.number.1,
+            dev.name_str(),
+            printable
+        );
+        return Err(EIO);
+    }
     dev.attach(holder)?;
     Ok(Claim { dev })
 }
@@ -248,7 +273,13 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
     // SAFETY: being probed.
     let ranges = unsafe { data_ranges(dev_dax) }?;
     let nr = ranges.len();
-    let state = DaxDev::new(name, dev_dax as usize, ranges)?;
+    // SAFETY: `dev` is live; its number is set while it is registered.
+    let devt = unsafe { (*dev).devt };
+    let number = (
+        devt >> bindings::MINORBITS,
+        devt & ((1 << bindings::MINORBITS) - 1),
+    );
+    let state = DaxDev::new(name, dev_dax as usize, number, ranges)?;
 
     // SAFETY: exported by the dax bus for its drivers' probes.
     let is_static = unsafe { bindings::static_dev_dax(dev_dax) };

@@ -18,7 +18,7 @@ use super::FileSystem;
 use crate::kapi::bindings;
 use crate::kapi::fsdax::Claim;
 use core::ptr;
-use kernel::ffi::{c_int, c_uint};
+use kernel::ffi::{c_int, c_uint, c_ulong};
 use kernel::prelude::*;
 
 /// A contiguous run of a file on a device, from [`FileSystem::resolve`].
@@ -269,8 +269,16 @@ pub(super) unsafe extern "C" fn mmap<T: FileSystem>(
     // SAFETY: the VFS passes an open file of ours and the new VMA, which is
     // not yet visible to any other thread.
     unsafe {
-        if let Err(e) = io_inode::<T>(file) {
-            return e.to_errno();
+        let inode = match io_inode::<T>(file) {
+            Ok(inode) => inode,
+            Err(e) => return e.to_errno(),
+        };
+        // MAP_SYNC (the VMA is VM_SYNC): only if the file's devices make a
+        // written-back store durable.
+        if (*vma).__bindgen_anon_2.vm_flags & (bindings::VM_SYNC as c_ulong) != 0
+            && !T::sync_faults_supported(super_info::<T>((*inode).i_sb), Inode::from_raw(inode))
+        {
+            return crate::kapi::errno::eopnotsupp().to_errno();
         }
         (*vma).vm_ops = &Vm::<T>::OPS;
         bindings::famfs_rs_vm_flags_set(vma, bindings::VM_HUGEPAGE as _);
@@ -298,13 +306,19 @@ unsafe extern "C" fn huge_fault<T: FileSystem>(
         // Shared with other faults; a device being taken away holds it
         // exclusively while it unmaps (`SuperHandle::revoke_mappings`).
         bindings::famfs_rs_invalidate_lock_shared(mapping);
-        let ret = bindings::dax_iomap_fault(
+        let mut ret = bindings::dax_iomap_fault(
             vmf,
             order,
             &mut pfn,
             ptr::null_mut(),
             &bindings::famfs_rs_iomap_ops,
         );
+        // A MAP_SYNC write fault whose mapping needs its metadata made
+        // durable first. famfs maps never do (no iomap is ever dirty), so
+        // this is for the contract: finish it as fs/dax.c asks.
+        if ret & bindings::vm_fault_reason_VM_FAULT_NEEDDSYNC != 0 {
+            ret = bindings::dax_finish_sync_fault(vmf, order, pfn);
+        }
         bindings::famfs_rs_invalidate_unlock_shared(mapping);
         let outcome = if ret & bindings::vm_fault_reason_VM_FAULT_FALLBACK != 0 {
             FaultOutcome::Fallback

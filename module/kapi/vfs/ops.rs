@@ -163,6 +163,7 @@ impl<T: FileSystem> Tables<T> {
     pub(super) const FILE_INODE: bindings::inode_operations = bindings::inode_operations {
         getattr: Some(getattr::<T>),
         setattr: Some(setattr),
+        fiemap: Some(super::fiemap::fiemap::<T>),
         ..zeroed()
     };
 
@@ -188,6 +189,8 @@ impl<T: FileSystem> Tables<T> {
         // data is copied through a buffer (what ext4 and xfs do for dax).
         splice_read: Some(bindings::copy_splice_read),
         splice_write: Some(bindings::iter_file_splice_write),
+        // Faults never need a metadata update (`mmap` checks the devices).
+        fop_flags: bindings::famfs_rs_fop_flags_FAMFS_RS_FOP_MMAP_SYNC,
         ..zeroed()
     };
 
