@@ -150,6 +150,53 @@ unsafe fn io_inode<T: FileSystem>(file: *mut bindings::file) -> Result<*mut bind
     }
 }
 
+/// How an I/O holds the inode lock: shared for reads, exclusive for writes
+/// (fs/dax.c wants it held).
+#[derive(Clone, Copy)]
+enum Lock {
+    Shared,
+    Exclusive,
+}
+
+/// Takes the inode lock for an I/O of `iocb`; `false` (not taken) when it
+/// asked not to wait (`RWF_NOWAIT`) and the lock is busy.
+///
+/// # Safety
+///
+/// `iocb` must be a live kiocb on an open file whose inode is `inode`.
+unsafe fn lock_for_io(iocb: *mut bindings::kiocb, inode: *mut bindings::inode, how: Lock) -> bool {
+    // SAFETY: per the contract; the helpers take the inode's rwsem.
+    unsafe {
+        match (bindings::famfs_rs_iocb_nowait(iocb), how) {
+            (true, Lock::Shared) => bindings::famfs_rs_inode_trylock_shared(inode),
+            (true, Lock::Exclusive) => bindings::famfs_rs_inode_trylock(inode),
+            (false, Lock::Shared) => {
+                bindings::famfs_rs_inode_lock_shared(inode);
+                true
+            }
+            (false, Lock::Exclusive) => {
+                bindings::famfs_rs_inode_lock(inode);
+                true
+            }
+        }
+    }
+}
+
+/// Drops what [`lock_for_io`] took.
+///
+/// # Safety
+///
+/// The inode lock of `inode` must be held as `how` by the caller.
+unsafe fn unlock_after_io(inode: *mut bindings::inode, how: Lock) {
+    // SAFETY: per the contract.
+    unsafe {
+        match how {
+            Lock::Shared => bindings::famfs_rs_inode_unlock_shared(inode),
+            Lock::Exclusive => bindings::famfs_rs_inode_unlock(inode),
+        }
+    }
+}
+
 /// # Safety
 ///
 /// Called by the VFS only, as `file_operations::read_iter` of a file of
@@ -166,15 +213,11 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
             Ok(inode) => inode,
             Err(e) => return e.to_errno() as isize,
         };
-        if bindings::famfs_rs_iocb_nowait(iocb) {
-            if !bindings::famfs_rs_inode_trylock_shared(inode) {
-                return EAGAIN.to_errno() as isize;
-            }
-        } else {
-            bindings::famfs_rs_inode_lock_shared(inode);
+        if !lock_for_io(iocb, inode, Lock::Shared) {
+            return EAGAIN.to_errno() as isize;
         }
         let ret = bindings::dax_iomap_rw(iocb, to, &bindings::famfs_rs_iomap_ops);
-        bindings::famfs_rs_inode_unlock_shared(inode);
+        unlock_after_io(inode, Lock::Shared);
         ret
     }
 }
@@ -184,8 +227,9 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
 /// the file, `RLIMIT_FSIZE`, `RWF_NOWAIT` rules; `file_remove_privs`), then
 /// the famfs rule: writes never extend a file. A write is cut at the end of
 /// the file, and one that starts there fails with EFBIG (the log, not a
-/// write, decides a file's size). Clearing a set-id bit needs a mode change
-/// famfs cannot make (EPERM): such a file is written by its owner only.
+/// write, decides a file's size). A write that must clear a set-id bit (a
+/// writer without `CAP_FSETID`) fails with EPERM: famfs modes come from the
+/// log and cannot change.
 ///
 /// # Safety
 ///
@@ -203,15 +247,11 @@ pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
             Ok(inode) => inode,
             Err(e) => return e.to_errno() as isize,
         };
-        if bindings::famfs_rs_iocb_nowait(iocb) {
-            if !bindings::famfs_rs_inode_trylock(inode) {
-                return EAGAIN.to_errno() as isize;
-            }
-        } else {
-            bindings::famfs_rs_inode_lock(inode);
+        if !lock_for_io(iocb, inode, Lock::Exclusive) {
+            return EAGAIN.to_errno() as isize;
         }
         let ret = write_locked(iocb, from, file, inode);
-        bindings::famfs_rs_inode_unlock(inode);
+        unlock_after_io(inode, Lock::Exclusive);
         ret
     }
 }
