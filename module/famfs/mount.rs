@@ -37,9 +37,17 @@ use kernel::sync::Arc;
 /// FUSE's node id of the root directory.
 pub(crate) const ROOT_NODEID: u64 = ROOT_ID;
 
-/// What the module offers at INIT: the famfs extension (GET_FMAP and
-/// GET_DAXDEV, for the dax data path).
-const OFFERED: u64 = FUSE_DAX_FMAP;
+/// What the module offers at INIT to a daemon that may do raw I/O: the
+/// famfs extension (GET_FMAP and GET_DAXDEV, for the dax data path). File
+/// maps point at raw device memory, so, as upstream famfs, only a daemon
+/// with `CAP_SYS_RAWIO` is offered it; another mounts without dax.
+fn offered() -> u64 {
+    if cred::may_raw_io() {
+        FUSE_DAX_FMAP
+    } else {
+        0
+    }
+}
 
 /// How long `mount(2)` waits for the daemon's INIT reply. The new super
 /// block is locked meanwhile, and `sync(2)` waits for it: a daemon that
@@ -124,10 +132,11 @@ impl Mount {
     ) -> Result<Self> {
         connection.claim()?;
         let transport = &connection.transport;
-        let init = build_init_in(OFFERED, 0);
+        let offered = offered();
+        let init = build_init_in(offered, 0);
         let result = transport
             .call_within(
-                Pending::Init { offered: OFFERED },
+                Pending::Init { offered },
                 header(Opcode::Init, 0),
                 |buf, h| encode_request(buf, h, &init, &[]),
                 Some(handshake_timeout()),

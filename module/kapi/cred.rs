@@ -32,3 +32,9 @@ pub(crate) fn caller() -> Caller {
         pid: pid as u32,
     }
 }
+
+/// Whether the current task may do raw I/O on devices (`CAP_SYS_RAWIO`).
+pub(crate) fn may_raw_io() -> bool {
+    // SAFETY: `capable` only reads the current task's credentials.
+    unsafe { bindings::capable(bindings::CAP_SYS_RAWIO as kernel::ffi::c_int) }
+}
