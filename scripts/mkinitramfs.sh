@@ -36,6 +36,8 @@ done
 for tool in cxl ndctl daxctl; do
 	copy_with_libs "$(command -v "$tool")" "usr/bin/$tool"
 done
+# filefrag (e2fsprogs): a FIEMAP client nobody here wrote.
+copy_with_libs "$(PATH=$PATH:/usr/sbin:/sbin command -v filefrag)" usr/sbin/filefrag
 
 # mkfs.ext4, for the benchmark's ext4 -o dax peer (e2fsprogs is part of
 # every Debian system).

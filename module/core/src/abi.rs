@@ -28,6 +28,15 @@ pub mod raw {
 
 pub use raw::*;
 
+/// An ABI string constant (bindgen gives the header's strings with their
+/// NUL) without its NUL: `abi_str(FAMFS_RS_OPT_FD) == b"fd"`.
+pub const fn abi_str(bytes: &'static [u8]) -> &'static [u8] {
+    match bytes.split_last() {
+        Some((&0, name)) => name,
+        _ => bytes,
+    }
+}
+
 use core::mem::{offset_of, size_of};
 
 // Standard FUSE sizes (protocol 7.41, as in Linux 6.12's uapi header) and

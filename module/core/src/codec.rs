@@ -145,5 +145,5 @@ wire_structs! {
     }
     fuse_famfs_simple_ext { devindex, reserved, offset, len }
     fuse_famfs_iext { nstrips, chunk_size, nbytes, reserved }
-    fuse_famfs_daxdev_out { index, reserved, reserved0, reserved1, name }
+    fuse_famfs_daxdev_out { index, reserved, reserved0, dev_major, dev_minor, reserved1, name }
 }

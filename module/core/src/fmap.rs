@@ -499,6 +499,17 @@ impl<'a> FmapRef<'a> {
         Ok(())
     }
 
+    /// The file's runs on its devices, in file order, each as long as it
+    /// is contiguous on one device: for a simple map one per extent (fewer
+    /// when extents continue each other), for an interleaved one one per
+    /// chunk. They cover the file up to the end of its last 2 MiB unit.
+    pub fn mappings(&self) -> Mappings<'a> {
+        Mappings {
+            fmap: *self,
+            pos: 0,
+        }
+    }
+
     /// Resolves a file offset to a device, an offset on it and the
     /// contiguous length from there (see [`Resolved`]).
     pub fn resolve(&self, file_offset: u64) -> Result<Resolved, FmapError> {
@@ -533,6 +544,54 @@ impl<'a> FmapRef<'a> {
             start = end;
         }
         Err(FmapError::TooSmallForFile)
+    }
+}
+
+/// A run of a file on one device, in file order (what FIEMAP reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mapping {
+    /// File offset of the run's first byte.
+    pub logical: u64,
+    /// Index in the daxdev table.
+    pub devindex: u32,
+    /// Byte offset of the run on that device.
+    pub dev_offset: u64,
+    /// Bytes in the run (up to the end of the file's last 2 MiB unit).
+    pub len: u64,
+}
+
+/// Iterator over the runs of a map (see [`FmapRef::mappings`]).
+#[derive(Debug, Clone)]
+pub struct Mappings<'a> {
+    fmap: FmapRef<'a>,
+    pos: u64,
+}
+
+impl Iterator for Mappings<'_> {
+    type Item = Mapping;
+
+    /// The next run: the resolved piece at `pos`, merged with the pieces
+    /// after it that continue it on the same device (a map cut into
+    /// extents or chunks that happen to be contiguous).
+    fn next(&mut self) -> Option<Mapping> {
+        let first = self.fmap.resolve(self.pos).ok()?;
+        let mut run = Mapping {
+            logical: self.pos,
+            devindex: first.devindex,
+            dev_offset: first.dev_offset,
+            len: first.len,
+        };
+        self.pos = self.pos.checked_add(first.len)?;
+        while let Ok(next) = self.fmap.resolve(self.pos) {
+            let contiguous = next.devindex == run.devindex
+                && run.dev_offset.checked_add(run.len) == Some(next.dev_offset);
+            if !contiguous {
+                break;
+            }
+            run.len = run.len.checked_add(next.len)?;
+            self.pos = self.pos.checked_add(next.len)?;
+        }
+        Some(run)
     }
 }
 
@@ -744,6 +803,51 @@ mod tests {
             assert_eq!(last_page + r.len, units * MB2);
             assert!(f.resolve(size).is_err());
         }
+    }
+
+    #[test]
+    fn mappings_in_file_order() {
+        let mut buf = [0u8; 1024];
+        // Two extents that continue each other on device 0, then device 1.
+        let exts = [
+            ext(0, 4 * MB2, MB2),
+            ext(0, 5 * MB2, MB2),
+            ext(1, 0, 2 * MB2),
+        ];
+        let n = encode_simple(&mut buf, FamfsFileType::Regular, 3 * MB2 + 1, &exts).unwrap();
+        let f = FmapRef::parse(&buf[..n]).unwrap();
+        let got: std::vec::Vec<_> = f.mappings().collect();
+        assert_eq!(
+            got,
+            [
+                Mapping {
+                    logical: 0,
+                    devindex: 0,
+                    dev_offset: 4 * MB2,
+                    len: 2 * MB2
+                },
+                Mapping {
+                    logical: 2 * MB2,
+                    devindex: 1,
+                    dev_offset: 0,
+                    len: 2 * MB2
+                },
+            ]
+        );
+        // Interleaved: one run per chunk, round robin over the strips.
+        let strips = [ext(0, 0, 2 * MB2), ext(0, 10 * MB2, 2 * MB2)];
+        let spec = [InterleaveSpec {
+            chunk_size: MB2 as u32,
+            nbytes: 4 * MB2,
+            strips: &strips,
+        }];
+        let n = encode_interleaved(&mut buf, FamfsFileType::Regular, 4 * MB2, &spec).unwrap();
+        let f = FmapRef::parse(&buf[..n]).unwrap();
+        let offsets: std::vec::Vec<_> = f.mappings().map(|m| (m.logical, m.dev_offset)).collect();
+        assert_eq!(
+            offsets,
+            [(0, 0), (MB2, 10 * MB2), (2 * MB2, MB2), (3 * MB2, 11 * MB2)]
+        );
     }
 
     #[test]

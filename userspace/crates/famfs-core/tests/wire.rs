@@ -236,7 +236,10 @@ fn fixed_size_bodies() {
         Pending::Open,
         Pending::Statfs,
         Pending::Release,
-        Pending::GetDaxdev { index: 0 },
+        Pending::GetDaxdev {
+            index: 0,
+            with_dev: false,
+        },
     ] {
         assert!(
             matches!(

@@ -60,6 +60,8 @@ pub struct Options {
     pub misbehave: Vec<&'static Case>,
     /// Candidate paths of secondary devices.
     pub daxdevs: Vec<PathBuf>,
+    /// The newest famfs_rs protocol version to speak.
+    pub proto: u16,
     /// Write `ok` / `error: ...` here, then close it.
     pub status_fd: Option<i32>,
     /// Log refresh period.
@@ -264,6 +266,7 @@ fn serve_and_mount(
         mode,
         misbehave: o.misbehave.clone(),
         host,
+        proto: o.proto,
         ..Config::default()
     };
     let start = SystemTime::now()

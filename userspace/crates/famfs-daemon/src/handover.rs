@@ -34,7 +34,7 @@ const DRIVERS: &str = "bus/dax/drivers";
 /// The kernel's devdax driver.
 pub const DEVICE_DAX: &str = "device_dax";
 /// famfs_rs.ko's dax driver.
-pub const FAMFS_DRIVER: &str = "famfs_rs";
+pub const FAMFS_DRIVER: &str = crate::mount::DAX_DRIVER;
 /// Character devices by `major:minor`, under the sysfs root.
 const DEV_CHAR: &str = "dev/char";
 /// The dax bus's devices, under the sysfs root.

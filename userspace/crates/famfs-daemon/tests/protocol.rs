@@ -38,11 +38,13 @@ fn init_negotiates_famfs_mode() {
 }
 
 #[test]
-fn init_refuses_another_protocol_version() {
+fn init_refuses_a_protocol_version_it_cannot_speak() {
+    use famfs_core::init::{proto_word, PROTO_MIN_VERSION};
     let fs = Fs::new();
     let mut h = Harness::new(fs.server(Config::default()));
     let mut i = build_init_in(OFFERED, 0);
-    i.famfs_rs_proto = PROTO_WORD + 1;
+    // Older than the oldest we speak.
+    i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION - 1);
     let x = h.request(
         Opcode::Init,
         0,
@@ -50,6 +52,15 @@ fn init_refuses_another_protocol_version() {
         Some(Pending::Init { offered: OFFERED }),
     );
     assert_eq!(x.errno(), libc::EPROTO);
+    // A newer module is answered with our version, which it may take.
+    i.famfs_rs_proto = PROTO_WORD + 1;
+    let x = h.request(
+        Opcode::Init,
+        0,
+        &i,
+        Some(Pending::Init { offered: OFFERED }),
+    );
+    assert_eq!(x.errno(), 0);
     i.famfs_rs_proto = 0;
     let x = h.request(
         Opcode::Init,
@@ -338,11 +349,57 @@ fn get_daxdev() {
     let fs = Fs::new();
     let mut h = Harness::famfs(&fs, Config::default());
     let x = h.get_daxdev(0);
-    match check_reply(Pending::GetDaxdev { index: 0 }, x.ok(), MAX_REPLY).unwrap() {
-        ReplyBody::Daxdev(d) => assert_eq!(d.name, b"/dev/dax0.0"),
+    let pending = Pending::GetDaxdev {
+        index: 0,
+        with_dev: true,
+    };
+    match check_reply(pending, x.ok(), MAX_REPLY).unwrap() {
+        // The test devices are image files: no node number to send.
+        ReplyBody::Daxdev(d) => assert_eq!((d.name, d.dev), (&b"/dev/dax0.0"[..], None)),
         other => panic!("{other:?}"),
     }
     assert_eq!(h.get_daxdev(3).errno(), libc::ENODEV);
+}
+
+#[test]
+fn protocol_versions_are_negotiated() {
+    use famfs_core::init::{proto_word, PROTO_MIN_VERSION, PROTO_VERSION};
+    let fs = Fs::new();
+    // The newest kernel and daemon: the newest version.
+    let mut h = Harness::new(fs.server(Config::default()));
+    let o = fuse_init_out::get(h.init(FUSE_DAX_FMAP).ok().get(16..).unwrap()).unwrap();
+    assert_eq!(o.famfs_rs_proto, proto_word(PROTO_VERSION));
+    // A daemon told to speak an older version answers with it.
+    let cfg = Config {
+        proto: PROTO_MIN_VERSION,
+        ..Config::default()
+    };
+    let mut h = Harness::new(fs.server(cfg));
+    let o = fuse_init_out::get(h.init(FUSE_DAX_FMAP).ok().get(16..).unwrap()).unwrap();
+    assert_eq!(o.famfs_rs_proto, proto_word(PROTO_MIN_VERSION));
+    // An older module: the daemon speaks its version.
+    let mut i = build_init_in(FUSE_DAX_FMAP, 0);
+    i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION);
+    let (_, agreed) = famfs_daemon::init::famfs(&i, PROTO_VERSION).unwrap();
+    assert_eq!(agreed, PROTO_MIN_VERSION);
+    // One older than we speak is refused.
+    i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION - 1);
+    assert_eq!(
+        famfs_daemon::init::famfs(&i, PROTO_VERSION),
+        Err(libc::EPROTO)
+    );
+}
+
+#[test]
+fn device_nodes_have_numbers() {
+    assert_eq!(
+        famfs_daemon::devices::node_number(std::path::Path::new("/dev/null")),
+        Some((1, 3))
+    );
+    assert_eq!(
+        famfs_daemon::devices::node_number(std::path::Path::new("/")),
+        None
+    );
 }
 
 #[test]
