@@ -11,6 +11,8 @@
 #   BENCH_FILES=N        files of the cold-open case (default 10000)
 #   BENCH_CXL_SIZE=SIZE  the famfs device (default: what BENCH_FILES need)
 #   BENCH_ICOUNT=SHIFT   -icount shift (default 0, see below)
+#   BENCH_BRIEF=1        print one line instead of the table (make check's
+#                        smoke run: that the bench runs, not its figures)
 #   BENCH_PROFILE=1      instead of the figures, perf profiles of the cases
 #                        that miss their targets (perf from the host's
 #                        linux-perf, copied into the guest)
@@ -68,8 +70,17 @@ CXL_DIR=$dir CXL_SIZE=$cxl_size CXL1_SIZE=512M CXL2_SIZE=1G GUEST_MEM=3G GUEST_S
 qrc=$?
 set -e
 log "the bench guest ran $((SECONDS - start)) s (QEMU exit $qrc)"
+report=0
 "$FAMFS_RS_TOP/scripts/bench-report.py" --qemu-status "$qrc" --icount "$shift" \
-	--seconds $((SECONDS - start)) "$dir/run/tap.log" "$dir/run/console.log" | tee "$dir/table.txt"
+	--seconds $((SECONDS - start)) "$dir/run/tap.log" "$dir/run/console.log" >"$dir/table.txt" || report=$?
+if [[ ${BENCH_BRIEF:-0} == 1 ]]; then
+	figures=$(grep -c '^BENCH ' "$dir/run/tap.log" || true)
+	echo "bench: $figures figures in $((SECONDS - start)) s, $([[ $report == 0 ]] && echo "every program ran" || echo FAILED); table: $dir/table.txt"
+	grep -E '^# FAILED|^bench:' "$dir/run/tap.log" "$dir/table.txt" | head -n 5 || true
+else
+	cat "$dir/table.txt"
+fi
 if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
 	grep '^# profile' "$dir/run/tap.log" | tr -d '\r' | tee "$dir/profile.txt"
 fi
+exit "$report"
