@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use famfs_meta::{DaxDevice, Media, MetaError};
 
-use crate::channel::DevChannel;
+use crate::channel::{Channel, DevChannel};
 use crate::devices::Devices;
 use crate::dlog;
 use crate::handover::Sysfs;
@@ -64,6 +64,20 @@ pub struct Options {
     pub status_fd: Option<i32>,
     /// Log refresh period.
     pub refresh_period: Duration,
+    /// Serve through this wrapper of the control device instead of the
+    /// device itself (`None`: the device). The hostile-daemon fuzzer
+    /// (famfs-hostile) corrupts replies here; nothing else sets it.
+    pub wrap: Option<ChannelWrap>,
+}
+
+/// Builds the channel the serving thread uses from the control device.
+#[derive(Clone)]
+pub struct ChannelWrap(pub Arc<dyn Fn(Arc<DevChannel>) -> Arc<dyn Channel> + Send + Sync>);
+
+impl std::fmt::Debug for ChannelWrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChannelWrap(..)")
+    }
 }
 
 /// Why the daemon stopped.
@@ -262,7 +276,10 @@ fn serve_and_mount(
     });
     let fd = chan.raw_fd();
     let bufsize = if o.plain { FUSE_BUFFER } else { FAMFS_BUFFER };
-    let c2 = chan.clone();
+    let c2: Arc<dyn Channel> = match &o.wrap {
+        Some(w) => (w.0)(chan.clone()),
+        None => chan.clone(),
+    };
     let serving = std::thread::Builder::new()
         .name("famfs-serve".into())
         .spawn(move || {

@@ -11,6 +11,8 @@
 //! - [`nodes`], [`attrs`], [`readdir`], [`fmap`], [`devices`], [`read`],
 //!   [`init`]: the answers;
 //! - [`misbehave`]: the malformed-reply test mode;
+//! - [`verdict`]: what the kernel does with a reply (the model of the
+//!   test channel and of the hostile-daemon fuzzer);
 //! - [`daemon`], [`mount`], [`mountinfo`], [`paths`]: running as a daemon,
 //!   mounting, finding mounts;
 //! - [`handover`], [`held`]: moving the devices to famfs_rs.ko's dax
@@ -38,3 +40,4 @@ pub mod server;
 pub mod snapshot;
 pub mod source;
 pub mod testchan;
+pub mod verdict;
