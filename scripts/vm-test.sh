@@ -123,6 +123,6 @@ echo "1..$n"
 passed=$(grep -c '^ok - ' "$results")
 failed=$(grep -c '^not ok - ' "$results")
 skipped=$(grep -c '^ok - .* # SKIP ' "$results")
-[[ $skipped -eq 0 ]] || echo "# $skipped of the passed did not run (SKIP above, with why)
+[[ $skipped -eq 0 ]] || echo "# $skipped of the passed did not run (SKIP above, with why)"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 && $passed -gt 0 ]]

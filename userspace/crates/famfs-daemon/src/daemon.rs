@@ -64,6 +64,10 @@ pub struct Options {
     pub status_fd: Option<i32>,
     /// Log refresh period.
     pub refresh_period: Duration,
+    /// Longest wait for a log refresh on a LOOKUP miss (`None`: the
+    /// server's default). The serving thread waits that long, so a
+    /// fuzzer that misses on purpose sets it to zero.
+    pub refresh_wait: Option<Duration>,
     /// Serve through this wrapper of the control device instead of the
     /// device itself (`None`: the device). The hostile-daemon fuzzer
     /// (famfs-hostile) corrupts replies here; nothing else sets it.
@@ -261,10 +265,12 @@ fn serve_and_mount(
     refresher: Arc<Refresher>,
     devices: Devices,
 ) -> Result<(), DaemonError> {
+    let defaults = Config::default();
     let cfg = Config {
         mode,
         misbehave: o.misbehave.clone(),
-        ..Config::default()
+        refresh_wait: o.refresh_wait.unwrap_or(defaults.refresh_wait),
+        ..defaults
     };
     let start = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -103,6 +103,7 @@ fn serve_child(setup: &Setup, plan: &Plan, status: File, report: File) -> ! {
         daxdevs: Vec::new(),
         status_fd: Some(status.into_raw_fd()),
         refresh_period: Duration::from_secs(1),
+        refresh_wait: Some(Duration::ZERO),
         wrap: Some(wrap),
     };
     let rc = i32::from(daemon::run(&o).is_err());

@@ -214,9 +214,10 @@ pub fn run(a: &RunArgs, bound: Duration) -> ExitCode {
 fn print(d: &Tally, w: &Tally, a: &RunArgs, took: Duration) {
     let g = |t: &Tally, k: &str| t.get(k);
     println!(
-        "famfs-hostile: seed {}, {} s: replies {} (mutated {}, held {}, duplicated {}), writes {}: taken {}, refused {}, enoent {}, withdrawn {} (interrupts {}), after close {}; mismatches {}",
+        "famfs-hostile: seed {}, {} s ({} replies/s): replies {} (mutated {}, held {}, duplicated {}), writes {}: taken {}, refused {}, enoent {}, withdrawn {} (interrupts {}), after close {}; mismatches {}",
         a.seed,
         took.as_secs(),
+        g(d, "replies") / took.as_secs().max(1),
         g(d, "replies"),
         g(d, "mutated"),
         g(d, "held"),
@@ -239,6 +240,17 @@ fn print(d: &Tally, w: &Tally, a: &RunArgs, took: Duration) {
         w.n.iter()
             .filter_map(|(k, v)| k.strip_prefix("errno.").map(|e| format!("{e}:{v}")))
             .collect();
+    let per_op: Vec<String> =
+        w.n.iter()
+            .filter_map(|(k, v)| {
+                let op = k.strip_prefix("op.")?;
+                Some(format!(
+                    "{op} {v} ({} ms avg)",
+                    g(w, &format!("ms.{op}")) / (*v).max(1)
+                ))
+            })
+            .collect();
+    println!("famfs-hostile: worker calls by kind: {}", per_op.join(", "));
     println!(
         "famfs-hostile: worker calls {}, ok {}, errors returned {} (errno:count {}), unexpected errnos {}",
         g(w, "calls"),

@@ -446,6 +446,7 @@ pub fn daemon(a: &DaemonArgs) -> Result<Status> {
         daxdevs: a.serve.daxdev.clone(),
         status_fd: a.status_fd,
         refresh_period: Duration::from_millis(a.refresh_ms.max(10)),
+        refresh_wait: None,
         wrap: None,
     };
     daemon::run(&o)?;

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The hostile-daemon fuzzer (userspace/crates/famfs-hostile) against the
+# live module: a famfs on /dev/dax1.0 is mounted again and again, served
+# by the real daemon whose replies are mutated, held back, repeated and
+# sent for other requests, while worker processes stat, read, mmap-fault
+# and list the mount. Every write's result must be the one the core's
+# checks give, every failed call a clean errno, every stop bounded; the
+# harness fails the test on any kernel report. Then umount and rmmod.
+#
+# The seed and the number of replies come from the kernel command line
+# (famfs_rs_test.fuzz_seed, famfs_rs_test.fuzz_replies; make soak and
+# make fuzz-long raise them), else 1 and 10,000.
+
+FUZZ_DEV=/dev/dax1.0
+FUZZ_MNT=/mnt/hostile
+
+# A famfs on the second device: files of several sizes, interleaved and
+# not, in nested directories.
+fuzz_fs() {
+	leftovers_cleared
+	devdax_home || return 1
+	module_loaded || insmod "$MODULE" || return 1
+	mkdir -p $FUZZ_MNT
+	D="-D $FUZZ_DEV"
+	quietly famfs mkfs --force $FUZZ_DEV &&
+		quietly famfs mkdir $D -p /a/b/c &&
+		quietly famfs mkdir $D /d &&
+		quietly famfs creat $D -s 4097 /small &&
+		quietly famfs creat $D -s 6M /a/six &&
+		quietly famfs creat $D -s 2M /a/b/two &&
+		quietly famfs creat $D -N 2 -s 8M /a/b/c/striped &&
+		quietly famfs creat $D -N 3 -C 4M -s 20M /d/wide &&
+		quietly famfs creat $D -s 16M /d/big
+}
+
+kernel_reports() {
+	dmesg | grep -cE 'WARNING:|BUG:|Oops|KASAN|UBSAN|circular locking|inconsistent lock|general protection|INFO: task .* blocked'
+}
+
+hostile() {
+	famfs-hostile run --device $FUZZ_DEV --mountpoint $FUZZ_MNT "$@" >/tmp/hostile.out 2>&1
+	r=$?
+	while read -r l; do diag "$l"; done </tmp/hostile.out
+	return $r
+}
+
+# timeout test_hostile_daemon_fuzz 1800
+test_hostile_daemon_fuzz() {
+	fuzz_fs || return 1
+	seed=$(param fuzz_seed)
+	replies=$(param fuzz_replies)
+	before=$(kernel_reports)
+	t0=$(date +%s)
+	hostile --seed "${seed:-1}" --replies "${replies:-10000}"
+	r=$?
+	t1=$(date +%s)
+	reports=$(($(kernel_reports) - before))
+	diag "hostile daemon: $((t1 - t0)) s, kernel reports: $reports"
+	[ $r -eq 0 ] || { fail "famfs-hostile failed (exit $r)"; return 1; }
+	[ "$reports" -eq 0 ] || { fail "$reports kernel reports"; return 1; }
+	grep -q "^famfs-hostile: PASSED" /tmp/hostile.out || { fail "no PASSED line"; return 1; }
+	! grep -q " $FUZZ_MNT " /proc/mounts || { fail "$FUZZ_MNT still mounted"; return 1; }
+	# Nothing was written through the mount: the file system is intact.
+	quietly famfs fsck $FUZZ_DEV || return 1
+	devdax_home 60 || return 1
+	rmmod famfs_rs || { fail "rmmod after the fuzzing failed"; return 1; }
+}
+
+# The fuzzer's own checks can fail: with a deliberately wrong oracle
+# (replies the core refuses are said to be taken), the run must report
+# mismatches and exit 1.
+test_hostile_fuzzer_catches_a_wrong_oracle() {
+	fuzz_fs || return 1
+	if hostile --seed 7 --replies 300 --per-mount 300 --init-every 0 --abort-every 0 --sabotage; then
+		fail "famfs-hostile --sabotage passed"
+		return 1
+	fi
+	grep -q "FAILED: [0-9]* replies judged otherwise" /tmp/hostile.out ||
+		{ fail "no mismatch reported"; return 1; }
+	devdax_home 60
+}
