@@ -345,6 +345,7 @@ impl Server {
     }
 
     fn init(&mut self, unique: u64, i: &famfs_core::abi::fuse_init_in) -> Vec<Out> {
+        crate::faults::point("init");
         let body = match self.cfg.mode {
             Mode::Famfs => crate::init::famfs(i),
             Mode::Plain => crate::init::plain(i),
@@ -502,6 +503,9 @@ impl Server {
     }
 
     fn readdir(&mut self, unique: u64, nodeid: u64, r: &fuse_read_in) -> Vec<Out> {
+        if r.offset != 0 {
+            crate::faults::point("readdir-more");
+        }
         // A listing from the start is a good moment to catch up.
         let snap = if r.offset == 0 {
             self.view.fresh(self.cfg.refresh_wait)
@@ -608,6 +612,7 @@ impl Server {
             None => return self.error(unique, libc::ESTALE),
             Some(Target::Log(n)) => match &n.kind {
                 famfs_meta::NodeKind::File { size, fmap, .. } => {
+                    crate::faults::point("get-fmap");
                     crate::fmap::encode_file(*size, fmap)
                 }
                 famfs_meta::NodeKind::Dir { .. } => return self.error(unique, libc::EISDIR),

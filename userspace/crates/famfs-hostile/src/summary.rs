@@ -31,7 +31,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub seconds: Option<u64>,
     /// Replies per mount.
-    #[arg(long, default_value_t = 2_500)]
+    #[arg(long, default_value_t = 1_500)]
     pub per_mount: u64,
     /// Worker processes per mount.
     #[arg(long, default_value_t = 4)]

@@ -286,8 +286,21 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
                 let _ = child.kill();
             }
             let st = child.wait().ok();
+            // A daemon that died before mounting gave nothing back, and
+            // wrote no pid file that would tell the next command it died:
+            // give its devices back now rather than leave the next mount
+            // to wait for a give-back that will never come.
+            let gave = give_back_leftovers(&mnt)
+                .map(|n| {
+                    if n > 0 {
+                        "; its devices were given back"
+                    } else {
+                        ""
+                    }
+                })
+                .unwrap_or("; giving its devices back failed (famfs umount retries)");
             bail!(
-                "mounting {} on {} failed: the daemon {} ({})\nlast lines of {}:\n{}",
+                "mounting {} on {} failed: the daemon {} ({}{gave})\nlast lines of {}:\n{}",
                 device.display(),
                 mnt.display(),
                 if timed_out {

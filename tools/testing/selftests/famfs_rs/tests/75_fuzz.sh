@@ -31,7 +31,8 @@ fuzz_fs() {
 		quietly famfs creat $D -s 2M /a/b/two &&
 		quietly famfs creat $D -N 2 -s 8M /a/b/c/striped &&
 		quietly famfs creat $D -N 3 -C 4M -s 20M /d/wide &&
-		quietly famfs creat $D -s 16M /d/big
+		quietly famfs creat $D -s 16M /d/big &&
+		quietly famfs creat $D -M /f1,2M -M /f2,4M -M /f3,3M -M /f4,1M -M /f5,8M
 }
 
 kernel_reports() {
