@@ -9,8 +9,9 @@
 # harness fails the test on any kernel report. Then umount and rmmod.
 #
 # The seed and the number of replies come from the kernel command line
-# (famfs_rs_test.fuzz_seed, famfs_rs_test.fuzz_replies; make soak and
-# make fuzz-long raise them), else 1 and 10,000.
+# (famfs_rs_test.fuzz_seed, famfs_rs_test.fuzz_replies; make soak raises
+# the replies), else 1 and 10,000; famfs_rs_test.fuzz_seconds runs for
+# that long instead (make fuzz-long).
 
 FUZZ_DEV=/dev/dax1.0
 FUZZ_MNT=/mnt/hostile
@@ -51,9 +52,14 @@ test_hostile_daemon_fuzz() {
 	fuzz_fs || return 1
 	seed=$(param fuzz_seed)
 	replies=$(param fuzz_replies)
+	seconds=$(param fuzz_seconds)
 	before=$(kernel_reports)
 	t0=$(date +%s)
-	hostile --seed "${seed:-1}" --replies "${replies:-10000}"
+	if [ -n "$seconds" ]; then
+		hostile --seed "${seed:-1}" --seconds "$seconds"
+	else
+		hostile --seed "${seed:-1}" --replies "${replies:-10000}"
+	fi
 	r=$?
 	t1=$(date +%s)
 	reports=$(($(kernel_reports) - before))
