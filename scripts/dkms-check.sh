@@ -4,9 +4,9 @@
 # dkms-check.sh: famfs_rs installed the way a distribution would do it,
 # then booted.
 #
-#  1. Distribution-style packages of the test kernel: the kernel's own
-#     `make bindeb-pkg` (linux-image, linux-headers) run on a copy of the
-#     cached build tree, plus linux-librust-<version>-dev, the kernel's
+#  1. Distribution-style packages of the test kernel (made once, cached):
+#     the kernel's own `make bindeb-pkg` (linux-image, linux-headers) run
+#     on a copy of the cached build tree, plus linux-librust-<version>-dev, the kernel's
 #     Rust metadata (rust/*.rmeta, libmacros.so, the kernel crate's
 #     bindings) that headers packages leave out, built by the very rustc
 #     that built the kernel (scripts/mkrustpkg.sh).
@@ -17,8 +17,8 @@
 #  3. The packages installed with dpkg there: /lib/modules/<version>/build
 #     is what a user gets. Then `dkms add`, `dkms build`, `dkms install`
 #     of this tree with its dkms.conf.
-#  4. The guest booted with the packaged kernel and the module dkms
-#     built: it loads, mounts and copies files (20_module, 30_mount,
+#  4. The guest booted with the packaged kernel (its /boot/vmlinuz) and
+#     the module dkms built: it loads, mounts and copies files (20_module, 30_mount,
 #     65_cp).
 #
 # Work files: build/dkms/ (DKMS_CHECK_DIR); the prepared root is cached
@@ -51,15 +51,25 @@ start=$SECONDS
 rm -rf "$work"
 mkdir -p "$work/debs"
 
-# 1. Packages. bindeb-pkg writes into the tree it runs on (debian/, a new
-# build version): a copy keeps the shared cached tree untouched.
-log "packaging kernel $kver: make bindeb-pkg on a copy of $kdir"
-cp -a "$kdir" "$work/kbuild"
-make -C "$srcdir" O="$work/kbuild" LLVM="$LLVM_SUFFIX" -j"$(nproc)" bindeb-pkg \
-	>"$work/bindeb-pkg.log" 2>&1 || { tail -20 "$work/bindeb-pkg.log" >&2; die "bindeb-pkg failed; see $work/bindeb-pkg.log"; }
-mv "$work"/*.deb "$work/debs/"
-"$FAMFS_RS_TOP/scripts/mkrustpkg.sh" "$work/kbuild" "$work/debs" || die "building the Rust metadata package failed"
-ls "$work/debs" | sed 's/^/  /' >&2
+# 1. Packages, made once per test kernel (and packaging scripts): the
+# kernel's bindeb-pkg writes into the tree it runs on (debian/, a new
+# build version), so it runs on a copy; the cached tree stays untouched.
+debs=$FAMFS_RS_CACHE/dkms-debs-$(basename "$kdir")-$(cat "$FAMFS_RS_TOP/scripts/mkrustpkg.sh" | sha256sum | cut -c1-8)
+if [[ ! -e $debs/.done ]]; then
+	log "packaging kernel $kver: make bindeb-pkg on a copy of $kdir"
+	rm -rf "$debs" "$work/kbuild"
+	mkdir -p "$debs"
+	cp -a "$kdir" "$work/kbuild"
+	make -C "$srcdir" O="$work/kbuild" LLVM="$LLVM_SUFFIX" -j"$(nproc)" bindeb-pkg \
+		>"$work/bindeb-pkg.log" 2>&1 || { tail -20 "$work/bindeb-pkg.log" >&2; die "bindeb-pkg failed; see $work/bindeb-pkg.log"; }
+	mv "$work"/*.deb "$debs/"
+	"$FAMFS_RS_TOP/scripts/mkrustpkg.sh" "$work/kbuild" "$debs" >/dev/null ||
+		die "building the Rust metadata package failed"
+	rm -rf "$work/kbuild"
+	touch "$debs/.done"
+fi
+cp "$debs"/*.deb "$work/debs/"
+ls "$work/debs" | sed 's/^/# package: /'
 
 # 2. A fresh root, prepared once per cache key (suite and packages).
 key=$(echo "$suite $mirror $root_pkgs" | sha256sum | cut -c1-12)
@@ -135,9 +145,12 @@ echo "# module: ${ko#"$root"} ($(modinfo -F vermagic "$ko"))"
 cleanup
 trap - EXIT
 
-# 4. The packaged kernel (the copy bindeb-pkg built) with the dkms module.
+# 4. The packaged kernel (/boot/vmlinuz from linux-image) with the dkms
+# module.
 [[ $(modinfo -F vermagic "$ko") == "$kver "* ]] || die "the module's vermagic is not $kver"
-FAMFS_RS_KO=$ko KDIR=$work/kbuild FAMFS_RS_VMDIR=$work/vm VM_TEST_SKIP_HARNESS=1 \
+mkdir -p "$work/kimage/arch/x86/boot"
+cp "$root/boot/vmlinuz-$kver" "$work/kimage/arch/x86/boot/bzImage"
+FAMFS_RS_KO=$ko KDIR=$work/kimage FAMFS_RS_VMDIR=$work/vm VM_TEST_SKIP_HARNESS=1 \
 	GUEST_APPEND="famfs_rs_test.only=20_module\|30_mount\|65_cp ${GUEST_APPEND:-}" \
 	"$FAMFS_RS_TOP/scripts/vm-test.sh" | grep -v '^# host '
 rc=${PIPESTATUS[0]}

@@ -42,7 +42,7 @@ rustc --version >"$stage/$dest/rust/rustc-version"
 # scripts/target.json (rustc's target for the kernel) is Rust's too: ship
 # it here unless the headers package already does (dpkg refuses two
 # packages owning one file).
-if ! dpkg-deb -c "$hdr" | grep -q "/$dest/scripts/target.json\$"; then
+if ! dpkg-deb -c "$hdr" | grep "/$dest/scripts/target.json\$" >/dev/null; then
 	mkdir -p "$stage/$dest/scripts"
 	cp "$kb/scripts/target.json" "$stage/$dest/scripts/"
 fi
@@ -62,5 +62,5 @@ Description: Rust metadata for building modules against Linux $kver
  modules (such as famfs_rs, through DKMS) are compiled against. Modules
  must be built with rustc $rustc_ver, the compiler that built this kernel.
 EOF
-dpkg-deb --root-owner-group --build "$stage" "$debdir/${name}_${version}_$arch.deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip --build "$stage" "$debdir/${name}_${version}_$arch.deb" >/dev/null
 echo "$debdir/${name}_${version}_$arch.deb"
