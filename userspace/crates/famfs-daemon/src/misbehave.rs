@@ -249,6 +249,9 @@ pub enum Bad {
     DaxdevUnterminated,
     /// GET_DAXDEV: an empty name.
     DaxdevNameEmpty,
+    /// GET_DAXDEV: a well-formed name of a device famfs_rs does not hold
+    /// (the module refuses it when it claims the device).
+    DaxdevNotBound,
     /// INIT: another famfs_rs protocol version.
     InitProtoMismatch,
     /// INIT: no famfs_rs protocol word.
@@ -324,6 +327,7 @@ cases! {
     "daxdev-index" GetDaxdev DaxdevIndex "GET_DAXDEV reply for another index than asked";
     "daxdev-unterminated" GetDaxdev DaxdevUnterminated "GET_DAXDEV name without NUL";
     "daxdev-name-empty" GetDaxdev DaxdevNameEmpty "GET_DAXDEV with an empty name";
+    "daxdev-not-bound" GetDaxdev DaxdevNotBound "GET_DAXDEV naming a device famfs_rs does not hold (well-formed)";
     "init-proto-mismatch" Init InitProtoMismatch "INIT reply with another famfs_rs protocol version (mount fails, EPROTO)";
     "init-not-famfs" Init InitNotFamfs "INIT reply without the famfs_rs protocol word (mount fails, EPROTO)";
     "init-flags-not-offered" Init InitFlagsNotOffered "INIT reply accepting a flag not offered (mount fails)";
@@ -514,6 +518,10 @@ fn bad_fmap(bad: Bad) -> Vec<u8> {
     v
 }
 
+/// The device `daxdev-not-bound` names: a dax device name no test guest
+/// has.
+pub const UNBOUND_DAX: &[u8] = b"/dev/dax9.9";
+
 fn bad_daxdev(bad: Bad, index: u64) -> Vec<u8> {
     let mut v = vec![0u8; DAXDEV_REPLY_LEN];
     let idx = match bad {
@@ -525,6 +533,7 @@ fn bad_daxdev(bad: Bad, index: u64) -> Vec<u8> {
     match bad {
         Bad::DaxdevUnterminated => v[name_at..].fill(b'x'),
         Bad::DaxdevNameEmpty => {}
+        Bad::DaxdevNotBound => v[name_at..name_at + UNBOUND_DAX.len()].copy_from_slice(UNBOUND_DAX),
         _ => v[name_at..name_at + 9].copy_from_slice(b"/dev/dax0"),
     }
     v
@@ -622,7 +631,7 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         | Bad::FmapSelfOverlap => with_body(unique, &bad_fmap(b)),
         // Well-formed: the server built it pointing at the log.
         Bad::FmapOverlapsLog => good.to_vec(),
-        Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty => {
+        Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty | Bad::DaxdevNotBound => {
             with_body(unique, &bad_daxdev(b, index))
         }
         Bad::InitProtoMismatch => patch(good, unique, |o: &mut fuse_init_out| {

@@ -87,3 +87,25 @@ test_hostile_fuzzer_catches_a_wrong_oracle() {
 		{ fail "no mismatch reported"; return 1; }
 	devdax_home 60
 }
+
+# A daemon that answers GET_DAXDEV, again and again, with a device that
+# famfs_rs does not hold (famfs mount --misbehave daxdev-not-bound): every
+# open fails, and the kernel log takes at most a few lines, rate-limited
+# as for every reply the transport refuses, not one line per reply (a
+# daemon must not be able to flood the kernel log).
+test_unheld_daxdev_replies_log_ratelimited() {
+	famfs_fresh || return 1
+	famfs_mount --misbehave daxdev-not-bound || return 1
+	before=$(dmesg | grep -c 'is not bound to the famfs_rs dax driver')
+	i=0 opened=0
+	while [ $i -lt 100 ]; do
+		[ "$(timeout 10 "$BIN/open_as" 0 0 $MNT/bad-daxdev-not-bound rdonly)" = ok ] && opened=$((opened + 1))
+		i=$((i + 1))
+	done
+	lines=$(($(dmesg | grep -c 'is not bound to the famfs_rs dax driver') - before))
+	famfs_umount || return 1
+	diag "100 opens answered with an unheld device: $opened opened, $lines kernel log lines"
+	[ $opened -eq 0 ] || { fail "$opened opens succeeded"; return 1; }
+	[ $lines -ge 1 ] || { fail "no log line at all: the device was never claimed"; return 1; }
+	[ $lines -le 20 ] || fail "not rate-limited: $lines lines for 100 replies"
+}
