@@ -127,8 +127,10 @@ in_root sh -c "dpkg -i /tmp/linux-image-${kver}_*.deb /tmp/linux-headers-${kver}
 echo "# /lib/modules/$kver/build -> $(readlink "$root/lib/modules/$kver/build")"
 srcpkg=$root/usr/src/famfs_rs-0.1.0
 mkdir -p "$srcpkg"
-git -C "$FAMFS_RS_TOP" ls-files -z --cached --others --exclude-standard |
-	(cd "$FAMFS_RS_TOP" && tar --null -T - -cf - --exclude='userspace/*') | tar -C "$srcpkg" -xf -
+# The module's sources as the tree has them (the userspace is not the
+# module's: left out).
+git -C "$FAMFS_RS_TOP" ls-files -z --cached --others --exclude-standard | grep -zv '^userspace/' |
+	(cd "$FAMFS_RS_TOP" && tar --null -T - -cf -) | tar -C "$srcpkg" -xf -
 log "dkms add/build/install famfs_rs/0.1.0 for $kver"
 for step in add build install; do
 	if ! in_root dkms "$step" -m famfs_rs -v 0.1.0 -k "$kver" >"$work/dkms-$step.log" 2>&1; then
