@@ -156,5 +156,8 @@ FAMFS_RS_KO=$ko KDIR=$work/kimage FAMFS_RS_VMDIR=$work/vm VM_TEST_SKIP_HARNESS=1
 	GUEST_APPEND="famfs_rs_test.only=20_module\|30_mount\|65_cp ${GUEST_APPEND:-}" \
 	"$FAMFS_RS_TOP/scripts/vm-test.sh" | grep -v '^# host '
 rc=${PIPESTATUS[0]}
+# The module the guest loaded is the one dkms built (the initramfs carries
+# only that one): its own line in the guest's kernel log.
+grep -m 1 'famfs_rs: loaded' "$work/vm/selftests/console.log" | tr -d '\r' | sed 's/^/# guest: /'
 log "dkms-check took $((SECONDS - start)) s"
 exit "$rc"
