@@ -36,7 +36,7 @@ pub struct Knobs {
     pub duplicate: u64,
     /// Settled requests probed with one more reply (must be ENOENT).
     pub probe: u64,
-    /// Whether INIT is mutated too (the mount may fail).
+    /// Whether INIT is mutated (always, then; the mount may fail).
     pub init: bool,
     /// A deliberately wrong oracle (says the kernel must take what the
     /// core refuses), to show that mismatches are caught.
@@ -242,8 +242,12 @@ impl Hostile {
                 mutate::no_cache(&mut good, p);
             }
         }
-        let is_init = matches!(p, Pending::Init { .. });
-        let mutate = (!is_init || self.knobs.init) && s.rng.chance(self.knobs.mutate);
+        // A mount whose INIT is to be mutated always gets a mutant (the
+        // kernel may still take it: then the mount goes on).
+        let mutate = match p {
+            Pending::Init { .. } => self.knobs.init,
+            _ => s.rng.chance(self.knobs.mutate),
+        };
         if mutate {
             let others: Vec<u64> = s
                 .outstanding
