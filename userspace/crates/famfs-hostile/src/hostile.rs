@@ -7,7 +7,7 @@
 //! is judged against the kernel's verdict ([`famfs_daemon::verdict`]);
 //! any difference is a mismatch, counted and described.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -45,6 +45,8 @@ pub struct Knobs {
 
 /// Progress lines go out every this many replies.
 const PROGRESS_EVERY: u64 = 200;
+/// Uniques remembered for the replies sent after the connection ended.
+const RECENT: usize = 4;
 
 struct Held {
     due: Instant,
@@ -59,6 +61,8 @@ struct State {
     interrupted: HashSet<u64>,
     withdrawn: HashSet<u64>,
     held: Vec<Held>,
+    /// The last uniques read, for replies after the connection ended.
+    recent: VecDeque<u64>,
     closed: bool,
     stopping: bool,
     finished: bool,
@@ -122,6 +126,7 @@ impl Hostile {
                 interrupted: HashSet::new(),
                 withdrawn: HashSet::new(),
                 held: Vec::new(),
+                recent: VecDeque::new(),
                 closed: false,
                 stopping: false,
                 finished: false,
@@ -319,6 +324,10 @@ impl Hostile {
                 s.outstanding.insert(h.unique, p);
             }
         }
+        if s.recent.len() == RECENT {
+            s.recent.pop_front();
+        }
+        s.recent.push_back(h.unique);
     }
 
     /// Ends the session: held replies go out (the connection is over, so
@@ -337,6 +346,16 @@ impl Hostile {
                 .wait_timeout(s, Duration::from_millis(5))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+        }
+        if s.closed {
+            // Replies after the end, to the last requests read (answered
+            // or not): the connection must take none of them.
+            let recent: Vec<u64> = s.recent.iter().copied().collect();
+            for u in recent {
+                let mut e = vec![0u8; OUT_HEADER_LEN];
+                let _ = encode_error(&mut e, u, libc::EIO);
+                self.write_judged(&mut s, &e, "reply-after-close");
+            }
         }
         self.report(&mut s, true);
     }
