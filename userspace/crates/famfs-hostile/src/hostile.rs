@@ -313,6 +313,10 @@ impl Hostile {
         };
         let mut s = self.lock();
         s.tally.add("requests", 1);
+        match Opcode::from_raw(h.opcode) {
+            Some(op) => s.tally.add(&format!("req.{op:?}"), 1),
+            None => s.tally.add(&format!("req.{}", h.opcode), 1),
+        }
         if Opcode::from_raw(h.opcode) == Some(Opcode::Interrupt) {
             s.tally.add("interrupts", 1);
             if let Some(i) = msg.get(40..).and_then(fuse_interrupt_in::get) {

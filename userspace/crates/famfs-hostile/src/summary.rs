@@ -236,6 +236,11 @@ fn print(d: &Tally, w: &Tally, a: &RunArgs, took: Duration) {
             .filter_map(|(k, v)| k.strip_prefix("op.").map(|o| format!("{o} {v}")))
             .collect();
     println!("famfs-hostile: replies by request: {}", ops.join(", "));
+    let reqs: Vec<String> =
+        d.n.iter()
+            .filter_map(|(k, v)| k.strip_prefix("req.").map(|o| format!("{o} {v}")))
+            .collect();
+    println!("famfs-hostile: requests read: {}", reqs.join(", "));
     let errnos: Vec<String> =
         w.n.iter()
             .filter_map(|(k, v)| k.strip_prefix("errno.").map(|e| format!("{e}:{v}")))
