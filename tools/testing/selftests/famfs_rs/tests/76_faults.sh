@@ -123,7 +123,7 @@ test_daemon_dies_mid_readdir() {
 # (data through cached maps), then SIGKILL at a random moment, ROUNDS
 # times (famfs_rs_test.fault_rounds, default 3).
 stat_loop() {
-	while stat $MNT/many/directory-with-a-long-name-$((RANDOM % 160)) >/dev/null 2>&1 &&
+	while stat $MNT/many/directory-with-a-long-name-$((RANDOM % 100)) >/dev/null 2>&1 &&
 		ls $MNT/many >/dev/null 2>&1; do :; done
 	return 0
 }
