@@ -249,10 +249,8 @@ fn print(d: &Tally, w: &Tally, a: &RunArgs, took: Duration) {
         w.n.iter()
             .filter_map(|(k, v)| {
                 let op = k.strip_prefix("op.")?;
-                Some(format!(
-                    "{op} {v} ({} ms avg)",
-                    g(w, &format!("ms.{op}")) / (*v).max(1)
-                ))
+                let us = g(w, &format!("us.{op}")) as f64 / (*v).max(1) as f64;
+                Some(format!("{op} {v} ({:.2} ms avg)", us / 1000.0))
             })
             .collect();
     println!("famfs-hostile: worker calls by kind: {}", per_op.join(", "));
