@@ -21,9 +21,12 @@ use crate::tally::Tally;
 pub const SIGBUS_EXIT: i32 = 86;
 
 /// Errnos the kernel itself gives for a refused reply, a dead or
-/// departed daemon, a withdrawn or interrupted call, or a node whose
-/// type the daemon changed.
-const KERNEL_ERRNOS: [i32; 12] = [
+/// departed daemon, a withdrawn or interrupted call, a node whose type
+/// the daemon changed, or a LOOKUP answered with a directory that is an
+/// ancestor of the name (the VFS refuses the loop: ELOOP, seen in a long
+/// run).
+const KERNEL_ERRNOS: [i32; 13] = [
+    libc::ELOOP,
     libc::EIO,
     libc::EPROTO,
     libc::ENOTCONN,
