@@ -35,6 +35,12 @@
 #define FAMFS_RS_CTL_NAME	"famfs_rs"
 #define FAMFS_RS_FS_TYPE	"famfs_rs"
 
+/*
+ * Name of the dax bus driver famfs_rs.ko registers (6.12: it provides fs-dax
+ * on devdax): a device is handed to it in /sys/bus/dax/drivers/<name>/.
+ */
+#define FAMFS_RS_DAX_DRIVER	"famfs_rs"
+
 /* f_type reported by statfs(2), the value upstream tools accept as famfs. */
 #define FAMFS_RS_STATFS_MAGIC	0x87b282fd
 
@@ -56,12 +62,18 @@
  * INIT messages (fuse_init_in.famfs_rs_proto, fuse_init_out.famfs_rs_proto):
  * the tag in the high 16 bits says "this is famfs_rs" (a stock /dev/fuse
  * kernel leaves the word zero), the version is in the low 16 bits. The
- * kernel refuses a reply whose word differs from its own (EPROTO) and the
- * daemon refuses an INIT whose word differs from its own. Bump the version
- * on any change to the messages below.
+ * kernel offers its version; the daemon answers with the older of the two
+ * versions (refusing a kernel older than FAMFS_RS_PROTO_MIN_VERSION), and
+ * the kernel refuses an answer outside MIN..its own (EPROTO). Both then
+ * speak the answered version. Bump the version on any change to the
+ * messages below.
+ *   1: the first.
+ *   2: fuse_famfs_fmap_header.flags (FAMFS_RS_FMAP_READONLY).
+ *   3: fuse_famfs_daxdev_out.dev_major/dev_minor (a device by number).
  */
 #define FAMFS_RS_PROTO_TAG	0xfa5f
-#define FAMFS_RS_PROTO_VERSION	1
+#define FAMFS_RS_PROTO_VERSION	3
+#define FAMFS_RS_PROTO_MIN_VERSION	2
 #define FAMFS_RS_PROTO_WORD	((FAMFS_RS_PROTO_TAG << 16) | FAMFS_RS_PROTO_VERSION)
 
 /*
@@ -364,10 +376,23 @@ struct fuse_init_out {
 #define FUSE_FAMFS_EXT_SIMPLE		0
 #define FUSE_FAMFS_EXT_INTERLEAVE	1
 
+/*
+ * fuse_famfs_fmap_header.flags: famfs_rs's own, in a byte that upstream's
+ * V10 ABI reserves (and leaves 0). The kernel refuses unknown bits.
+ *
+ * FAMFS_RS_FMAP_READONLY: the file is read-only on this host. The kernel
+ * refuses to open it for writing (EROFS), even for root, so that neither
+ * write() nor a writable shared mapping of it can exist. The daemon sets it
+ * for .meta/.log and .meta/.superblock on a client (a host whose system
+ * UUID is not the superblock's: only the master writes the log), and on
+ * every host for files whose log entry says all hosts read-only.
+ */
+#define FAMFS_RS_FMAP_READONLY		(1 << 0)
+
 /* GET_FMAP reply header (32 bytes). */
 struct fuse_famfs_fmap_header {
 	__u8	file_type;	/* FUSE_FAMFS_FILE_* */
-	__u8	reserved;	/* 0 */
+	__u8	flags;		/* FAMFS_RS_FMAP_* (upstream: reserved, 0) */
 	__u16	fmap_version;	/* FUSE_FAMFS_FMAP_VERSION */
 	__u32	ext_type;	/* FUSE_FAMFS_EXT_* */
 	__u32	nextents;	/* 1..FUSE_FAMFS_MAX_EXTENTS */
@@ -412,7 +437,15 @@ struct fuse_famfs_daxdev_out {
 	__u16	index;		/* must equal the requested index */
 	__u16	reserved;	/* 0 */
 	__u32	reserved0;	/* 0 */
-	__u64	reserved1[2];	/* 0 (room for a UUID or dev_t) */
+	/*
+	 * famfs_rs protocol 3 (0 before): the number of the device's node
+	 * (/dev/daxX.Y), found by number, with no path lookup; 0:0 when only
+	 * the name says which device. A device named both ways must be the
+	 * same device.
+	 */
+	__u32	dev_major;
+	__u32	dev_minor;
+	__u64	reserved1;	/* 0 */
 	/* device path, e.g. "/dev/dax0.0": non-empty, printable, NUL-terminated */
 	__u8	name[FUSE_FAMFS_DAXDEV_NAME_LEN];
 };

@@ -5,6 +5,8 @@
 //! Parsing and validation of everything the daemon sends lives there, so it
 //! is unit-tested and fuzzed in userspace.
 
+#![forbid(unsafe_code)]
+
 #[path = "core/src"]
 #[allow(dead_code, unreachable_pub)]
 pub(crate) mod famfs_core {

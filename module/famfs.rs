@@ -1,85 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! famfs_rs: famfs (the fabric-attached memory file system) for stock
-//! kernels.
-//!
-//! The layout mirrors the architecture (Documentation/famfs_rs.rst):
-//! `control` is the daemon's control device, `fs` the file system type;
-//! `miscdev`, `poll`, `vfs` and `bindings` are the thin unsafe layer over the
-//! kernel's C interfaces.
+//! Layer 3, famfs: the file system type (`fs`), a mount and the requests it
+//! sends (`mount`), per-inode state and the cached file maps (`inode`), the
+//! daxdev table and what a device failure fences (`daxtable`), the device
+//! ranges the maps use (`mapped`), and the counters (`counters`). Built on
+//! the FUSE transport (`crate::fuse`) and the kernel API
+//! (`crate::kapi`), with no unsafe code of its own.
 
-use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::prelude::*;
+#![forbid(unsafe_code)]
 
-mod bindings;
-mod completion;
-mod control;
-mod core_logic;
+mod counters;
 mod daxtable;
-mod debugfs;
 mod fs;
-mod fsdax;
+mod inode;
 mod mapped;
-mod miscdev;
 mod mount;
-mod poll;
-mod transport;
-mod vfs;
 
-module! {
-    type: FamfsRs,
-    name: "famfs_rs",
-    author: "famfs_rs developers",
-    description: "famfs: fabric-attached memory file system on devdax",
-    license: "GPL",
-}
-
-/// Lockdep wants the file system type in static memory.
-static FS_TYPE: vfs::FsTypeStorage = vfs::FsTypeStorage::new();
-
-/// The module's debugfs directory, `famfs_rs/` (NULL without debugfs).
-static DEBUG_ROOT: AtomicPtr<debugfs::DebugDir> = AtomicPtr::new(ptr::null_mut());
-
-/// The module's debugfs directory, for per-mount counters.
-pub(crate) fn debug_root() -> Option<&'static debugfs::DebugDir> {
-    // SAFETY: set while the module struct owns the directory; a mount (the
-    // only caller) holds a module reference, so it outlives the caller.
-    unsafe { DEBUG_ROOT.load(Ordering::Acquire).as_ref() }
-}
-
-struct FamfsRs {
-    // Dropped in this order: no new mounts, then no new connections.
-    _fs: vfs::Registration<fs::Famfs>,
-    _control: control::ControlDevice,
-    _dax_driver: fsdax::Driver,
-    debug_root: Option<KBox<debugfs::DebugDir>>,
-}
-
-impl kernel::Module for FamfsRs {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let debug_root = debugfs::DebugDir::new(kernel::c_str!("famfs_rs"), None)
-            .and_then(|d| KBox::new(d, GFP_KERNEL).ok());
-        if let Some(d) = &debug_root {
-            DEBUG_ROOT.store(ptr::from_ref(&**d).cast_mut(), Ordering::Release);
-        }
-        let dax_driver = fsdax::Driver::register(module)?;
-        let control = control::ControlDevice::register(module)?;
-        let fs = vfs::Registration::register(&FS_TYPE, module)?;
-        pr_info!("loaded, control device /dev/{}\n", control::NAME);
-        Ok(FamfsRs {
-            _fs: fs,
-            _control: control,
-            _dax_driver: dax_driver,
-            debug_root,
-        })
-    }
-}
-
-impl Drop for FamfsRs {
-    fn drop(&mut self) {
-        pr_info!("unloading\n");
-        DEBUG_ROOT.store(ptr::null_mut(), Ordering::Release);
-        drop(self.debug_root.take());
-    }
-}
+pub(crate) use fs::{Famfs, FamfsType};

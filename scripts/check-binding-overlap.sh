@@ -18,6 +18,6 @@ dup=$(comm -12 "$k" "$o")
 if [ -n "$dup" ]; then
 	echo "famfs_rs: module bindings redefine items of kernel::bindings:" >&2
 	echo "$dup" | sed 's/^/  /' >&2
-	echo "Remove them from module/bindings/bindgen_parameters; they are imported from kernel::bindings." >&2
+	echo "Remove them from module/kapi/bindings/bindgen_parameters; they are imported from kernel::bindings." >&2
 	exit 1
 fi

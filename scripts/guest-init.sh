@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the famfs_rs test guest. Brings up the emulated CXL memory as
-# /dev/dax0.0, then runs what the kernel command line asks for:
+# /dev/dax0.0 and /dev/dax1.0, then runs what the kernel command line asks
+# for:
 #   famfs_rs_test.mode=test     the selftests (TAP on /dev/ttyS1)
+#   famfs_rs_test.mode=twohost  one side (famfs_rs_test.role=master or
+#                               client) of the two-guest selftests
 #   famfs_rs_test.mode=harness  the harness canaries
 #   famfs_rs_test.mode=demo     the demo script
 #   famfs_rs_test.mode=stall    never finish (the host timeout must fire)
@@ -24,7 +27,10 @@ say() { echo "famfs-guest: $*"; }
 
 # setup_devdax N SIZE: the CXL memdev of SIZE bytes (memdev numbering does
 # not follow QEMU's device order) -> pmem region -> devdax namespace
-# /dev/daxN.0.
+# /dev/daxN.0. The namespace keeps its page map (struct pages) in guest
+# RAM (--map=mem), as every host sharing the memory must: with ndctl's
+# default, map=dev, each host would keep its page state in the shared
+# bytes (Documentation/famfs_rs.rst, "Several hosts").
 setup_devdax() {
 	n=$1 size=$2
 	# The CXL bus enumerates asynchronously; wait for the memdevs.
@@ -53,7 +59,7 @@ setup_devdax() {
 	done
 	ndreg=$(ls /sys/bus/nd/devices/ | grep '^region' | sort | sed -n "$((n + 1))p")
 	if ! [ -e /dev/dax$n.0 ]; then
-		ndctl create-namespace -m devdax -r "$ndreg" >/tmp/ndctl.log 2>&1 ||
+		ndctl create-namespace -m devdax --map=mem -r "$ndreg" >/tmp/ndctl.log 2>&1 ||
 			{ say "ndctl create-namespace on $ndreg ($mem, cxl $region) failed:"; cat /tmp/ndctl.log
 			  cxl list -M -R -u; ndctl list -R -u; return 1; }
 	fi
@@ -69,15 +75,22 @@ say "mode ${mode:-none}"
 setup_devdax 0 "$(param cxl_size)" || say "no devdax: tests that need it will fail"
 setup_devdax 1 "$(param cxl1_size)" || say "no second devdax: tests that need it will fail"
 
+# famfs_rs_test.only=PATTERN runs only the test files matching it.
+only=$(param only)
 case "$mode" in
 test)
-	# famfs_rs_test.only=PATTERN runs only the test files matching it.
-	only=$(param only)
 	if [ -n "$only" ]; then
 		/selftests/run_tests.sh $(ls /selftests/tests/*.sh | grep -- "$only")
 	else
 		/selftests/run_tests.sh
 	fi ;;
+twohost)
+	# The same test files on both guests; each test does its role's part,
+	# in step with the other guest through a mailbox in the shared memory.
+	files=$(ls /selftests/twohost/*.sh | grep -- "${only:-.}")
+	[ -n "$files" ] && /selftests/run_tests.sh $files
+	# Whatever happened here, the other guest must not wait for us.
+	/selftests/bin/twohost "$(param role)" finish ;;
 harness) TEST_TIMEOUT=10 /selftests/run_tests.sh /selftests/harness/*.sh ;;
 demo) /demo.sh >/dev/ttyS1 2>&1 ;;
 stall) sleep 100000 ;;

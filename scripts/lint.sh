@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 rc=0
 
 # The kernel's .rustfmt.toml is rustfmt's defaults for edition 2021.
-if ! rustfmt --check --edition 2021 module/famfs.rs; then
-	echo "lint: module/ is not formatted: run rustfmt --edition 2021 module/famfs.rs"
+if ! rustfmt --check --edition 2021 module/famfs_rs.rs; then
+	echo "lint: module/ is not formatted: run rustfmt --edition 2021 module/famfs_rs.rs"
 	rc=1
 fi
 if ! (cd userspace && cargo fmt --all -- --check); then
@@ -18,10 +18,34 @@ if ! (cd userspace && cargo fmt --all -- --check); then
 	rc=1
 fi
 
+# The module's layers (Documentation/famfs_rs.rst, "Source layout"): the
+# kernel API layer (kapi) names no layer above it, the FUSE layer (fuse) not
+# the file system (famfs); every file above kapi forbids unsafe code, and
+# the crate root, which only wires the layers, has none.
+upward=$( {
+	grep -rnE 'crate::(famfs|fuse)\b|super::(famfs|fuse)\b' module/kapi.rs module/kapi
+	grep -rnE 'crate::famfs\b|super::famfs\b' module/fuse.rs module/fuse
+} 2>/dev/null)
+if [[ -n $upward ]]; then
+	echo "$upward"
+	echo "lint: a module layer imports from a layer above it (kapi < fuse < famfs)"
+	rc=1
+fi
+for f in module/core_logic.rs module/fuse.rs module/famfs.rs module/fuse/*.rs module/famfs/*.rs; do
+	grep -q '^#!\[forbid(unsafe_code)\]$' "$f" || {
+		echo "lint: $f lacks #![forbid(unsafe_code)] (unsafe code belongs in module/kapi/)"
+		rc=1
+	}
+done
+if grep -nE '^\s*[^/ ].*\bunsafe\b' module/famfs_rs.rs; then
+	echo "lint: the crate root module/famfs_rs.rs wires the layers; unsafe code belongs in module/kapi/"
+	rc=1
+fi
+
 # Kbuild's CLIPPY=1 reports but does not fail: count the warnings about
 # our own sources (the generated bindings are bindgen's). The touch makes
 # Kbuild compile the crate again, through clippy, even when it is current.
-touch module/famfs.rs
+touch module/famfs_rs.rs
 log=$(make --no-print-directory module CLIPPY=1 2>&1)
 status=$?
 warnings=$(grep -A3 '^warning' <<<"$log" | grep -- '--> .*module/' | grep -vc 'module/generated/')

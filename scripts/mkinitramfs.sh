@@ -34,6 +34,8 @@ done
 for tool in cxl ndctl daxctl; do
 	copy_with_libs "$(command -v "$tool")" "usr/bin/$tool"
 done
+# filefrag (e2fsprogs): a FIEMAP client nobody here wrote.
+copy_with_libs "$(PATH=$PATH:/usr/sbin:/sbin command -v filefrag)" usr/sbin/filefrag
 
 # fio, a load generator nobody here wrote (static: see build-fio.sh).
 install -m 0755 "$("$top/scripts/build-fio.sh")" "$stage/usr/bin/fio" || die "no fio for the guest"
@@ -46,7 +48,7 @@ done
 
 # Guest selftests and their helpers (static, so they need no libraries).
 cp -r "$selftests"/lib.sh "$selftests"/run_tests.sh "$selftests"/tests \
-	"$selftests"/harness "$stage/selftests/"
+	"$selftests"/harness "$selftests"/twohost "$stage/selftests/"
 install -m 0755 "$top/scripts/guest-demo.sh" "$stage/demo.sh"
 for c in "$selftests"/src/*.c; do
 	gcc -static -O2 -Wall -Wextra -Werror -I "$top/include" -o "$stage/selftests/bin/$(basename "$c" .c)" "$c" ||

@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-vm.sh MODE OUTDIR: boot the test kernel under QEMU (TCG) with one
-# emulated persistent CXL type-3 device, running the guest /init in MODE
-# (test, harness, demo, stall; see scripts/guest-init.sh).
+# run-vm.sh MODE OUTDIR: boot the test kernel under QEMU (TCG) with two
+# emulated persistent CXL type-3 devices, running the guest /init in MODE
+# (test, twohost, harness, demo, stall; see scripts/guest-init.sh).
 #
-# OUTDIR gets console.log (kernel console, ttyS0) and tap.log (the guest's
-# test output, ttyS1). The CXL memory is backed by a host file
-# (build/vm/cxl-mem0.raw by default) so tests can inspect what the guest
-# wrote. Exit status: QEMU's, or 124 if the guest did not power off within
-# VM_TIMEOUT seconds.
+# OUTDIR gets console.log (kernel console, ttyS0), tap.log (the guest's
+# test output, ttyS1) and the devices' label areas (one guest's own). The
+# CXL memory is backed by host files, cxl-mem0.raw and cxl-mem1.raw in
+# CXL_DIR (default build/vm), so tests can inspect what the guest wrote,
+# and two guests given the same CXL_DIR share the memory. Exit status:
+# QEMU's, or 124 if the guest did not power off within VM_TIMEOUT seconds.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -29,28 +30,37 @@ guest_uuid=${GUEST_UUID:-5f0b1c2e-9a7d-4e3b-8c11-000000000001}
 
 [[ -e $kernel ]] || die "no kernel at $kernel: run 'make kernel'"
 [[ -e $initrd ]] || die "no initramfs at $initrd"
-mkdir -p "$vmdir" "$outdir"
-mem=$vmdir/cxl-mem0.raw
-lsa=$vmdir/cxl-lsa0.raw
+cxldir=${CXL_DIR:-$vmdir}
+mkdir -p "$vmdir" "$outdir" "$cxldir"
+mem=$cxldir/cxl-mem0.raw
 [[ -e $mem ]] || truncate -s "$cxl_size" "$mem"
-mem1=$vmdir/cxl-mem1.raw
-lsa1=$vmdir/cxl-lsa1.raw
+mem1=$cxldir/cxl-mem1.raw
 [[ -e $mem1 ]] || truncate -s "$cxl1_size" "$mem1"
-# A fresh label area each boot: the guest creates region and namespace anew,
-# with the same layout, so the data in $mem keeps its place.
+# QEMU is given the files themselves: a symbolic link would be sized as
+# the link, not as the memory.
+mem=$(readlink -f "$mem")
+mem1=$(readlink -f "$mem1")
+# A fresh label area each boot, the guest's own: the guest creates region
+# and namespace anew, with the same layout, so the data in $mem keeps its
+# place (and two guests on one memory see it at the same offsets).
+lsa=$outdir/cxl-lsa0.raw
+lsa1=$outdir/cxl-lsa1.raw
 rm -f "$lsa" "$lsa1"
 truncate -s 256M "$lsa"
 truncate -s 256M "$lsa1"
-cxl_bytes=$(stat -c %s "$mem")
-cxl1_bytes=$(stat -c %s "$mem1")
+cxl_bytes=$(stat -L -c %s "$mem")
+cxl1_bytes=$(stat -L -c %s "$mem1")
 # pci=nomsi: with MEMORY_FAILURE=y the kernel claims CXL error reporting and
 # cxl_pci then sets up event-log interrupts, which QEMU 7.2's type-3 device
 # does not provide ("Failed to get interrupt for event Info log", probe
 # fails). Without MSI, cxl_pci skips event processing and probes.
+# no_timer_check: under TCG on a loaded host the boot-time check that the
+# IO-APIC timer ticks can miss its window and panic ("IO-APIC + timer
+# doesn't work", seen once in the harness guest); virtual machines skip it.
 # slub_debug=F: sanity checks on every slab object, and no per-CPU slabs, so
 # /proc/slabinfo counts objects exactly (the leak tests need that: otherwise
 # a whole CPU slab counts as active and 20 leaked objects show as +0 or +64).
-append="console=ttyS0 panic=-1 pci=nomsi slub_debug=F"
+append="console=ttyS0 panic=-1 pci=nomsi slub_debug=F no_timer_check"
 
 : >"$outdir/console.log"
 : >"$outdir/tap.log"
@@ -62,7 +72,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" -serial "file:$outdir/tap.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "$append famfs_rs_test.mode=$mode famfs_rs_test.cxl_size=$cxl_bytes famfs_rs_test.cxl1_size=$cxl1_bytes ${GUEST_APPEND:-}" \
+	-append "$append famfs_rs_test.mode=$mode famfs_rs_test.cxl_size=$cxl_bytes famfs_rs_test.cxl1_size=$cxl1_bytes famfs_rs_test.uuid=$guest_uuid ${GUEST_APPEND:-}" \
 	-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$mem,size=$cxl_bytes" \
 	-object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$lsa,size=256M" \
 	-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \

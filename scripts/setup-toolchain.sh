@@ -12,7 +12,7 @@ PACKAGES=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	qemu-system-x86 busybox-static kmod ndctl daxctl dkms
 	xz-utils rsync python3
-	curl libaio-dev zlib1g-dev
+	curl libaio-dev zlib1g-dev e2fsprogs
 )
 BINDGEN_VERSION=0.73.2
 

@@ -39,14 +39,63 @@ run_guest() {
 		"$out/console.log" "$out/tap.log" >>"$results"
 }
 
-# Remove the CXL backing file from earlier runs: tests start on fresh memory.
-rm -f "$vmdir/cxl-mem0.raw"
-run_guest selftests test
+# famfs_rs_test.only=PATTERN in GUEST_APPEND picks test files by a grep
+# over their guest paths; a run none of whose files match is not booted,
+# which is said in the output.
+only=$(sed -n 's/.*famfs_rs_test\.only=\([^ ]*\).*/\1/p' <<<"${GUEST_APPEND:-}")
+selftests=$FAMFS_RS_TOP/tools/testing/selftests/famfs_rs
+# picked DIR: whether the pattern picks a test file of DIR.
+picked() {
+	ls "$selftests/$1"/*.sh | sed "s|^$selftests/|/selftests/|" | grep -q -- "${only:-.}"
+}
+
+# The two-host selftests (twohost/*.sh): two guests at once on the same CXL
+# backing files, fresh and of their own, each guest with its own label
+# areas and system UUID. The guests keep in step through a mailbox in the
+# shared memory (src/twohost.c), not through sleeps. Smaller devices than
+# the single guest's keep each handover short.
+run_twohost() {
+	local dir=$vmdir/twohost role i start=$SECONDS
+	local roles=(master client) pids=() qrc=() uuids=(
+		5f0b1c2e-9a7d-4e3b-8c11-0000000000a1
+		5f0b1c2e-9a7d-4e3b-8c11-0000000000c1)
+	rm -rf "$dir"
+	mkdir -p "$dir/cxl"
+	truncate -s "${TWOHOST_CXL_SIZE:-512M}" "$dir/cxl/cxl-mem0.raw"
+	truncate -s "${TWOHOST_CXL1_SIZE:-256M}" "$dir/cxl/cxl-mem1.raw"
+	log "booting two guests on one CXL memory; console logs: $dir/{master,client}/console.log"
+	for i in 0 1; do
+		role=${roles[i]}
+		CXL_DIR=$dir/cxl GUEST_UUID=${uuids[i]} VM_TIMEOUT=${VM_TWOHOST_TIMEOUT:-900} \
+			GUEST_APPEND="${GUEST_APPEND:-} famfs_rs_test.role=$role" \
+			"$FAMFS_RS_TOP/scripts/run-vm.sh" twohost "$dir/$role" &
+		pids[i]=$!
+	done
+	for i in 0 1; do
+		wait "${pids[i]}"
+		qrc[i]=$?
+	done
+	log "two guests ran $((SECONDS - start)) s"
+	for i in 0 1; do
+		role=${roles[i]}
+		"$FAMFS_RS_TOP/scripts/vm-report.py" --qemu-status "${qrc[i]}" --prefix "$role: " \
+			"$dir/$role/console.log" "$dir/$role/tap.log" >>"$results"
+	done
+}
+
+if picked tests; then
+	# Remove the CXL backing file from earlier runs: tests start on fresh memory.
+	rm -f "$vmdir/cxl-mem0.raw"
+	run_guest selftests test
+else
+	rm -f "$vmdir/selftests/tap.log"
+	echo "# single-guest selftests not run: famfs_rs_test.only=$only picks none of their files"
+fi
 
 # What the guest formatted must be in the host's backing file: the famfs
 # superblock magic at the start of the devdax (2 MiB aligned, after the
 # namespace's reserved area). Only meaningful when the guest ran mkfs.
-if ! grep -q -- "- test_famfs_mkfs_devdax" "$vmdir/selftests/tap.log"; then
+if ! grep -qs -- "- test_famfs_mkfs_devdax" "$vmdir/selftests/tap.log"; then
 	echo "# host backing-file check not run: the guest did not run test_famfs_mkfs_devdax"
 else
 	if python3 - "$vmdir/cxl-mem0.raw" <<'PY'
@@ -69,7 +118,7 @@ fi
 # be in the backing file at the device offset its map gives, counted from
 # the superblock (device offset 0).
 # (The serial port ends TAP lines with CR LF.)
-check=$(tr -d '\r' <"$vmdir/selftests/tap.log" |
+check=$(tr -d '\r' 2>/dev/null <"$vmdir/selftests/tap.log" |
 	sed -n 's/^# host-check: offset=\(0x[0-9a-f]*\) seed=\([0-9]*\) len=\([0-9]*\)$/\1 \2 \3/p' | tail -1)
 if [[ -z $check ]]; then
 	echo "# host file-bytes check not run: the guest did not run test_file_bytes_for_the_host"
@@ -99,6 +148,12 @@ then
 	echo "ok - host sees bytes written through the mount at the file's device offset" >>"$results"
 else
 	echo "not ok - host sees bytes written through the mount at the file's device offset # $check" >>"$results"
+fi
+
+if picked twohost; then
+	run_twohost
+else
+	echo "# two-host selftests not run: famfs_rs_test.only=$only picks none of their files"
 fi
 
 if [[ ${VM_TEST_SKIP_HARNESS:-0} == 1 ]]; then

@@ -28,6 +28,15 @@ pub mod raw {
 
 pub use raw::*;
 
+/// An ABI string constant (bindgen gives the header's strings with their
+/// NUL) without its NUL: `abi_str(FAMFS_RS_OPT_FD) == b"fd"`.
+pub const fn abi_str(bytes: &'static [u8]) -> &'static [u8] {
+    match bytes.split_last() {
+        Some((&0, name)) => name,
+        _ => bytes,
+    }
+}
+
 use core::mem::{offset_of, size_of};
 
 // Standard FUSE sizes (protocol 7.41, as in Linux 6.12's uapi header) and
@@ -93,6 +102,10 @@ pub const FMAP_ALIGN: u64 = FUSE_FAMFS_ALIGN as u64;
 pub const MAX_DAXDEVS: u32 = FUSE_FAMFS_MAX_DAXDEVS;
 /// Largest GET_FMAP reply body.
 pub const FMAP_MAX: usize = FUSE_FAMFS_FMAP_MAX as usize;
+/// `fuse_famfs_fmap_header.flags`: the file is read-only on this host.
+pub const FMAP_READONLY: u8 = FAMFS_RS_FMAP_READONLY as u8;
+/// Every `fuse_famfs_fmap_header.flags` bit famfs_rs knows.
+pub const FMAP_FLAGS_KNOWN: u8 = FMAP_READONLY;
 
 /// The FUSE opcodes famfs_rs knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -141,9 +141,9 @@ wire_structs! {
         time_gran, max_pages, map_alignment, flags2, max_stack_depth, unused, famfs_rs_proto,
     }
     fuse_famfs_fmap_header {
-        file_type, reserved, fmap_version, ext_type, nextents, reserved0, file_size, reserved1,
+        file_type, flags, fmap_version, ext_type, nextents, reserved0, file_size, reserved1,
     }
     fuse_famfs_simple_ext { devindex, reserved, offset, len }
     fuse_famfs_iext { nstrips, chunk_size, nbytes, reserved }
-    fuse_famfs_daxdev_out { index, reserved, reserved0, reserved1, name }
+    fuse_famfs_daxdev_out { index, reserved, reserved0, dev_major, dev_minor, reserved1, name }
 }

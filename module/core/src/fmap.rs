@@ -9,7 +9,8 @@
 //!
 //! Rules (all checked, none trusted):
 //! - header: known file type, `fmap_version` 1, known extent type,
-//!   1..=32 extents, reserved fields zero, `file_size` <= `i64::MAX`;
+//!   1..=32 extents, no unknown `flags` bit, reserved fields zero,
+//!   `file_size` <= `i64::MAX`;
 //! - the body length is exactly what the counts imply, at most 32 KiB;
 //! - every simple extent and every strip: `devindex` < 24, offset and length
 //!   2 MiB aligned, length non-zero, `offset + len` does not overflow,
@@ -31,8 +32,8 @@ use core::mem::size_of;
 
 use super::abi::{
     fuse_famfs_fmap_header, fuse_famfs_iext, fuse_famfs_simple_ext, ExtType, FamfsFileType,
-    FMAP_ALIGN, FMAP_MAX, FUSE_FAMFS_FMAP_VERSION, FUSE_FAMFS_MAX_EXTENTS, FUSE_FAMFS_MAX_STRIPS,
-    MAX_DAXDEVS,
+    FMAP_ALIGN, FMAP_FLAGS_KNOWN, FMAP_MAX, FMAP_READONLY, FUSE_FAMFS_FMAP_VERSION,
+    FUSE_FAMFS_MAX_EXTENTS, FUSE_FAMFS_MAX_STRIPS, MAX_DAXDEVS,
 };
 use super::attr::MAX_FILE_SIZE;
 use super::codec::Field;
@@ -57,7 +58,7 @@ pub enum FmapError {
     ExtType,
     /// `nextents` is 0 or more than 32.
     ExtentCount,
-    /// A reserved field is not zero.
+    /// A reserved field is not zero, or `flags` has an unknown bit.
     Reserved,
     /// `file_size` exceeds `i64::MAX`.
     FileSize,
@@ -327,6 +328,7 @@ pub struct Resolved {
 pub struct FmapRef<'a> {
     bytes: &'a [u8],
     file_type: FamfsFileType,
+    flags: u8,
     ext_type: ExtType,
     nextents: u32,
     file_size: u64,
@@ -347,7 +349,7 @@ impl<'a> FmapRef<'a> {
         if h.nextents == 0 || h.nextents > FUSE_FAMFS_MAX_EXTENTS {
             return Err(FmapError::ExtentCount);
         }
-        if h.reserved != 0 || h.reserved0 != 0 || h.reserved1 != 0 {
+        if h.flags & !FMAP_FLAGS_KNOWN != 0 || h.reserved0 != 0 || h.reserved1 != 0 {
             return Err(FmapError::Reserved);
         }
         if h.file_size > MAX_FILE_SIZE {
@@ -356,6 +358,7 @@ impl<'a> FmapRef<'a> {
         Ok(Self {
             bytes,
             file_type,
+            flags: h.flags,
             ext_type,
             nextents: h.nextents,
             file_size: h.file_size,
@@ -416,6 +419,12 @@ impl<'a> FmapRef<'a> {
     /// What kind of famfs file this is.
     pub fn file_type(&self) -> FamfsFileType {
         self.file_type
+    }
+
+    /// Whether the file is read-only on this host
+    /// ([`FMAP_READONLY`]): the module refuses to open it for writing.
+    pub fn read_only(&self) -> bool {
+        self.flags & FMAP_READONLY != 0
     }
 
     /// Simple or interleaved.
@@ -490,6 +499,17 @@ impl<'a> FmapRef<'a> {
         Ok(())
     }
 
+    /// The file's runs on its devices, in file order, each as long as it
+    /// is contiguous on one device: for a simple map one per extent (fewer
+    /// when extents continue each other), for an interleaved one one per
+    /// chunk. They cover the file up to the end of its last 2 MiB unit.
+    pub fn mappings(&self) -> Mappings<'a> {
+        Mappings {
+            fmap: *self,
+            pos: 0,
+        }
+    }
+
     /// Resolves a file offset to a device, an offset on it and the
     /// contiguous length from there (see [`Resolved`]).
     pub fn resolve(&self, file_offset: u64) -> Result<Resolved, FmapError> {
@@ -524,6 +544,54 @@ impl<'a> FmapRef<'a> {
             start = end;
         }
         Err(FmapError::TooSmallForFile)
+    }
+}
+
+/// A run of a file on one device, in file order (what FIEMAP reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mapping {
+    /// File offset of the run's first byte.
+    pub logical: u64,
+    /// Index in the daxdev table.
+    pub devindex: u32,
+    /// Byte offset of the run on that device.
+    pub dev_offset: u64,
+    /// Bytes in the run (up to the end of the file's last 2 MiB unit).
+    pub len: u64,
+}
+
+/// Iterator over the runs of a map (see [`FmapRef::mappings`]).
+#[derive(Debug, Clone)]
+pub struct Mappings<'a> {
+    fmap: FmapRef<'a>,
+    pos: u64,
+}
+
+impl Iterator for Mappings<'_> {
+    type Item = Mapping;
+
+    /// The next run: the resolved piece at `pos`, merged with the pieces
+    /// after it that continue it on the same device (a map cut into
+    /// extents or chunks that happen to be contiguous).
+    fn next(&mut self) -> Option<Mapping> {
+        let first = self.fmap.resolve(self.pos).ok()?;
+        let mut run = Mapping {
+            logical: self.pos,
+            devindex: first.devindex,
+            dev_offset: first.dev_offset,
+            len: first.len,
+        };
+        self.pos = self.pos.checked_add(first.len)?;
+        while let Ok(next) = self.fmap.resolve(self.pos) {
+            let contiguous = next.devindex == run.devindex
+                && run.dev_offset.checked_add(run.len) == Some(next.dev_offset);
+            if !contiguous {
+                break;
+            }
+            run.len = run.len.checked_add(next.len)?;
+            self.pos = self.pos.checked_add(next.len)?;
+        }
+        Some(run)
     }
 }
 
@@ -565,7 +633,7 @@ fn encode_header(
 ) -> Result<(), FmapError> {
     let h = fuse_famfs_fmap_header {
         file_type: file_type.raw(),
-        reserved: 0,
+        flags: 0,
         // FUSE_FAMFS_FMAP_VERSION is 1: fits u16.
         fmap_version: FUSE_FAMFS_FMAP_VERSION as u16,
         ext_type: ext_type.raw(),
@@ -582,6 +650,15 @@ fn encode_header(
 fn finish(buf: &[u8], len: usize) -> Result<usize, FmapError> {
     FmapRef::parse(buf.get(..len).ok_or(FmapError::NoSpace)?)?;
     Ok(len)
+}
+
+/// Marks an encoded GET_FMAP reply body read-only on this host
+/// ([`FMAP_READONLY`]).
+pub fn mark_read_only(body: &mut [u8]) -> Result<(), FmapError> {
+    let mut h = fuse_famfs_fmap_header::get(body).ok_or(FmapError::Truncated)?;
+    h.flags |= FMAP_READONLY;
+    h.put(body).ok_or(FmapError::NoSpace)?;
+    Ok(())
 }
 
 /// Encodes a GET_FMAP reply body with simple extents into `buf`; returns
@@ -689,6 +766,25 @@ mod tests {
     }
 
     #[test]
+    fn read_only_flag() {
+        let mut buf = [0u8; 256];
+        let n = encode_simple(&mut buf, FamfsFileType::Log, MB2, &[ext(0, MB2, MB2)]).unwrap();
+        assert!(!FmapRef::parse(&buf[..n]).unwrap().read_only());
+        mark_read_only(&mut buf[..n]).unwrap();
+        let f = FmapRef::parse(&buf[..n]).unwrap();
+        assert!(f.read_only());
+        assert!(FmapRef::reopen(&buf[..n]).unwrap().read_only());
+        assert_eq!(f.resolve(0).unwrap().dev_offset, MB2);
+        // Every other bit of the byte is unknown: refused.
+        for bit in 1..8 {
+            let mut b = buf;
+            b[1] |= 1 << bit;
+            assert_eq!(FmapRef::parse(&b[..n]).unwrap_err(), FmapError::Reserved);
+        }
+        assert_eq!(mark_read_only(&mut buf[..31]), Err(FmapError::Truncated));
+    }
+
+    #[test]
     fn last_partial_page_mapped_whole() {
         let mut buf = [0u8; 256];
         for size in [1, 4095, 4097, MB2 - 1, MB2 + 1, 3_000_000] {
@@ -707,6 +803,51 @@ mod tests {
             assert_eq!(last_page + r.len, units * MB2);
             assert!(f.resolve(size).is_err());
         }
+    }
+
+    #[test]
+    fn mappings_in_file_order() {
+        let mut buf = [0u8; 1024];
+        // Two extents that continue each other on device 0, then device 1.
+        let exts = [
+            ext(0, 4 * MB2, MB2),
+            ext(0, 5 * MB2, MB2),
+            ext(1, 0, 2 * MB2),
+        ];
+        let n = encode_simple(&mut buf, FamfsFileType::Regular, 3 * MB2 + 1, &exts).unwrap();
+        let f = FmapRef::parse(&buf[..n]).unwrap();
+        let got: std::vec::Vec<_> = f.mappings().collect();
+        assert_eq!(
+            got,
+            [
+                Mapping {
+                    logical: 0,
+                    devindex: 0,
+                    dev_offset: 4 * MB2,
+                    len: 2 * MB2
+                },
+                Mapping {
+                    logical: 2 * MB2,
+                    devindex: 1,
+                    dev_offset: 0,
+                    len: 2 * MB2
+                },
+            ]
+        );
+        // Interleaved: one run per chunk, round robin over the strips.
+        let strips = [ext(0, 0, 2 * MB2), ext(0, 10 * MB2, 2 * MB2)];
+        let spec = [InterleaveSpec {
+            chunk_size: MB2 as u32,
+            nbytes: 4 * MB2,
+            strips: &strips,
+        }];
+        let n = encode_interleaved(&mut buf, FamfsFileType::Regular, 4 * MB2, &spec).unwrap();
+        let f = FmapRef::parse(&buf[..n]).unwrap();
+        let offsets: std::vec::Vec<_> = f.mappings().map(|m| (m.logical, m.dev_offset)).collect();
+        assert_eq!(
+            offsets,
+            [(0, 0), (MB2, 10 * MB2), (2 * MB2, MB2), (3 * MB2, 11 * MB2)]
+        );
     }
 
     #[test]

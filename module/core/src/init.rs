@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! INIT negotiation: the FUSE version, the INIT flags, and the famfs_rs
-//! protocol word that module and daemon must agree on (they are upgraded
-//! separately, so a mismatch is refused clearly on both sides).
+//! protocol version that module and daemon agree on. They are upgraded
+//! separately: the module offers its version, the daemon answers with the
+//! older of the two, and a version either side does not speak is refused
+//! clearly on both sides.
 
 use super::abi::{
-    fuse_init_in, fuse_init_out, FAMFS_RS_MIN_MINOR, FAMFS_RS_PROTO_TAG, FAMFS_RS_PROTO_VERSION,
-    FUSE_DAX_FMAP, FUSE_INIT_EXT, FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, PROTO_WORD,
+    fuse_init_in, fuse_init_out, FAMFS_RS_MIN_MINOR, FAMFS_RS_PROTO_MIN_VERSION,
+    FAMFS_RS_PROTO_TAG, FAMFS_RS_PROTO_VERSION, FUSE_DAX_FMAP, FUSE_INIT_EXT,
+    FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, PROTO_WORD,
 };
 use super::errno;
 
@@ -22,7 +25,7 @@ pub enum InitError {
     Minor(u32),
     /// The peer is not famfs_rs: no protocol word (EPROTO).
     NotFamfsRs,
-    /// The peer speaks another famfs_rs protocol version (EPROTO).
+    /// The peer speaks no famfs_rs protocol version we speak (EPROTO).
     ProtoMismatch {
         /// Our version.
         ours: u16,
@@ -45,18 +48,49 @@ impl InitError {
     }
 }
 
-/// Checks the peer's famfs_rs protocol word against ours.
-pub fn check_proto_word(theirs: u32) -> Result<(), InitError> {
-    if theirs >> 16 != FAMFS_RS_PROTO_TAG {
+/// The newest famfs_rs protocol version this build speaks.
+pub const PROTO_VERSION: u16 = FAMFS_RS_PROTO_VERSION as u16;
+/// The oldest it still speaks.
+pub const PROTO_MIN_VERSION: u16 = FAMFS_RS_PROTO_MIN_VERSION as u16;
+/// The first version whose GET_DAXDEV replies may name a device by number.
+pub const PROTO_DAXDEV_BY_NUMBER: u16 = 3;
+
+/// The protocol word of `version`.
+pub const fn proto_word(version: u16) -> u32 {
+    (FAMFS_RS_PROTO_TAG << 16) | version as u32
+}
+
+/// The version a peer's protocol word names.
+fn version_of(word: u32) -> Result<u16, InitError> {
+    if word >> 16 != FAMFS_RS_PROTO_TAG {
         return Err(InitError::NotFamfsRs);
     }
-    if theirs != PROTO_WORD {
+    Ok((word & 0xffff) as u16)
+}
+
+/// Daemon side: the version to speak with a module whose INIT carries
+/// `kernel_word`, for a daemon that speaks up to `ours`: the older of the
+/// two, if we still speak it.
+pub fn agree_version(kernel_word: u32, ours: u16) -> Result<u16, InitError> {
+    let theirs = version_of(kernel_word)?;
+    let agreed = theirs.min(ours);
+    if agreed < PROTO_MIN_VERSION {
+        return Err(InitError::ProtoMismatch { ours, theirs });
+    }
+    Ok(agreed)
+}
+
+/// Module side: the version the daemon answered, which must be one we
+/// speak (it cannot be newer than the one we offered).
+fn answered_version(daemon_word: u32) -> Result<u16, InitError> {
+    let theirs = version_of(daemon_word)?;
+    if !(PROTO_MIN_VERSION..=PROTO_VERSION).contains(&theirs) {
         return Err(InitError::ProtoMismatch {
-            ours: FAMFS_RS_PROTO_VERSION as u16,
-            theirs: (theirs & 0xffff) as u16,
+            ours: PROTO_VERSION,
+            theirs,
         });
     }
-    Ok(())
+    Ok(theirs)
 }
 
 fn combine(flags: u32, flags2: u32) -> u64 {
@@ -104,17 +138,19 @@ pub fn build_init_in(offered: u64, max_readahead: u32) -> fuse_init_in {
     }
 }
 
-/// Daemon side: checks the module's INIT request and returns the flags it
-/// offers. Refuses a peer that is not famfs_rs or speaks another version.
-pub fn check_init_request(i: &fuse_init_in) -> Result<u64, InitError> {
+/// Daemon side: checks the module's INIT request; returns the flags it
+/// offers and the famfs_rs protocol version to speak (see
+/// [`agree_version`]; `ours` is the newest the daemon speaks). Refuses a
+/// peer that is not famfs_rs or speaks no version we speak.
+pub fn check_init_request(i: &fuse_init_in, ours: u16) -> Result<(u64, u16), InitError> {
     if i.major != FUSE_KERNEL_VERSION {
         return Err(InitError::Major(i.major));
     }
     if i.minor < FAMFS_RS_MIN_MINOR {
         return Err(InitError::Minor(i.minor));
     }
-    check_proto_word(i.famfs_rs_proto)?;
-    Ok(request_flags(i))
+    let version = agree_version(i.famfs_rs_proto, ours)?;
+    Ok((request_flags(i), version))
 }
 
 /// What the daemon answers at INIT (daemon side input, module side result).
@@ -136,6 +172,9 @@ pub struct InitParams {
     pub time_gran: u32,
     /// Largest request, pages.
     pub max_pages: u16,
+    /// The famfs_rs protocol version both speak (0 in a reply to build:
+    /// the newest).
+    pub proto_version: u16,
 }
 
 impl InitParams {
@@ -143,10 +182,15 @@ impl InitParams {
     pub fn famfs(&self) -> bool {
         self.flags & FUSE_DAX_FMAP != 0
     }
+
+    /// Whether GET_DAXDEV replies may name a device by number.
+    pub fn daxdev_by_number(&self) -> bool {
+        self.proto_version >= PROTO_DAXDEV_BY_NUMBER
+    }
 }
 
 /// Daemon side: the INIT reply body for `p` (major 7; minor from `p`, or
-/// ours if 0; our protocol word).
+/// ours if 0; the protocol word of `p`'s version, or of ours if 0).
 pub fn build_init_out(p: &InitParams) -> fuse_init_out {
     let (flags, flags2) = split(p.flags);
     fuse_init_out {
@@ -167,7 +211,11 @@ pub fn build_init_out(p: &InitParams) -> fuse_init_out {
         flags2,
         max_stack_depth: 0,
         unused: [0; 5],
-        famfs_rs_proto: PROTO_WORD,
+        famfs_rs_proto: if p.proto_version == 0 {
+            PROTO_WORD
+        } else {
+            proto_word(p.proto_version)
+        },
     }
 }
 
@@ -180,7 +228,7 @@ pub fn check_init_reply(o: &fuse_init_out, offered: u64) -> Result<InitParams, I
     if o.minor < FAMFS_RS_MIN_MINOR {
         return Err(InitError::Minor(o.minor));
     }
-    check_proto_word(o.famfs_rs_proto)?;
+    let proto_version = answered_version(o.famfs_rs_proto)?;
     let flags = reply_flags(o);
     let extra = flags & !(offered | FUSE_INIT_EXT as u64);
     if extra != 0 {
@@ -198,6 +246,7 @@ pub fn check_init_reply(o: &fuse_init_out, offered: u64) -> Result<InitParams, I
         max_write: o.max_write,
         time_gran: o.time_gran,
         max_pages: o.max_pages,
+        proto_version,
     })
 }
 
@@ -211,7 +260,10 @@ mod tests {
         let offered = FUSE_DAX_FMAP | FUSE_ASYNC_READ as u64;
         let i = build_init_in(offered, 0);
         assert_eq!(i.flags2, 1 << 11);
-        assert_eq!(check_init_request(&i), Ok(offered | FUSE_INIT_EXT as u64));
+        assert_eq!(
+            check_init_request(&i, PROTO_VERSION),
+            Ok((offered | FUSE_INIT_EXT as u64, PROTO_VERSION))
+        );
         let p = InitParams {
             flags: FUSE_DAX_FMAP,
             ..Default::default()
@@ -219,6 +271,8 @@ mod tests {
         let o = build_init_out(&p);
         let got = check_init_reply(&o, offered).unwrap();
         assert!(got.famfs());
+        assert_eq!(got.proto_version, PROTO_VERSION);
+        assert!(got.daxdev_by_number());
         assert_eq!(
             check_init_reply(&o, FUSE_ASYNC_READ as u64),
             Err(InitError::FlagsNotOffered(FUSE_DAX_FMAP))
@@ -233,9 +287,30 @@ mod tests {
         o.famfs_rs_proto = PROTO_WORD + 1;
         assert_eq!(
             check_init_reply(&o, 0),
-            Err(InitError::ProtoMismatch { ours: 1, theirs: 2 })
+            Err(InitError::ProtoMismatch {
+                ours: FAMFS_RS_PROTO_VERSION as u16,
+                theirs: FAMFS_RS_PROTO_VERSION as u16 + 1
+            })
         );
         assert_eq!(InitError::NotFamfsRs.errno(), errno::EPROTO);
+        // An older daemon: both speak its version.
+        o.famfs_rs_proto = proto_word(PROTO_MIN_VERSION);
+        let old = check_init_reply(&o, 0).unwrap();
+        assert_eq!(old.proto_version, PROTO_MIN_VERSION);
+        assert!(!old.daxdev_by_number());
+        o.famfs_rs_proto = proto_word(PROTO_MIN_VERSION - 1);
+        assert!(matches!(
+            check_init_reply(&o, 0),
+            Err(InitError::ProtoMismatch { .. })
+        ));
+        // The daemon side: the older of the two, never below the minimum.
+        assert_eq!(agree_version(PROTO_WORD, 2), Ok(2));
+        assert_eq!(agree_version(proto_word(2), PROTO_VERSION), Ok(2));
+        assert_eq!(
+            agree_version(proto_word(9), PROTO_VERSION),
+            Ok(PROTO_VERSION)
+        );
+        assert!(agree_version(proto_word(1), PROTO_VERSION).is_err());
         o.famfs_rs_proto = PROTO_WORD;
         o.minor = 35;
         assert_eq!(check_init_reply(&o, 0), Err(InitError::Minor(35)));

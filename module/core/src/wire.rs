@@ -531,6 +531,8 @@ pub enum Pending {
     GetDaxdev {
         /// Requested device index.
         index: u64,
+        /// The reply may name the device by number (protocol 3).
+        with_dev: bool,
     },
 }
 
@@ -712,9 +714,9 @@ pub fn validate_reply<'a>(
             ReplyBody::Dirents(Dirents::parse(body, offset).map_err(ReplyError::Dirent)?)
         }
         Pending::GetFmap => ReplyBody::Fmap(FmapRef::parse(body).map_err(ReplyError::Fmap)?),
-        Pending::GetDaxdev { index } => {
-            ReplyBody::Daxdev(parse_daxdev_reply(body, index).map_err(ReplyError::Daxdev)?)
-        }
+        Pending::GetDaxdev { index, with_dev } => ReplyBody::Daxdev(
+            parse_daxdev_reply(body, index, with_dev).map_err(ReplyError::Daxdev)?,
+        ),
     })
 }
 

@@ -73,6 +73,8 @@ no_slab_growth() {
 		fi
 		sleep $wait
 	done
+	# User-space objects (VMAs) growing point at a process, not at us.
+	diag "processes then: $(ps -o pid,comm 2>/dev/null | tail -n +2 | tr -s ' \n' ' ')"
 	fail "slab caches grew over $cycles cycles: $grew"
 }
 

@@ -124,12 +124,15 @@ pub fn valid_reply(r: &mut Rng) -> (Pending, Vec<u8>) {
         0 | 1 => (Pending::GetFmap, random_fmap(r)),
         2 => {
             let idx = r.below(24) as u16;
+            let with_dev = r.below(2) == 0;
+            let dev = with_dev.then(|| (r.below(512) as u32, r.below(1 << 20) as u32));
             (
                 Pending::GetDaxdev {
                     index: u64::from(idx),
+                    with_dev,
                 },
                 reply(280, |b| {
-                    encode_daxdev_reply(b, idx, b"/dev/dax0.0").unwrap()
+                    encode_daxdev_reply(b, idx, b"/dev/dax0.0", dev).unwrap()
                 }),
             )
         }
@@ -283,7 +286,14 @@ pub fn run_one(r: &mut Rng, pending: Pending, msg: &[u8]) {
         Pending::Open,
         Pending::Statfs,
         Pending::Read { size: 64 },
-        Pending::GetDaxdev { index: 0 },
+        Pending::GetDaxdev {
+            index: 0,
+            with_dev: false,
+        },
+        Pending::GetDaxdev {
+            index: 0,
+            with_dev: true,
+        },
     ] {
         let _ = check_reply(p, msg, famfs_core::abi::MAX_REPLY);
     }

@@ -58,7 +58,7 @@ fn famfs_rs_layouts() -> (BTreeMap<String, usize>, String) {
         fuse_init_out { major, minor, max_readahead, flags, max_background, congestion_threshold,
             max_write, time_gran, max_pages, map_alignment, flags2, max_stack_depth, unused,
             famfs_rs_proto }
-        fuse_famfs_fmap_header { file_type, reserved, fmap_version, ext_type, nextents,
+        fuse_famfs_fmap_header { file_type, flags, fmap_version, ext_type, nextents,
             reserved0, file_size, reserved1 }
         fuse_famfs_simple_ext { devindex, reserved, offset, len }
         fuse_famfs_iext { nstrips, chunk_size, nbytes, reserved }

@@ -197,7 +197,7 @@ proptest! {
             Pending::Interrupt,
             Pending::Destroy,
             Pending::GetFmap,
-            Pending::GetDaxdev { index },
+            Pending::GetDaxdev { index, with_dev: index % 2 == 0 },
         ] {
             let _ = check_reply(p, &bytes, MAX_REPLY);
             // With a consistent length field, so the body validators run.

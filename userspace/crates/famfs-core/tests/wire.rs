@@ -236,7 +236,10 @@ fn fixed_size_bodies() {
         Pending::Open,
         Pending::Statfs,
         Pending::Release,
-        Pending::GetDaxdev { index: 0 },
+        Pending::GetDaxdev {
+            index: 0,
+            with_dev: false,
+        },
     ] {
         assert!(
             matches!(
@@ -366,7 +369,10 @@ fn init_reply() {
     .unwrap_err();
     assert_eq!(
         e,
-        ReplyError::Init(InitError::ProtoMismatch { ours: 1, theirs: 2 })
+        ReplyError::Init(InitError::ProtoMismatch {
+            ours: FAMFS_RS_PROTO_VERSION as u16,
+            theirs: FAMFS_RS_PROTO_VERSION as u16 + 1
+        })
     );
     assert_eq!(e.errno(), errno::EPROTO);
 }

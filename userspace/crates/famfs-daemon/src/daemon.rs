@@ -60,6 +60,8 @@ pub struct Options {
     pub misbehave: Vec<&'static Case>,
     /// Candidate paths of secondary devices.
     pub daxdevs: Vec<PathBuf>,
+    /// The newest famfs_rs protocol version to speak.
+    pub proto: u16,
     /// Write `ok` / `error: ...` here, then close it.
     pub status_fd: Option<i32>,
     /// Log refresh period.
@@ -265,10 +267,25 @@ fn serve_and_mount(
     refresher: Arc<Refresher>,
     devices: Devices,
 ) -> Result<(), DaemonError> {
+    let host = famfs_meta::host_system_uuid()
+        .inspect_err(|e| dlog!("this host's identity is unknown ({e}): serving as a client"))
+        .ok();
+    let master = refresher.current().sb.master;
+    dlog!(
+        "this host ({}) is {}: the superblock names {master} as the master",
+        host.map_or_else(|| "unknown".to_owned(), |h| h.to_string()),
+        if host == Some(master) {
+            "the master"
+        } else {
+            "a client (the log and superblock are read-only here)"
+        }
+    );
     let defaults = Config::default();
     let cfg = Config {
         mode,
         misbehave: o.misbehave.clone(),
+        host,
+        proto: o.proto,
         refresh_wait: o.refresh_wait.unwrap_or(defaults.refresh_wait),
         ..defaults
     };

@@ -177,6 +177,17 @@ impl Devices {
     }
 }
 
+/// The number (major, minor) of character device node `p`, if it is one.
+pub fn node_number(p: &Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let m = std::fs::metadata(p).ok()?;
+    if !m.file_type().is_char_device() {
+        return None;
+    }
+    let rdev = m.rdev();
+    Some((libc::major(rdev), libc::minor(rdev)))
+}
+
 /// The path string of `p` for GET_DAXDEV (must be printable ASCII).
 pub fn path_name(p: &Path) -> String {
     p.display().to_string()

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //! GET_FMAP reply bodies: a file's extents from the log, in the famfs
 //! extension format, built with the core encoders (which refuse to emit
-//! anything the kernel would refuse).
+//! anything the kernel would refuse), marked read-only where this host
+//! may not write the file.
 
 use famfs_core::abi::{FamfsFileType, FMAP_MAX};
-use famfs_core::fmap::{encode_interleaved, encode_simple, FmapError, InterleaveSpec, SimpleExt};
+use famfs_core::fmap::{
+    encode_interleaved, encode_simple, mark_read_only, FmapError, InterleaveSpec, SimpleExt,
+};
 use famfs_omf::{Extent, Fmap};
 
 use crate::attrs::meta_size;
@@ -19,8 +22,18 @@ fn simple(e: &Extent) -> Result<SimpleExt, FmapError> {
     })
 }
 
-/// The GET_FMAP body of a file of `size` bytes with map `fmap`.
-pub fn encode_file(size: u64, fmap: &Fmap) -> Result<Vec<u8>, FmapError> {
+/// `buf[..n]`, marked read-only on this host if `read_only`.
+fn finish(mut buf: Vec<u8>, n: usize, read_only: bool) -> Result<Vec<u8>, FmapError> {
+    buf.truncate(n);
+    if read_only {
+        mark_read_only(&mut buf)?;
+    }
+    Ok(buf)
+}
+
+/// The GET_FMAP body of a file of `size` bytes with map `fmap`, read-only
+/// on this host if `read_only`.
+pub fn encode_file(size: u64, fmap: &Fmap, read_only: bool) -> Result<Vec<u8>, FmapError> {
     let mut buf = vec![0u8; FMAP_MAX];
     let n = match fmap {
         Fmap::Simple(ext) => {
@@ -47,13 +60,12 @@ pub fn encode_file(size: u64, fmap: &Fmap) -> Result<Vec<u8>, FmapError> {
             encode_interleaved(&mut buf, FamfsFileType::Regular, size, &specs)?
         }
     };
-    buf.truncate(n);
-    Ok(buf)
+    finish(buf, n, read_only)
 }
 
 /// The GET_FMAP body of a `.meta` file: the superblock region (device 0,
-/// offset 0, 2 MiB) or the log region.
-pub fn encode_meta(f: MetaFile, sb: &SbFacts) -> Result<Vec<u8>, FmapError> {
+/// offset 0, 2 MiB) or the log region; read-only on a client.
+pub fn encode_meta(f: MetaFile, sb: &SbFacts, read_only: bool) -> Result<Vec<u8>, FmapError> {
     let (ty, offset) = match f {
         MetaFile::Superblock => (FamfsFileType::Superblock, 0),
         MetaFile::Log => (FamfsFileType::Log, sb.log_offset),
@@ -70,6 +82,5 @@ pub fn encode_meta(f: MetaFile, sb: &SbFacts) -> Result<Vec<u8>, FmapError> {
             len,
         }],
     )?;
-    buf.truncate(n);
-    Ok(buf)
+    finish(buf, n, read_only)
 }

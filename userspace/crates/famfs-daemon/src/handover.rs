@@ -34,9 +34,15 @@ const DRIVERS: &str = "bus/dax/drivers";
 /// The kernel's devdax driver.
 pub const DEVICE_DAX: &str = "device_dax";
 /// famfs_rs.ko's dax driver.
-pub const FAMFS_DRIVER: &str = "famfs_rs";
+pub const FAMFS_DRIVER: &str = crate::mount::DAX_DRIVER;
 /// Character devices by `major:minor`, under the sysfs root.
 const DEV_CHAR: &str = "dev/char";
+/// The dax bus's devices, under the sysfs root.
+const DEVICES: &str = "bus/dax/devices";
+/// A static (nvdimm/CXL pmem) dax device's namespace personality is its
+/// parent; its `mode` says where the page map lives: "ram" (`ndctl
+/// --map=mem`) or "pmem" (`--map=dev`: in the device itself).
+const PAGE_MAP_IN_DEVICE: &str = "pmem";
 
 /// One sysfs write: the device name goes to `driver/attr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,6 +199,26 @@ impl Sysfs {
         })
     }
 
+    /// The namespace of `name` when it keeps its page map in the device
+    /// (`ndctl --map=dev`), which famfs_rs refuses: every host sharing the
+    /// memory would keep its page state in the same bytes. `None` when
+    /// the page map is in RAM, or sysfs does not say (a dynamic device).
+    pub fn page_map_in_device(&self, name: &str) -> Option<String> {
+        let dev = std::fs::canonicalize(self.root.join(DEVICES).join(name)).ok()?;
+        let nd = dev.parent()?;
+        let mode = std::fs::read_to_string(nd.join("mode")).ok()?;
+        if mode.trim() != PAGE_MAP_IN_DEVICE {
+            return None;
+        }
+        let ns = std::fs::read_to_string(nd.join("namespace")).unwrap_or_default();
+        let ns = ns.trim();
+        Some(if ns.is_empty() {
+            format!("the namespace of {}", nd.display())
+        } else {
+            ns.to_owned()
+        })
+    }
+
     /// Moves `name` (`daxX.Y`) from device_dax to famfs_rs. Already on
     /// famfs_rs is fine (a daemon restarted on a device it held).
     pub fn take(&self, name: &str) -> Result<(), HandoverError> {
@@ -203,6 +229,18 @@ impl Sysfs {
         if self.bound_to(FAMFS_DRIVER, name) {
             dlog!("{name}: already bound to {FAMFS_DRIVER}");
             return Ok(());
+        }
+        if let Some(ns) = self.page_map_in_device(name) {
+            return Err(HandoverError::State {
+                name: name.to_owned(),
+                msg: format!(
+                    "its namespace {ns} keeps the page map (struct pages) in the device \
+                     (ndctl --map=dev), where every host sharing this memory would write its \
+                     own page state; famfs_rs refuses it. Recreate the namespace with the \
+                     page map in RAM: ndctl create-namespace --force --reconfig={ns} \
+                     --mode=devdax --map=mem (the data moves: run famfs mkfs again)"
+                ),
+            });
         }
         let [unbind, new_id] = TAKE;
         if self.bound_to(unbind.driver, name) {

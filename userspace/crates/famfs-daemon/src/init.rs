@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The INIT handshake, in both modes.
 //!
-//! famfs_rs.ko: the request must carry FUSE 7.x (x >= 36) and our famfs_rs
-//! protocol word; anything else is refused with EPROTO and a log line that
-//! says which side to upgrade. We accept FUSE_DAX_FMAP when offered, and
-//! nothing else.
+//! famfs_rs.ko: the request must carry FUSE 7.x (x >= 36) and a famfs_rs
+//! protocol word whose version we still speak; we answer with the older of
+//! its version and ours (anything else is refused with EPROTO and a log
+//! line that says which side to upgrade). We accept FUSE_DAX_FMAP when
+//! offered, and nothing else.
 //!
 //! Plain `/dev/fuse`: the kernel's own FUSE knows nothing of famfs_rs. We
 //! answer with its minor version or ours, whichever is older, never
@@ -18,6 +19,10 @@ use famfs_core::codec::Field;
 use famfs_core::init::{build_init_out, check_init_request, request_flags, InitError, InitParams};
 
 use crate::dlog;
+
+/// The famfs_rs protocol versions this daemon speaks (the newest is its
+/// default; `famfs mount --famfs-rs-proto` picks an older one).
+pub use famfs_core::init::{PROTO_MIN_VERSION, PROTO_VERSION};
 
 /// Largest write the daemon announces (it takes no writes).
 pub const MAX_WRITE: u32 = 128 << 10;
@@ -36,12 +41,15 @@ fn params(minor: u32, flags: u64, max_readahead: u32, max_pages: u16) -> InitPar
         max_write: MAX_WRITE,
         time_gran: 1,
         max_pages,
+        proto_version: 0,
     }
 }
 
-/// famfs_rs.ko's INIT: the reply body, or the errno to refuse with.
-pub fn famfs(i: &fuse_init_in) -> Result<Vec<u8>, i32> {
-    let offered = check_init_request(i).map_err(|e| {
+/// famfs_rs.ko's INIT, for a daemon that speaks famfs_rs protocol versions
+/// up to `ours`: the reply body and the version agreed, or the errno to
+/// refuse with.
+pub fn famfs(i: &fuse_init_in, ours: u16) -> Result<(Vec<u8>, u16), i32> {
+    let (offered, version) = check_init_request(i, ours).map_err(|e| {
         let why = match e {
             InitError::ProtoMismatch { ours, theirs } => format!(
                 "famfs_rs.ko speaks famfs_rs protocol {theirs}, this famfs speaks {ours}: \
@@ -60,14 +68,17 @@ pub fn famfs(i: &fuse_init_in) -> Result<Vec<u8>, i32> {
     if offered & FUSE_DAX_FMAP == 0 {
         dlog!("INIT: the kernel did not offer FUSE_DAX_FMAP; file data will not be mappable");
     }
-    let p = params(0, offered & FUSE_DAX_FMAP, i.max_readahead, 0);
+    let p = InitParams {
+        proto_version: version,
+        ..params(0, offered & FUSE_DAX_FMAP, i.max_readahead, 0)
+    };
     dlog!(
-        "INIT: FUSE {}.{}, famfs_rs protocol ok, flags offered {offered:#x}, accepted {:#x}",
+        "INIT: FUSE {}.{}, famfs_rs protocol {version}, flags offered {offered:#x}, accepted {:#x}",
         i.major,
         i.minor,
         p.flags
     );
-    Ok(body(&build_init_out(&p), usize::MAX))
+    Ok((body(&build_init_out(&p), usize::MAX), version))
 }
 
 /// The kernel FUSE's INIT (plain mode).

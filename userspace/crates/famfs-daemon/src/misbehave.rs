@@ -252,6 +252,16 @@ pub enum Bad {
     /// GET_DAXDEV: a well-formed name of a device famfs_rs does not hold
     /// (the module refuses it when it claims the device).
     DaxdevNotBound,
+    /// GET_DAXDEV (protocol 3): the number of /dev/null, not a dax device
+    /// (well-formed; the module finds no such device).
+    DaxdevNumberNull,
+    /// GET_DAXDEV (protocol 3): the number of [`SECOND_DEVICE`], a dax
+    /// device this mount does not hold (well-formed; the module refuses it
+    /// unless it is bound to famfs_rs and free).
+    DaxdevNumberOther,
+    /// GET_DAXDEV (protocol 3): the number of [`SECOND_DEVICE`] under the
+    /// name /dev/null (well-formed; the module refuses the disagreement).
+    DaxdevNumberNameMismatch,
     /// INIT: another famfs_rs protocol version.
     InitProtoMismatch,
     /// INIT: no famfs_rs protocol word.
@@ -328,6 +338,9 @@ cases! {
     "daxdev-unterminated" GetDaxdev DaxdevUnterminated "GET_DAXDEV name without NUL";
     "daxdev-name-empty" GetDaxdev DaxdevNameEmpty "GET_DAXDEV with an empty name";
     "daxdev-not-bound" GetDaxdev DaxdevNotBound "GET_DAXDEV naming a device famfs_rs does not hold (well-formed)";
+    "daxdev-number-null" GetDaxdev DaxdevNumberNull "GET_DAXDEV naming /dev/null by its number (not a dax device)";
+    "daxdev-number-other" GetDaxdev DaxdevNumberOther "GET_DAXDEV naming /dev/dax1.0 by its number (not this mount's device)";
+    "daxdev-number-name-mismatch" GetDaxdev DaxdevNumberNameMismatch "GET_DAXDEV with /dev/dax1.0's number and the name /dev/null";
     "init-proto-mismatch" Init InitProtoMismatch "INIT reply with another famfs_rs protocol version (mount fails, EPROTO)";
     "init-not-famfs" Init InitNotFamfs "INIT reply without the famfs_rs protocol word (mount fails, EPROTO)";
     "init-flags-not-offered" Init InitFlagsNotOffered "INIT reply accepting a flag not offered (mount fails)";
@@ -474,7 +487,7 @@ fn fmap_header(nextents: u32, file_size: u64) -> Vec<u8> {
     let mut v = vec![0u8; fuse_famfs_fmap_header::SIZE];
     let _ = fuse_famfs_fmap_header {
         file_type: 0,
-        reserved: 0,
+        flags: 0,
         fmap_version: 1,
         ext_type: 0,
         nextents,
@@ -537,6 +550,22 @@ fn bad_daxdev(bad: Bad, index: u64) -> Vec<u8> {
         _ => v[name_at..name_at + 9].copy_from_slice(b"/dev/dax0"),
     }
     v
+}
+
+/// A dax device that is not the mount's: the test guest's second device.
+pub const SECOND_DEVICE: &str = "/dev/dax1.0";
+
+/// What the GET_DAXDEV trigger's (otherwise correct) reply names for a
+/// case: the name and, from protocol 3, the number of a device.
+pub fn daxdev_target(bad: Bad) -> (&'static str, Option<(u32, u32)>) {
+    let second = || crate::devices::node_number(std::path::Path::new(SECOND_DEVICE));
+    match bad {
+        // mem:null, the same on every Linux system.
+        Bad::DaxdevNumberNull => ("/dev/null", Some((1, 3))),
+        Bad::DaxdevNumberOther => (SECOND_DEVICE, second()),
+        Bad::DaxdevNumberNameMismatch => ("/dev/null", second()),
+        _ => ("/dev/null", None),
+    }
 }
 
 /// The malformed message for `case`, answering `unique`, given the
@@ -633,6 +662,10 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         Bad::FmapOverlapsLog => good.to_vec(),
         Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty | Bad::DaxdevNotBound => {
             with_body(unique, &bad_daxdev(b, index))
+        }
+        // Well-formed: the server built them naming the wrong device.
+        Bad::DaxdevNumberNull | Bad::DaxdevNumberOther | Bad::DaxdevNumberNameMismatch => {
+            good.to_vec()
         }
         Bad::InitProtoMismatch => patch(good, unique, |o: &mut fuse_init_out| {
             o.famfs_rs_proto = PROTO_WORD + 1

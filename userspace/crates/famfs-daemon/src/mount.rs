@@ -1,18 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0
 //! mount(2) and umount2(2), and the option strings famfs mounts use.
 
+use famfs_core::abi::{
+    abi_str, FAMFS_RS_CTL_NAME, FAMFS_RS_DAX_DRIVER, FAMFS_RS_FS_TYPE, FAMFS_RS_OPT_FD,
+    FAMFS_RS_OPT_GROUP_ID, FAMFS_RS_OPT_ROOTMODE, FAMFS_RS_OPT_USER_ID,
+};
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// A name from the ABI header (include/famfs_rs_abi.h) as text.
+const fn abi_name(bytes: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(abi_str(bytes)) {
+        Ok(s) => s,
+        Err(_) => panic!("the ABI header's names are ASCII"),
+    }
+}
+
 /// File system type of famfs_rs.ko mounts.
-pub const FSTYPE_FAMFS: &str = "famfs_rs";
+pub const FSTYPE_FAMFS: &str = abi_name(FAMFS_RS_FS_TYPE);
+/// Name of famfs_rs.ko's control device, under /dev.
+pub const CONTROL_NAME: &str = abi_name(FAMFS_RS_CTL_NAME);
+/// famfs_rs.ko's dax bus driver, in /sys/bus/dax/drivers.
+pub const DAX_DRIVER: &str = abi_name(FAMFS_RS_DAX_DRIVER);
 /// File system type of plain-FUSE famfs mounts (`fuse` with subtype
 /// `famfs`: /proc/mounts shows `fuse.famfs`).
 pub const FSTYPE_FUSE: &str = "fuse.famfs";
 /// Control device of famfs_rs.ko.
 pub const CONTROL_DEV: &str = "/dev/famfs_rs";
+const _: () = assert!(is_dev_node(CONTROL_DEV, CONTROL_NAME));
+
+/// Whether `path` is `/dev/` followed by `name` (checked at compile time:
+/// the path is spelled out for `const` users, the name comes from the ABI).
+const fn is_dev_node(path: &str, name: &str) -> bool {
+    const DEV: &[u8] = b"/dev/";
+    let (p, n) = (path.as_bytes(), name.as_bytes());
+    if p.len() != DEV.len() + n.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        let want = if i < DEV.len() {
+            DEV[i]
+        } else {
+            n[i - DEV.len()]
+        };
+        if p[i] != want {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 /// The kernel's FUSE device.
 pub const FUSE_DEV: &str = "/dev/fuse";
 
@@ -31,8 +71,12 @@ fn cpath(p: &Path) -> io::Result<CString> {
 /// famfs_rs).
 pub fn options(fd: i32, root_mode: u32, uid: u32, gid: u32, plain: bool) -> String {
     let mut s = format!(
-        "fd={fd},rootmode={:o},user_id={uid},group_id={gid}",
-        0o040000 | (root_mode & 0o7777)
+        "{}={fd},{}={:o},{}={uid},{}={gid}",
+        abi_name(FAMFS_RS_OPT_FD),
+        abi_name(FAMFS_RS_OPT_ROOTMODE),
+        0o040000 | (root_mode & 0o7777),
+        abi_name(FAMFS_RS_OPT_USER_ID),
+        abi_name(FAMFS_RS_OPT_GROUP_ID),
     );
     if plain {
         s.push_str(",default_permissions,allow_other");

@@ -16,7 +16,9 @@ use famfs_core::abi::{
 };
 use famfs_core::codec::Field;
 use famfs_core::wire::{decode_request, encode_error, encode_reply, finish_reply, Op};
+use famfs_meta::FM_ALL_HOSTS_RO;
 use famfs_omf::ALLOC_UNIT;
+use uuid::Uuid;
 
 use crate::attrs::{Attr, AttrPolicy};
 use crate::devices::Devices;
@@ -57,6 +59,12 @@ pub struct Config {
     pub dots: bool,
     /// Armed misbehave cases (test mode).
     pub misbehave: Vec<&'static Case>,
+    /// This host's system UUID; the host whose UUID the superblock names
+    /// is the master. `None` (unknown) counts as a client.
+    pub host: Option<Uuid>,
+    /// The newest famfs_rs protocol version to speak (older ones test
+    /// compatibility with older modules).
+    pub proto: u16,
 }
 
 impl Default for Config {
@@ -68,6 +76,8 @@ impl Default for Config {
             refresh_wait: Duration::from_millis(200),
             dots: true,
             misbehave: Vec::new(),
+            host: None,
+            proto: famfs_core::init::PROTO_VERSION,
         }
     }
 }
@@ -147,6 +157,9 @@ pub struct Server {
     policy: AttrPolicy,
     armed_statfs: Option<&'static Case>,
     armed_daxdev: Option<&'static Case>,
+    /// The famfs_rs protocol version agreed at INIT (0 before, and in
+    /// plain mode).
+    proto_version: u16,
     /// Counters.
     pub stats: Stats,
 }
@@ -196,6 +209,7 @@ impl Server {
             policy,
             armed_statfs: None,
             armed_daxdev: None,
+            proto_version: 0,
             stats: Stats::default(),
         }
     }
@@ -347,7 +361,10 @@ impl Server {
     fn init(&mut self, unique: u64, i: &famfs_core::abi::fuse_init_in) -> Vec<Out> {
         crate::faults::point("init");
         let body = match self.cfg.mode {
-            Mode::Famfs => crate::init::famfs(i),
+            Mode::Famfs => crate::init::famfs(i, self.cfg.proto).map(|(body, version)| {
+                self.proto_version = version;
+                body
+            }),
             Mode::Plain => crate::init::plain(i),
         };
         let good = match body {
@@ -606,18 +623,26 @@ impl Server {
         }
     }
 
+    /// Whether this host is the file system's master (may write the log).
+    pub fn is_master(&self, snap: &Snapshot) -> bool {
+        self.cfg.host == Some(snap.sb.master)
+    }
+
+    /// GET_FMAP. The map says the file is read-only on this host (which
+    /// the kernel enforces) for the `.meta` files on a client and for
+    /// all-hosts-read-only files everywhere.
     fn get_fmap(&mut self, unique: u64, nodeid: u64) -> Vec<Out> {
         let (snap, _) = self.target(nodeid);
         let body = match nodes::resolve(&snap.replay.ns, nodeid) {
             None => return self.error(unique, libc::ESTALE),
             Some(Target::Log(n)) => match &n.kind {
-                famfs_meta::NodeKind::File { size, fmap, .. } => {
+                famfs_meta::NodeKind::File { size, fmap, flags } => {
                     crate::faults::point("get-fmap");
-                    crate::fmap::encode_file(*size, fmap)
+                    crate::fmap::encode_file(*size, fmap, flags & FM_ALL_HOSTS_RO != 0)
                 }
                 famfs_meta::NodeKind::Dir { .. } => return self.error(unique, libc::EISDIR),
             },
-            Some(Target::Meta(f)) => crate::fmap::encode_meta(f, &snap.sb),
+            Some(Target::Meta(f)) => crate::fmap::encode_meta(f, &snap.sb, !self.is_master(&snap)),
             Some(Target::MetaDir) => return self.error(unique, libc::EISDIR),
             Some(Target::Trigger(c)) => return self.trigger_fmap(unique, c, &snap),
         };
@@ -669,18 +694,35 @@ impl Server {
         self.one(unique, good)
     }
 
+    /// Whether GET_DAXDEV replies may carry the device's number.
+    fn daxdev_by_number(&self) -> bool {
+        self.proto_version >= famfs_core::init::PROTO_DAXDEV_BY_NUMBER
+    }
+
+    /// The GET_DAXDEV reply naming device `index` as `name` and, when the
+    /// protocol allows, `number`.
+    fn daxdev_reply(
+        &self,
+        unique: u64,
+        index: u16,
+        name: &str,
+        number: Option<(u32, u32)>,
+    ) -> Result<Vec<u8>, famfs_core::daxdev::DaxdevError> {
+        let number = number.filter(|_| self.daxdev_by_number());
+        let mut b = vec![0u8; famfs_core::daxdev::DAXDEV_REPLY_LEN];
+        let n = famfs_core::daxdev::encode_daxdev_reply(&mut b, index, name.as_bytes(), number)?;
+        Ok(bytes_msg(unique, &b[..n]))
+    }
+
     fn get_daxdev(&mut self, unique: u64, index: u64) -> Vec<Out> {
         if index == u64::from(TRIGGER_DEVINDEX) {
             if let Some(c) = self.armed_daxdev {
-                let mut b = vec![0u8; famfs_core::daxdev::DAXDEV_REPLY_LEN];
-                let good = match famfs_core::daxdev::encode_daxdev_reply(
-                    &mut b,
-                    TRIGGER_DEVINDEX as u16,
-                    b"/dev/null",
-                ) {
-                    Ok(n) => bytes_msg(unique, &b[..n]),
-                    Err(_) => err_msg(unique, libc::EIO),
-                };
+                // Well-formed replies that name the wrong device, or the
+                // device /dev/null with no number.
+                let (name, number) = misbehave::daxdev_target(c.bad);
+                let good = self
+                    .daxdev_reply(unique, TRIGGER_DEVINDEX as u16, name, number)
+                    .unwrap_or_else(|_| err_msg(unique, libc::EIO));
                 return self.misbehave(c, unique, good, 0, index);
             }
         }
@@ -695,9 +737,11 @@ impl Server {
             dlog!("GET_DAXDEV {index}: no such device on this host");
             return self.error(unique, libc::ENODEV);
         };
-        let mut b = vec![0u8; famfs_core::daxdev::DAXDEV_REPLY_LEN];
-        match famfs_core::daxdev::encode_daxdev_reply(&mut b, idx16, name.as_bytes()) {
-            Ok(n) => self.one(unique, bytes_msg(unique, &b[..n])),
+        // The module finds the device by this number, with no path lookup
+        // of its own (protocol 3); an image file has none.
+        let number = crate::devices::node_number(std::path::Path::new(&name));
+        match self.daxdev_reply(unique, idx16, &name, number) {
+            Ok(reply) => self.one(unique, reply),
             Err(e) => {
                 dlog!("GET_DAXDEV {index}: device name {name:?} cannot be sent: {e:?}");
                 self.error(unique, libc::ENAMETOOLONG)

@@ -17,6 +17,8 @@ pub struct SbFacts {
     pub log_len: u64,
     /// File system UUID.
     pub fs_uuid: Uuid,
+    /// System UUID of the master, the one host that writes the log.
+    pub master: Uuid,
 }
 
 impl SbFacts {
@@ -26,6 +28,7 @@ impl SbFacts {
             log_offset: sb.log_offset(),
             log_len: sb.log_len(),
             fs_uuid: sb.fs_uuid(),
+            master: sb.system_uuid(),
         }
     }
 }

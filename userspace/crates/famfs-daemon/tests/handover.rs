@@ -144,3 +144,39 @@ fn dax_names() {
     fs::write(&img, b"x").unwrap();
     assert_eq!(Sysfs::at(dir.path()).dax_name(&img).unwrap(), None);
 }
+
+/// Puts `dev` under a namespace personality whose page map mode is `mode`
+/// ("ram" or "pmem"), linked from `bus/dax/devices` as sysfs does.
+fn place_in_namespace(root: &Path, dev: &str, mode: &str) {
+    let nd = root.join("devices/region0/dax0.1");
+    fs::create_dir_all(nd.join(dev)).unwrap();
+    fs::write(nd.join("mode"), format!("{mode}\n")).unwrap();
+    fs::write(nd.join("namespace"), "namespace0.0\n").unwrap();
+    let devices = root.join("bus/dax/devices");
+    fs::create_dir_all(&devices).unwrap();
+    std::os::unix::fs::symlink(nd.join(dev), devices.join(dev)).unwrap();
+}
+
+#[test]
+fn page_map_in_the_device_is_refused_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = FakeBus::new(dir.path(), "dax0.0", true, true);
+    place_in_namespace(dir.path(), "dax0.0", "pmem");
+    let e = bus.sysfs.take("dax0.0").unwrap_err().to_string();
+    assert!(
+        e.contains("--reconfig=namespace0.0") && e.contains("--map=mem"),
+        "{e}"
+    );
+    assert!(bus.seen().is_empty(), "wrote {:?}", bus.seen());
+    assert!(bus.on("device_dax", "dax0.0"));
+}
+
+#[test]
+fn page_map_in_ram_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = FakeBus::new(dir.path(), "dax0.0", true, true);
+    place_in_namespace(dir.path(), "dax0.0", "ram");
+    assert_eq!(bus.sysfs.page_map_in_device("dax0.0"), None);
+    bus.sysfs.take("dax0.0").unwrap();
+    assert!(bus.on("famfs_rs", "dax0.0"));
+}

@@ -66,7 +66,13 @@ fn trigger(fs: &Fs, case: &'static Case) -> (Exchange, Pending) {
             );
             assert_eq!(map.devices().collect::<Vec<_>>(), [TRIGGER_DEVINDEX]);
             let index = u64::from(TRIGGER_DEVINDEX);
-            (h.get_daxdev(index), Pending::GetDaxdev { index })
+            (
+                h.get_daxdev(index),
+                Pending::GetDaxdev {
+                    index,
+                    with_dev: true,
+                },
+            )
         }
         Trigger::Lookup | Trigger::Init => unreachable!(),
     }
@@ -110,6 +116,16 @@ fn every_case_is_refused_and_nothing_hangs() {
                 // the cached map's (the trigger file maps 0 bytes).
                 match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
                     ReplyBody::Attr(a) => assert_eq!(a.raw.attr.size, 2 << 20),
+                    other => panic!("{other:?}"),
+                }
+            }
+            Bad::DaxdevNumberNull | Bad::DaxdevNumberOther | Bad::DaxdevNumberNameMismatch => {
+                // Well-formed; the module refuses the device it names.
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Daxdev(d) => {
+                        let want = famfs_daemon::misbehave::daxdev_target(case.bad);
+                        assert_eq!((d.name, d.dev), (want.0.as_bytes(), want.1));
+                    }
                     other => panic!("{other:?}"),
                 }
             }

@@ -20,6 +20,7 @@ use famfs_core::wire::{check_reply, encode_batch_forget, Pending, ReplyBody};
 use famfs_daemon::nodes::{META_DIR_ID, META_LOG_ID, META_SB_ID};
 use famfs_daemon::server::{Config, Mode};
 use famfs_meta::{Layout, NodeKind};
+use uuid::Uuid;
 
 fn ino(fs: &Fs, path: &str) -> u64 {
     fs.fs.namespace().lookup(path).unwrap().ino
@@ -37,11 +38,13 @@ fn init_negotiates_famfs_mode() {
 }
 
 #[test]
-fn init_refuses_another_protocol_version() {
+fn init_refuses_a_protocol_version_it_cannot_speak() {
+    use famfs_core::init::{proto_word, PROTO_MIN_VERSION};
     let fs = Fs::new();
     let mut h = Harness::new(fs.server(Config::default()));
     let mut i = build_init_in(OFFERED, 0);
-    i.famfs_rs_proto = PROTO_WORD + 1;
+    // Older than the oldest we speak.
+    i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION - 1);
     let x = h.request(
         Opcode::Init,
         0,
@@ -49,6 +52,15 @@ fn init_refuses_another_protocol_version() {
         Some(Pending::Init { offered: OFFERED }),
     );
     assert_eq!(x.errno(), libc::EPROTO);
+    // A newer module is answered with our version, which it may take.
+    i.famfs_rs_proto = PROTO_WORD + 1;
+    let x = h.request(
+        Opcode::Init,
+        0,
+        &i,
+        Some(Pending::Init { offered: OFFERED }),
+    );
+    assert_eq!(x.errno(), 0);
     i.famfs_rs_proto = 0;
     let x = h.request(
         Opcode::Init,
@@ -291,16 +303,103 @@ fn meta_files() {
     assert_eq!(h.lookup(META_DIR_ID, "other").errno(), libc::ENOENT);
 }
 
+/// The meta files are read-only on a client (this host is not the one
+/// the superblock names) and writable on the master; an all-hosts
+/// read-only file is read-only on both; others on neither. The kernel
+/// enforces what these maps say.
+#[test]
+fn read_only_where_this_host_may_not_write() {
+    let mut fs = Fs::new();
+    fs.fs
+        .begin()
+        .unwrap()
+        .creat_with_flags(
+            "frozen",
+            1,
+            attrs(0o644),
+            Layout::default(),
+            famfs_meta::FM_ALL_HOSTS_RO,
+        )
+        .unwrap();
+    let frozen = fs.fs.namespace().lookup("frozen").unwrap().ino;
+    let plain = fs.fs.namespace().lookup("a").unwrap().ino;
+    let client = Uuid::from_u128(7);
+    for (host, is_master) in [(Some(HOST), true), (Some(client), false), (None, false)] {
+        let mut h = Harness::famfs(
+            &fs,
+            Config {
+                host,
+                ..Config::default()
+            },
+        );
+        let mut read_only = |nodeid| {
+            let x = h.get_fmap(nodeid);
+            FmapRef::parse(x.body()).unwrap().read_only()
+        };
+        for meta in [META_LOG_ID, META_SB_ID] {
+            assert_eq!(read_only(meta), !is_master, "meta {meta} on {host:?}");
+        }
+        assert!(read_only(frozen), "frozen on {host:?}");
+        assert!(!read_only(plain), "a on {host:?}");
+    }
+}
+
 #[test]
 fn get_daxdev() {
     let fs = Fs::new();
     let mut h = Harness::famfs(&fs, Config::default());
     let x = h.get_daxdev(0);
-    match check_reply(Pending::GetDaxdev { index: 0 }, x.ok(), MAX_REPLY).unwrap() {
-        ReplyBody::Daxdev(d) => assert_eq!(d.name, b"/dev/dax0.0"),
+    let pending = Pending::GetDaxdev {
+        index: 0,
+        with_dev: true,
+    };
+    match check_reply(pending, x.ok(), MAX_REPLY).unwrap() {
+        // The test devices are image files: no node number to send.
+        ReplyBody::Daxdev(d) => assert_eq!((d.name, d.dev), (&b"/dev/dax0.0"[..], None)),
         other => panic!("{other:?}"),
     }
     assert_eq!(h.get_daxdev(3).errno(), libc::ENODEV);
+}
+
+#[test]
+fn protocol_versions_are_negotiated() {
+    use famfs_core::init::{proto_word, PROTO_MIN_VERSION, PROTO_VERSION};
+    let fs = Fs::new();
+    // The newest kernel and daemon: the newest version.
+    let mut h = Harness::new(fs.server(Config::default()));
+    let o = fuse_init_out::get(h.init(FUSE_DAX_FMAP).ok().get(16..).unwrap()).unwrap();
+    assert_eq!(o.famfs_rs_proto, proto_word(PROTO_VERSION));
+    // A daemon told to speak an older version answers with it.
+    let cfg = Config {
+        proto: PROTO_MIN_VERSION,
+        ..Config::default()
+    };
+    let mut h = Harness::new(fs.server(cfg));
+    let o = fuse_init_out::get(h.init(FUSE_DAX_FMAP).ok().get(16..).unwrap()).unwrap();
+    assert_eq!(o.famfs_rs_proto, proto_word(PROTO_MIN_VERSION));
+    // An older module: the daemon speaks its version.
+    let mut i = build_init_in(FUSE_DAX_FMAP, 0);
+    i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION);
+    let (_, agreed) = famfs_daemon::init::famfs(&i, PROTO_VERSION).unwrap();
+    assert_eq!(agreed, PROTO_MIN_VERSION);
+    // One older than we speak is refused.
+    i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION - 1);
+    assert_eq!(
+        famfs_daemon::init::famfs(&i, PROTO_VERSION),
+        Err(libc::EPROTO)
+    );
+}
+
+#[test]
+fn device_nodes_have_numbers() {
+    assert_eq!(
+        famfs_daemon::devices::node_number(std::path::Path::new("/dev/null")),
+        Some((1, 3))
+    );
+    assert_eq!(
+        famfs_daemon::devices::node_number(std::path::Path::new("/")),
+        None
+    );
 }
 
 #[test]

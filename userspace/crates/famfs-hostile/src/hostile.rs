@@ -13,10 +13,11 @@ use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use famfs_core::abi::MAX_REPLY;
 use famfs_core::abi::{fuse_in_header, fuse_interrupt_in, Opcode, OUT_HEADER_LEN};
 use famfs_core::codec::Field;
 use famfs_core::init::request_flags;
-use famfs_core::wire::{decode_request, encode_error, Op, Pending};
+use famfs_core::wire::{check_reply, decode_request, encode_error, Op, Pending, ReplyBody};
 use famfs_daemon::channel::{Channel, DevChannel, Recv, Sent};
 use famfs_daemon::verdict::{verdict, Expect};
 
@@ -61,6 +62,8 @@ struct State {
     interrupted: HashSet<u64>,
     withdrawn: HashSet<u64>,
     held: Vec<Held>,
+    /// What the INIT the kernel took agreed: GET_DAXDEV by number.
+    by_number: bool,
     /// The last uniques read, for replies after the connection ended.
     recent: VecDeque<u64>,
     closed: bool,
@@ -78,7 +81,9 @@ pub struct Hostile {
     wake: Condvar,
 }
 
-fn pending_of(op: &Op<'_>) -> Option<Pending> {
+/// What request `op` waits for; `by_number`: the agreed protocol lets a
+/// GET_DAXDEV reply name the device by number.
+fn pending_of(op: &Op<'_>, by_number: bool) -> Option<Pending> {
     Some(match op {
         Op::Init(i) => Pending::Init {
             offered: request_flags(i),
@@ -97,7 +102,10 @@ fn pending_of(op: &Op<'_>) -> Option<Pending> {
         },
         Op::Destroy => Pending::Destroy,
         Op::GetFmap => Pending::GetFmap,
-        Op::GetDaxdev(i) => Pending::GetDaxdev { index: *i },
+        Op::GetDaxdev(i) => Pending::GetDaxdev {
+            index: *i,
+            with_dev: by_number,
+        },
         Op::Forget(_) | Op::BatchForget(_) | Op::Interrupt(_) | Op::Other(..) => return None,
     })
 }
@@ -126,6 +134,7 @@ impl Hostile {
                 interrupted: HashSet::new(),
                 withdrawn: HashSet::new(),
                 held: Vec::new(),
+                by_number: false,
                 recent: VecDeque::new(),
                 closed: false,
                 stopping: false,
@@ -176,7 +185,18 @@ impl Hostile {
         if self.knobs.sabotage && v.expect == Expect::Refused {
             v.expect = Expect::Taken;
         }
+        let init = v
+            .settles
+            .and_then(|u| s.outstanding.get(&u).copied())
+            .filter(|p| matches!(p, Pending::Init { .. }))
+            .and_then(|p| match check_reply(p, msg, MAX_REPLY) {
+                Ok(ReplyBody::Init(params)) => Some(params),
+                _ => None,
+            });
         let got = raw_write(self.dev.raw_fd(), msg);
+        if let (Some(params), Got::Ok) = (init, got) {
+            s.by_number = params.daxdev_by_number();
+        }
         let outcome = if s.closed {
             // Replies after the connection ended: nobody may take them.
             match got {
@@ -324,7 +344,7 @@ impl Hostile {
             }
         }
         if let Ok(r) = decode_request(msg) {
-            if let Some(p) = pending_of(&r.op) {
+            if let Some(p) = pending_of(&r.op, s.by_number) {
                 s.outstanding.insert(h.unique, p);
             }
         }

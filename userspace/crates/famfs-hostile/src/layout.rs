@@ -61,9 +61,10 @@ pub fn fields(p: Pending) -> Vec<Fld> {
             congestion_threshold: 2, max_write: 4, time_gran: 4, max_pages: 2,
             map_alignment: 2, flags2: 4, max_stack_depth: 4, famfs_rs_proto: 4)),
         Pending::GetDaxdev { .. } => v.extend(flds!(0, fuse_famfs_daxdev_out;
-            index: 2, reserved: 2, reserved0: 4, reserved1: 8, name: 8)),
+            index: 2, reserved: 2, reserved0: 4, dev_major: 4, dev_minor: 4,
+            reserved1: 8, name: 8)),
         Pending::GetFmap => v.extend(flds!(0, fuse_famfs_fmap_header;
-            file_type: 1, reserved: 1, fmap_version: 2, ext_type: 4, nextents: 4,
+            file_type: 1, flags: 1, fmap_version: 2, ext_type: 4, nextents: 4,
             reserved0: 4, file_size: 8, reserved1: 8)),
         _ => {}
     }

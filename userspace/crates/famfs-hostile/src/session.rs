@@ -101,6 +101,7 @@ fn serve_child(setup: &Setup, plan: &Plan, status: File, report: File) -> ! {
         plain: false,
         misbehave: Vec::new(),
         daxdevs: Vec::new(),
+        proto: famfs_daemon::init::PROTO_VERSION,
         status_fd: Some(status.into_raw_fd()),
         refresh_period: Duration::from_secs(1),
         refresh_wait: Some(Duration::ZERO),

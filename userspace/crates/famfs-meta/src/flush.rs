@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Pushing written bytes out of this CPU's caches.
+//! Pushing written bytes out of this CPU's caches, and dropping stale ones.
 //!
 //! Hosts that share CXL memory need not be cache-coherent with each other:
-//! a store that sits in this host's cache is invisible to the others. famfs
+//! a store that sits in this host's cache is invisible to the others, and a
+//! line this host cached earlier hides what others wrote since. famfs
 //! therefore flushes every metadata write (and we flush data writes too)
-//! to memory before moving on, the way upstream famfs does.
+//! to memory before moving on, the way upstream famfs does, and evicts the
+//! lines of shared bytes before reading them (the log a client replays).
 
 /// Cache line size assumed for flushing (x86_64's).
 #[cfg(target_arch = "x86_64")]

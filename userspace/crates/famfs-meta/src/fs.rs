@@ -23,6 +23,11 @@ use crate::MetaError;
 /// `fm_flags` upstream writes for ordinary files: every host may read and
 /// write them.
 pub const FM_ALL_HOSTS_RW: u32 = 2;
+/// `fm_flags` of a file every host may only read (upstream defines it and
+/// never writes it; `famfs creat --read-only` does, through
+/// [`Txn::creat_with_flags`]). famfs_rs.ko refuses to open such a file for
+/// writing, on every host.
+pub const FM_ALL_HOSTS_RO: u32 = 1;
 
 /// Owner and permissions of a new file or directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -574,6 +579,18 @@ impl Txn<'_> {
         attrs: Attrs,
         layout: Layout,
     ) -> Result<Ino, MetaError> {
+        self.creat_with_flags(path, size, attrs, layout, FM_ALL_HOSTS_RW)
+    }
+
+    /// [`Txn::creat`] with the entry's `fm_flags`.
+    pub fn creat_with_flags(
+        &mut self,
+        path: &str,
+        size: u64,
+        attrs: Attrs,
+        layout: Layout,
+        flags: u32,
+    ) -> Result<Ino, MetaError> {
         let p = self.new_path(path)?;
         self.st.check_layout(self.store.name(), &p, &layout)?;
         let fmap = match &layout {
@@ -602,7 +619,7 @@ impl Txn<'_> {
         let rec = LogRecord::File(FileCreation {
             path: p.clone(),
             size,
-            flags: FM_ALL_HOSTS_RW,
+            flags,
             uid: attrs.uid,
             gid: attrs.gid,
             mode: attrs.mode & 0o7777,

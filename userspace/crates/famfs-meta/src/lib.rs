@@ -30,7 +30,9 @@ pub mod store;
 pub use alloc::{Allocator, InterleaveParams};
 pub use device::{DaxDevice, DeviceKind};
 pub use error::MetaError;
-pub use fs::{kill_superblock, mkfs, Attrs, Famfs, Layout, MkfsOptions};
+pub use fs::{
+    kill_superblock, mkfs, Attrs, Famfs, Layout, MkfsOptions, FM_ALL_HOSTS_RO, FM_ALL_HOSTS_RW,
+};
 pub use fsck::{fsck, FsckReport};
 pub use media::{MappedFile, Media, MemMedia, SparseMedia, Window};
 pub use namespace::{Ino, Namespace, Node, NodeKind, ROOT_INO};

@@ -17,7 +17,8 @@ use crate::flush::flush_cache;
 use crate::MetaError;
 
 /// Addressable famfs bytes. Accesses are bounds-checked; writes are made
-/// visible to other hosts (CPU caches flushed) before they return.
+/// visible to other hosts (CPU caches flushed) before they return, and
+/// reads of shared memory evict stale cached copies first.
 pub trait Media: Send + Sync {
     /// Length in bytes.
     fn len(&self) -> u64;
@@ -164,15 +165,16 @@ impl Media for MappedFile {
     fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), MetaError> {
         check_range(self, off, buf.len())?;
         // SAFETY: the range was checked to lie inside the mapping (invariant:
-        // live for `len` bytes); `buf` is a distinct Rust buffer, so the
-        // regions cannot overlap.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                self.ptr.as_ptr().add(off as usize),
-                buf.as_mut_ptr(),
-                buf.len(),
-            );
-        }
+        // live for `len` bytes).
+        let src = unsafe { self.ptr.as_ptr().add(off as usize) };
+        // Another host may have written these bytes since this CPU cached
+        // them, and hosts sharing CXL memory need not be cache-coherent:
+        // evict the lines first, so the copy reads the memory.
+        // SAFETY: src..src+len lies in our live mapping (checked above).
+        unsafe { flush_cache(src.cast_const(), buf.len()) };
+        // SAFETY: as above; `buf` is a distinct Rust buffer, so the regions
+        // cannot overlap.
+        unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
 

@@ -56,6 +56,31 @@ fn client_refuses_to_write() {
     assert!(client.namespace().lookup("d").is_some());
 }
 
+#[test]
+fn read_only_files_carry_the_all_hosts_ro_flag() {
+    let (m, mut fs) = fresh();
+    fs.begin()
+        .unwrap()
+        .creat_with_flags(
+            "ro",
+            1,
+            ATTRS,
+            Layout::default(),
+            famfs_meta::FM_ALL_HOSTS_RO,
+        )
+        .unwrap();
+    fs.creat("rw", 1, ATTRS, Layout::default()).unwrap();
+    // As every host replays it.
+    let client = open_as(&m, CLIENT);
+    let flags = |p: &str| match &client.namespace().lookup(p).unwrap().kind {
+        NodeKind::File { flags, .. } => *flags,
+        NodeKind::Dir { .. } => panic!("{p} is a directory"),
+    };
+    assert_eq!(flags("ro"), famfs_meta::FM_ALL_HOSTS_RO);
+    assert_eq!(flags("rw"), famfs_meta::FM_ALL_HOSTS_RW);
+    assert!(fsck(m).is_clean());
+}
+
 /// Several threads, each with its own open of the image (own descriptor,
 /// so flock really arbitrates), create files at once.
 #[test]

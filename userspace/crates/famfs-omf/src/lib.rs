@@ -38,9 +38,9 @@ pub use superblock::{OmfDaxdev, OmfSuperblock, SbRole};
 pub const SB_MAGIC: u64 = 0x87b2_82ff;
 /// Log header magic.
 pub const LOG_MAGIC: u64 = 0x0bad_cafe_f00d;
-/// `statfs` magic of a fuse-based famfs mount.
-pub const STATFS_MAGIC_FUSE: u64 = 0x87b2_82fd;
-/// `statfs` magic of the standalone (v1) famfs kernel module.
+/// `statfs` magic of the standalone (v1) famfs kernel module (that of a
+/// fuse-based famfs, which famfs_rs.ko reports, is the ABI header's
+/// `FAMFS_RS_STATFS_MAGIC`).
 pub const STATFS_MAGIC_V1: u64 = 0x87b2_82fe;
 /// `ts_version` written by this implementation.
 pub const FAMFS_VERSION: u64 = 48;

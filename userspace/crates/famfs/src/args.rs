@@ -299,6 +299,10 @@ pub struct CreatArgs {
     pub multi: Vec<MultiCreat>,
     #[command(flatten)]
     pub threads: ThreadArgs,
+    /// Every host may only read the new files (the log entry's all-hosts
+    /// read-only flag, which famfs_rs.ko enforces).
+    #[arg(long)]
+    pub read_only: bool,
     #[command(flatten)]
     pub owner: OwnerArgs,
     #[command(flatten)]
@@ -483,6 +487,12 @@ pub struct ServeArgs {
     /// Secondary device path to try first (repeatable); matched by UUID.
     #[arg(long, value_name = "PATH")]
     pub daxdev: Vec<PathBuf>,
+    /// Speak at most this famfs_rs protocol version with famfs_rs.ko (as
+    /// an older famfs would; 2: devices by name only). Default: the newest.
+    #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(u16).range(
+        i64::from(famfs_daemon::init::PROTO_MIN_VERSION)..=i64::from(famfs_daemon::init::PROTO_VERSION)
+    ))]
+    pub famfs_rs_proto: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -154,6 +154,10 @@ equal to its size (with --randomize it is filled again in place); a new \
 file needs a size above 0; --seed needs --randomize. --multi creates \
 several files (NAME,SIZE[,SEED]), then fills the seeded ones.
 
+With --read-only, the new files' log entries say all hosts may only read \
+them: famfs_rs.ko refuses to open them for writing on every host, the \
+master too (fill them through the raw device, -D, before mounting).
+
 Examples:
   famfs creat -D fs.img -s 1G bigfile
   famfs creat -D fs.img -s 100M --randomize --seed 42 dir/data

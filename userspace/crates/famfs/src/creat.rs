@@ -3,7 +3,7 @@
 //! for files that already exist, and upstream's data for `--randomize`.
 
 use anyhow::{bail, Context, Result};
-use famfs_meta::{pattern, Famfs, NodeKind};
+use famfs_meta::{pattern, Famfs, NodeKind, FM_ALL_HOSTS_RO};
 
 use crate::cli::CreatArgs;
 use crate::commands::{attrs, caller_ids, layout, open, IO_CHUNK};
@@ -70,7 +70,12 @@ fn creat_one(fs: &mut Famfs, data: &Data, a: &CreatArgs, job: &CreatJob) -> Resu
             };
             let at = attrs(&a.owner, 0o644, caller_ids());
             let layout = layout(&a.layout, fs)?;
-            fs.creat(&job.rel, size, at, layout)?;
+            if a.read_only {
+                fs.begin()?
+                    .creat_with_flags(&job.rel, size, at, layout, FM_ALL_HOSTS_RO)?;
+            } else {
+                fs.creat(&job.rel, size, at, layout)?;
+            }
             (job.rel.clone(), size)
         }
     };

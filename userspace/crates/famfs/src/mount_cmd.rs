@@ -237,6 +237,9 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
     for d in &a.serve.daxdev {
         cmd.arg("--daxdev").arg(d);
     }
+    if let Some(v) = a.serve.famfs_rs_proto {
+        cmd.arg("--famfs-rs-proto").arg(v.to_string());
+    }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(log_out))
         .stderr(Stdio::from(log_err));
@@ -457,6 +460,10 @@ pub fn daemon(a: &DaemonArgs) -> Result<Status> {
         plain: a.serve.plain_fuse,
         misbehave,
         daxdevs: a.serve.daxdev.clone(),
+        proto: a
+            .serve
+            .famfs_rs_proto
+            .unwrap_or(famfs_daemon::init::PROTO_VERSION),
         status_fd: a.status_fd,
         refresh_period: Duration::from_millis(a.refresh_ms.max(10)),
         refresh_wait: None,

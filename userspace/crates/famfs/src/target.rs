@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use famfs_daemon::mountinfo::{self, InMount, MountEntry};
-use famfs_meta::{Famfs, MetaStore};
+use famfs_meta::{Famfs, MetaError, MetaStore};
 use uuid::Uuid;
 
 use crate::cli::DeviceArgs;
@@ -160,7 +160,18 @@ pub fn open_mounted(mount: &MountEntry, writable: bool, host: Uuid) -> Result<Fa
 /// Opens the famfs whose `.meta` directory is `meta` (normally
 /// `<mnt>/.meta`): no device is mapped.
 pub fn open_meta(meta: &Path, writable: bool, host: Uuid) -> Result<Famfs> {
-    let store = MetaStore::on_meta_files(meta, writable).with_context(|| {
+    let store = match MetaStore::on_meta_files(meta, writable) {
+        // famfs_rs.ko does not open the log for writing on a client
+        // (EROFS): open it to read, so that the command is refused as it is
+        // everywhere else, naming this host and the master.
+        Err(MetaError::Io { source, .. })
+            if writable && source.raw_os_error() == Some(libc::EROFS) =>
+        {
+            MetaStore::on_meta_files(meta, false)
+        }
+        r => r,
+    }
+    .with_context(|| {
         format!(
             "the metadata files of the famfs mounted on {}",
             meta.parent().unwrap_or(meta).display()

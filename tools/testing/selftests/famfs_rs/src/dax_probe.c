@@ -37,16 +37,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pattern.h"
+
 #define PAGE 4096UL
 #define CHUNK (1UL << 20)
-
-static uint8_t pattern(uint64_t seed, uint64_t off)
-{
-	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ULL ^ seed * 0xbf58476d1ce4e5b9ULL;
-
-	x ^= x >> 29;
-	return (uint8_t)(x >> (8 * (off & 7)));
-}
 
 static int fail(const char *what)
 {

@@ -24,6 +24,7 @@ static const char *errno_name(int e)
 	case EBUSY: return "EBUSY";
 	case ENOTCONN: return "ENOTCONN";
 	case EIO: return "EIO";
+	case EROFS: return "EROFS";
 	default: return strerror(e);
 	}
 }

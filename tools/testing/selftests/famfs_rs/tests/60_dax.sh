@@ -266,7 +266,7 @@ test_unbind_while_mapped() {
 # 5; the debug-kernel soak runs 20): callers get EIO, ENXIO or SIGBUS,
 # nothing else; no kernel report (a fault racing the revoke, a device
 # operation racing kill_dax); umount and the give-back work every time.
-# timeout test_unbind_under_io 1200
+# timeout test_unbind_under_io 3600
 test_unbind_under_io() {
 	rounds=$(param unbind_rounds)
 	rounds=${rounds:-5}

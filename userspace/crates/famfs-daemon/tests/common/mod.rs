@@ -282,7 +282,12 @@ impl Harness {
             Opcode::GetDaxdev,
             index,
             &(),
-            Some(Pending::GetDaxdev { index }),
+            // The harness's INIT offers the newest protocol, which names
+            // devices by number too.
+            Some(Pending::GetDaxdev {
+                index,
+                with_dev: true,
+            }),
         )
     }
 }

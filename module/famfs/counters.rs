@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A mount's counters, and their debugfs directory `famfs_rs/MAJ:MIN/` (the
+//! mount's device number, as in /proc/self/mountinfo), read by tests and
+//! operators.
+
+#![forbid(unsafe_code)]
+
+use crate::fuse::connection::Connection;
+use crate::kapi::debugfs::DebugDir;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::c_str;
+use kernel::str::CStr;
+use kernel::sync::Arc;
+
+/// What the file system counts (the transport counts the rest).
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(super) lookups: AtomicU64,
+    pub(super) fmaps: AtomicU64,
+    pub(super) daxdev_gets: AtomicU64,
+    /// GET_DAXDEV replies that named the device by number.
+    pub(super) daxdev_by_number: AtomicU64,
+    pub(super) faults_pte: AtomicU64,
+    pub(super) faults_pmd: AtomicU64,
+    pub(super) fault_fallbacks: AtomicU64,
+    pub(super) fault_errors: AtomicU64,
+}
+
+/// Counts one.
+pub(super) fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+type Field<O> = (&'static CStr, fn(&O) -> &AtomicU64);
+
+const TRANSPORT: [Field<Connection>; 2] = [
+    (c_str!("upcalls"), |c| c.transport.upcalls_counter()),
+    (c_str!("bad_replies"), |c| c.transport.bad_replies_counter()),
+];
+
+const MOUNT: [Field<Counters>; 8] = [
+    (c_str!("lookups"), |c| &c.lookups),
+    (c_str!("fmaps"), |c| &c.fmaps),
+    (c_str!("daxdev_gets"), |c| &c.daxdev_gets),
+    (c_str!("daxdev_by_number"), |c| &c.daxdev_by_number),
+    (c_str!("faults_pte"), |c| &c.faults_pte),
+    (c_str!("faults_pmd"), |c| &c.faults_pmd),
+    (c_str!("fault_fallbacks"), |c| &c.fault_fallbacks),
+    (c_str!("fault_errors"), |c| &c.fault_errors),
+];
+
+/// The counters of a mount as `parent/MAJ:MIN/`: `None` when debugfs
+/// cannot have them (counters are a diagnostic, never a reason to fail).
+pub(super) fn publish(
+    parent: Option<&DebugDir>,
+    dev: (u32, u32),
+    connection: &Arc<Connection>,
+    counters: &Arc<Counters>,
+) -> Option<DebugDir> {
+    let name = kernel::str::CString::try_from_fmt(kernel::fmt!("{}:{}", dev.0, dev.1)).ok()?;
+    let mut dir = DebugDir::new(&name, Some(parent?))?;
+    for (name, field) in TRANSPORT {
+        dir.add_counter(name, connection, field).ok()?;
+    }
+    for (name, field) in MOUNT {
+        dir.add_counter(name, counters, field).ok()?;
+    }
+    Some(dir)
+}

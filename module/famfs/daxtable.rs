@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The daxdev table of one mount: the devices its files live on, indexed by
+//! the index userspace chose (the log's order; primary = 0), and what a
+//! failure of one of them fences.
+//!
+//! An entry is filled once, by the first GET_DAXDEV for its index, and
+//! lives until the mount goes. It is published with a release store after
+//! it is fully set up, so the fault path reads it with one acquire load and
+//! no lock; a mutex only serialises the (rare) filling.
+
+#![forbid(unsafe_code)]
+
+use super::mapped::MappedRanges;
+use crate::core_logic::famfs_core::abi::MAX_DAXDEVS;
+use crate::kapi::fsdax::{self, Claim, Failure, FailureHolder, Recovery};
+use crate::kapi::once::OnceBox;
+use crate::kapi::vfs::SuperRef;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+
+/// Slots in the table (the ABI's limit).
+pub(crate) const SLOTS: usize = MAX_DAXDEVS as usize;
+
+/// What fencing a device needs: the files with maps, and the super block
+/// whose inodes they are.
+#[derive(Clone)]
+pub(crate) struct Fence {
+    pub(crate) files: Arc<MappedRanges>,
+    pub(crate) sb: SuperRef,
+}
+
+impl Fence {
+    /// Takes every mapping of every file on device `index` away.
+    fn revoke(&self, index: u32) {
+        let Ok(inos) = self.files.files_on(index) else {
+            pr_err!(
+                "out of memory fencing device {}: mappings left in place\n",
+                index
+            );
+            return;
+        };
+        for (i, &ino) in inos.iter().enumerate() {
+            // Consecutive pieces of one file: once is enough.
+            if i > 0 && inos[i - 1] == ino {
+                continue;
+            }
+            self.sb.revoke_mappings(ino);
+        }
+    }
+}
+
+/// What a failure leaves behind on a device: shared by the table entry
+/// (which the I/O path checks) and the driver (which reports).
+pub(crate) struct FailureState {
+    failed: AtomicBool,
+    index: u32,
+    fence: Fence,
+}
+
+impl FailureHolder for FailureState {
+    /// Fences the device: from now on every read, write and fault on a
+    /// file with an extent on it fails. A poisoned range is left to
+    /// memory_failure()'s generic dax handling, which unmaps the page from
+    /// every process that maps it and sends them SIGBUS; a device being
+    /// removed has every mapping of its files taken away first.
+    fn notify_failure(&self, failure: Failure) -> Recovery {
+        self.failed.store(true, Ordering::Release);
+        match failure {
+            Failure::Removal => {
+                pr_warn!(
+                    "device {} of a mounted famfs is being removed: its files fail from now on\n",
+                    self.index
+                );
+                self.fence.revoke(self.index);
+                Recovery::Done
+            }
+            Failure::Poison { offset, len } => {
+                pr_err!(
+                    "memory failure at device {} offset {:#x} (+{:#x}): device fenced\n",
+                    self.index,
+                    offset,
+                    len
+                );
+                Recovery::KillMappers
+            }
+        }
+    }
+}
+
+/// Which device an index is, as GET_DAXDEV says: its path and, when the
+/// protocol allows, the number of its node.
+pub(crate) struct DeviceRef {
+    pub(crate) name: KVec<u8>,
+    pub(crate) number: Option<(u32, u32)>,
+}
+
+/// One claimed device.
+pub(crate) struct DaxEntry {
+    claim: Claim,
+    state: Arc<FailureState>,
+}
+
+impl DaxEntry {
+    /// The claimed device, for the data path.
+    pub(crate) fn claim(&self) -> &Claim {
+        &self.claim
+    }
+
+    /// Usable bytes.
+    pub(crate) fn size(&self) -> u64 {
+        self.claim.size()
+    }
+
+    /// Whether I/O must be refused: a memory failure fenced the device, or
+    /// it was taken away (unbound).
+    pub(crate) fn fenced(&self) -> bool {
+        self.state.failed.load(Ordering::Acquire) || self.claim.is_dead()
+    }
+}
+
+/// The table.
+pub(crate) struct DaxTable {
+    slots: [OnceBox<DaxEntry>; SLOTS],
+    filling: Pin<KBox<Mutex<()>>>,
+}
+
+impl DaxTable {
+    /// An empty table.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            slots: [const { OnceBox::new() }; SLOTS],
+            filling: KBox::pin_init(new_mutex!(()), GFP_KERNEL)?,
+        })
+    }
+
+    /// The published entry at `index`, if any. Lock-free: for the fault path.
+    pub(crate) fn get(&self, index: u32) -> Option<&DaxEntry> {
+        self.slots.get(index as usize)?.get()
+    }
+
+    /// Makes sure `index` is filled: if not, asks `lookup` which device it
+    /// is (GET_DAXDEV) and claims the device, fenced through `fence`.
+    /// Called with no lock held by the caller; serialised here.
+    pub(crate) fn fill(
+        &self,
+        index: u32,
+        fence: &Fence,
+        lookup: impl FnOnce(u32) -> Result<DeviceRef>,
+    ) -> Result<&DaxEntry> {
+        if let Some(e) = self.get(index) {
+            return Ok(e);
+        }
+        let slot = self.slots.get(index as usize).ok_or(EINVAL)?;
+        // Ask the daemon before taking the lock: a slow or hostile daemon
+        // must not leave other openers in an unkillable mutex wait. Two
+        // openers may both ask; the second one's claim finds the first.
+        let device = lookup(index)?;
+        let _guard = self.filling.lock();
+        if let Some(e) = slot.get() {
+            return Ok(e);
+        }
+        let state = Arc::new(
+            FailureState {
+                failed: AtomicBool::new(false),
+                index,
+                fence: fence.clone(),
+            },
+            GFP_KERNEL,
+        )?;
+        let claim = fsdax::claim(&device.name, device.number, state.clone())?;
+        let entry = KBox::new(DaxEntry { claim, state }, GFP_KERNEL)?;
+        // Publish: everything above is visible before the entry is. Under
+        // `filling`, the slot is still empty.
+        slot.set(entry).map_err(|_| EBUSY)?;
+        slot.get().ok_or(EINVAL)
+    }
+
+    /// Gives every device back (the mount is going: no inode is left).
+    pub(crate) fn release_all(&mut self) {
+        for slot in &mut self.slots {
+            // Dropping the claim gives the device back.
+            drop(slot.take());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What a famfs mount keeps per inode: what the daemon has counted, how
+//! long the cached attributes hold, and the file's map.
+
+#![forbid(unsafe_code)]
+
+use crate::core_logic::famfs_core::fmap::FmapRef;
+use crate::kapi::once::OnceBox;
+use crate::kapi::time::{jiffies, time_before};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::prelude::*;
+
+/// Per-inode state.
+pub(crate) struct InodeState {
+    /// LOOKUP replies for this node, to be given back with FORGET.
+    lookups: AtomicU64,
+    /// Jiffies until which the attributes need not be asked for again.
+    attr_expiry: AtomicU64,
+    /// The GET_FMAP reply (validated by the core), set once, before any
+    /// I/O; read lock-free by `iomap_begin`.
+    fmap: OnceBox<KVec<u8>>,
+}
+
+impl InodeState {
+    /// State whose attributes must be asked for before use.
+    pub(crate) fn new_expired() -> Result<KBox<Self>> {
+        Ok(KBox::new(
+            Self {
+                lookups: AtomicU64::new(0),
+                attr_expiry: AtomicU64::new(jiffies()),
+                fmap: OnceBox::new(),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// One more LOOKUP reply named this node; its attributes hold until
+    /// `attr_expiry`.
+    pub(crate) fn looked_up(&self, attr_expiry: u64) {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        self.refreshed(attr_expiry);
+    }
+
+    /// Fresh attributes were taken, valid until `attr_expiry`.
+    pub(crate) fn refreshed(&self, attr_expiry: u64) {
+        self.attr_expiry.store(attr_expiry, Ordering::Relaxed);
+    }
+
+    /// Whether the cached attributes may still be used.
+    pub(crate) fn attr_fresh(&self) -> bool {
+        time_before(jiffies(), self.attr_expiry.load(Ordering::Relaxed))
+    }
+
+    /// LOOKUP replies counted so far.
+    pub(crate) fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    /// The file's map, once known.
+    pub(crate) fn fmap(&self) -> Option<FmapRef<'_>> {
+        // Validated in full before it was published: only the header is
+        // looked at again.
+        FmapRef::reopen(self.fmap.get()?).ok()
+    }
+
+    /// Whether the daemon said the file is read-only on this host: the
+    /// meta files on a client, all-hosts-read-only files everywhere.
+    pub(crate) fn read_only(&self) -> bool {
+        self.fmap().is_some_and(|f| f.read_only())
+    }
+
+    /// Whether the file's map is cached.
+    pub(super) fn has_fmap(&self) -> bool {
+        self.fmap.is_set()
+    }
+
+    /// Publishes the file's map. The caller serialises publishers (the
+    /// mount's range lock) and checked that none came first.
+    pub(super) fn publish_fmap(&self, bytes: KBox<KVec<u8>>) {
+        // Another opener first: ours is dropped.
+        let _ = self.fmap.set(bytes);
+    }
+}

@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One famfs mount: its daemon connection and the requests the file system
+//! sends over it (INIT, LOOKUP, GETATTR, OPEN/OPENDIR, READDIR, RELEASE,
+//! STATFS, FORGET, DESTROY), each reply checked by the shared core.
+
+#![forbid(unsafe_code)]
+
+use super::counters::{self, bump, Counters};
+use super::daxtable::{DaxEntry, DaxTable, DeviceRef, Fence};
+use super::inode::InodeState;
+use super::mapped::{Conflict, MappedRanges};
+use crate::core_logic::famfs_core::abi::{
+    fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode, FUSE_DAX_FMAP,
+    NAME_MAX, ROOT_ID,
+};
+use crate::core_logic::famfs_core::attr::Timeout;
+use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
+use crate::core_logic::famfs_core::wire::{
+    encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader, WireError,
+};
+use crate::fuse::connection::Connection;
+use crate::fuse::transport::Reply;
+use crate::kapi::cred;
+use crate::kapi::debugfs::DebugDir;
+use crate::kapi::errno::{enametoolong, enotconn, eopnotsupp, etimedout};
+use crate::kapi::fsdax::Claim;
+use crate::kapi::log;
+use crate::kapi::time::{hz, jiffies};
+use crate::kapi::vfs::open_flags::{O_CREAT, O_EXCL, O_NOCTTY};
+use crate::kapi::vfs::{
+    DaxExtent, DirEmitter, Entry, FaultOutcome, FiemapSink, InodeAttr, StatFs, SuperRef,
+};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// FUSE's node id of the root directory.
+pub(crate) const ROOT_NODEID: u64 = ROOT_ID;
+
+/// What the module offers at INIT to a daemon that may do raw I/O: the
+/// famfs extension (GET_FMAP and GET_DAXDEV, for the dax data path). File
+/// maps point at raw device memory, so, as upstream famfs, only a daemon
+/// with `CAP_SYS_RAWIO` is offered it; another mounts without dax.
+fn offered() -> u64 {
+    if cred::may_raw_io() {
+        FUSE_DAX_FMAP
+    } else {
+        0
+    }
+}
+
+/// How long `mount(2)` waits for the daemon's INIT reply. The new super
+/// block is locked meanwhile, and `sync(2)` waits for it: a daemon that
+/// never answers must not hang the system, only fail its mount.
+const INIT_TIMEOUT_SECS: u64 = 15;
+
+/// Bytes asked for per READDIR.
+const READDIR_SIZE: u32 = 4096;
+
+/// The longest a daemon's timeout is honoured, in seconds: expiry times
+/// are compared modulo the jiffies counter, which must not wrap in between.
+const MAX_TIMEOUT_SECS: u64 = 24 * 3600;
+
+/// Open flags that only mean something to the VFS, not to the daemon.
+const OPEN_FLAGS_LOCAL: u32 = O_CREAT | O_EXCL | O_NOCTTY;
+
+/// The jiffies at which a timeout from now runs out.
+fn expiry(timeout: Timeout) -> u64 {
+    let hz = hz();
+    let max = MAX_TIMEOUT_SECS.saturating_mul(u64::from(hz));
+    jiffies().wrapping_add(timeout.as_jiffies(hz).min(max))
+}
+
+/// Attributes of node `ino` from a reply the core has checked.
+fn attr_of(ino: u64, a: &fuse_attr) -> InodeAttr {
+    InodeAttr {
+        ino,
+        mode: a.mode,
+        uid: a.uid,
+        gid: a.gid,
+        size: a.size,
+        nlink: a.nlink,
+        mtime: (i64::try_from(a.mtime).unwrap_or(i64::MAX), a.mtimensec),
+    }
+}
+
+/// A request header from the calling task.
+fn header(opcode: Opcode, nodeid: u64) -> RequestHeader {
+    let caller = cred::caller();
+    RequestHeader {
+        opcode,
+        unique: 0,
+        nodeid,
+        uid: caller.uid,
+        gid: caller.gid,
+        pid: caller.pid,
+    }
+}
+
+/// How long INIT and DESTROY may take, in jiffies.
+fn handshake_timeout() -> u64 {
+    INIT_TIMEOUT_SECS * u64::from(hz())
+}
+
+/// One famfs mount.
+pub(crate) struct Mount {
+    connection: Arc<Connection>,
+    /// What INIT settled.
+    params: InitParams,
+    counters: Arc<Counters>,
+    /// debugfs `famfs_rs/MAJ:MIN/`, removed at `put_super` (the name is
+    /// the anonymous device number, freed before the mount state).
+    counters_dir: Option<DebugDir>,
+    /// The devices the files live on.
+    daxdevs: DaxTable,
+    /// The device ranges of the files with maps.
+    mapped: Arc<MappedRanges>,
+    /// What fencing one of the devices needs.
+    fence: Fence,
+}
+
+impl Mount {
+    /// Claims `connection` and does the INIT handshake, for super block
+    /// `sb` (device number `dev`), with counters under `debug_root`. On
+    /// failure the connection is shut down, so the daemon's reads end with
+    /// ENODEV.
+    pub(crate) fn start(
+        connection: Arc<Connection>,
+        sb: SuperRef,
+        dev: (u32, u32),
+        debug_root: Option<&DebugDir>,
+    ) -> Result<Self> {
+        connection.claim()?;
+        let transport = &connection.transport;
+        let offered = offered();
+        let init = build_init_in(offered, 0);
+        let result = transport
+            .call_within(
+                Pending::Init { offered },
+                header(Opcode::Init, 0),
+                |buf, h| encode_request(buf, h, &init, &[]),
+                Some(handshake_timeout()),
+            )
+            .and_then(|reply| match reply.body()? {
+                ReplyBody::Init(params) => Ok(params),
+                _ => Err(EIO),
+            });
+        let params = match result {
+            Ok(p) => p,
+            // A signal before the daemon read INIT: nothing happened on the
+            // connection, so it stays as it was and `mount(2)` restarts
+            // (SA_RESTART) or fails with EINTR; either way the daemon can
+            // be mounted again.
+            Err(e) if e == ERESTARTSYS => {
+                connection.unclaim();
+                return Err(e);
+            }
+            Err(e) if e == etimedout() => {
+                pr_err!(
+                    "the daemon did not answer INIT within {} s\n",
+                    INIT_TIMEOUT_SECS
+                );
+                transport.close(ENODEV);
+                return Err(e);
+            }
+            Err(e) => {
+                pr_err!("INIT handshake with the daemon failed: {:?}\n", e);
+                transport.close(ENODEV);
+                return Err(e);
+            }
+        };
+        if !params.famfs() {
+            pr_info!("the daemon declined FUSE_DAX_FMAP: no dax data path on this mount\n");
+        }
+        let mount = Self::with(&connection, params, sb, dev, debug_root);
+        if mount.is_err() {
+            transport.close(ENODEV);
+        }
+        mount
+    }
+
+    /// The state of a mount whose INIT went through.
+    fn with(
+        connection: &Arc<Connection>,
+        params: InitParams,
+        sb: SuperRef,
+        dev: (u32, u32),
+        debug_root: Option<&DebugDir>,
+    ) -> Result<Self> {
+        let counters = Arc::new(Counters::default(), GFP_KERNEL)?;
+        let mapped = MappedRanges::new()?;
+        Ok(Self {
+            counters_dir: counters::publish(debug_root, dev, connection, &counters),
+            connection: connection.clone(),
+            params,
+            counters,
+            daxdevs: DaxTable::new()?,
+            fence: Fence {
+                files: mapped.clone(),
+                sb,
+            },
+            mapped,
+        })
+    }
+
+    /// Whether the daemon accepted the famfs extension.
+    pub(crate) fn famfs(&self) -> bool {
+        self.params.famfs()
+    }
+
+    fn call(
+        &self,
+        pending: Pending,
+        opcode: Opcode,
+        nodeid: u64,
+        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
+    ) -> Result<Reply> {
+        self.connection
+            .transport
+            .call(pending, header(opcode, nodeid), encode)
+    }
+
+    /// LOOKUP of `name` in directory `parent`; `None` if the daemon says
+    /// ENOENT (never cached: a later lookup asks again).
+    pub(crate) fn lookup(&self, parent: u64, name: &[u8]) -> Result<Option<Entry>> {
+        if name.len() > NAME_MAX {
+            return Err(enametoolong());
+        }
+        bump(&self.counters.lookups);
+        let reply = match self.call(Pending::Lookup, Opcode::Lookup, parent, |b, h| {
+            encode_lookup(b, h, name)
+        }) {
+            Ok(r) => r,
+            Err(e) if e == ENOENT => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match reply.body()? {
+            ReplyBody::Entry(e) => Ok(Some(Entry {
+                attr: attr_of(e.raw.nodeid, &e.raw.attr),
+                expiry: expiry(e.entry_timeout),
+                attr_expiry: expiry(e.attr_timeout),
+            })),
+            _ => Err(EIO),
+        }
+    }
+
+    /// GETATTR of node `ino`: its attributes and until when they hold.
+    pub(crate) fn getattr(&self, ino: u64) -> Result<(InodeAttr, u64)> {
+        let body = fuse_getattr_in {
+            getattr_flags: 0,
+            dummy: 0,
+            fh: 0,
+        };
+        let reply = self.call(Pending::GetAttr, Opcode::GetAttr, ino, |b, h| {
+            encode_request(b, h, &body, &[])
+        })?;
+        match reply.body()? {
+            ReplyBody::Attr(a) => Ok((attr_of(ino, &a.raw.attr), expiry(a.attr_timeout))),
+            _ => Err(EIO),
+        }
+    }
+
+    /// OPEN or OPENDIR of node `ino`; the daemon's handle.
+    pub(crate) fn open(&self, ino: u64, dir: bool, flags: u32) -> Result<u64> {
+        let (pending, opcode) = if dir {
+            (Pending::OpenDir, Opcode::OpenDir)
+        } else {
+            (Pending::Open, Opcode::Open)
+        };
+        let body = fuse_open_in {
+            flags: flags & !OPEN_FLAGS_LOCAL,
+            open_flags: 0,
+        };
+        let reply = self.call(pending, opcode, ino, |b, h| {
+            encode_request(b, h, &body, &[])
+        })?;
+        match reply.body()? {
+            ReplyBody::Open(o) => Ok(o.fh),
+            _ => Err(EIO),
+        }
+    }
+
+    /// RELEASE or RELEASEDIR of handle `fh`, not waited for: the last
+    /// close must not hang on the daemon.
+    pub(crate) fn release(&self, ino: u64, dir: bool, fh: u64, flags: u32) {
+        let (pending, opcode) = if dir {
+            (Pending::ReleaseDir, Opcode::ReleaseDir)
+        } else {
+            (Pending::Release, Opcode::Release)
+        };
+        let body = fuse_release_in {
+            fh,
+            flags: flags & !OPEN_FLAGS_LOCAL,
+            release_flags: 0,
+            lock_owner: 0,
+        };
+        // Nothing to do on failure: the daemon is gone or we were
+        // interrupted; either way the handle dies with the connection.
+        let _ = self
+            .connection
+            .transport
+            .send_background(pending, header(opcode, ino), |b, h| {
+                encode_request(b, h, &body, &[])
+            });
+    }
+
+    /// READDIRs directory `ino` (handle `fh`) from the emitter's position
+    /// until the caller's buffer is full or the daemon sends nothing more.
+    pub(crate) fn readdir(&self, ino: u64, fh: u64, emitter: &mut DirEmitter<'_>) -> Result {
+        loop {
+            let offset = emitter.pos();
+            let body = fuse_read_in {
+                fh,
+                offset,
+                size: READDIR_SIZE,
+                read_flags: 0,
+                lock_owner: 0,
+                flags: 0,
+                padding: 0,
+            };
+            let pending = Pending::ReadDir {
+                size: READDIR_SIZE,
+                offset,
+            };
+            let reply = self.call(pending, Opcode::ReadDir, ino, |b, h| {
+                encode_request(b, h, &body, &[])
+            })?;
+            let ReplyBody::Dirents(dirents) = reply.body()? else {
+                return Err(EIO);
+            };
+            if dirents.is_empty() {
+                return Ok(());
+            }
+            for d in dirents.iter() {
+                // The core checked that cookies only grow, so this loop
+                // ends when the daemon runs out or the buffer fills.
+                if !emitter.emit(d.name, d.ino, d.kind.dtype(), d.off) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Makes sure regular file `ino` (of `size` bytes, even 0) has its map:
+    /// GET_FMAP, then GET_DAXDEV for each device the map names that the
+    /// table does not hold yet, and the map's extents checked against the
+    /// devices' sizes. The map is then cached on the inode for every later
+    /// access, and the file recorded for fencing its devices.
+    pub(crate) fn load_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
+        if state.fmap().is_some() {
+            return Ok(());
+        }
+        if !self.famfs() {
+            return Err(eopnotsupp());
+        }
+        bump(&self.counters.fmaps);
+        let reply = self.call(Pending::GetFmap, Opcode::GetFmap, ino, |b, h| {
+            encode_request(b, h, &(), &[])
+        })?;
+        let ReplyBody::Fmap(fmap) = reply.body()? else {
+            return Err(EIO);
+        };
+        if fmap.file_size() != size {
+            self.log_bad_fmap(ino, "its size differs from the file's");
+            return Err(EIO);
+        }
+        for index in fmap.devices() {
+            let dev = self.daxdev(index)?;
+            if fmap.check_device_bounds(index, dev.size()).is_err() {
+                self.log_bad_fmap(ino, "an extent ends beyond its device");
+                return Err(EIO);
+            }
+        }
+        // Copied before the range lock: nothing allocates under it.
+        let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
+        bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
+        let mut bytes = Some(KBox::new(bytes, GFP_KERNEL)?);
+        let claimed = self.mapped.claim(
+            ino,
+            &fmap,
+            || state.has_fmap(),
+            || {
+                if let Some(b) = bytes.take() {
+                    state.publish_fmap(b);
+                }
+            },
+        )?;
+        if let Err(c) = claimed {
+            self.refuse_overlap(ino, c);
+            return Err(EIO);
+        }
+        Ok(())
+    }
+
+    /// A map that shares device bytes with another file's: a bad reply.
+    fn refuse_overlap(&self, ino: u64, c: Conflict) {
+        self.connection.transport.count_bad_reply();
+        if log::ratelimit_ok() {
+            pr_warn!(
+                "GET_FMAP of node {}: its map overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
+                ino,
+                c.ino,
+                c.range.0,
+                c.range.1,
+                c.devindex
+            );
+        }
+    }
+
+    /// EIO (and a bad reply counted) if the file's map is cached and a
+    /// reply gives the file another size than the map's.
+    pub(crate) fn check_size(&self, state: &InodeState, ino: u64, size: u64) -> Result {
+        let Some(fmap) = state.fmap() else {
+            return Ok(());
+        };
+        if fmap.file_size() == size {
+            return Ok(());
+        }
+        self.connection.transport.count_bad_reply();
+        if log::ratelimit_ok() {
+            pr_warn!(
+                "node {}: a reply changes its size from {} to {} under its cached map: refused\n",
+                ino,
+                fmap.file_size(),
+                size
+            );
+        }
+        Err(EIO)
+    }
+
+    fn log_bad_fmap(&self, ino: u64, why: &str) {
+        self.connection.transport.count_bad_reply();
+        if log::ratelimit_ok() {
+            pr_warn!("GET_FMAP of node {}: {}\n", ino, why);
+        }
+    }
+
+    /// The table entry of device `index`, asking the daemon for its name
+    /// (GET_DAXDEV) and claiming it the first time.
+    fn daxdev(&self, index: u32) -> Result<&DaxEntry> {
+        self.daxdevs.fill(index, &self.fence, |index| {
+            bump(&self.counters.daxdev_gets);
+            let pending = Pending::GetDaxdev {
+                index: u64::from(index),
+                with_dev: self.params.daxdev_by_number(),
+            };
+            let reply = self.call(pending, Opcode::GetDaxdev, u64::from(index), |b, h| {
+                encode_get_daxdev(b, h.unique, index)
+            })?;
+            let ReplyBody::Daxdev(d) = reply.body()? else {
+                return Err(EIO);
+            };
+            let mut name = KVec::new();
+            name.extend_from_slice(d.name, GFP_KERNEL)?;
+            if d.dev.is_some() {
+                bump(&self.counters.daxdev_by_number);
+            }
+            Ok(DeviceRef {
+                name,
+                number: d.dev,
+            })
+        })
+    }
+
+    /// Where offset `pos` of a file lives (`iomap_begin`): from the cached
+    /// map and the published table only. Past the end of the file, `None`
+    /// for a read (a hole: nothing more to read) and EIO for a write
+    /// (fs/dax.c cannot write a hole; the write checks keep writes inside
+    /// the file, so only a size that moved under the map gets here).
+    pub(crate) fn resolve(
+        &self,
+        state: &InodeState,
+        pos: u64,
+        write: bool,
+    ) -> Result<Option<DaxExtent<'_>>> {
+        let fmap = state.fmap().ok_or(EIO)?;
+        if pos >= fmap.file_size() {
+            return if write { Err(EIO) } else { Ok(None) };
+        }
+        let r = fmap.resolve(pos).map_err(|_| EIO)?;
+        let dev = self.daxdevs.get(r.devindex).ok_or(EIO)?;
+        if dev.fenced() {
+            return Err(EIO);
+        }
+        Ok(Some(DaxExtent {
+            addr: r.dev_offset,
+            len: r.len,
+            device: dev.claim(),
+        }))
+    }
+
+    /// EIO if the file has no map (`size` > 0) or one of its devices is
+    /// fenced.
+    pub(crate) fn check_io(&self, state: &InodeState, size: u64) -> Result {
+        if size == 0 {
+            return Ok(());
+        }
+        let fmap = state.fmap().ok_or(EIO)?;
+        for index in fmap.devices() {
+            if self.daxdevs.get(index).map_or(true, DaxEntry::fenced) {
+                return Err(EIO);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first device of the file, whose flush writes back its entries;
+    /// `None` when one of its devices is fenced or gone (its pages may be
+    /// unmapped from the kernel: nothing to flush there).
+    pub(crate) fn writeback_device(&self, state: &InodeState) -> Option<&Claim> {
+        let fmap = state.fmap()?;
+        let mut first = None;
+        for index in fmap.devices() {
+            match self.daxdevs.get(index) {
+                Some(dev) if !dev.fenced() => {
+                    first.get_or_insert(dev.claim());
+                }
+                _ => return None,
+            }
+        }
+        first
+    }
+
+    /// Whether every device of the file makes a written-back CPU store
+    /// durable (`MAP_SYNC`; famfs maps never change, so a fault needs no
+    /// metadata made durable).
+    pub(crate) fn sync_faults_supported(&self, state: &InodeState) -> bool {
+        let Some(fmap) = state.fmap() else {
+            return false;
+        };
+        fmap.devices().all(|index| {
+            self.daxdevs
+                .get(index)
+                .is_some_and(|dev| dev.claim().is_synchronous())
+        })
+    }
+
+    /// Reports the runs of the file that overlap `start..start + len` to
+    /// `sink`, in file order: each extent, each interleaved chunk, with its
+    /// offset on its device.
+    pub(crate) fn fiemap(
+        &self,
+        state: &InodeState,
+        start: u64,
+        len: u64,
+        sink: &mut FiemapSink<'_>,
+    ) -> Result {
+        let Some(fmap) = state.fmap() else {
+            return Ok(());
+        };
+        let end = start.saturating_add(len);
+        let mut runs = fmap
+            .mappings()
+            .filter(|m| m.logical < end && start < m.logical.saturating_add(m.len))
+            .peekable();
+        while let Some(m) = runs.next() {
+            let last = runs.peek().is_none() && m.logical.saturating_add(m.len) >= fmap.file_size();
+            if !sink.extent(m.logical, m.dev_offset, m.len, last)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a fault.
+    pub(crate) fn fault_done(&self, order: u32, outcome: FaultOutcome) {
+        let c = &self.counters;
+        bump(match (outcome, order) {
+            (FaultOutcome::Error, _) => &c.fault_errors,
+            (FaultOutcome::Fallback, _) => &c.fault_fallbacks,
+            (FaultOutcome::Mapped, 0) => &c.faults_pte,
+            (FaultOutcome::Mapped, _) => &c.faults_pmd,
+        });
+    }
+
+    /// STATFS.
+    pub(crate) fn statfs(&self) -> Result<StatFs> {
+        let reply = self.call(Pending::Statfs, Opcode::Statfs, ROOT_NODEID, |b, h| {
+            encode_request(b, h, &(), &[])
+        })?;
+        match reply.body()? {
+            ReplyBody::Statfs(st) => Ok(StatFs {
+                bsize: st.bsize,
+                blocks: st.blocks,
+                bfree: st.bfree,
+                files: st.files,
+                ffree: st.ffree,
+                namelen: st.namelen,
+            }),
+            _ => Err(EIO),
+        }
+    }
+
+    /// Inode `ino` leaves memory (with `state`).
+    pub(crate) fn evicted(&self, ino: u64, state: &InodeState) {
+        if let Some(fmap) = state.fmap() {
+            self.mapped.release(ino, &fmap);
+        }
+    }
+
+    /// Gives back `n` lookups of node `ino` (FORGET, no reply).
+    pub(crate) fn forget(&self, ino: u64, n: u64) {
+        self.connection.transport.forget(ino, n);
+    }
+
+    /// DESTROY at unmount (`put_super`: every inode is gone); then the
+    /// daemon's reads end with ENODEV.
+    pub(crate) fn destroy(&mut self) {
+        // Bounded, as INIT: the super block is locked, and the last
+        // unmount may run in a kworker that no signal reaches.
+        let result = self.connection.transport.call_within(
+            Pending::Destroy,
+            header(Opcode::Destroy, 0),
+            |b, h| encode_request(b, h, &(), &[]),
+            Some(handshake_timeout()),
+        );
+        if let Err(e) = result {
+            if e != enotconn() {
+                pr_info!("DESTROY: {:?}\n", e);
+            }
+        }
+        // The devices go back before the daemon (which gives them back to
+        // device_dax when its reads end) is told.
+        self.daxdevs.release_all();
+        // Named after the anonymous device number, which is freed before
+        // the mount state: go first.
+        self.counters_dir = None;
+        self.connection.transport.close(ENODEV);
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        // A mount that failed after INIT still releases its daemon.
+        self.connection.transport.close(ENODEV);
+    }
+}

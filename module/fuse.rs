@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Layer 2, the FUSE transport: the control device (`connection`: one open
+//! file is one daemon connection) and the request queue a mount sends on
+//! and the daemon reads and answers (`transport`), every reply checked by
+//! the shared core. Built on the kernel API (`crate::kapi`), with no
+//! unsafe code of its own; knows nothing of famfs beyond the wire format.
+
+#![forbid(unsafe_code)]
+
+pub(crate) mod connection;
+pub(crate) mod transport;

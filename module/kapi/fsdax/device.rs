@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One devdax device bound to the famfs_rs dax driver: where its data pages
+//! are, which of them have failed, and who holds it.
+//!
+//! The state is reference counted: the driver's list, the page map (until
+//! the pages are unmapped) and a [`Claim`] each hold a reference, so a mount
+//! that still holds the device after an unbind keeps a valid (dead) state
+//! and dax device until it lets go.
+
+use super::{Failure, FailureHolder, Recovery};
+use crate::kapi::bindings;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use kernel::ffi::c_void;
+use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::types::ForeignOwnable;
+use kernel::{new_mutex, new_spinlock};
+
+/// Longest device name kept ("daxNNN.MMM" fits many times over).
+pub(super) const NAME_LEN: usize = 32;
+
+/// Failed page ranges remembered one by one; past that, the whole device
+/// counts as failed (a device with that many failures is not worth using).
+const MAX_BAD: usize = 16;
+
+/// One physically contiguous piece of the device's data.
+#[derive(Clone, Copy)]
+pub(super) struct DataRange {
+    /// First page of the piece, counted from the start of the data.
+    pub(super) pgoff: u64,
+    /// Pages in the piece.
+    pub(super) npages: u64,
+    /// Physical address of its first byte.
+    pub(super) phys: u64,
+}
+
+impl DataRange {
+    fn end_pgoff(&self) -> u64 {
+        self.pgoff + self.npages
+    }
+}
+
+/// Failed pages, as `(first page, pages)` from the start of the data.
+struct BadPages {
+    all: bool,
+    len: usize,
+    ranges: [(u64, u64); MAX_BAD],
+}
+
+/// The holder of a claimed device, with its type erased: `data` is an
+/// `Arc<H>` in foreign form, the two functions are `H`'s.
+struct HolderSlot {
+    data: *const c_void,
+    notify: unsafe fn(*const c_void, Failure) -> Recovery,
+    release: unsafe fn(*const c_void),
+}
+
+// SAFETY: `data` is an `Arc<H>` with `H: Send + Sync`, used only through
+// `H`'s own functions; moving it between threads is moving that `Arc`.
+unsafe impl Send for HolderSlot {}
+
+/// # Safety
+///
+/// `data` must be an `Arc<H>` in foreign form that is still owned.
+unsafe fn notify_trampoline<H: FailureHolder>(data: *const c_void, failure: Failure) -> Recovery {
+    // SAFETY: `data` is an owned `Arc<H>` per the contract; the borrow does
+    // not outlive this call.
+    let holder = unsafe { <Arc<H> as ForeignOwnable>::borrow(data) };
+    holder.notify_failure(failure)
+}
+
+/// # Safety
+///
+/// `data` must be an `Arc<H>` in foreign form, given up by the caller.
+unsafe fn release_trampoline<H: FailureHolder>(data: *const c_void) {
+    // SAFETY: the caller gives up its only use of `data` per the contract.
+    drop(unsafe { <Arc<H> as ForeignOwnable>::from_foreign(data) });
+}
+
+/// A bound device.
+///
+/// # Invariants
+///
+/// `dax_dev` is NULL or a dax device from `alloc_dax` whose private data is
+/// this object; it is killed and put on drop.
+#[pin_data(PinnedDrop)]
+pub(super) struct DaxDev {
+    name: [u8; NAME_LEN],
+    name_len: usize,
+    /// The bus's `struct dev_dax`, as an identity only (never dereferenced
+    /// here: it is valid only while bound).
+    pub(super) key: usize,
+    /// The number of the device's node (/dev/daxX.Y), (major, minor).
+    pub(super) number: (u32, u32),
+    pub(super) ranges: KVec<DataRange>,
+    pub(super) size: u64,
+    dax_dev: AtomicPtr<bindings::dax_device>,
+    dead: AtomicBool,
+    /// Number of entries in `bad` plus one if `all`, read without the lock
+    /// on the fast path.
+    nbad: AtomicUsize,
+    #[pin]
+    bad: SpinLock<BadPages>,
+    #[pin]
+    holder: Mutex<Option<HolderSlot>>,
+}
+
+impl DaxDev {
+    /// Makes the state of a device being bound.
+    pub(super) fn new(
+        name: &[u8],
+        key: usize,
+        number: (u32, u32),
+        ranges: KVec<DataRange>,
+    ) -> Result<Arc<Self>> {
+        let mut stored = [0u8; NAME_LEN];
+        let name_len = name.len();
+        stored
+            .get_mut(..name_len)
+            .ok_or(EINVAL)?
+            .copy_from_slice(name);
+        let size = ranges.iter().map(|r| r.npages << PAGE_SHIFT).sum();
+        Arc::pin_init(
+            pin_init!(DaxDev {
+                name: stored,
+                name_len,
+                key,
+                number,
+                ranges,
+                size,
+                dax_dev: AtomicPtr::new(core::ptr::null_mut()),
+                dead: AtomicBool::new(false),
+                nbad: AtomicUsize::new(0),
+                bad <- new_spinlock!(BadPages { all: false, len: 0, ranges: [(0, 0); MAX_BAD] }),
+                holder <- new_mutex!(None),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    pub(super) fn name(&self) -> &[u8] {
+        &self.name[..self.name_len]
+    }
+
+    pub(super) fn name_str(&self) -> &str {
+        core::str::from_utf8(self.name()).unwrap_or("?")
+    }
+
+    pub(super) fn dax_device(&self) -> *mut bindings::dax_device {
+        self.dax_dev.load(Ordering::Acquire)
+    }
+
+    /// Takes ownership of the dax device allocated for this state.
+    pub(super) fn set_dax_device(&self, dax_dev: *mut bindings::dax_device) {
+        self.dax_dev.store(dax_dev, Ordering::Release);
+    }
+
+    pub(super) fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Acquire)
+    }
+
+    /// The device was unbound: no access from now on.
+    pub(super) fn set_dead(&self) {
+        self.dead.store(true, Ordering::Release);
+    }
+
+    /// Where page `pgoff` of the data is, and how many pages from there are
+    /// physically contiguous and not known to have failed.
+    pub(super) fn resolve(&self, pgoff: u64) -> Result<(u64, u64)> {
+        if self.is_dead() {
+            return Err(ENXIO);
+        }
+        let range = self
+            .ranges
+            .iter()
+            .find(|r| r.pgoff <= pgoff && pgoff < r.end_pgoff())
+            .ok_or(ERANGE)?;
+        let mut avail = range.end_pgoff() - pgoff;
+        if self.nbad.load(Ordering::Acquire) != 0 {
+            let bad = self.bad.lock();
+            if bad.all {
+                return Err(crate::kapi::errno::ehwpoison());
+            }
+            for &(first, n) in &bad.ranges[..bad.len] {
+                if first <= pgoff && pgoff - first < n {
+                    return Err(crate::kapi::errno::ehwpoison());
+                }
+                if pgoff < first {
+                    // Stop short of the failed pages: a huge mapping falls
+                    // back to small ones, a copy stops before them.
+                    avail = avail.min(first - pgoff);
+                }
+            }
+        }
+        Ok((range.phys + ((pgoff - range.pgoff) << PAGE_SHIFT), avail))
+    }
+
+    /// The page offset in the data of physical page `pfn`, and the pages
+    /// from there to the end of its piece.
+    pub(super) fn pgoff_of_pfn(&self, pfn: u64) -> Option<(u64, u64)> {
+        let phys = pfn.checked_shl(PAGE_SHIFT as u32)?;
+        self.ranges.iter().find_map(|r| {
+            let page = phys.checked_sub(r.phys)? >> PAGE_SHIFT;
+            (page < r.npages).then(|| (r.pgoff + page, r.npages - page))
+        })
+    }
+
+    /// Remembers that `npages` pages from `pgoff` failed.
+    pub(super) fn record_failure(&self, pgoff: u64, npages: u64) {
+        let mut bad = self.bad.lock();
+        let len = bad.len;
+        if bad.ranges[..len]
+            .iter()
+            .any(|&(f, n)| f <= pgoff && pgoff + npages <= f + n)
+        {
+            return;
+        }
+        if len < MAX_BAD {
+            bad.ranges[len] = (pgoff, npages);
+            bad.len = len + 1;
+        } else {
+            bad.all = true;
+        }
+        self.nbad
+            .store(bad.len + bad.all as usize, Ordering::Release);
+    }
+
+    /// Bytes in the data.
+    pub(super) fn page_bytes(npages: u64) -> u64 {
+        npages.saturating_mul(PAGE_SIZE as u64)
+    }
+
+    /// Makes `holder` the holder; EBUSY if there is one.
+    pub(super) fn attach<H: FailureHolder>(&self, holder: Arc<H>) -> Result {
+        let mut slot = self.holder.lock();
+        if slot.is_some() {
+            return Err(EBUSY);
+        }
+        *slot = Some(HolderSlot {
+            data: holder.into_foreign(),
+            notify: notify_trampoline::<H>,
+            release: release_trampoline::<H>,
+        });
+        Ok(())
+    }
+
+    /// Lets the holder go. Waits for a notification in progress.
+    pub(super) fn detach(&self) {
+        let slot = self.holder.lock().take();
+        if let Some(slot) = slot {
+            // SAFETY: `data` is the `Arc<H>` that `attach` stored with this
+            // `release`; taken out of the slot, nothing else uses it.
+            unsafe { (slot.release)(slot.data) };
+        }
+    }
+
+    /// Tells the holder, if any, what happened; `None` when nobody holds
+    /// the device.
+    pub(super) fn notify(&self, failure: Failure) -> Option<Recovery> {
+        let slot = self.holder.lock();
+        // SAFETY: `data` is the `Arc<H>` that `attach` stored with this
+        // `notify`; it stays in the slot (owned) while the lock is held.
+        slot.as_ref()
+            .map(|s| unsafe { (s.notify)(s.data, failure) })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for DaxDev {
+    fn drop(self: Pin<&mut Self>) {
+        let dax_dev = self.dax_dev.load(Ordering::Acquire);
+        if !dax_dev.is_null() {
+            // SAFETY: by the type invariant `dax_dev` is ours from
+            // `alloc_dax`; nobody can reach it any more (the last reference
+            // to this state is going). The kernel wants it killed before
+            // the last put; killing twice is harmless.
+            unsafe {
+                bindings::kill_dax(dax_dev);
+                bindings::put_dax(dax_dev);
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Static inline functions and macros that bindgen cannot turn into calls,
+ * wrapped one line each in helpers.c. Named famfs_rs_<what they wrap>;
+ * bindgen reads this header (bindings/bindings_helper.h) for the Rust side.
+ */
+#ifndef FAMFS_RS_HELPERS_H
+#define FAMFS_RS_HELPERS_H
+
+#include <linux/completion.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/cred.h>
+#include <linux/jiffies.h>
+#include <linux/poll.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
+#include <linux/statfs.h>
+#include <linux/uidgid.h>
+
+loff_t famfs_rs_i_size_read(const struct inode *inode);
+void famfs_rs_poll_wait(struct file *f, struct wait_queue_head *wq, struct poll_table_struct *p);
+void famfs_rs_init_waitqueue_head(struct wait_queue_head *wq);
+void famfs_rs_init_completion(struct completion *c);
+void famfs_rs_i_size_write(struct inode *inode, loff_t size);
+kuid_t famfs_rs_make_kuid(uid_t uid);
+kgid_t famfs_rs_make_kgid(gid_t gid);
+
+/* struct fs_context, fs_parameter and kstatfs are opaque in kernel::bindings. */
+void famfs_rs_fc_init(struct fs_context *fc, const struct fs_context_operations *ops, void *priv);
+void *famfs_rs_fc_private(struct fs_context *fc);
+void *famfs_rs_fc_take_private(struct fs_context *fc);
+const char *famfs_rs_param_key(const struct fs_parameter *p);
+const char *famfs_rs_param_string(const struct fs_parameter *p);
+void famfs_rs_statfs_fill(struct kstatfs *st, long type, long bsize, u64 blocks, u64 bfree, u64 files, u64 ffree, long namelen);
+
+/* Log rate limit for messages the daemon can provoke (one static state). */
+bool famfs_rs_log_ratelimit(void);
+/* Credentials of the caller, as FUSE puts them in a request header. */
+uid_t famfs_rs_current_fsuid(void);
+gid_t famfs_rs_current_fsgid(void);
+pid_t famfs_rs_current_tgid(void);
+unsigned long famfs_rs_jiffies(void);
+unsigned int famfs_rs_hz(void);
+bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type);
+bool famfs_rs_sb_active(const struct super_block *sb);
+
+/* The dax driver (module/kapi/fsdax/): pfns, kernel addresses, devices. */
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/pfn_t.h>
+pfn_t famfs_rs_dax_pfn(phys_addr_t phys);
+void *famfs_rs_phys_to_virt(phys_addr_t phys);
+const char *famfs_rs_dev_name(struct device *dev);
+void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
+
+/* The fs-dax data path (module/kapi/vfs/dax.rs). struct iomap_ops is opaque in
+ * the 6.12 kernel crate, so its table lives here and points at Rust. */
+#include <linux/iomap.h>
+#include <linux/mm.h>
+#include <linux/uio.h>
+int famfs_rs_iomap_begin(struct inode *inode, loff_t pos, loff_t length, unsigned int flags, struct iomap *iomap, struct iomap *srcmap);
+extern const struct iomap_ops famfs_rs_iomap_ops;
+void famfs_rs_inode_lock(struct inode *inode);
+void famfs_rs_inode_unlock(struct inode *inode);
+void famfs_rs_inode_lock_shared(struct inode *inode);
+void famfs_rs_inode_unlock_shared(struct inode *inode);
+size_t famfs_rs_iov_iter_count(const struct iov_iter *i);
+void famfs_rs_iov_iter_truncate(struct iov_iter *i, size_t count);
+void famfs_rs_vm_flags_set(struct vm_area_struct *vma, unsigned long flags);
+vm_fault_t famfs_rs_vm_fault_error(void);
+/* file_operations::fop_flags that bindgen cannot read (__force casts). */
+enum famfs_rs_fop_flags { FAMFS_RS_FOP_MMAP_SYNC = FOP_MMAP_SYNC };
+bool famfs_rs_inode_trylock(struct inode *inode);
+bool famfs_rs_inode_trylock_shared(struct inode *inode);
+bool famfs_rs_iocb_nowait(const struct kiocb *iocb);
+/* A dax file takes O_DIRECT (it is the same path) and RWF_NOWAIT. */
+void famfs_rs_file_set_dax_modes(struct file *file);
+/* Faults hold the invalidate lock shared; taking a device away holds it
+ * exclusively, so no fault maps a page of it back in. */
+void famfs_rs_invalidate_lock(struct address_space *mapping);
+void famfs_rs_invalidate_unlock(struct address_space *mapping);
+void famfs_rs_invalidate_lock_shared(struct address_space *mapping);
+void famfs_rs_invalidate_unlock_shared(struct address_space *mapping);
+
+#endif

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the 6.12 `KVec` lacks: removing from the middle, shortening.
+
+use core::ptr;
+use kernel::prelude::*;
+
+/// Takes entry `i` out of `v`; the last entry takes its place. `None` if
+/// there is no entry `i`.
+pub(crate) fn swap_remove<T>(v: &mut KVec<T>, i: usize) -> Option<T> {
+    let last = v.len().checked_sub(1)?;
+    if i > last {
+        return None;
+    }
+    v.as_mut_slice().swap(i, last);
+    // SAFETY: `last < len`, so entry `last` is initialised; shortening the
+    // vector first makes the read its only owner.
+    unsafe {
+        v.set_len(last);
+        Some(ptr::read(v.as_ptr().add(last)))
+    }
+}
+
+/// Shortens `v` to `len` entries, dropping the rest (nothing if it is not
+/// longer).
+pub(crate) fn truncate<T>(v: &mut KVec<T>, len: usize) {
+    let old = v.len();
+    if len >= old {
+        return;
+    }
+    // SAFETY: entries `len..old` are initialised; the length is cut first,
+    // so each is dropped exactly once and never reached again.
+    unsafe {
+        v.set_len(len);
+        let tail = ptr::slice_from_raw_parts_mut(v.as_mut_ptr().add(len), old - len);
+        ptr::drop_in_place(tail);
+    }
+}

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Registering a file system type, and the mount API (`fs_context`): the
+//! options, a new super block (`fill_super`), its root, its end
+//! (`kill_sb`), `statfs`.
+
+use super::dax;
+use super::ops;
+use super::super_block::{self, super_info, SuperData, SuperHeader};
+use super::{init_inode, FileSystem, InodeAttr, SuperRef};
+use crate::kapi::bindings;
+use crate::kapi::once::OnceBox;
+use core::cell::UnsafeCell;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use kernel::error::{from_err_ptr, to_result};
+use kernel::ffi::{c_char, c_int, c_void};
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::types::ForeignOwnable;
+use kernel::ThisModule;
+
+/// Static storage for a `struct file_system_type` of `T` and the type's
+/// state: lockdep needs the type's lock class keys in static memory, so it
+/// cannot live on the heap.
+///
+/// # Invariants
+///
+/// `data` is set while the type is registered (from before
+/// `register_filesystem` until after `unregister_filesystem`).
+#[repr(C)]
+pub(crate) struct FsTypeStorage<T: FileSystem> {
+    /// First, so that a `file_system_type` of ours leads back to its storage.
+    fst: UnsafeCell<MaybeUninit<bindings::file_system_type>>,
+    data: OnceBox<T::TypeData>,
+}
+
+// SAFETY: `fst` is written only by `Registration::register` before the type
+// is registered (module init, single-threaded) and afterwards only by the
+// VFS under its own locks; `data` is a `Sync` `OnceBox` of `Send + Sync`.
+unsafe impl<T: FileSystem> Sync for FsTypeStorage<T> {}
+
+impl<T: FileSystem> FsTypeStorage<T> {
+    /// Zeroed storage, ready for `Registration::register`.
+    pub(crate) const fn new() -> Self {
+        Self {
+            fst: UnsafeCell::new(MaybeUninit::zeroed()),
+            data: OnceBox::new(),
+        }
+    }
+}
+
+/// The state of the registered type of super block `sb`.
+///
+/// # Safety
+///
+/// `sb` must be a live super block of a type registered for `T` (its
+/// `s_type` is in a `FsTypeStorage<T>`), and the reference must not
+/// outlive the callback it is used in (the type stays registered meanwhile:
+/// a super block pins the module).
+unsafe fn type_data<'a, T: FileSystem>(sb: *mut bindings::super_block) -> Option<&'a T::TypeData> {
+    // SAFETY: `s_type` is the `fst` of a `FsTypeStorage<T>`, `repr(C)` with
+    // `fst` first: it points at the storage, which is static.
+    let storage = unsafe { &*((*sb).s_type as *const FsTypeStorage<T>) };
+    storage.data.get()
+}
+
+/// A registered file system type; unregistered on drop.
+///
+/// # Invariants
+///
+/// `storage` holds a `file_system_type` registered with the VFS whose
+/// callbacks are those of `T`, and the type's state.
+pub(crate) struct Registration<T: FileSystem> {
+    storage: &'static FsTypeStorage<T>,
+}
+
+impl<T: FileSystem> Registration<T> {
+    /// Registers `T` in `storage`, which must not be used for anything
+    /// else, with `data` as the type's state for every mount.
+    pub(crate) fn register(
+        storage: &'static FsTypeStorage<T>,
+        module: &'static ThisModule,
+        data: T::TypeData,
+    ) -> Result<Self> {
+        storage
+            .data
+            .set(KBox::new(data, GFP_KERNEL)?)
+            .map_err(|_| EBUSY)?;
+        let fst = storage.fst.get().cast::<bindings::file_system_type>();
+        // SAFETY: module init runs once, before anything else can reach the
+        // storage; zeroed memory is a valid `file_system_type`.
+        let ret = unsafe {
+            (*fst).name = T::NAME.as_char_ptr();
+            (*fst).owner = module.as_ptr();
+            (*fst).init_fs_context = Some(init_fs_context::<T>);
+            (*fst).kill_sb = Some(kill_sb::<T>);
+            bindings::register_filesystem(fst)
+        };
+        if let Err(e) = to_result(ret) {
+            // SAFETY: not registered: nothing can have borrowed the data.
+            drop(unsafe { storage.data.take_shared() });
+            return Err(e);
+        }
+        Ok(Self { storage })
+    }
+}
+
+impl<T: FileSystem> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: registered, by the type invariant. A mounted file system
+        // holds a module reference, so none is left when we get here.
+        unsafe { bindings::unregister_filesystem(self.storage.fst.get().cast()) };
+        // SAFETY: unregistered, with no super block left: no callback can
+        // be borrowing the type's state, nor borrow it again.
+        drop(unsafe { self.storage.data.take_shared() });
+    }
+}
+
+/// The operation tables of `T`, built at compile time.
+struct Tables<T>(PhantomData<T>);
+
+impl<T: FileSystem> Tables<T> {
+    const CONTEXT: bindings::fs_context_operations = bindings::fs_context_operations {
+        free: Some(free_fs_context::<T>),
+        dup: None,
+        parse_param: Some(parse_param::<T>),
+        parse_monolithic: None,
+        get_tree: Some(get_tree::<T>),
+        reconfigure: None,
+    };
+
+    const SUPER: bindings::super_operations = bindings::super_operations {
+        statfs: Some(statfs::<T>),
+        evict_inode: Some(ops::evict_inode::<T>),
+        put_super: Some(super_block::put_super::<T>),
+        // SAFETY: all-zero is a valid `super_operations` (no callbacks).
+        ..unsafe { MaybeUninit::zeroed().assume_init() }
+    };
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `file_system_type::init_fs_context` of a
+/// famfs_rs type registered for `T`, with a new, valid `fc`.
+unsafe extern "C" fn init_fs_context<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
+    let options = match KBox::new(T::Options::default(), GFP_KERNEL) {
+        Ok(o) => o,
+        Err(e) => return Error::from(e).to_errno(),
+    };
+    // SAFETY: `fc` is the new context; the options are ours until
+    // `free_fs_context` or `fill_super` takes them back.
+    unsafe {
+        bindings::famfs_rs_fc_init(
+            fc,
+            &Tables::<T>::CONTEXT,
+            options.into_foreign() as *mut c_void,
+        )
+    };
+    0
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `fs_context_operations::free`, once, for an
+/// `fc` set up by [`init_fs_context`].
+unsafe extern "C" fn free_fs_context<T: FileSystem>(fc: *mut bindings::fs_context) {
+    // SAFETY: `fc` is valid; its private data is ours (or already taken).
+    let p = unsafe { bindings::famfs_rs_fc_take_private(fc) };
+    if !p.is_null() {
+        // SAFETY: a non-NULL private pointer is the options box from
+        // `init_fs_context`.
+        drop(unsafe { KBox::<T::Options>::from_foreign(p) });
+    }
+}
+
+/// Borrows a C string the VFS hands us for the duration of a callback.
+///
+/// # Safety
+///
+/// `p` must be NULL or a NUL-terminated string valid for `'a`.
+unsafe fn c_str<'a>(p: *const c_char) -> Option<&'a CStr> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract.
+    Some(unsafe { CStr::from_char_ptr(p) })
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `fs_context_operations::parse_param`, with
+/// an `fc` set up by [`init_fs_context`] and a valid `param`.
+unsafe extern "C" fn parse_param<T: FileSystem>(
+    fc: *mut bindings::fs_context,
+    param: *mut bindings::fs_parameter,
+) -> c_int {
+    // SAFETY: the VFS passes a valid parameter whose strings live for the
+    // call.
+    let (key, value) = unsafe {
+        (
+            c_str(bindings::famfs_rs_param_key(param)),
+            c_str(bindings::famfs_rs_param_string(param)),
+        )
+    };
+    let Some(key) = key else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `fc` is valid; its private data is the options box from
+    // `init_fs_context` (`fill_super` takes it only after all parsing).
+    let p = unsafe { bindings::famfs_rs_fc_private(fc) };
+    if p.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: `p` points at the boxed options, and the VFS serialises
+    // option parsing on a context (`uapi_mutex`), so this is the only
+    // reference for the call.
+    let options = unsafe { &mut *p.cast::<T::Options>() };
+    match T::parse(options, key, value) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `fs_context_operations::get_tree`, with an
+/// `fc` set up by [`init_fs_context`].
+unsafe extern "C" fn get_tree<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
+    // SAFETY: `fc` is valid; `get_tree_nodev` makes a new anonymous super
+    // block and calls `fill_super` on it.
+    unsafe { bindings::get_tree_nodev(fc, Some(fill_super::<T>)) }
+}
+
+/// # Safety
+///
+/// Called by `get_tree_nodev` only (from [`get_tree`]), with a new super
+/// block nobody else uses yet and the `fc` of that mount.
+unsafe extern "C" fn fill_super<T: FileSystem>(
+    sb: *mut bindings::super_block,
+    fc: *mut bindings::fs_context,
+) -> c_int {
+    // SAFETY: `fc` is valid; from here on the options are ours.
+    let p = unsafe { bindings::famfs_rs_fc_take_private(fc) };
+    if p.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: `p` is the options box from `init_fs_context`.
+    let options = unsafe { KBox::<T::Options>::from_foreign(p) };
+    // SAFETY: `sb` is a new super block of a type registered for `T`;
+    // `s_dev` was set by `get_tree_nodev` before `fill_super`.
+    let (ty, dev) = unsafe { (type_data::<T>(sb), (*sb).s_dev) };
+    let Some(ty) = ty else {
+        return EINVAL.to_errno();
+    };
+    let sb_ref = match SuperRef::new(sb) {
+        Ok(r) => r,
+        Err(e) => return e.to_errno(),
+    };
+    let dev = (dev >> 20, dev & 0xf_ffff);
+    let filled = T::fill_super(ty, KBox::into_inner(options), sb_ref.clone(), dev);
+    let (info, root, root_data) = match filled {
+        Ok(r) => r,
+        Err(e) => return e.to_errno(),
+    };
+    let data = SuperData::<T> {
+        header: SuperHeader {
+            iomap_begin: dax::iomap_begin::<T>,
+        },
+        sb: sb_ref,
+        info,
+    };
+    let data = match KBox::new(data, GFP_KERNEL) {
+        Ok(d) => d,
+        Err(e) => return Error::from(e).to_errno(),
+    };
+    // SAFETY: `sb` is the new super block, not yet visible to anyone else.
+    unsafe {
+        (*sb).s_magic = T::MAGIC as _;
+        (*sb).s_op = &Tables::<T>::SUPER;
+        ops::set_dentry_ops::<T>(sb);
+        (*sb).s_blocksize = 1 << bindings::PAGE_SHIFT;
+        (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
+        (*sb).s_maxbytes = i64::MAX;
+        (*sb).s_time_gran = 1;
+        // From here `kill_sb` owns the state, whatever happens below.
+        (*sb).s_fs_info = data.into_foreign() as *mut c_void;
+        // A backing device of its own, so that fsync/msync write back the
+        // dirty dax entries (an anonymous super block's default one never
+        // writes back).
+        let ret = bindings::super_setup_bdi(sb);
+        if ret != 0 {
+            return ret;
+        }
+    }
+    if let Err(e) = make_root::<T>(sb, &root, root_data) {
+        return e.to_errno();
+    }
+    0
+}
+
+/// Makes the root inode and dentry of a new super block.
+fn make_root<T: FileSystem>(
+    sb: *mut bindings::super_block,
+    attr: &InodeAttr,
+    data: KBox<T::InodeData>,
+) -> Result {
+    // SAFETY: `sb` is a live super block being set up.
+    let inode = from_err_ptr(unsafe { bindings::iget_locked(sb, attr.ino as _) })?;
+    if inode.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: `iget_locked` on a fresh super block returns a new, locked
+    // inode.
+    unsafe {
+        init_inode::<T>(inode, attr, data);
+        bindings::unlock_new_inode(inode);
+    }
+    // SAFETY: `d_make_root` consumes the inode reference (also on failure).
+    let root = unsafe { bindings::d_make_root(inode) };
+    if root.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: the super block is ours until `fill_super` returns.
+    unsafe { (*sb).s_root = root };
+    Ok(())
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `file_system_type::kill_sb`, once, for a
+/// super block of this type that no file or inode uses any more.
+unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
+    // SAFETY: `sb` is the super block being torn down; `s_fs_info` is NULL
+    // if `fill_super` failed before storing the state.
+    let p = unsafe { (*sb).s_fs_info };
+    // SAFETY: `get_tree_nodev` made it an anonymous super block.
+    unsafe { bindings::kill_anon_super(sb) };
+    if !p.is_null() {
+        // SAFETY: the box `fill_super` stored; no inode or file is left.
+        let data = unsafe { KBox::<SuperData<T>>::from_foreign(p) };
+        // Also when `put_super` did not run (`fill_super` failed late).
+        data.sb.clear();
+    }
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `super_operations::statfs`, with a dentry
+/// of a mounted super block of `T` and a valid `buf`.
+unsafe extern "C" fn statfs<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    buf: *mut bindings::kstatfs,
+) -> c_int {
+    // SAFETY: a dentry of a mounted super block of ours.
+    let info = unsafe { super_info::<T>((*dentry).d_sb) };
+    match T::statfs(info) {
+        Ok(st) => {
+            // SAFETY: `buf` is the caller's statfs buffer.
+            unsafe {
+                bindings::famfs_rs_statfs_fill(
+                    buf,
+                    T::MAGIC as _,
+                    st.bsize as _,
+                    st.blocks,
+                    st.bfree,
+                    st.files,
+                    st.ffree,
+                    st.namelen as _,
+                )
+            };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
