@@ -60,13 +60,18 @@ struct State {
     pool: Pool,
     outstanding: HashMap<u64, Pending>,
     interrupted: HashSet<u64>,
-    withdrawn: HashSet<u64>,
+    /// Requests the kernel withdrew (ENOENT to our reply), with the
+    /// reply's name and the request's opcode.
+    withdrawn: HashMap<u64, String>,
     held: Vec<Held>,
     /// What the INIT the kernel took agreed: GET_DAXDEV by number.
     by_number: bool,
     /// The last uniques read, for replies after the connection ended.
     recent: VecDeque<u64>,
     closed: bool,
+    /// DESTROY was read: the kernel ends the connection once it is
+    /// answered, and takes every request still waiting with it.
+    destroyed: bool,
     stopping: bool,
     finished: bool,
     tally: Tally,
@@ -132,11 +137,12 @@ impl Hostile {
                 pool: Pool::default(),
                 outstanding: HashMap::new(),
                 interrupted: HashSet::new(),
-                withdrawn: HashSet::new(),
+                withdrawn: HashMap::new(),
                 held: Vec::new(),
                 by_number: false,
                 recent: VecDeque::new(),
                 closed: false,
+                destroyed: false,
                 stopping: false,
                 finished: false,
                 tally: Tally::default(),
@@ -218,9 +224,16 @@ impl Hostile {
                     1,
                 );
             }
+            // After DESTROY the kernel may have shut the connection down
+            // (its waiting requests failed) before our read sees it.
+            Outcome::Withdrawn if s.destroyed => s.tally.add("after_close", 1),
             Outcome::Withdrawn => {
                 s.tally.add("withdrawn", 1);
-                s.withdrawn.extend(v.settles);
+                if let Some(u) = v.settles {
+                    let op = s.outstanding.get(&u).map(|p| p.opcode());
+                    s.withdrawn
+                        .insert(u, format!("{what} to {op:?} unique {u}"));
+                }
             }
             Outcome::Closed => {
                 s.tally
@@ -316,8 +329,17 @@ impl Hostile {
 
     fn report(&self, s: &mut State, last: bool) {
         let line = if last {
-            let unexplained = s.withdrawn.difference(&s.interrupted).count() as u64;
-            s.tally.add("withdrawn_unexplained", unexplained);
+            let unexplained: Vec<String> = s
+                .withdrawn
+                .iter()
+                .filter(|(u, _)| !s.interrupted.contains(u))
+                .map(|(_, w)| format!("withdrawn with no INTERRUPT: {w}"))
+                .collect();
+            s.tally
+                .add("withdrawn_unexplained", unexplained.len() as u64);
+            for w in unexplained {
+                s.tally.describe(w);
+            }
             format!("tally {}", s.tally.to_line())
         } else {
             format!("progress {}", s.tally.get("replies"))
@@ -337,6 +359,7 @@ impl Hostile {
             Some(op) => s.tally.add(&format!("req.{op:?}"), 1),
             None => s.tally.add(&format!("req.{}", h.opcode), 1),
         }
+        s.destroyed |= Opcode::from_raw(h.opcode) == Some(Opcode::Destroy);
         if Opcode::from_raw(h.opcode) == Some(Opcode::Interrupt) {
             s.tally.add("interrupts", 1);
             if let Some(i) = msg.get(40..).and_then(fuse_interrupt_in::get) {
