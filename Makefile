@@ -10,6 +10,9 @@
 #   make vm-test       the VM selftests only
 #   make lint          rustfmt and clippy over module/ and userspace/
 #   make setup         install the host toolchain (apt, rustup, bindgen)
+#   make soak          the debug-kernel soak (hours: not part of check)
+#   make dkms-check    distro-style packages, DKMS in a fresh root, boot
+#   make fuzz-long     the long fuzzing runs (FUZZ_SECONDS each, 1 h)
 #
 # KDIR=<kernel build tree> builds the module against another Rust-enabled
 # kernel; KERNEL_FLAVOUR=debug selects the debug test kernel.
@@ -29,7 +32,8 @@ endif
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
-.PHONY: all module module-clean kernel userspace setup demo check vm-test cargo-test lint clean
+.PHONY: all module module-clean kernel userspace setup demo check vm-test cargo-test lint clean \
+	soak dkms-check fuzz-long
 
 all: module
 
@@ -66,6 +70,15 @@ demo: module userspace
 	@scripts/demo.sh
 
 check: lint cargo-test vm-test
+
+soak: setup
+	@scripts/soak.sh
+
+dkms-check: setup
+	@scripts/dkms-check.sh
+
+fuzz-long: setup
+	@scripts/fuzz-long.sh
 
 module-clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
