@@ -2,12 +2,16 @@
 #
 # famfs_rs top-level targets. The two a newcomer needs (README.md):
 #   make demo    build everything, boot the CXL guest, show famfs_rs at work
-#   make check   every test: lint, the userspace cargo tests, the VM selftests
+#   make check   every test: lint, the userspace cargo tests, a bench smoke run,
+#                the VM selftests
 #
 #   make kernel        build (or reuse) the cached test kernel
 #   make module        build famfs_rs.ko against KDIR (default: test kernel)
 #   make userspace     build the famfs CLI and daemon (release)
 #   make vm-test       the VM selftests only
+#   make bench         the benchmark: famfs_rs against raw devdax, ext4 -o dax
+#                      and plain FUSE in one QEMU -icount guest (a table)
+#   make bench-smoke   the same with small sizes, one line: that it runs
 #   make lint          rustfmt and clippy over module/ and userspace/
 #   make setup         install the host toolchain (apt, rustup, bindgen)
 #   make soak          the debug-kernel soak (hours: not part of check)
@@ -32,8 +36,8 @@ endif
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
-.PHONY: all module module-clean kernel userspace setup demo check vm-test cargo-test lint clean \
-	soak dkms-check fuzz-long
+.PHONY: all module module-clean kernel userspace setup demo check vm-test bench bench-smoke \
+	cargo-test lint clean soak dkms-check fuzz-long
 
 all: module
 
@@ -69,7 +73,15 @@ vm-test: module userspace
 demo: module userspace
 	@scripts/demo.sh
 
-check: lint cargo-test vm-test
+bench: module userspace
+	@scripts/bench.sh
+
+# A short run of the benchmark (about two minutes): that it runs and
+# prints its table, never what the figures are.
+bench-smoke: module userspace
+	@BENCH_SMOKE=1 BENCH_BRIEF=1 FAMFS_RS_BENCHDIR=$(CURDIR)/build/bench-smoke scripts/bench.sh
+
+check: lint cargo-test bench-smoke vm-test
 
 soak: setup
 	@scripts/soak.sh

@@ -9,6 +9,7 @@
 #                               client) of the two-guest selftests
 #   famfs_rs_test.mode=harness  the harness canaries
 #   famfs_rs_test.mode=demo     the demo script
+#   famfs_rs_test.mode=bench    the benchmark (raw figures on /dev/ttyS1)
 #   famfs_rs_test.mode=stall    never finish (the host timeout must fire)
 # and powers off.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -27,15 +28,16 @@ say() { echo "famfs-guest: $*"; }
 
 # setup_devdax N SIZE: the CXL memdev of SIZE bytes (memdev numbering does
 # not follow QEMU's device order) -> pmem region -> devdax namespace
-# /dev/daxN.0. The namespace keeps its page map (struct pages) in guest
-# RAM (--map=mem), as every host sharing the memory must: with ndctl's
-# default, map=dev, each host would keep its page state in the shared
-# bytes (Documentation/famfs_rs.rst, "Several hosts").
+# /dev/daxN.0 (or, with MODE fsdax, the block device /dev/pmemN). The
+# namespace keeps its page map (struct pages) in guest RAM (--map=mem), as
+# every host sharing the memory must: with ndctl's default, map=dev, each
+# host would keep its page state in the shared bytes
+# (Documentation/famfs_rs.rst, "Several hosts").
 setup_devdax() {
-	n=$1 size=$2
+	n=$1 size=$2 nsmode=${3:-devdax}
 	# The CXL bus enumerates asynchronously; wait for the memdevs.
 	i=0
-	while [ "$(ls -d /sys/bus/cxl/devices/mem* 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 100 ]; do
+	while [ "$(ls -d /sys/bus/cxl/devices/mem* 2>/dev/null | wc -l)" -lt "$memdevs" ] && [ $i -lt 100 ]; do
 		sleep 0.2; i=$((i + 1))
 	done
 	mem=
@@ -47,7 +49,7 @@ setup_devdax() {
 	# Each device sits behind its own host bridge and memory window
 	# (root decoder decoder0.N); find the one that takes it.
 	made=
-	for d in decoder0.0 decoder0.1; do
+	for d in decoder0.0 decoder0.1 decoder0.2; do
 		cxl create-region -m -t pmem -d $d -w 1 -g 4096 "$mem" >/tmp/cxl.log 2>&1 &&
 			grep -q '"region"' /tmp/cxl.log && { made=1; break; }
 	done
@@ -58,6 +60,13 @@ setup_devdax() {
 		sleep 0.2; i=$((i + 1))
 	done
 	ndreg=$(ls /sys/bus/nd/devices/ | grep '^region' | sort | sed -n "$((n + 1))p")
+	if [ "$nsmode" = fsdax ]; then
+		ndctl create-namespace -m fsdax --map=mem -r "$ndreg" >/tmp/ndctl.log 2>&1 ||
+			{ say "ndctl create-namespace (fsdax) on $ndreg ($mem) failed:"; cat /tmp/ndctl.log; return 1; }
+		blk=$(sed -n 's/.*"blockdev":"\(pmem[0-9.]*\)".*/\1/p' /tmp/ndctl.log | head -1)
+		[ -b "/dev/$blk" ] && say "fsdax ready: /dev/$blk ($mem)" && echo "$blk" >/run/fsdax-dev
+		return
+	fi
 	if ! [ -e /dev/dax$n.0 ]; then
 		ndctl create-namespace -m devdax --map=mem -r "$ndreg" >/tmp/ndctl.log 2>&1 ||
 			{ say "ndctl create-namespace on $ndreg ($mem, cxl $region) failed:"; cat /tmp/ndctl.log
@@ -72,8 +81,15 @@ setup_devdax() {
 
 mode=$(param mode)
 say "mode ${mode:-none}"
+memdevs=2
+[ -n "$(param cxl2_size)" ] && memdevs=3
 setup_devdax 0 "$(param cxl_size)" || say "no devdax: tests that need it will fail"
 setup_devdax 1 "$(param cxl1_size)" || say "no second devdax: tests that need it will fail"
+# A third device, when the host gives one (the benchmark's ext4 -o dax
+# peer), becomes a pmem block device in fsdax mode.
+if [ -n "$(param cxl2_size)" ]; then
+	setup_devdax 2 "$(param cxl2_size)" fsdax || say "no fsdax namespace: its peers will fail"
+fi
 
 # famfs_rs_test.only=PATTERN runs only the test files matching it.
 only=$(param only)
@@ -93,6 +109,7 @@ twohost)
 	/selftests/bin/twohost "$(param role)" finish ;;
 harness) TEST_TIMEOUT=10 /selftests/run_tests.sh /selftests/harness/*.sh ;;
 demo) /demo.sh >/dev/ttyS1 2>&1 ;;
+bench) /bench/bench.sh ;;
 stall) sleep 100000 ;;
 *) say "unknown mode '$mode'" ;;
 esac

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # mkinitramfs.sh OUT.cpio.gz: the test guest's whole root file system.
-# busybox, the CXL/NVDIMM tools with their shared libraries, famfs_rs.ko,
-# the famfs userspace binaries, the guest selftests and their C helpers.
+# busybox, the CXL/NVDIMM tools with their shared libraries, mkfs.ext4,
+# famfs_rs.ko, the famfs userspace binaries, the guest selftests and their
+# C helpers, the benchmark and its programs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,11 +13,12 @@ top=$FAMFS_RS_TOP
 ko=${FAMFS_RS_KO:-$top/famfs_rs.ko}
 usbin=${FAMFS_RS_USERSPACE_BIN:-$top/userspace/target/release}
 selftests=$top/tools/testing/selftests/famfs_rs
+bench=$selftests/bench
 stage=$(dirname "$out")/initramfs-root
 
 [[ -e $ko ]] || die "$ko not found: run 'make module' first"
 rm -rf "$stage"
-mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt,root,lib/modules,selftests/bin,usr/bin,usr/sbin}
+mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt,root,lib/modules,selftests/bin,bench/bin,usr/bin,usr/sbin}
 
 # Copies an executable and every shared library it loads, at their paths.
 copy_with_libs() {
@@ -37,6 +39,14 @@ done
 # filefrag (e2fsprogs): a FIEMAP client nobody here wrote.
 copy_with_libs "$(PATH=$PATH:/usr/sbin:/sbin command -v filefrag)" usr/sbin/filefrag
 
+# mkfs.ext4, for the benchmark's ext4 -o dax peer (e2fsprogs is part of
+# every Debian system).
+mke2fs=$(command -v mke2fs || echo /sbin/mke2fs)
+[[ -x $mke2fs ]] || die "no mke2fs on the host: install e2fsprogs"
+copy_with_libs "$mke2fs" usr/sbin/mke2fs
+ln -s mke2fs "$stage/usr/sbin/mkfs.ext4"
+[[ -e /etc/mke2fs.conf ]] && install -m 0644 /etc/mke2fs.conf "$stage/etc/mke2fs.conf"
+
 # fio, a load generator nobody here wrote (static: see build-fio.sh).
 install -m 0755 "$("$top/scripts/build-fio.sh")" "$stage/usr/bin/fio" || die "no fio for the guest"
 
@@ -52,6 +62,21 @@ cp -r "$selftests"/lib.sh "$selftests"/run_tests.sh "$selftests"/tests \
 install -m 0755 "$top/scripts/guest-demo.sh" "$stage/demo.sh"
 for c in "$selftests"/src/*.c; do
 	gcc -static -O2 -Wall -Wextra -Werror -I "$top/include" -o "$stage/selftests/bin/$(basename "$c" .c)" "$c" ||
+		die "compiling $c failed"
+done
+
+# perf, for profiling in the guest (BENCH_PROFILE=1 make bench), with its
+# libraries: only on request, it doubles the initramfs.
+if [[ ${FAMFS_RS_WITH_PERF:-0} == 1 ]]; then
+	perf=$(command -v perf) || die "no perf on the host: apt-get install linux-perf"
+	copy_with_libs "$perf" usr/bin/perf
+fi
+
+# The benchmark (tools/testing/selftests/famfs_rs/bench): its guest
+# script and its measuring programs, static like the selftests' helpers.
+cp "$bench"/*.sh "$stage/bench/"
+for c in "$bench"/src/*.c; do
+	gcc -static -O2 -Wall -Wextra -Werror -I "$top/include" -o "$stage/bench/bin/$(basename "$c" .c)" "$c" ||
 		die "compiling $c failed"
 done
 

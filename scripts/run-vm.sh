@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run-vm.sh MODE OUTDIR: boot the test kernel under QEMU (TCG) with two
-# emulated persistent CXL type-3 devices, running the guest /init in MODE
-# (test, twohost, harness, demo, stall; see scripts/guest-init.sh).
+# emulated persistent CXL type-3 devices (three with CXL2_SIZE), running the
+# guest /init in MODE (test, twohost, harness, demo, bench, stall; see
+# scripts/guest-init.sh).
 #
 # OUTDIR gets console.log (kernel console, ttyS0), tap.log (the guest's
 # test output, ttyS1) and the devices' label areas (one guest's own). The
@@ -11,6 +12,12 @@
 # CXL_DIR (default build/vm), so tests can inspect what the guest wrote,
 # and two guests given the same CXL_DIR share the memory. Exit status:
 # QEMU's, or 124 if the guest did not power off within VM_TIMEOUT seconds.
+#
+# Sizes and extras from the environment: CXL_SIZE, CXL1_SIZE (the two
+# devices), CXL2_SIZE (a third device, cxl-mem2.raw; none if unset),
+# GUEST_MEM (guest RAM, 2G), QEMU_EXTRA (more QEMU options, such as the
+# benchmark's -icount), GUEST_SLUB_DEBUG (the slub_debug flags, F; empty
+# for none, as the benchmark boots).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -25,6 +32,8 @@ cxl_size=${CXL_SIZE:-1G}
 # (a QEMU 7.2 host bridge decodes one region): files spanning two devices,
 # and a device to fence while the other keeps working.
 cxl1_size=${CXL1_SIZE:-512M}
+cxl2_size=${CXL2_SIZE:-}
+guest_mem=${GUEST_MEM:-2G}
 timeout_s=${VM_TIMEOUT:-1500}
 guest_uuid=${GUEST_UUID:-5f0b1c2e-9a7d-4e3b-8c11-000000000001}
 
@@ -50,6 +59,36 @@ truncate -s 256M "$lsa"
 truncate -s 256M "$lsa1"
 cxl_bytes=$(stat -L -c %s "$mem")
 cxl1_bytes=$(stat -L -c %s "$mem1")
+
+# window BYTES: a CXL fixed memory window for a device of BYTES: at least
+# 4 GiB (what the tests have always used), else the device rounded up to
+# whole GiB.
+window() {
+	local gib=$((($1 + (1 << 30) - 1) >> 30))
+	echo "$((gib < 4 ? 4 : gib))G"
+}
+# The optional third device: its own host bridge and window, as the others.
+third=()
+cxl2_bytes=
+if [[ -n $cxl2_size ]]; then
+	mem2=$cxldir/cxl-mem2.raw
+	[[ -e $mem2 ]] || truncate -s "$cxl2_size" "$mem2"
+	mem2=$(readlink -f "$mem2")
+	lsa2=$outdir/cxl-lsa2.raw
+	rm -f "$lsa2"
+	truncate -s 256M "$lsa2"
+	cxl2_bytes=$(stat -L -c %s "$mem2")
+	third=(
+		-object "memory-backend-file,id=cxl-mem2,share=on,mem-path=$mem2,size=$cxl2_bytes"
+		-object "memory-backend-file,id=cxl-lsa2,share=on,mem-path=$lsa2,size=256M"
+		-device pxb-cxl,bus_nr=232,bus=pcie.0,id=cxl.3
+		-device cxl-rp,port=0,bus=cxl.3,id=root_port17,chassis=0,slot=4
+		-device cxl-type3,bus=root_port17,memdev=cxl-mem2,lsa=cxl-lsa2,id=cxl-pmem2
+	)
+fi
+fmws="cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$(window "$cxl_bytes")"
+fmws+=",cxl-fmw.1.targets.0=cxl.2,cxl-fmw.1.size=$(window "$cxl1_bytes")"
+[[ -z $cxl2_bytes ]] || fmws+=",cxl-fmw.2.targets.0=cxl.3,cxl-fmw.2.size=$(window "$cxl2_bytes")"
 # pci=nomsi: with MEMORY_FAILURE=y the kernel claims CXL error reporting and
 # cxl_pci then sets up event-log interrupts, which QEMU 7.2's type-3 device
 # does not provide ("Failed to get interrupt for event Info log", probe
@@ -60,19 +99,20 @@ cxl1_bytes=$(stat -L -c %s "$mem1")
 # slub_debug=F: sanity checks on every slab object, and no per-CPU slabs, so
 # /proc/slabinfo counts objects exactly (the leak tests need that: otherwise
 # a whole CPU slab counts as active and 20 leaked objects show as +0 or +64).
-append="console=ttyS0 panic=-1 pci=nomsi slub_debug=F no_timer_check"
+slub_debug=${GUEST_SLUB_DEBUG-F}
+append="console=ttyS0 panic=-1 pci=nomsi${slub_debug:+ slub_debug=$slub_debug} no_timer_check"
 
 : >"$outdir/console.log"
 : >"$outdir/tap.log"
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg -cpu max -smp 2 \
-	-M q35,cxl=on -m 2G,maxmem=8G,slots=4 \
+	-accel tcg -cpu max -smp 2 ${QEMU_EXTRA:-} \
+	-M q35,cxl=on -m "$guest_mem,maxmem=8G,slots=4" \
 	-uuid "$guest_uuid" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" -serial "file:$outdir/tap.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "$append famfs_rs_test.mode=$mode famfs_rs_test.cxl_size=$cxl_bytes famfs_rs_test.cxl1_size=$cxl1_bytes famfs_rs_test.uuid=$guest_uuid ${GUEST_APPEND:-}" \
+	-append "$append famfs_rs_test.mode=$mode famfs_rs_test.cxl_size=$cxl_bytes famfs_rs_test.cxl1_size=$cxl1_bytes famfs_rs_test.uuid=$guest_uuid${cxl2_bytes:+ famfs_rs_test.cxl2_size=$cxl2_bytes} ${GUEST_APPEND:-}" \
 	-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$mem,size=$cxl_bytes" \
 	-object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$lsa,size=256M" \
 	-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
@@ -83,7 +123,8 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-device pxb-cxl,bus_nr=222,bus=pcie.0,id=cxl.2 \
 	-device cxl-rp,port=0,bus=cxl.2,id=root_port15,chassis=0,slot=3 \
 	-device cxl-type3,bus=root_port15,memdev=cxl-mem1,lsa=cxl-lsa1,id=cxl-pmem1 \
-	-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.1.targets.0=cxl.2,cxl-fmw.1.size=4G \
+	"${third[@]}" \
+	-M "$fmws" \
 	</dev/null
 rc=$?
 set -e

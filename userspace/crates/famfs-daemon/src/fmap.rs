@@ -4,7 +4,11 @@
 //! anything the kernel would refuse), marked read-only where this host
 //! may not write the file.
 
-use famfs_core::abi::{FamfsFileType, FMAP_MAX};
+use std::mem::size_of;
+
+use famfs_core::abi::{
+    fuse_famfs_fmap_header, fuse_famfs_iext, fuse_famfs_simple_ext, FamfsFileType, FMAP_MAX,
+};
 use famfs_core::fmap::{
     encode_interleaved, encode_simple, mark_read_only, FmapError, InterleaveSpec, SimpleExt,
 };
@@ -22,6 +26,27 @@ fn simple(e: &Extent) -> Result<SimpleExt, FmapError> {
     })
 }
 
+/// The exact size of the body for `fmap`. Replies are built in buffers of
+/// this size, not of the 32 KiB a body may reach: zeroing 32 KiB for
+/// every GET_FMAP was the largest cost of a cold open in the benchmark
+/// (`make bench`), more than all the kernel's work for it. Capped at
+/// [`FMAP_MAX`], so that an oversized map still fails in the encoder.
+fn body_len(fmap: &Fmap) -> usize {
+    let hdr = size_of::<fuse_famfs_fmap_header>();
+    let sext = size_of::<fuse_famfs_simple_ext>();
+    let iext = size_of::<fuse_famfs_iext>();
+    let len = match fmap {
+        Fmap::Simple(ext) => hdr + ext.len() * sext,
+        Fmap::Interleaved(iext_list) => {
+            hdr + iext_list
+                .iter()
+                .map(|ie| iext + ie.strips.len() * sext)
+                .sum::<usize>()
+        }
+    };
+    len.min(FMAP_MAX)
+}
+
 /// `buf[..n]`, marked read-only on this host if `read_only`.
 fn finish(mut buf: Vec<u8>, n: usize, read_only: bool) -> Result<Vec<u8>, FmapError> {
     buf.truncate(n);
@@ -34,7 +59,7 @@ fn finish(mut buf: Vec<u8>, n: usize, read_only: bool) -> Result<Vec<u8>, FmapEr
 /// The GET_FMAP body of a file of `size` bytes with map `fmap`, read-only
 /// on this host if `read_only`.
 pub fn encode_file(size: u64, fmap: &Fmap, read_only: bool) -> Result<Vec<u8>, FmapError> {
-    let mut buf = vec![0u8; FMAP_MAX];
+    let mut buf = vec![0u8; body_len(fmap)];
     let n = match fmap {
         Fmap::Simple(ext) => {
             let ext: Vec<SimpleExt> = ext.iter().map(simple).collect::<Result<_, _>>()?;
@@ -71,7 +96,8 @@ pub fn encode_meta(f: MetaFile, sb: &SbFacts, read_only: bool) -> Result<Vec<u8>
         MetaFile::Log => (FamfsFileType::Log, sb.log_offset),
     };
     let len = meta_size(f, sb);
-    let mut buf = vec![0u8; FMAP_MAX];
+    let mut buf =
+        vec![0u8; size_of::<fuse_famfs_fmap_header>() + size_of::<fuse_famfs_simple_ext>()];
     let n = encode_simple(
         &mut buf,
         ty,
@@ -83,4 +109,36 @@ pub fn encode_meta(f: MetaFile, sb: &SbFacts, read_only: bool) -> Result<Vec<u8>
         }],
     )?;
     finish(buf, n, read_only)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use famfs_omf::Interleave;
+
+    const MB2: u64 = 2 << 20;
+
+    fn ext(offset: u64, len: u64) -> Extent {
+        Extent {
+            devindex: 0,
+            offset,
+            len,
+        }
+    }
+
+    /// The reply buffer is sized exactly: what the encoder writes fills it.
+    #[test]
+    fn buffers_are_exactly_the_body() {
+        let simple = Fmap::Simple(vec![ext(10 * MB2, MB2), ext(20 * MB2, MB2)]);
+        let body = encode_file(2 * MB2, &simple, false).unwrap();
+        assert_eq!(body.len(), body_len(&simple));
+        assert_eq!(body.len(), 32 + 2 * 24);
+        let il = Fmap::Interleaved(vec![Interleave {
+            chunk_size: MB2,
+            strips: vec![ext(10 * MB2, 4 * MB2), ext(20 * MB2, 4 * MB2)],
+        }]);
+        let body = encode_file(8 * MB2, &il, true).unwrap();
+        assert_eq!(body.len(), body_len(&il));
+        assert_eq!(body.len(), 32 + 24 + 2 * 24);
+    }
 }
