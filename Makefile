@@ -14,6 +14,9 @@
 #   make bench-smoke   the same with small sizes, one line: that it runs
 #   make lint          rustfmt and clippy over module/ and userspace/
 #   make setup         install the host toolchain (apt, rustup, bindgen)
+#   make soak          the debug-kernel soak (hours: not part of check)
+#   make dkms-check    distro-style packages, DKMS in a fresh root, boot
+#   make fuzz-long     the long fuzzing runs (FUZZ_SECONDS each, 1 h)
 #
 # KDIR=<kernel build tree> builds the module against another Rust-enabled
 # kernel; KERNEL_FLAVOUR=debug selects the debug test kernel.
@@ -33,7 +36,8 @@ endif
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
-.PHONY: all module module-clean kernel userspace setup demo check vm-test bench bench-smoke cargo-test lint clean
+.PHONY: all module module-clean kernel userspace setup demo check vm-test bench bench-smoke \
+	cargo-test lint clean soak dkms-check fuzz-long
 
 all: module
 
@@ -78,6 +82,15 @@ bench-smoke: module userspace
 	@BENCH_SMOKE=1 BENCH_BRIEF=1 FAMFS_RS_BENCHDIR=$(CURDIR)/build/bench-smoke scripts/bench.sh
 
 check: lint cargo-test bench-smoke vm-test
+
+soak: setup
+	@scripts/soak.sh
+
+dkms-check: setup
+	@scripts/dkms-check.sh
+
+fuzz-long: setup
+	@scripts/fuzz-long.sh
 
 module-clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean

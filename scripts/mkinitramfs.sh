@@ -51,7 +51,7 @@ ln -s mke2fs "$stage/usr/sbin/mkfs.ext4"
 install -m 0755 "$("$top/scripts/build-fio.sh")" "$stage/usr/bin/fio" || die "no fio for the guest"
 
 install -m 0644 "$ko" "$stage/lib/modules/famfs_rs.ko"
-for b in famfs; do
+for b in famfs famfs-hostile; do
 	[[ -x $usbin/$b ]] && copy_with_libs "$usbin/$b" "usr/bin/$b"
 done
 [[ -e $stage/usr/bin/famfs ]] && ln -s famfs "$stage/usr/sbin/mkfs.famfs"

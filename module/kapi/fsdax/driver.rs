@@ -11,7 +11,7 @@
 use super::device::{DataRange, DaxDev, NAME_LEN};
 use super::ops::{DAX_OPS, PGMAP_OPS};
 use super::{Claim, Failure, FailureHolder};
-use crate::kapi::bindings;
+use crate::kapi::{bindings, log};
 use core::mem::size_of;
 use core::pin::Pin;
 use core::ptr;
@@ -141,33 +141,39 @@ pub(super) fn claim<H: FailureHolder>(
         .find(|dev| number.map_or(dev.name() == name, |n| dev.number == n))
         .cloned();
     let printable = core::str::from_utf8(name).unwrap_or("?");
+    // A daemon chooses these names and numbers, so its refusals are logged
+    // within the module's budget: a bad daemon must not flood the log.
     let Some(dev) = found else {
-        match number {
-            Some((major, minor)) => pr_err!(
-                "device {}:{} ({}) is not a dax device bound to the {} dax driver\n",
-                major,
-                minor,
-                printable,
-                drv.name
-            ),
-            None => pr_err!(
-                "{0} is not bound to the {1} dax driver; hand it over with: \
-                 echo {0} > /sys/bus/dax/drivers/device_dax/unbind; \
-                 echo {0} > /sys/bus/dax/drivers/{1}/new_id\n",
-                printable,
-                drv.name
-            ),
+        if log::ratelimit_ok() {
+            match number {
+                Some((major, minor)) => pr_err!(
+                    "device {}:{} ({}) is not a dax device bound to the {} dax driver\n",
+                    major,
+                    minor,
+                    printable,
+                    drv.name
+                ),
+                None => pr_err!(
+                    "{0} is not bound to the {1} dax driver; hand it over with: \
+                     echo {0} > /sys/bus/dax/drivers/device_dax/unbind; \
+                     echo {0} > /sys/bus/dax/drivers/{1}/new_id\n",
+                    printable,
+                    drv.name
+                ),
+            }
         }
         return Err(ENODEV);
     };
     if dev.name() != name {
-        pr_err!(
-            "device {}:{} is {}, not {}: refused\n",
-            dev.number.0,
-            dev.number.1,
-            dev.name_str(),
-            printable
-        );
+        if log::ratelimit_ok() {
+            pr_err!(
+                "device {}:{} is {}, not {}: refused\n",
+                dev.number.0,
+                dev.number.1,
+                dev.name_str(),
+                printable
+            );
+        }
         return Err(EIO);
     }
     dev.attach(holder)?;

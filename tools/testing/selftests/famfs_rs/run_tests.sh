@@ -7,6 +7,7 @@
 . /selftests/lib.sh
 
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+scale=$(param timeout_scale)
 n=0
 files=${*:-$(ls "$SELFTEST_DIR"/tests/*.sh)}
 tap "TAP version 13"
@@ -16,7 +17,9 @@ for f in $files; do
 		kmsg "begin $t"
 		# A test may ask for more time: a "# timeout TEST SECONDS" line.
 		limit=$(sed -n "s/^# timeout $t \([0-9]*\)\$/\1/p" "$f")
-		timeout "${limit:-$TEST_TIMEOUT}" sh -c ". $SELFTEST_DIR/lib.sh; . $f; $t"
+		# A slower kernel (the debug flavour: make soak) scales them all.
+		limit=$((${limit:-$TEST_TIMEOUT} * ${scale:-1}))
+		timeout "$limit" sh -c ". $SELFTEST_DIR/lib.sh; . $f; $t"
 		rc=$?
 		kmsg "end $t"
 		if [ $rc -eq 0 ]; then
@@ -24,7 +27,7 @@ for f in $files; do
 		elif [ $rc -eq "$NOT_RUN" ]; then
 			tap "ok $n - $t # SKIP not run"
 		elif [ $rc -eq 143 ] || [ $rc -eq 124 ]; then
-			tap "not ok $n - $t # timed out after ${limit:-$TEST_TIMEOUT}s"
+			tap "not ok $n - $t # timed out after ${limit}s"
 		else
 			tap "not ok $n - $t"
 		fi

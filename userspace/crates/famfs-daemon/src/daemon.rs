@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use famfs_meta::{DaxDevice, Media, MetaError};
 
-use crate::channel::DevChannel;
+use crate::channel::{Channel, DevChannel};
 use crate::devices::Devices;
 use crate::dlog;
 use crate::handover::Sysfs;
@@ -66,6 +66,24 @@ pub struct Options {
     pub status_fd: Option<i32>,
     /// Log refresh period.
     pub refresh_period: Duration,
+    /// Longest wait for a log refresh on a LOOKUP miss (`None`: the
+    /// server's default). The serving thread waits that long, so a
+    /// fuzzer that misses on purpose sets it to zero.
+    pub refresh_wait: Option<Duration>,
+    /// Serve through this wrapper of the control device instead of the
+    /// device itself (`None`: the device). The hostile-daemon fuzzer
+    /// (famfs-hostile) corrupts replies here; nothing else sets it.
+    pub wrap: Option<ChannelWrap>,
+}
+
+/// Builds the channel the serving thread uses from the control device.
+#[derive(Clone)]
+pub struct ChannelWrap(pub Arc<dyn Fn(Arc<DevChannel>) -> Arc<dyn Channel> + Send + Sync>);
+
+impl std::fmt::Debug for ChannelWrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChannelWrap(..)")
+    }
 }
 
 /// Why the daemon stopped.
@@ -262,12 +280,14 @@ fn serve_and_mount(
             "a client (the log and superblock are read-only here)"
         }
     );
+    let defaults = Config::default();
     let cfg = Config {
         mode,
         misbehave: o.misbehave.clone(),
         host,
         proto: o.proto,
-        ..Config::default()
+        refresh_wait: o.refresh_wait.unwrap_or(defaults.refresh_wait),
+        ..defaults
     };
     let start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -279,7 +299,10 @@ fn serve_and_mount(
     });
     let fd = chan.raw_fd();
     let bufsize = if o.plain { FUSE_BUFFER } else { FAMFS_BUFFER };
-    let c2 = chan.clone();
+    let c2: Arc<dyn Channel> = match &o.wrap {
+        Some(w) => (w.0)(chan.clone()),
+        None => chan.clone(),
+    };
     let serving = std::thread::Builder::new()
         .name("famfs-serve".into())
         .spawn(move || {

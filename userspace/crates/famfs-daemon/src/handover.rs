@@ -245,6 +245,7 @@ impl Sysfs {
         let [unbind, new_id] = TAKE;
         if self.bound_to(unbind.driver, name) {
             self.write(unbind, name)?;
+            crate::faults::point("handover");
         } else {
             dlog!("{name}: not bound to {}: nothing to unbind", unbind.driver);
         }

@@ -10,7 +10,10 @@
 //!   its own and served from immutable snapshots;
 //! - [`nodes`], [`attrs`], [`readdir`], [`fmap`], [`devices`], [`read`],
 //!   [`init`]: the answers;
-//! - [`misbehave`]: the malformed-reply test mode;
+//! - [`misbehave`]: the malformed-reply test mode; [`faults`]: dying at
+//!   a chosen point (fault-injection tests);
+//! - [`verdict`]: what the kernel does with a reply (the model of the
+//!   test channel and of the hostile-daemon fuzzer);
 //! - [`daemon`], [`mount`], [`mountinfo`], [`paths`]: running as a daemon,
 //!   mounting, finding mounts;
 //! - [`handover`], [`held`]: moving the devices to famfs_rs.ko's dax
@@ -20,6 +23,7 @@ pub mod attrs;
 pub mod channel;
 pub mod daemon;
 pub mod devices;
+pub mod faults;
 pub mod fmap;
 pub mod handover;
 pub mod held;
@@ -38,3 +42,4 @@ pub mod server;
 pub mod snapshot;
 pub mod source;
 pub mod testchan;
+pub mod verdict;

@@ -249,6 +249,9 @@ pub enum Bad {
     DaxdevUnterminated,
     /// GET_DAXDEV: an empty name.
     DaxdevNameEmpty,
+    /// GET_DAXDEV: a well-formed name of a device famfs_rs does not hold
+    /// (the module refuses it when it claims the device).
+    DaxdevNotBound,
     /// GET_DAXDEV (protocol 3): the number of /dev/null, not a dax device
     /// (well-formed; the module finds no such device).
     DaxdevNumberNull,
@@ -334,6 +337,7 @@ cases! {
     "daxdev-index" GetDaxdev DaxdevIndex "GET_DAXDEV reply for another index than asked";
     "daxdev-unterminated" GetDaxdev DaxdevUnterminated "GET_DAXDEV name without NUL";
     "daxdev-name-empty" GetDaxdev DaxdevNameEmpty "GET_DAXDEV with an empty name";
+    "daxdev-not-bound" GetDaxdev DaxdevNotBound "GET_DAXDEV naming a device famfs_rs does not hold (well-formed)";
     "daxdev-number-null" GetDaxdev DaxdevNumberNull "GET_DAXDEV naming /dev/null by its number (not a dax device)";
     "daxdev-number-other" GetDaxdev DaxdevNumberOther "GET_DAXDEV naming /dev/dax1.0 by its number (not this mount's device)";
     "daxdev-number-name-mismatch" GetDaxdev DaxdevNumberNameMismatch "GET_DAXDEV with /dev/dax1.0's number and the name /dev/null";
@@ -527,6 +531,10 @@ fn bad_fmap(bad: Bad) -> Vec<u8> {
     v
 }
 
+/// The device `daxdev-not-bound` names: a dax device name no test guest
+/// has.
+pub const UNBOUND_DAX: &[u8] = b"/dev/dax9.9";
+
 fn bad_daxdev(bad: Bad, index: u64) -> Vec<u8> {
     let mut v = vec![0u8; DAXDEV_REPLY_LEN];
     let idx = match bad {
@@ -538,6 +546,7 @@ fn bad_daxdev(bad: Bad, index: u64) -> Vec<u8> {
     match bad {
         Bad::DaxdevUnterminated => v[name_at..].fill(b'x'),
         Bad::DaxdevNameEmpty => {}
+        Bad::DaxdevNotBound => v[name_at..name_at + UNBOUND_DAX.len()].copy_from_slice(UNBOUND_DAX),
         _ => v[name_at..name_at + 9].copy_from_slice(b"/dev/dax0"),
     }
     v
@@ -651,7 +660,7 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         | Bad::FmapSelfOverlap => with_body(unique, &bad_fmap(b)),
         // Well-formed: the server built it pointing at the log.
         Bad::FmapOverlapsLog => good.to_vec(),
-        Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty => {
+        Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty | Bad::DaxdevNotBound => {
             with_body(unique, &bad_daxdev(b, index))
         }
         // Well-formed: the server built them naming the wrong device.

@@ -368,6 +368,7 @@ impl Server {
     }
 
     fn init(&mut self, unique: u64, i: &famfs_core::abi::fuse_init_in) -> Vec<Out> {
+        crate::faults::point("init");
         let body = match self.cfg.mode {
             Mode::Famfs => crate::init::famfs(i, self.cfg.proto).map(|(body, version)| {
                 self.proto_version = version;
@@ -530,6 +531,9 @@ impl Server {
     }
 
     fn readdir(&mut self, unique: u64, nodeid: u64, r: &fuse_read_in) -> Vec<Out> {
+        if r.offset != 0 {
+            crate::faults::point("readdir-more");
+        }
         // A listing from the start is a good moment to catch up.
         let snap = if r.offset == 0 {
             self.view.fresh(self.cfg.refresh_wait)
@@ -647,6 +651,7 @@ impl Server {
             None => return self.error(unique, libc::ESTALE),
             Some(Target::Log(n)) => match &n.kind {
                 famfs_meta::NodeKind::File { size, fmap, flags } => {
+                    crate::faults::point("get-fmap");
                     crate::fmap::encode_file(*size, fmap, flags & FM_ALL_HOSTS_RO != 0)
                 }
                 famfs_meta::NodeKind::Dir { .. } => return self.error(unique, libc::EISDIR),

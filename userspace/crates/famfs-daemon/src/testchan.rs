@@ -2,18 +2,18 @@
 //! An in-process channel that plays the kernel: tests queue requests with
 //! what each expects back, the daemon serves them on its own thread, and
 //! every reply is judged exactly as famfs_rs.ko judges it
-//! (`famfs_core::wire::parse_reply_header`, unique matching,
-//! `check_reply`). The verdicts are kept for the test to inspect.
+//! ([`crate::verdict`]). The verdicts are kept for the test to inspect.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use famfs_core::abi::MAX_REPLY;
-use famfs_core::wire::{check_reply, parse_reply_header, Pending, ReplyError};
+use famfs_core::codec::Field;
+use famfs_core::wire::{Pending, ReplyError};
 
 use crate::channel::{Channel, Recv, Sent};
+use crate::verdict::{verdict, Expect};
 
 /// The kernel model's verdict on one written message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,29 +101,18 @@ impl MemChannel {
     }
 
     fn judge(i: &mut Inner, msg: &[u8]) -> (Option<u64>, Result<(), Rejection>) {
-        let (h, _) = match parse_reply_header(msg, MAX_REPLY) {
-            Ok(h) => h,
-            Err(e) => {
-                // Like the module: a readable unique fails that request.
-                let unique = msg
-                    .get(8..16)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_ne_bytes);
-                if let Some(u) = unique {
-                    if msg.len() >= 16 {
-                        i.pending.remove(&u);
-                    }
-                }
-                return (unique, Err(Rejection::Malformed(e)));
-            }
-        };
-        let Some(p) = i.pending.remove(&h.unique) else {
-            return (Some(h.unique), Err(Rejection::NoSuchRequest));
-        };
-        match check_reply(p, msg, MAX_REPLY) {
-            Ok(_) | Err(ReplyError::Daemon(_)) => (Some(h.unique), Ok(())),
-            Err(e) => (Some(h.unique), Err(Rejection::Malformed(e))),
+        let v = verdict(msg, &i.pending);
+        if let Some(u) = v.settles {
+            i.pending.remove(&u);
         }
+        let unique = msg.get(8..16).and_then(u64::get);
+        let result = match (v.expect, v.why) {
+            (Expect::Taken, _) => Ok(()),
+            (Expect::NoSuchRequest, _) => Err(Rejection::NoSuchRequest),
+            (Expect::Refused, Some(e)) => Err(Rejection::Malformed(e)),
+            (Expect::Refused, None) => Err(Rejection::Malformed(ReplyError::ShortHeader)),
+        };
+        (unique.filter(|_| msg.len() >= 16), result)
     }
 }
 

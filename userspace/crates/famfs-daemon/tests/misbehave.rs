@@ -13,6 +13,7 @@ use famfs_core::fmap::FmapRef;
 use famfs_core::wire::{check_reply, parse_reply_header, Pending, ReplyBody};
 use famfs_daemon::misbehave::{
     by_name, parse_list, Action, Bad, Case, Trigger, CASES, FOLLOW_UP_ERRNO, TRIGGER_DEVINDEX,
+    UNBOUND_DAX,
 };
 use famfs_daemon::server::Config;
 use famfs_daemon::testchan::Rejection;
@@ -135,6 +136,14 @@ fn every_case_is_refused_and_nothing_hangs() {
                         let p: Vec<_> = f.pieces().collect();
                         assert_eq!((p.len(), p[0].devindex, p[0].offset), (1, 0, 2 << 20));
                     }
+                    other => panic!("{other:?}"),
+                }
+            }
+            Bad::DaxdevNotBound => {
+                // Well-formed; the module refuses it when it finds no
+                // such device among those it holds.
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Daxdev(d) => assert_eq!(d.name, UNBOUND_DAX),
                     other => panic!("{other:?}"),
                 }
             }

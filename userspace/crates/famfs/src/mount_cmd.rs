@@ -289,8 +289,21 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
                 let _ = child.kill();
             }
             let st = child.wait().ok();
+            // A daemon that died before mounting gave nothing back, and
+            // wrote no pid file that would tell the next command it died:
+            // give its devices back now rather than leave the next mount
+            // to wait for a give-back that will never come.
+            let gave = give_back_leftovers(&mnt)
+                .map(|n| {
+                    if n > 0 {
+                        "; its devices were given back"
+                    } else {
+                        ""
+                    }
+                })
+                .unwrap_or("; giving its devices back failed (famfs umount retries)");
             bail!(
-                "mounting {} on {} failed: the daemon {} ({})\nlast lines of {}:\n{}",
+                "mounting {} on {} failed: the daemon {} ({}{gave})\nlast lines of {}:\n{}",
                 device.display(),
                 mnt.display(),
                 if timed_out {
@@ -453,6 +466,8 @@ pub fn daemon(a: &DaemonArgs) -> Result<Status> {
             .unwrap_or(famfs_daemon::init::PROTO_VERSION),
         status_fd: a.status_fd,
         refresh_period: Duration::from_millis(a.refresh_ms.max(10)),
+        refresh_wait: None,
+        wrap: None,
     };
     daemon::run(&o)?;
     Ok(Status::Ok)

@@ -8,7 +8,11 @@
  *   control_probe signal          a blocking read ends with EINTR on a signal
  *   control_probe init MNT CASE   mount(2) on MNT while this process plays a
  *                                 daemon answering INIT as CASE says; the
- *                                 signal-* cases then signal a stat() caller
+ *                                 signal-* cases then signal a stat() caller;
+ *                                 norawio: this process (opener and mounter)
+ *                                 first gives up CAP_SYS_RAWIO: FUSE_DAX_FMAP
+ *                                 must not be offered, and taking it anyway
+ *                                 fails the mount
  *   control_probe mountsig MNT restart|eintr
  *                                 a signal reaches mount(2) before the
  *                                 daemon read INIT: with SA_RESTART the
@@ -36,12 +40,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/types.h>
 #include "famfs_rs_abi.h"
 #include "check.h"
@@ -207,6 +213,22 @@ static void unoffered_flag(struct fuse_init_out *o) { o->flags |= (__u32)FUSE_AS
 
 static void on_usr1(int sig) { (void)sig; }
 
+/* Removes capability CAP from this process's effective, permitted and
+ * inheritable sets (root keeps every other one). */
+static int drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	__u32 bit = 1u << (cap % 32);
+
+	if (syscall(SYS_capget, &hdr, d) < 0)
+		return -1;
+	d[cap / 32].effective &= ~bit;
+	d[cap / 32].permitted &= ~bit;
+	d[cap / 32].inheritable &= ~bit;
+	return syscall(SYS_capset, &hdr, d);
+}
+
 /*
  * A stat() in a child (the caller) is signalled while its LOOKUP waits:
  *   killed      SIGKILL after the daemon read it: INTERRUPT, then the late
@@ -291,6 +313,20 @@ static int init_case(const char *mnt, const char *c)
 	check(h.unique != 0 && !(h.unique & 1), "INIT unique is even and non-zero");
 	check(in.major == 7 && in.minor == FUSE_KERNEL_MINOR_VERSION, "INIT offers protocol 7.41");
 	check(in.famfs_rs_proto == (__u32)FAMFS_RS_PROTO_WORD, "INIT carries the famfs_rs protocol word");
+	if (!strcmp(c, "norawio")) {
+		/* Upstream famfs offers FUSE_DAX_FMAP only to a privileged
+		 * server (CAP_SYS_RAWIO): file maps are raw device memory. */
+		check(!(((__u64)in.flags2 << 32) & FUSE_DAX_FMAP),
+		      "INIT does not offer FUSE_DAX_FMAP to a daemon without CAP_SYS_RAWIO");
+		check(reply_init(fd, h.unique, NULL, sizeof(struct fuse_init_out)) == -EINVAL,
+		      "a reply taking FUSE_DAX_FMAP anyway is refused (EINVAL)");
+		rc = mount_result(child);
+		check(rc != 0, "the mount fails");
+		close(fd);
+		if (rc == 0)
+			umount(mnt);
+		return failures != 0;
+	}
 	check((in.flags & FUSE_INIT_EXT) && (((__u64)in.flags2 << 32) & FUSE_DAX_FMAP),
 	      "INIT offers FUSE_DAX_FMAP");
 
@@ -474,8 +510,13 @@ int main(int argc, char **argv)
 		return nonblock();
 	if (argc >= 2 && !strcmp(argv[1], "signal"))
 		return signal_read();
-	if (argc >= 4 && !strcmp(argv[1], "init"))
+	if (argc >= 4 && !strcmp(argv[1], "init")) {
+		if (!strcmp(argv[3], "norawio") && drop_cap(CAP_SYS_RAWIO) < 0) {
+			perror("capset");
+			return 1;
+		}
 		return init_case(argv[2], argv[3]);
+	}
 	if (argc >= 4 && !strcmp(argv[1], "mountsig"))
 		return mount_signal(argv[2], argv[3]);
 	if (argc >= 4 && !strcmp(argv[1], "mount"))

@@ -67,8 +67,10 @@ load_use_unload() {
 	rmmod famfs_rs || fail "rmmod failed"
 }
 
-# 20 load/unload cycles leave no object behind in any slab cache.
+# 20 load/unload cycles (famfs_rs_test.load_cycles; make soak runs 100)
+# leave no object behind in any slab cache.
 test_load_unload_cycles_no_leak() {
+	n=$(param load_cycles)
 	module_loaded && rmmod famfs_rs
-	no_slab_growth 20 load_use_unload
+	no_slab_growth "${n:-20}" load_use_unload
 }

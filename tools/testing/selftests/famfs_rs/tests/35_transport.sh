@@ -50,6 +50,14 @@ test_init_unanswered_times_out() {
 	transport_setup && probe init $MNT silent
 }
 
+# A daemon without CAP_SYS_RAWIO (CAP_SYS_ADMIN kept: it may open the
+# control device and mount) is not offered the dax mode and cannot take
+# it anyway: its file maps would hand out raw device memory.
+test_dax_mode_needs_cap_sys_rawio() {
+	transport_setup && probe init $MNT norawio || return 1
+	! grep -q " $MNT " /proc/mounts || { umount $MNT; fail "$MNT mounted"; }
+}
+
 test_init_daemon_gone_mount_enotconn() {
 	transport_setup && probe init $MNT daemon-gone
 }
