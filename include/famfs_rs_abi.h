@@ -130,6 +130,12 @@ enum fuse_opcode {
 #define FUSE_ATOMIC_O_TRUNC	(1ULL << 3)
 #define FUSE_BIG_WRITES		(1ULL << 5)
 #define FUSE_DONT_MASK		(1ULL << 6)
+/*
+ * The kernel can do without OPEN: a daemon that answers OPEN of a regular
+ * file with ENOSYS is sent no OPEN or RELEASE of files again (standard
+ * FUSE, 7.23). The daemon does not echo it.
+ */
+#define FUSE_NO_OPEN_SUPPORT	(1ULL << 17)
 #define FUSE_PARALLEL_DIROPS	(1ULL << 18)
 #define FUSE_MAX_PAGES		(1ULL << 22)
 /* flags2 is meaningful only when flags carries FUSE_INIT_EXT. */

@@ -34,3 +34,8 @@ pub(crate) fn enametoolong() -> Error {
 pub(crate) fn ehwpoison() -> Error {
     errno(bindings::EHWPOISON)
 }
+
+/// `ENOSYS`: the other end does not implement the operation.
+pub(crate) fn enosys() -> Error {
+    errno(bindings::ENOSYS)
+}

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use famfs_core::abi::{
     fuse_in_header, fuse_kstatfs, fuse_open_out, fuse_read_in, fuse_statfs_out, Opcode,
-    FOPEN_KEEP_CACHE, MAX_REPLY, NAME_MAX, OUT_HEADER_LEN,
+    FOPEN_KEEP_CACHE, FUSE_NO_OPEN_SUPPORT, MAX_REPLY, NAME_MAX, OUT_HEADER_LEN,
 };
 use famfs_core::codec::Field;
+use famfs_core::init::request_flags;
 use famfs_core::wire::{decode_request, encode_error, encode_reply, finish_reply, Op};
 use famfs_meta::FM_ALL_HOSTS_RO;
 use famfs_omf::ALLOC_UNIT;
@@ -160,6 +161,13 @@ pub struct Server {
     /// The famfs_rs protocol version agreed at INIT (0 before, and in
     /// plain mode).
     proto_version: u16,
+    /// OPEN of a file is answered ENOSYS: famfs_rs.ko offered FUSE's
+    /// no-open protocol, and this daemon keeps no state per open file, so
+    /// the kernel then opens and closes files without a request (a cold
+    /// open is LOOKUP and GET_FMAP). Not in plain mode, whose OPEN refuses
+    /// writers and keeps the page cache; not when misbehave cases are
+    /// armed (some are played on OPEN).
+    no_open: bool,
     /// Counters.
     pub stats: Stats,
 }
@@ -210,6 +218,7 @@ impl Server {
             armed_statfs: None,
             armed_daxdev: None,
             proto_version: 0,
+            no_open: false,
             stats: Stats::default(),
         }
     }
@@ -363,6 +372,8 @@ impl Server {
         let body = match self.cfg.mode {
             Mode::Famfs => crate::init::famfs(i, self.cfg.proto).map(|(body, version)| {
                 self.proto_version = version;
+                self.no_open = request_flags(i) & u64::from(FUSE_NO_OPEN_SUPPORT) != 0
+                    && self.cfg.misbehave.is_empty();
                 body
             }),
             Mode::Plain => crate::init::plain(i),
@@ -574,6 +585,9 @@ impl Server {
         };
         if self.attr_of(&snap, t).is_dir() {
             return self.error(unique, libc::EISDIR);
+        }
+        if self.no_open {
+            return self.error(unique, libc::ENOSYS);
         }
         let write = flags & (libc::O_ACCMODE as u32) != libc::O_RDONLY as u32;
         if self.cfg.mode == Mode::Plain && write {

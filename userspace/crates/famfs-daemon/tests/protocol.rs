@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use famfs_core::abi::{
     fuse_attr_out, fuse_forget_in, fuse_forget_one, fuse_in_header, fuse_init_out, fuse_statfs_out,
-    FamfsFileType, Opcode, FUSE_DAX_FMAP, MAX_REPLY, PROTO_WORD, ROOT_ID,
+    FamfsFileType, Opcode, FUSE_DAX_FMAP, FUSE_NO_OPEN_SUPPORT, MAX_REPLY, PROTO_WORD, ROOT_ID,
 };
 use famfs_core::attr::FileKind;
 use famfs_core::codec::Field;
@@ -226,6 +226,36 @@ fn open_opendir_release() {
     assert_eq!(x.errno(), 0);
     let x = h.request(Opcode::ReleaseDir, ROOT_ID, &r, Some(Pending::ReleaseDir));
     assert_eq!(x.errno(), 0);
+}
+
+/// A kernel that offers FUSE's no-open protocol is told ENOSYS for OPEN
+/// of a file (the daemon keeps no state per open file), and then sends
+/// none; directories are opened as before. Not in plain mode (its OPEN
+/// refuses writers), nor with misbehave cases armed.
+#[test]
+fn no_open_when_offered() {
+    let fs = Fs::new();
+    let a = ino(&fs, "a");
+    let offered = OFFERED | u64::from(FUSE_NO_OPEN_SUPPORT);
+    let mut h = Harness::new(fs.server(Config::default()));
+    assert_eq!(h.init(offered).errno(), 0);
+    assert_eq!(h.open(a, libc::O_RDWR as u32, false).errno(), libc::ENOSYS);
+    assert_eq!(h.open(ROOT_ID, 0, true).errno(), 0);
+    assert_eq!(h.open(ROOT_ID, 0, false).errno(), libc::EISDIR);
+    let mut h = Harness::new(fs.server(Config::default()));
+    assert_eq!(h.init(OFFERED).errno(), 0);
+    assert_eq!(h.open(a, 0, false).errno(), 0);
+    let cfg = Config {
+        misbehave: famfs_daemon::misbehave::CASES
+            .iter()
+            .filter(|c| c.trigger == famfs_daemon::misbehave::Trigger::Open)
+            .take(1)
+            .collect(),
+        ..Config::default()
+    };
+    let mut h = Harness::new(fs.server(cfg));
+    assert_eq!(h.init(offered).errno(), 0);
+    assert_eq!(h.open(a, 0, false).errno(), 0);
 }
 
 #[test]
