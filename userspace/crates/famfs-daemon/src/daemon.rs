@@ -62,6 +62,8 @@ pub struct Options {
     pub daxdevs: Vec<PathBuf>,
     /// The newest famfs_rs protocol version to speak.
     pub proto: u16,
+    /// Take OPEN of files even when famfs_rs.ko offers to do without.
+    pub keep_open: bool,
     /// Write `ok` / `error: ...` here, then close it.
     pub status_fd: Option<i32>,
     /// Log refresh period.
@@ -286,6 +288,7 @@ fn serve_and_mount(
         misbehave: o.misbehave.clone(),
         host,
         proto: o.proto,
+        keep_open: o.keep_open,
         refresh_wait: o.refresh_wait.unwrap_or(defaults.refresh_wait),
         ..defaults
     };

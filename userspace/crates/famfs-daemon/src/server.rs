@@ -66,6 +66,10 @@ pub struct Config {
     /// The newest famfs_rs protocol version to speak (older ones test
     /// compatibility with older modules).
     pub proto: u16,
+    /// Take OPEN of files even when the kernel offers FUSE's no-open
+    /// protocol (comparisons, and the fuzzer, which wants OPEN and
+    /// RELEASE replies to mutate).
+    pub keep_open: bool,
 }
 
 impl Default for Config {
@@ -79,6 +83,7 @@ impl Default for Config {
             misbehave: Vec::new(),
             host: None,
             proto: famfs_core::init::PROTO_VERSION,
+            keep_open: false,
         }
     }
 }
@@ -373,7 +378,8 @@ impl Server {
             Mode::Famfs => crate::init::famfs(i, self.cfg.proto).map(|(body, version)| {
                 self.proto_version = version;
                 self.no_open = request_flags(i) & u64::from(FUSE_NO_OPEN_SUPPORT) != 0
-                    && self.cfg.misbehave.is_empty();
+                    && self.cfg.misbehave.is_empty()
+                    && !self.cfg.keep_open;
                 body
             }),
             Mode::Plain => crate::init::plain(i),

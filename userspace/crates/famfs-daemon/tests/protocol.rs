@@ -231,7 +231,7 @@ fn open_opendir_release() {
 /// A kernel that offers FUSE's no-open protocol is told ENOSYS for OPEN
 /// of a file (the daemon keeps no state per open file), and then sends
 /// none; directories are opened as before. Not in plain mode (its OPEN
-/// refuses writers), nor with misbehave cases armed.
+/// refuses writers), nor with misbehave cases armed, nor with keep_open.
 #[test]
 fn no_open_when_offered() {
     let fs = Fs::new();
@@ -251,6 +251,13 @@ fn no_open_when_offered() {
             .filter(|c| c.trigger == famfs_daemon::misbehave::Trigger::Open)
             .take(1)
             .collect(),
+        ..Config::default()
+    };
+    let mut h = Harness::new(fs.server(cfg));
+    assert_eq!(h.init(offered).errno(), 0);
+    assert_eq!(h.open(a, 0, false).errno(), 0);
+    let cfg = Config {
+        keep_open: true,
         ..Config::default()
     };
     let mut h = Harness::new(fs.server(cfg));

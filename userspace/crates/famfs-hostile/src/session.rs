@@ -60,6 +60,9 @@ pub struct Plan {
     pub knobs: Knobs,
     /// End by killing the daemon instead of unmounting.
     pub abort: bool,
+    /// The daemon takes OPEN of files (else FUSE's no-open protocol: OPEN
+    /// once per mount, RELEASE of files never).
+    pub keep_open: bool,
 }
 
 /// What became of a session.
@@ -102,6 +105,7 @@ fn serve_child(setup: &Setup, plan: &Plan, status: File, report: File) -> ! {
         misbehave: Vec::new(),
         daxdevs: Vec::new(),
         proto: famfs_daemon::init::PROTO_VERSION,
+        keep_open: plan.keep_open,
         status_fd: Some(status.into_raw_fd()),
         refresh_period: Duration::from_secs(1),
         refresh_wait: Some(Duration::ZERO),

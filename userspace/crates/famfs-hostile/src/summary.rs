@@ -75,6 +75,7 @@ fn plan(a: &RunArgs, i: u64) -> Plan {
             sabotage: a.sabotage,
         },
         abort: nth(a.abort_every, 2),
+        keep_open: nth(2, 0),
     }
 }
 
@@ -112,10 +113,11 @@ pub fn run(a: &RunArgs, bound: Duration) -> ExitCode {
         };
         let kind = if p.abort { "abort" } else { "umount" };
         eprintln!(
-            "famfs-hostile: mount {} ({}{}): {}, {} replies, {} mismatches, longest call {} ms",
+            "famfs-hostile: mount {} ({}{}{}): {}, {} replies, {} mismatches, longest call {} ms",
             p.index,
             kind,
             if p.knobs.init { ", mutated INIT" } else { "" },
+            if p.keep_open { ", OPEN taken" } else { "" },
             match &r.mount_error {
                 None => "mounted".to_owned(),
                 Some(e) => format!("mount refused ({e})"),

@@ -493,6 +493,12 @@ pub struct ServeArgs {
         i64::from(famfs_daemon::init::PROTO_MIN_VERSION)..=i64::from(famfs_daemon::init::PROTO_VERSION)
     ))]
     pub famfs_rs_proto: Option<u16>,
+    /// Answer OPEN of files, as upstream famfs's daemon does, instead of
+    /// letting famfs_rs.ko open files without a request (FUSE's no-open
+    /// protocol, the default: a cold open is then LOOKUP and GET_FMAP).
+    /// For comparisons.
+    #[arg(long)]
+    pub keep_open: bool,
 }
 
 #[derive(Debug, Args)]

@@ -240,6 +240,9 @@ pub fn mount(a: &MountArgs) -> Result<Status> {
     if let Some(v) = a.serve.famfs_rs_proto {
         cmd.arg("--famfs-rs-proto").arg(v.to_string());
     }
+    if a.serve.keep_open {
+        cmd.arg("--keep-open");
+    }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(log_out))
         .stderr(Stdio::from(log_err));
@@ -464,6 +467,7 @@ pub fn daemon(a: &DaemonArgs) -> Result<Status> {
             .serve
             .famfs_rs_proto
             .unwrap_or(famfs_daemon::init::PROTO_VERSION),
+        keep_open: a.serve.keep_open,
         status_fd: a.status_fd,
         refresh_period: Duration::from_millis(a.refresh_ms.max(10)),
         refresh_wait: None,
