@@ -39,6 +39,11 @@ slab_snapshot() {
 	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
 }
 
+# process_vmas: how many VMAs all processes hold (lines of their maps).
+process_vmas() {
+	cat /proc/[0-9]*/maps 2>/dev/null | wc -l
+}
+
 # repeat N FUNC: runs FUNC N times; stops at the first failure.
 repeat() {
 	local i=0
@@ -59,6 +64,7 @@ no_slab_growth() {
 	cycles=$1
 	repeat "${3:-$cycles}" "$2" || return 1
 	slab_snapshot >/tmp/slab.before
+	vmas_before=$(process_vmas)
 	repeat "$cycles" "$2" || return 1
 	# A real leak stays; deferred frees (RCU, lazy vmap purge) drain away, so
 	# look again a few times before calling growth a leak.
@@ -73,8 +79,10 @@ no_slab_growth() {
 		fi
 		sleep $wait
 	done
-	# User-space objects (VMAs) growing point at a process, not at us.
+	# User-space objects (VMAs) growing point at a process, not at us:
+	# compare with the VMAs the processes hold.
 	diag "processes then: $(ps -o pid,comm 2>/dev/null | tail -n +2 | tr -s ' \n' ' ')"
+	diag "VMAs of all processes: $vmas_before before the cycles, $(process_vmas) after"
 	fail "slab caches grew over $cycles cycles: $grew"
 }
 
