@@ -11,7 +11,8 @@
 # (98_kmemleak). Any WARN/BUG/KASAN/UBSAN/lockdep report fails the test
 # it happened in.
 #
-# Hours under TCG: see Documentation/famfs_rs.rst, "The debug-kernel
+# About 40 minutes under TCG with the debug kernel built: see
+# Documentation/famfs_rs.rst, "The debug-kernel
 # soak". Knobs: SOAK_TIMEOUT_SCALE (per-test time limits are multiplied
 # by it, default 8), SOAK_CYCLES (default 100), SOAK_FUZZ_REPLIES
 # (default 30000), GUEST_APPEND (more kernel parameters, e.g. a
