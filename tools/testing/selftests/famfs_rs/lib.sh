@@ -29,13 +29,26 @@ expect_eq() {
 
 module_loaded() { grep -q '^famfs_rs ' /proc/modules; }
 
+# wait_in_shell SECONDS: waits without starting a process (read is a
+# shell builtin; the FIFO never has a writer), so that no process exits
+# meanwhile.
+wait_in_shell() {
+	[ -p /tmp/.wait_in_shell ] || mkfifo /tmp/.wait_in_shell
+	read -t "$1" _unused <>/tmp/.wait_in_shell
+	return 0
+}
+
 # Active objects per slab cache, "name count" lines, sorted. Frees deferred
-# by RCU and the lazy vmap purge land late: give them time, then drop caches.
-# The guest boots with slub_debug (scripts/run-vm.sh) so that no per-CPU
-# slab hides frees or allocations from these counts.
+# by RCU and the lazy vmap purge land late, and every process that exits
+# has some (its VMAs after a grace period, its kernel stack): drop caches,
+# then give them time with no process exiting (a `sleep` here was itself
+# such a process: under a loaded host its 10 VMAs were still counted when
+# awk read the counts, and the same again at every retry). The guest boots
+# with slub_debug (scripts/run-vm.sh) so that no per-CPU slab hides frees
+# or allocations from these counts.
 slab_snapshot() {
-	sleep 2
 	echo 3 >/proc/sys/vm/drop_caches
+	wait_in_shell 2
 	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort
 }
 
@@ -77,7 +90,7 @@ no_slab_growth() {
 			[ -n "${SLAB_IGNORE:-}" ] && diag "not counted ($SLAB_IGNORE): $(awk -v ignore=" $SLAB_IGNORE " 'NR == FNR { b[$1] = $2; next } index(ignore, " " $1 " ") { printf "%s %+d ", $1, $2 - b[$1] }' /tmp/slab.before /tmp/slab.after)"
 			return 0
 		fi
-		sleep $wait
+		wait_in_shell $wait
 	done
 	# User-space objects (VMAs) growing point at a process, not at us:
 	# compare with the VMAs the processes hold.
