@@ -47,9 +47,13 @@ setup:
 kernel: setup
 	@scripts/build-kernel.sh >/dev/null
 
+# A kernel built by clang (the test kernel) wants LLVM=; one built by gcc
+# (Debian's own kernels) must not get it.
+kdir_llvm = $(if $(shell grep -qs '^CONFIG_CC_IS_CLANG=y' "$(KDIR)/.config" && echo y),LLVM=$(LLVM))
+
 module: $(KDIR_DEP)
 	@scripts/check-rustc.sh "$(KDIR)"
-	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" LLVM=$(LLVM) modules
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" $(kdir_llvm) modules
 
 userspace: setup
 	cd userspace && $(CARGO) build $(CARGO_FLAGS) --release
@@ -93,7 +97,7 @@ fuzz-long: setup
 	@scripts/fuzz-long.sh
 
 module-clean:
-	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
+	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" $(kdir_llvm) clean
 	rm -rf module/generated
 
 clean: module-clean

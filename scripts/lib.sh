@@ -7,10 +7,26 @@ FAMFS_RS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FAMFS_RS_CACHE=${FAMFS_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/famfs_rs}
 KERNEL_FLAVOUR=${KERNEL_FLAVOUR:-normal}
 LLVM_SUFFIX=-19
+# The stock Debian kernel famfs_rs is tested on (scripts/stock-kernel.sh).
+STOCK_KVER_DEFAULT=7.3.4+deb13-amd64
 export PATH="$HOME/.cargo/bin:$PATH"
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 log() { echo "${0##*/}: $*" >&2; }
+
+# The guest's kernel, FAMFS_RS_KERNEL: unset or "test" for the test kernel
+# scripts/build-kernel.sh builds (or KDIR's); "stock-KVER" for Debian's
+# unmodified kernel KVER (scripts/fetch-stock-kernel.sh), booted with its
+# own modules in the initramfs; "stock" for the default stock kernel.
+# stock_kver prints KVER for a stock kernel and nothing for the test kernel.
+stock_kver() {
+	case ${FAMFS_RS_KERNEL:-test} in
+	test) ;;
+	stock) echo "${STOCK_KVER_DEFAULT:-7.3.4+deb13-amd64}" ;;
+	stock-?*) echo "${FAMFS_RS_KERNEL#stock-}" ;;
+	*) die "unknown FAMFS_RS_KERNEL '$FAMFS_RS_KERNEL' (use test, stock or stock-KVER)" ;;
+	esac
+}
 
 kernel_src_version() {
 	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null ||

@@ -4,14 +4,18 @@
 # mkrustpkg.sh KBUILD DEBDIR: the package a distribution needs beside its
 # kernel headers so that out-of-tree Rust modules build against it:
 # linux-librust-<version>-dev (the name Debian's kernel team discussed),
-# holding what `make bindeb-pkg`'s linux-headers package leaves out:
+# holding what `make bindeb-pkg`'s linux-headers package leaves out.
+# mkrustpkg.sh --stock ...: the same for a distribution's stock kernel
+# (scripts/stock-kernel.sh), named linux-lib-rust-<version> as Ubuntu does.
+# Contents:
 #
 #   rust/lib*.rmeta          the metadata of the kernel's crates (core,
 #                            compiler_builtins, kernel, bindings, uapi,
 #                            ffi, build_error): a module is type-checked
 #                            and linked against them
-#   rust/libmacros.so        the kernel's procedural macros (module!,
-#                            vtable, pin_data...), a host library
+#   rust/lib*.so             the kernel's procedural macros (module!,
+#                            vtable, pin_data...), host libraries
+#   scripts/target.json      rustc's target, unless the headers ship it
 #   rust/bindings/*.rs       the kernel crate's generated bindings (famfs_rs
 #                            checks its own bindgen output against them)
 #   rust/rustc-version       the rustc that built all this: a module must
@@ -23,31 +27,23 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kb=$1
-debdir=$2
-kver=$(cat "$kb/include/config/kernel.release")
-hdr=$(ls "$debdir"/linux-headers-"$kver"_*.deb 2>/dev/null | head -1)
-[[ -n $hdr ]] || die "no linux-headers-$kver .deb in $debdir"
-version=$(dpkg-deb -f "$hdr" Version)
-arch=$(dpkg-deb -f "$hdr" Architecture)
-name=linux-librust-$kver-dev
-dest=usr/src/linux-headers-$kver
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-
-mkdir -p "$stage/DEBIAN" "$stage/$dest/rust/bindings"
-cp "$kb"/rust/lib*.rmeta "$kb"/rust/libmacros.so "$stage/$dest/rust/"
-cp "$kb"/rust/bindings/*.rs "$stage/$dest/rust/bindings/"
-rustc --version >"$stage/$dest/rust/rustc-version"
-# scripts/target.json (rustc's target for the kernel) is Rust's too: ship
-# it here unless the headers package already does (dpkg refuses two
-# packages owning one file).
-if ! dpkg-deb -c "$hdr" | grep "/$dest/scripts/target.json\$" >/dev/null; then
-	mkdir -p "$stage/$dest/scripts"
-	cp "$kb/scripts/target.json" "$stage/$dest/scripts/"
-fi
-rustc_ver=$(rustc --version | awk '{ print $2 }')
-cat >"$stage/DEBIAN/control" <<EOF
+# pack KBUILD KVER NAME VERSION ARCH RUSTC_VERSION SHIP_TARGET DEBDIR:
+# writes the package and prints its path.
+pack() {
+	local kb=$1 kver=$2 name=$3 version=$4 arch=$5 rustc_ver=$6 ship_target=$7 debdir=$8
+	local dest=usr/src/linux-headers-$kver stage
+	stage=$(mktemp -d)
+	mkdir -p "$stage/DEBIAN" "$stage/$dest/rust/bindings"
+	# The crates' metadata and the proc-macro libraries (macros, and on
+	# newer kernels pin_init_internal and zerocopy_derive).
+	cp "$kb"/rust/lib*.rmeta "$kb"/rust/lib*.so "$stage/$dest/rust/"
+	cp "$kb"/rust/bindings/*.rs "$stage/$dest/rust/bindings/"
+	echo "$rustc_ver" >"$stage/$dest/rust/rustc-version"
+	if ((ship_target)); then
+		mkdir -p "$stage/$dest/scripts"
+		cp "$kb/scripts/target.json" "$stage/$dest/scripts/"
+	fi
+	cat >"$stage/DEBIAN/control" <<EOF2
 Package: $name
 Source: linux-upstream
 Version: $version
@@ -58,9 +54,39 @@ Priority: optional
 Depends: linux-headers-$kver (= $version)
 Description: Rust metadata for building modules against Linux $kver
  The metadata of the kernel's Rust crates (rust/*.rmeta), its procedural
- macros (libmacros.so) and generated bindings, which out-of-tree Rust
- modules (such as famfs_rs, through DKMS) are compiled against. Modules
- must be built with rustc $rustc_ver, the compiler that built this kernel.
-EOF
-dpkg-deb --root-owner-group -Zgzip --build "$stage" "$debdir/${name}_${version}_$arch.deb" >/dev/null
-echo "$debdir/${name}_${version}_$arch.deb"
+ macros (libmacros.so and friends), its generated bindings and rustc's
+ target description, which out-of-tree Rust modules (such as famfs_rs,
+ through DKMS) are compiled against. Modules must be built with
+ $rustc_ver, the compiler that built this kernel.
+EOF2
+	dpkg-deb --root-owner-group -Zgzip --build "$stage" "$debdir/${name}_${version}_$arch.deb" >/dev/null
+	rm -rf "$stage"
+	echo "$debdir/${name}_${version}_$arch.deb"
+}
+
+if [[ ${1:-} == --stock ]]; then
+	# --stock SRC HEADERS KVER VERSION RUSTC DEBDIR: a distribution's
+	# stock kernel, whose rust/ was rebuilt in SRC (scripts/stock-kernel.sh)
+	# and whose headers package is installed in HEADERS. Named as Ubuntu
+	# names it: linux-lib-rust-KVER.
+	shift
+	src=$1 headers=$2 kver=$3 version=$4 rustc_ver=$5 debdir=$6
+	ship_target=0
+	[[ -e $headers/scripts/target.json ]] || ship_target=1
+	pack "$src" "$kver" "linux-lib-rust-$kver" "$version" amd64 "$rustc_ver" "$ship_target" "$debdir"
+	exit 0
+fi
+
+kb=$1
+debdir=$2
+kver=$(cat "$kb/include/config/kernel.release")
+hdr=$(ls "$debdir"/linux-headers-"$kver"_*.deb 2>/dev/null | head -1)
+[[ -n $hdr ]] || die "no linux-headers-$kver .deb in $debdir"
+version=$(dpkg-deb -f "$hdr" Version)
+arch=$(dpkg-deb -f "$hdr" Architecture)
+# scripts/target.json (rustc's target for the kernel) is Rust's too: ship
+# it here unless the headers package already does (dpkg refuses two
+# packages owning one file).
+ship_target=1
+dpkg-deb -c "$hdr" | grep "/usr/src/linux-headers-$kver/scripts/target.json\$" >/dev/null && ship_target=0
+pack "$kb" "$kver" "linux-librust-$kver-dev" "$version" "$arch" "$(rustc --version)" "$ship_target" "$debdir"
