@@ -11,6 +11,7 @@
 #   famfs_rs_test.mode=demo     the demo script
 #   famfs_rs_test.mode=bench    the benchmark (raw figures on /dev/ttyS1)
 #   famfs_rs_test.mode=stall    never finish (the host timeout must fire)
+#   famfs_rs_test.mode=boot     nothing more (checks of the bring-up itself)
 # and powers off.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -81,6 +82,14 @@ setup_devdax() {
 
 mode=$(param mode)
 say "mode ${mode:-none}"
+# A stock kernel has the CXL, NVDIMM and DAX drivers as modules: the
+# initramfs lists those to load (scripts/mkinitramfs.sh). The test kernel
+# has them built in and no list.
+if [ -s /etc/famfs_rs-modules ]; then
+	modprobe -a $(cat /etc/famfs_rs-modules) ||
+		say "loading modules of $(uname -r) failed (initramfs made for another kernel?)"
+	say "kernel $(uname -r), modules loaded: $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
+fi
 memdevs=2
 [ -n "$(param cxl2_size)" ] && memdevs=3
 setup_devdax 0 "$(param cxl_size)" || say "no devdax: tests that need it will fail"
@@ -111,6 +120,7 @@ harness) TEST_TIMEOUT=10 /selftests/run_tests.sh /selftests/harness/*.sh ;;
 demo) /demo.sh >/dev/ttyS1 2>&1 ;;
 bench) /bench/bench.sh ;;
 stall) sleep 100000 ;;
+boot) ;;
 *) say "unknown mode '$mode'" ;;
 esac
 sync

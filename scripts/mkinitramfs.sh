@@ -5,18 +5,31 @@
 # busybox, the CXL/NVDIMM tools with their shared libraries, mkfs.ext4,
 # famfs_rs.ko, the famfs userspace binaries, the guest selftests and their
 # C helpers, the benchmark and its programs.
+#
+# For a stock kernel (FAMFS_RS_KERNEL=stock-KVER, scripts/lib.sh): also the
+# modules of KVER the guest needs, which the test kernel has built in; and
+# famfs_rs.ko only if FAMFS_RS_KO names one built for KVER (the default
+# ./famfs_rs.ko is the test kernel's).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$1
 top=$FAMFS_RS_TOP
-ko=${FAMFS_RS_KO:-$top/famfs_rs.ko}
+stock=$(stock_kver) || exit 1
+if [[ -n $stock ]]; then
+	ko=${FAMFS_RS_KO:-}
+	[[ -n $ko ]] || log "FAMFS_RS_KO unset: no famfs_rs.ko for $stock in the initramfs (tests that load it will fail)"
+	[[ -z $ko || $(modinfo -F vermagic "$ko" 2>/dev/null) == "$stock "* ]] ||
+		die "$ko is not built for $stock (vermagic: $(modinfo -F vermagic "$ko" 2>/dev/null))"
+else
+	ko=${FAMFS_RS_KO:-$top/famfs_rs.ko}
+fi
 usbin=${FAMFS_RS_USERSPACE_BIN:-$top/userspace/target/release}
 selftests=$top/tools/testing/selftests/famfs_rs
 bench=$selftests/bench
 stage=$(dirname "$out")/initramfs-root
 
-[[ -e $ko ]] || die "$ko not found: run 'make module' first"
+[[ -z $ko || -e $ko ]] || die "$ko not found: run 'make module' first"
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt,root,lib/modules,selftests/bin,bench/bin,usr/bin,usr/sbin}
 
@@ -50,7 +63,40 @@ ln -s mke2fs "$stage/usr/sbin/mkfs.ext4"
 # fio, a load generator nobody here wrote (static: see build-fio.sh).
 install -m 0755 "$("$top/scripts/build-fio.sh")" "$stage/usr/bin/fio" || die "no fio for the guest"
 
-install -m 0644 "$ko" "$stage/lib/modules/famfs_rs.ko"
+[[ -z $ko ]] || install -m 0644 "$ko" "$stage/lib/modules/famfs_rs.ko"
+
+# A stock kernel's modules for what the test kernel builds in
+# (scripts/kconfig/famfs_rs.config): CXL (cxl_core and cxl_port are built
+# in), NVDIMM, DAX (fsdev_dax: the fs-dax devdax driver of 7.x), ext4 for the
+# benchmark's ext4 -o dax peer, hwpoison_inject. Their dependencies come
+# from the kernel's modules.dep; decompressed here, so that busybox's
+# modprobe loads them whatever their compression. guest-init.sh loads the
+# ones listed in /etc/famfs_rs-modules.
+if [[ -n $stock ]]; then
+	image=$("$top/scripts/fetch-stock-kernel.sh" "$stock") || die "no stock kernel $stock"
+	mods=(cxl_acpi cxl_pci cxl_mem cxl_pmem libnvdimm nd_pmem nd_e820 dax_pmem
+		device_dax kmem dax_hmem dax_cxl fsdev_dax ext4 hwpoison_inject)
+	mdir=lib/modules/$stock
+	mkdir -p "$stage/$mdir"
+	cp "$image/$mdir"/modules.{order,builtin,builtin.modinfo} "$stage/$mdir/"
+	# -C /dev/null: the host's modprobe.d (ndctl's install rule for
+	# libnvdimm, blacklists) is not the guest's.
+	files=$(PATH=$PATH:/sbin:/usr/sbin modprobe -C /dev/null -d "$image" -S "$stock" --show-depends -a "${mods[@]}" |
+		awk '$1 == "insmod" { print $2 }' | sort -u) || die "resolving the modules of $stock failed"
+	for f in $files; do
+		rel=${f#"$image/$mdir/"}
+		mkdir -p "$stage/$mdir/$(dirname "$rel")"
+		case $f in
+		*.ko) cp "$f" "$stage/$mdir/$rel" ;;
+		*.ko.xz) xz -dc "$f" >"$stage/$mdir/${rel%.xz}" ;;
+		*.ko.zst) zstd -q -dc "$f" >"$stage/$mdir/${rel%.zst}" ;;
+		*.ko.gz) gzip -dc "$f" >"$stage/$mdir/${rel%.gz}" ;;
+		*) die "$f: unknown module compression" ;;
+		esac
+	done
+	PATH=$PATH:/sbin:/usr/sbin depmod -C /dev/null -b "$stage" "$stock" || die "depmod in the initramfs failed"
+	printf '%s\n' "${mods[@]}" >"$stage/etc/famfs_rs-modules"
+fi
 for b in famfs famfs-hostile; do
 	[[ -x $usbin/$b ]] && copy_with_libs "$usbin/$b" "usr/bin/$b"
 done
