@@ -8,17 +8,28 @@
 # each be reported as failures (skip with VM_TEST_SKIP_HARNESS=1, which is
 # said in the output).
 #
-# Logs: build/vm/<run>/console.log (kernel console) and tap.log (guest TAP).
+# The kernel: the test kernel (built if needed), KDIR's, or with
+# FAMFS_RS_KERNEL=stock-KVER Debian's unmodified kernel KVER with its
+# modules (scripts/lib.sh); FAMFS_RS_KO then names the famfs_rs.ko built
+# for KVER.
+#
+# Logs: build/vm/<run>/console.log (kernel console) and tap.log (guest TAP);
+# build/vm-stock-KVER/<run>/ for a stock kernel.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-vmdir=${FAMFS_RS_VMDIR:-$FAMFS_RS_TOP/build/vm}
+stock=$(stock_kver) || exit 1
+vmdir=${FAMFS_RS_VMDIR:-$FAMFS_RS_TOP/build/vm${stock:+-stock-$stock}}
 export FAMFS_RS_VMDIR=$vmdir
 mkdir -p "$vmdir"
 # One run at a time per build directory: runs share the CXL backing file.
 exec 8>"$vmdir/.vm-test.lock"
 flock -n 8 || die "another vm-test is running on $vmdir"
-export KDIR=${KDIR:-$("$FAMFS_RS_TOP/scripts/build-kernel.sh")} || die "no test kernel"
+if [[ -n $stock ]]; then
+	"$FAMFS_RS_TOP/scripts/fetch-stock-kernel.sh" "$stock" >/dev/null || die "no stock kernel $stock"
+else
+	export KDIR=${KDIR:-$("$FAMFS_RS_TOP/scripts/build-kernel.sh")} || die "no test kernel"
+fi
 export INITRD=$vmdir/initramfs.cpio.gz
 "$FAMFS_RS_TOP/scripts/mkinitramfs.sh" "$INITRD" || die "building the initramfs failed"
 
