@@ -12,7 +12,8 @@
 //!
 //! famfs_rs mode, in order: replay the log from the raw device; have the
 //! refresh thread let go of it (no mapping or descriptor of any device
-//! left); move every device to famfs_rs.ko's dax driver ([`crate::held`]);
+//! left); move every device to famfs_rs.ko's dax driver, or fsdev_dax on
+//! 7.x ([`crate::held`]);
 //! serve and mount(2); only then point the refresh thread at the mount's
 //! `.meta/.log` ([`MountMeta`]). Between the handover and that switch,
 //! requests are answered from the snapshot. When the connection ends (or

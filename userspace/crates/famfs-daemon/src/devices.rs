@@ -8,8 +8,8 @@
 //! system UUID. Resolution happens when a device is first needed and is
 //! remembered.
 //!
-//! In famfs_rs mode the devices are moved to famfs_rs.ko's dax driver
-//! ([`crate::held`]) once resolved: all known ones before mount(2)
+//! In famfs_rs mode the devices are moved to famfs_rs.ko's dax driver, or
+//! fsdev_dax on 7.x ([`crate::held`]), once resolved: all known ones before mount(2)
 //! ([`Devices::hand_over`]), one added later when first asked for. Each
 //! is then named `/dev/daxX.Y` (its dax bus name), whatever path found it.
 

@@ -1,26 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Moving a file system's devdax devices to famfs_rs.ko's dax driver
-//! before mount(2), and giving them back to `device_dax` afterwards.
+//! Moving a file system's devdax devices, before mount(2), from the
+//! kernel's `device_dax` to the dax driver famfs_rs.ko claims them on,
+//! and giving them back to `device_dax` afterwards. Which driver that is
+//! depends on the kernel and is looked up at run time ([`Holder`]):
 //!
-//! While a device is bound to `famfs_rs`, its `/dev/daxX.Y` node fails
-//! with ENXIO and all access goes through the mount. Every sysfs path
-//! and command of the dance is in the constants below and nowhere else:
+//! - Linux 6.12: famfs_rs.ko's own dax driver, `famfs_rs`. While a device
+//!   is bound to it, its `/dev/daxX.Y` node fails with ENXIO.
+//! - Linux 7.x: the kernel's fs-dax devdax driver `fsdev_dax`
+//!   (fsdev_dax.ko). famfs_rs.ko registers no driver there; it claims a
+//!   device bound to fsdev_dax as its fs-dax holder. The node still
+//!   opens, but can be neither read nor mapped.
 //!
-//! - take:      `echo daxX.Y > device_dax/unbind`, `echo daxX.Y > famfs_rs/new_id`,
-//!   then `famfs_rs/daxX.Y` must exist;
-//! - give back: `echo daxX.Y > famfs_rs/unbind`, `echo daxX.Y > famfs_rs/remove_id`,
+//! famfs_rs's own driver is used if it is registered, else fsdev_dax. If
+//! neither is, famfs_rs.ko is loaded and the kernel has fsdev_dax.ko (in
+//! its `modules.dep`), `modprobe fsdev_dax` is run once and the drivers
+//! are looked for again; else the handover fails, saying what to load.
+//! Either way all access goes through the mount. Every sysfs path and
+//! command of the dance is in the constants below and nowhere else
+//! (`H`: `famfs_rs` or `fsdev_dax`):
+//!
+//! - take:      `echo daxX.Y > device_dax/unbind`, `echo daxX.Y > H/new_id`,
+//!   then `H/daxX.Y` must exist;
+//! - give back: `echo daxX.Y > H/unbind`, `echo daxX.Y > H/remove_id`,
 //!   `echo daxX.Y > device_dax/bind` (or, failing that, `device_dax/new_id`),
 //!   then `device_dax/daxX.Y` must exist and `/dev/daxX.Y` open again.
 //!
 //! (all under `/sys/bus/dax/drivers`; `FAMFS_SYSFS_ROOT` replaces `/sys`
-//! for tests). The devices moved for a mount are recorded, one name a
-//! line, in `<run dir>/<mnt>.devices` (see [`crate::paths`]), so that
-//! `famfs umount` can give them back when the daemon died.
+//! for tests, and nothing is then ever modprobed). A device whose
+//! namespace keeps its page map in the device (`ndctl --map=dev`) is
+//! refused before anything is written, whatever the driver: fsdev_dax
+//! would take it, so on 7.x this check is the only one. The devices moved
+//! for a mount are recorded, one name a line, in `<run dir>/<mnt>.devices`
+//! (see [`crate::paths`]), so that `famfs umount` can give them back when
+//! the daemon died. The driver is not recorded: a give-back releases the
+//! device from the driver it is bound to (if it is bound to neither, from
+//! each that is registered), so a record reads the same on either kernel
+//! and whichever version wrote it.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,8 +54,20 @@ const SYSFS_ROOT: &str = "/sys";
 const DRIVERS: &str = "bus/dax/drivers";
 /// The kernel's devdax driver.
 pub const DEVICE_DAX: &str = "device_dax";
-/// famfs_rs.ko's dax driver.
+/// famfs_rs.ko's dax driver (Linux 6.12).
 pub const FAMFS_DRIVER: &str = crate::mount::DAX_DRIVER;
+/// The kernel's fs-dax devdax driver (Linux 7.x), and its module.
+pub const FSDEV_DAX: &str = "fsdev_dax";
+/// famfs_rs.ko's directory while it is loaded, under the sysfs root
+/// (the module's name; its control device says the same on real /sys).
+const FAMFS_MODULE: &str = "module/famfs_rs";
+/// Where the running kernel's modules are: `/lib/modules/<release>`.
+const MODULES: &str = "/lib/modules";
+const OSRELEASE: &str = "/proc/sys/kernel/osrelease";
+/// The modules a kernel has, in its modules directory.
+const MODULES_DEP: &str = "modules.dep";
+/// Loads a module by name.
+const MODPROBE: &str = "modprobe";
 /// Character devices by `major:minor`, under the sysfs root.
 const DEV_CHAR: &str = "dev/char";
 /// The dax bus's devices, under the sysfs root.
@@ -64,8 +97,51 @@ pub const RELEASE: [Step; 2] = [
     step(FAMFS_DRIVER, "unbind"),
     step(FAMFS_DRIVER, "remove_id"),
 ];
+/// Taking a device on 7.x: leave device_dax, join fsdev_dax.
+pub const TAKE_FSDEV: [Step; 2] = [step(DEVICE_DAX, "unbind"), step(FSDEV_DAX, "new_id")];
+/// Giving it back on 7.x: leave fsdev_dax and forget its id (else a
+/// later `new_id` of another device would attach this one too).
+pub const RELEASE_FSDEV: [Step; 2] = [step(FSDEV_DAX, "unbind"), step(FSDEV_DAX, "remove_id")];
 /// Then rejoin device_dax: the first step that works.
 pub const REBIND: [Step; 2] = [step(DEVICE_DAX, "bind"), step(DEVICE_DAX, "new_id")];
+
+/// The dax driver that holds a device for famfs_rs.ko.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// famfs_rs.ko's own (Linux 6.12).
+    Own,
+    /// The kernel's fsdev_dax, whose devices famfs_rs.ko claims (7.x).
+    Fsdev,
+}
+
+impl Holder {
+    /// Every holder, in order of preference.
+    pub const ALL: [Holder; 2] = [Holder::Own, Holder::Fsdev];
+
+    /// Its directory under `bus/dax/drivers`.
+    pub const fn driver(self) -> &'static str {
+        match self {
+            Holder::Own => FAMFS_DRIVER,
+            Holder::Fsdev => FSDEV_DAX,
+        }
+    }
+
+    /// The steps that move a device to it.
+    pub const fn take_steps(self) -> [Step; 2] {
+        match self {
+            Holder::Own => TAKE,
+            Holder::Fsdev => TAKE_FSDEV,
+        }
+    }
+
+    /// The steps that free a device from it.
+    pub const fn release_steps(self) -> [Step; 2] {
+        match self {
+            Holder::Own => RELEASE,
+            Holder::Fsdev => RELEASE_FSDEV,
+        }
+    }
+}
 
 /// How long a bind may take to show in sysfs.
 const SETTLE: Duration = Duration::from_secs(2);
@@ -73,11 +149,9 @@ const SETTLE: Duration = Duration::from_secs(2);
 /// Why a handover step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HandoverError {
-    /// famfs_rs.ko has no dax driver registered.
-    #[error(
-        "{0} is missing: famfs_rs.ko too old or not loaded (load the current famfs_rs.ko, \
-         or mount with --plain-fuse)"
-    )]
+    /// No dax driver to move devices to: neither famfs_rs.ko's own nor
+    /// fsdev_dax is registered (what to do is in the message).
+    #[error("{0}")]
     NoDriver(String),
     /// A sysfs write failed.
     #[error("echo {name} > {path}: {err}")]
@@ -97,28 +171,66 @@ pub enum HandoverError {
         /// What is wrong and what to do.
         msg: String,
     },
+    /// The device is unfit for famfs_rs; refused before anything was
+    /// written (it stays where it was).
+    #[error("{name}: {msg}")]
+    Refused {
+        /// The device.
+        name: String,
+        /// Why, and what to do.
+        msg: String,
+    },
 }
 
 /// Carries out one attribute write (`echo name > path`). The kernel acts
 /// on a dax bus write before the write returns; a test bus must too.
 pub type AttrWriter = dyn Fn(&Path, &str) -> std::io::Result<()> + Send + Sync;
 
+/// Loads a kernel module by name (`modprobe name`) and returns once it
+/// is loaded (a test's loader registers the fake driver instead).
+pub type ModuleLoader = dyn Fn(&str) -> std::io::Result<()> + Send + Sync;
+
 /// The dax bus in sysfs.
 #[derive(Clone)]
 pub struct Sysfs {
     root: PathBuf,
-    /// Check that `/dev/<name>` opens after a give-back (real sysfs only).
-    reopen: bool,
+    /// The real `/sys`: check that `/dev/<name>` opens after a give-back,
+    /// and that famfs_rs.ko's control device exists.
+    real: bool,
     writer: Arc<AttrWriter>,
+    /// The running kernel's modules directory (`None`: load no module).
+    modules: Option<PathBuf>,
+    loader: Arc<ModuleLoader>,
 }
 
 impl std::fmt::Debug for Sysfs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sysfs")
             .field("root", &self.root)
-            .field("reopen", &self.reopen)
+            .field("real", &self.real)
+            .field("modules", &self.modules)
             .finish_non_exhaustive()
     }
+}
+
+/// `modprobe name`; its complaint, if it fails, is the error.
+fn modprobe(name: &str) -> std::io::Result<()> {
+    let out = Command::new(MODPROBE).arg(name).output()?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    Err(std::io::Error::other(format!(
+        "{MODPROBE} {name}: {} ({})",
+        said.trim(),
+        out.status
+    )))
+}
+
+/// The running kernel's modules directory, `/lib/modules/<release>`.
+fn running_modules() -> Option<PathBuf> {
+    let release = std::fs::read_to_string(OSRELEASE).ok()?;
+    Some(Path::new(MODULES).join(release.trim()))
 }
 
 /// `echo name > path`, as a shell would (no create: a missing attribute
@@ -146,12 +258,15 @@ impl Sysfs {
         }
     }
 
-    /// The sysfs tree at `root`.
+    /// The sysfs tree at `root`. Only the real `/sys` may load modules.
     pub fn at(root: &Path) -> Self {
+        let real = root == Path::new(SYSFS_ROOT);
         Sysfs {
             root: root.to_owned(),
-            reopen: root == Path::new(SYSFS_ROOT),
+            real,
             writer: Arc::new(write_attr),
+            modules: if real { running_modules() } else { None },
+            loader: Arc::new(modprobe),
         }
     }
 
@@ -164,8 +279,108 @@ impl Sysfs {
         }
     }
 
+    /// The same tree, with the kernel's modules in `modules` (the
+    /// directory holding `modules.dep`) loaded by `loader` (tests).
+    pub fn with_modules(self, modules: &Path, loader: Arc<ModuleLoader>) -> Self {
+        Sysfs {
+            modules: Some(modules.to_owned()),
+            loader,
+            ..self
+        }
+    }
+
     fn driver(&self, driver: &str) -> PathBuf {
         self.root.join(DRIVERS).join(driver)
+    }
+
+    /// The holder that is registered now (famfs_rs.ko's own first).
+    fn registered(&self) -> Option<Holder> {
+        Holder::ALL
+            .into_iter()
+            .find(|h| self.driver(h.driver()).is_dir())
+    }
+
+    /// The holder `name` is bound to, if any.
+    pub fn holder_of(&self, name: &str) -> Option<Holder> {
+        Holder::ALL
+            .into_iter()
+            .find(|h| self.bound_to(h.driver(), name))
+    }
+
+    /// Whether famfs_rs.ko is loaded.
+    fn famfs_rs_loaded(&self) -> bool {
+        self.root.join(FAMFS_MODULE).is_dir()
+            || (self.real && Path::new(crate::mount::CONTROL_DEV).exists())
+    }
+
+    /// Whether the running kernel has fsdev_dax as a module (which
+    /// needs fs-dax): `modules.dep` lists `.../fsdev_dax.ko[.xz|...]`.
+    fn fsdev_dax_available(&self) -> bool {
+        let Some(dir) = &self.modules else {
+            return false;
+        };
+        let module = format!("{FSDEV_DAX}.ko");
+        std::fs::read_to_string(dir.join(MODULES_DEP))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split(':').next())
+            .filter_map(|m| Path::new(m).file_name())
+            .any(|f| f.to_string_lossy().starts_with(&module))
+    }
+
+    /// The driver to move devices to: famfs_rs.ko's own if registered,
+    /// else fsdev_dax; if neither is, and famfs_rs.ko is loaded and the
+    /// kernel has fsdev_dax.ko, after one `modprobe fsdev_dax`.
+    pub fn holder(&self) -> Result<Holder, HandoverError> {
+        if let Some(h) = self.registered() {
+            return Ok(h);
+        }
+        let loaded = self.famfs_rs_loaded();
+        let mut tried = String::new();
+        if loaded && self.fsdev_dax_available() {
+            dlog!("neither {FAMFS_DRIVER} nor {FSDEV_DAX} is registered: {MODPROBE} {FSDEV_DAX}");
+            match (self.loader)(FSDEV_DAX) {
+                Ok(()) => tried = format!("; {MODPROBE} {FSDEV_DAX} registered no driver"),
+                Err(e) => tried = format!("; {e}"),
+            }
+            if let Some(h) = self.registered() {
+                dlog!("{FSDEV_DAX} loaded");
+                return Ok(h);
+            }
+        }
+        let (own, fsdev) = (
+            self.driver(FAMFS_DRIVER).display().to_string(),
+            self.driver(FSDEV_DAX).display().to_string(),
+        );
+        let what = if loaded {
+            format!(
+                "famfs_rs.ko is loaded, but neither {own} (its dax driver, on Linux 6.12: \
+                 famfs_rs.ko too old?) nor {fsdev} (the kernel's, on 7.x kernels: modprobe \
+                 {FSDEV_DAX}, which needs CONFIG_DEV_DAX_FSDEV) exists{tried}"
+            )
+        } else {
+            format!(
+                "{own} is missing: famfs_rs.ko too old or not loaded (load the current \
+                 famfs_rs.ko; on 7.x kernels, where it uses the kernel's {fsdev}, also \
+                 modprobe {FSDEV_DAX})"
+            )
+        };
+        Err(HandoverError::NoDriver(format!(
+            "{what}; or mount with --plain-fuse"
+        )))
+    }
+
+    /// What to type to give `name` back from `holder` by hand.
+    pub fn give_back_by_hand(&self, name: &str, holder: Holder) -> String {
+        let [unbind, remove_id] = holder.release_steps();
+        [unbind, remove_id, REBIND[0]]
+            .iter()
+            .map(|s| {
+                let path = self.driver(s.driver).join(s.attr);
+                format!("echo {name} > {}", path.display())
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// Whether `name` is bound to `driver` (its link in the driver dir).
@@ -219,19 +434,15 @@ impl Sysfs {
         })
     }
 
-    /// Moves `name` (`daxX.Y`) from device_dax to famfs_rs. Already on
-    /// famfs_rs is fine (a daemon restarted on a device it held).
+    /// Moves `name` (`daxX.Y`) from device_dax to the [`Sysfs::holder`].
+    /// Already there is fine (a daemon restarted on a device it held).
+    /// A device with its page map in the device is refused first, even
+    /// one already there: fsdev_dax takes such devices, famfs_rs must not.
     pub fn take(&self, name: &str) -> Result<(), HandoverError> {
-        let famfs = self.driver(FAMFS_DRIVER);
-        if !famfs.is_dir() {
-            return Err(HandoverError::NoDriver(famfs.display().to_string()));
-        }
-        if self.bound_to(FAMFS_DRIVER, name) {
-            dlog!("{name}: already bound to {FAMFS_DRIVER}");
-            return Ok(());
-        }
+        let holder = self.holder()?;
+        let to = holder.driver();
         if let Some(ns) = self.page_map_in_device(name) {
-            return Err(HandoverError::State {
+            return Err(HandoverError::Refused {
                 name: name.to_owned(),
                 msg: format!(
                     "its namespace {ns} keeps the page map (struct pages) in the device \
@@ -242,7 +453,11 @@ impl Sysfs {
                 ),
             });
         }
-        let [unbind, new_id] = TAKE;
+        if self.bound_to(to, name) {
+            dlog!("{name}: already bound to {to}");
+            return Ok(());
+        }
+        let [unbind, new_id] = holder.take_steps();
         if self.bound_to(unbind.driver, name) {
             self.write(unbind, name)?;
             crate::faults::point("handover");
@@ -250,17 +465,17 @@ impl Sysfs {
             dlog!("{name}: not bound to {}: nothing to unbind", unbind.driver);
         }
         let joined = self.write(new_id, name);
-        if joined.is_ok() && self.settle(FAMFS_DRIVER, name, true) {
-            dlog!("{name}: bound to {FAMFS_DRIVER}");
+        if joined.is_ok() && self.settle(to, name, true) {
+            dlog!("{name}: bound to {to}");
             return Ok(());
         }
         // Leave the device usable rather than driverless.
         let undo = self.give_back(name);
         let why = match joined {
             Err(e) => e.to_string(),
-            Ok(()) => format!(
-                "not bound to {FAMFS_DRIVER} after new_id (see dmesg: the driver declined it)"
-            ),
+            Ok(()) => {
+                format!("not bound to {to} after new_id (see dmesg: the driver declined it)")
+            }
         };
         Err(HandoverError::State {
             name: name.to_owned(),
@@ -271,24 +486,36 @@ impl Sysfs {
         })
     }
 
-    /// Moves `name` back from famfs_rs to device_dax and checks that its
+    /// Moves `name` back to device_dax from the holder it is bound to
+    /// (if it is bound to none, its id is still removed from each holder
+    /// registered: a take may have stopped halfway) and checks that its
     /// node opens again.
     pub fn give_back(&self, name: &str) -> Result<(), HandoverError> {
-        for s in RELEASE {
+        let from: Vec<Holder> = match self.holder_of(name) {
+            Some(h) => vec![h],
+            None => Holder::ALL
+                .into_iter()
+                .filter(|h| self.driver(h.driver()).is_dir())
+                .collect(),
+        };
+        for s in from.iter().flat_map(|h| h.release_steps()) {
             // unbind fails when the device is not bound, remove_id when
             // the id is not listed: both mean "already done".
             if let Err(e) = self.write(s, name) {
                 dlog!("{e} (going on)");
             }
         }
-        if !self.settle(FAMFS_DRIVER, name, false) {
-            return Err(HandoverError::State {
-                name: name.to_owned(),
-                msg: format!(
-                    "still bound to {FAMFS_DRIVER} after unbind (is a famfs still mounted \
-                     on it? umount it first)"
-                ),
-            });
+        for h in &from {
+            let d = h.driver();
+            if !self.settle(d, name, false) {
+                return Err(HandoverError::State {
+                    name: name.to_owned(),
+                    msg: format!(
+                        "still bound to {d} after unbind (is a famfs still mounted on it? \
+                         umount it first)"
+                    ),
+                });
+            }
         }
         let mut last = None;
         for s in REBIND {
@@ -312,7 +539,7 @@ impl Sysfs {
                 ),
             });
         }
-        if self.reopen {
+        if self.real {
             let node = Path::new("/dev").join(name);
             OpenOptions::new()
                 .read(true)

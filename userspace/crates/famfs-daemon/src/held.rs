@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The devices one mount holds (moved to famfs_rs), recorded on disk so
-//! that whoever ends the mount can give them back: the daemon on a clean
-//! exit, `famfs umount` after a daemon that died.
+//! The devices one mount holds (moved to famfs_rs's dax driver, or to
+//! fsdev_dax on 7.x: see [`crate::handover`]), recorded on disk so that
+//! whoever ends the mount can give them back: the daemon on a clean exit,
+//! `famfs umount` after a daemon that died.
 //!
 //! A name is recorded *before* its device is taken and removed only
 //! after it was given back, so a crash in between leaves at worst a
-//! name whose give-back finds nothing to do.
+//! name whose give-back finds nothing to do. The record names devices
+//! only, one a line; the give-back finds the driver in sysfs.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -81,7 +83,8 @@ impl Held {
         self.names().clone()
     }
 
-    /// Moves `name` to famfs_rs (recorded first).
+    /// Moves `name` to famfs_rs's driver or fsdev_dax (recorded first).
+    /// A device refused, or left on no holder, is not ours to give back.
     pub fn take(&self, name: &str) -> Result<(), HandoverError> {
         let mut names = self.names();
         if !names.iter().any(|n| n == name) {
@@ -89,7 +92,12 @@ impl Held {
             self.save(&names);
         }
         let r = self.sysfs.take(name);
-        if r.is_err() && !self.sysfs.bound_to(crate::handover::FAMFS_DRIVER, name) {
+        let ours = match &r {
+            Ok(()) => true,
+            Err(HandoverError::Refused { .. }) => false,
+            Err(_) => self.sysfs.holder_of(name).is_some(),
+        };
+        if !ours {
             names.retain(|n| n != name);
             self.save(&names);
         }

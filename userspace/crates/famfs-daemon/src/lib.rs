@@ -17,7 +17,7 @@
 //! - [`daemon`], [`mount`], [`mountinfo`], [`paths`]: running as a daemon,
 //!   mounting, finding mounts;
 //! - [`handover`], [`held`]: moving the devices to famfs_rs.ko's dax
-//!   driver for a mount, and back.
+//!   driver (or the kernel's fsdev_dax on 7.x) for a mount, and back.
 
 pub mod attrs;
 pub mod channel;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Where the daemon reads the superblock and the log: the seam between
 //! "raw device" (today) and "the mount's own `.meta/` files" (once the dax
-//! data path exists and the raw node fails with ENXIO).
+//! data path exists and the raw node is of no use: ENXIO on famfs_rs's
+//! own dax driver, no read or mmap on the kernel's fsdev_dax).
 //!
 //! A [`MetaSource`] only opens a [`MetaStore`]; the refresh thread
 //! ([`crate::refresh`]) owns the store and is the only code that reads it,
@@ -56,7 +57,8 @@ impl MetaSource for RawDevice {
 /// The `.meta/.superblock` and `.meta/.log` files of a mounted famfs,
 /// mapped `MAP_SHARED` read-only and sized by stat on every open: where
 /// the log is read once the devices belong to famfs_rs.ko (their raw
-/// nodes then fail with ENXIO). Opened afresh for each refresh and
+/// nodes then fail with ENXIO, or, on fsdev_dax, open but neither read
+/// nor map). Opened afresh for each refresh and
 /// closed after it ([`MetaSource::transient`]), so the daemon never
 /// holds the mount busy.
 pub struct MountMeta {
