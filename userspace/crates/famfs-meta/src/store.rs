@@ -96,7 +96,8 @@ impl MetaStore {
     /// `.meta/.log` in `meta_dir` (normally `<mount>/.meta`), each mapped
     /// whole; appends flock the log file, as upstream famfs does. This is
     /// the path all access takes once the raw device is bound to the
-    /// module (its node then fails with ENXIO).
+    /// module's driver or fsdev_dax (its node then fails with ENXIO, or
+    /// opens but neither reads nor maps).
     pub fn on_meta_files(meta_dir: &Path, writable: bool) -> Result<Self, MetaError> {
         let open = |name: &str| -> Result<(Arc<MappedFile>, File), MetaError> {
             let path = meta_dir.join(name);

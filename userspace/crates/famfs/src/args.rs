@@ -73,7 +73,7 @@ pub struct AccessArgs {
 #[derive(Debug, Args)]
 pub struct ModeArgs {
     /// Upstream: switch the daxdev to famfs mode (famfs_rs moves the device
-    /// to its own driver while mounted; nothing to switch).
+    /// to its dax driver while mounted; nothing to switch).
     #[arg(short = 'M', long)]
     pub set_daxmode: bool,
     /// Upstream: modprobe the v1 famfs module (not used by famfs_rs).

@@ -16,8 +16,8 @@ pub fn no_effect(verb: &str, opts: &[(bool, &str, &str)]) {
 /// Why upstream's --mmap/--read change nothing.
 pub const ACCESS: &str = "famfs_rs always maps the log";
 /// Why upstream's --set-daxmode changes nothing.
-pub const DAXMODE: &str =
-    "famfs_rs moves the device to its own dax driver while mounted; there is no mode to switch";
+pub const DAXMODE: &str = "famfs_rs moves the device to its dax driver while mounted \
+     (famfs_rs.ko's own, or the kernel's fsdev_dax on 7.x kernels); there is no mode to switch";
 /// Why upstream's --load-module changes nothing.
 pub const LOAD_MODULE: &str =
     "it loads upstream's standalone v1 module, which famfs_rs does not use";

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-//! A devdax device just unmounted with a plain `umount` may still be on
-//! famfs_rs's dax driver for a moment: the kernel ends the mount, then the
-//! mount's daemon sees its connection close and gives the device back to
-//! device_dax, after umount(8) has already returned. Until then its node
-//! fails with ENXIO. Scripts (and people) run `famfs mkfs`, `fsck` or
-//! `mount` right after `umount`, so every command that opens a device
-//! first waits here, bounded and saying so, for a give-back in progress.
-//! When the daemon is gone and the device is still held (it died), the
-//! give-back is done here, as `famfs umount` would.
+//! A devdax device just unmounted with a plain `umount` may still be held
+//! for a moment: the kernel ends the mount, then the mount's daemon sees
+//! its connection close and gives the device back to device_dax, after
+//! umount(8) has already returned. Until then its node is of no use:
+//! on famfs_rs's own dax driver (Linux 6.12) it fails with ENXIO, as it
+//! does between drivers; on fsdev_dax (7.x) it opens but can be neither
+//! read nor mapped, so there the driver in sysfs says so. Scripts (and
+//! people) run `famfs mkfs`, `fsck` or `mount` right after `umount`, so
+//! every command that opens a device first waits here, bounded and saying
+//! so, for a give-back in progress. When the daemon is gone and the
+//! device is still held (it died), the give-back is done here, as `famfs
+//! umount` would.
 
 use std::fs::File;
 use std::os::unix::fs::FileTypeExt;
@@ -15,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use famfs_daemon::handover::{Sysfs, FAMFS_DRIVER};
+use famfs_daemon::handover::{Holder, Sysfs};
 use famfs_daemon::held::{read_record, Held};
 use famfs_daemon::{mountinfo, paths};
 
@@ -34,6 +37,13 @@ fn limit() -> Duration {
 
 fn enxio(path: &Path) -> bool {
     matches!(File::open(path), Err(e) if e.raw_os_error() == Some(libc::ENXIO))
+}
+
+/// Whether the devdax node `path` (dax bus name `name`) is of no use as
+/// one now: it fails with ENXIO, or a holder (famfs_rs's driver or
+/// fsdev_dax, whose node opens all the same) has it.
+fn held(sysfs: &Sysfs, path: &Path, name: Option<&str>) -> bool {
+    enxio(path) || name.is_some_and(|n| sysfs.holder_of(n).is_some())
 }
 
 /// The famfs mount whose source is `path`, if any.
@@ -87,7 +97,12 @@ fn give_back(records: &[PathBuf], path: &Path) -> Result<()> {
 /// Anything else (not a devdax, already usable) returns at once.
 pub fn settle(path: &Path, verb: &str) -> Result<()> {
     let is_chr = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device());
-    if !is_chr || !enxio(path) {
+    if !is_chr {
+        return Ok(());
+    }
+    let sysfs = Sysfs::from_env();
+    let name = sysfs.dax_name(path).ok().flatten();
+    if !held(&sysfs, path, name.as_deref()) {
         return Ok(());
     }
     if let Some(mnt) = mounted_on(path) {
@@ -102,14 +117,26 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
             }
         );
     }
-    let sysfs = Sysfs::from_env();
-    let Ok(Some(name)) = sysfs.dax_name(path) else {
+    let Some(name) = name else {
         return Ok(());
     };
-    // Held: still on famfs_rs, or between drivers while a daemon's record
+    // Held: still on a holder, or between drivers while a daemon's record
     // (removed only once the device is back) lists it.
-    if !sysfs.bound_to(FAMFS_DRIVER, &name) && records_listing(&name).is_empty() {
-        return Ok(());
+    if records_listing(&name).is_empty() {
+        match sysfs.holder_of(&name) {
+            None => return Ok(()),
+            Some(Holder::Own) => {}
+            // fsdev_dax is the kernel's: with no famfs_rs record, someone
+            // else (another fs-dax user, or by hand) put it there.
+            Some(h @ Holder::Fsdev) => bail!(
+                "{}: bound to {}, the kernel's fs-dax driver, by no famfs mount: its node \
+                 can be neither read nor mapped there. If nothing uses it, give it back to \
+                 device_dax: {}",
+                path.display(),
+                h.driver(),
+                sysfs.give_back_by_hand(&name, h)
+            ),
+        }
     }
     let limit = limit();
     eprintln!(
@@ -120,8 +147,9 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
         limit.as_secs()
     );
     let deadline = Instant::now() + limit;
+    let still_held = || held(&sysfs, path, Some(&name));
     while Instant::now() < deadline {
-        if !enxio(path) {
+        if !still_held() {
             return Ok(());
         }
         let records = records_listing(&name);
@@ -132,11 +160,11 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let records = records_listing(&name);
-    if enxio(path) && !records.is_empty() {
+    if still_held() && !records.is_empty() {
         // Nobody gave it back in all that time: do it (once).
         give_back(&records, path)?;
     }
-    if enxio(path) {
+    if still_held() {
         bail!(
             "{}: still held by famfs_rs.ko {} s after its mount ended; see the daemon log in \
              {}, or give it back with famfs umount MOUNTPOINT",

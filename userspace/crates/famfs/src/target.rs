@@ -10,7 +10,8 @@
 //! How a mounted file system is reached is decided in [`open_mounted`]
 //! and [`whole_or_mount`] alone:
 //! - famfs_rs mounts: the devices belong to famfs_rs.ko (their raw nodes
-//!   fail with ENXIO), so the superblock and log are the mount's
+//!   fail with ENXIO, or on fsdev_dax open but neither read nor map), so
+//!   the superblock and log are the mount's
 //!   `<mnt>/.meta/.superblock` and `<mnt>/.meta/.log` (mapped shared,
 //!   appends under flock of `.log`), devices stand in with their logged
 //!   sizes, and file data is read and written through the mounted files

@@ -274,3 +274,84 @@ fn famfs_daemon_escape(p: &Path) -> String {
         })
         .collect()
 }
+
+/// A fake sysfs in `dir` where /dev/null stands for devdax `dax0.0`,
+/// bound to the kernel's fsdev_dax (Linux 7.x), whose node opens as
+/// /dev/null does; returns `famfs` run with it, and with `wait` as
+/// FAMFS_GIVE_BACK_WAIT.
+fn on_fsdev_dax(dir: &Path) -> impl Fn(&[&str], &str) -> Output + '_ {
+    use std::os::unix::fs::MetadataExt;
+    let sys = dir.join("sys");
+    let rdev = std::fs::metadata("/dev/null").unwrap().rdev();
+    let chr = sys.join("dev/char");
+    std::fs::create_dir_all(&chr).unwrap();
+    let link = chr.join(format!("{}:{}", libc::major(rdev), libc::minor(rdev)));
+    std::os::unix::fs::symlink("../../devices/region0/dax0.0/dax0.0", link).unwrap();
+    for d in ["device_dax", "fsdev_dax"] {
+        let drv = sys.join("bus/dax/drivers").join(d);
+        std::fs::create_dir_all(&drv).unwrap();
+        for a in ["bind", "unbind", "new_id", "remove_id"] {
+            std::fs::write(drv.join(a), "").unwrap();
+        }
+    }
+    std::fs::write(sys.join("bus/dax/drivers/fsdev_dax/dax0.0"), "").unwrap();
+    std::fs::create_dir_all(dir.join("run")).unwrap();
+    move |args: &[&str], wait: &str| {
+        Command::new(BIN)
+            .args(args)
+            .env("FAMFS_SYSTEM_UUID", MASTER)
+            .env("FAMFS_RUN_DIR", dir.join("run"))
+            .env("FAMFS_LOG_DIR", dir.join("log"))
+            .env("FAMFS_SYSFS_ROOT", &sys)
+            .env("FAMFS_GIVE_BACK_WAIT", wait)
+            .env_remove("FAMFS_DEVICE")
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn a_device_on_fsdev_dax_by_no_mount_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let famfs = on_fsdev_dax(dir.path());
+    let o = famfs(&["mkfs", "/dev/null"], "30");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("/dev/null: bound to fsdev_dax")
+            && out.contains("fsdev_dax/unbind")
+            && out.contains("fsdev_dax/remove_id")
+            && out.contains("device_dax/bind"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_dead_daemons_device_is_given_back_from_fsdev_dax() {
+    let dir = tempfile::tempdir().unwrap();
+    let famfs = on_fsdev_dax(dir.path());
+    let run = dir.path().join("run");
+    // Its daemon died holding dax0.0 (a record in the current format, one
+    // name a line; a pid file naming a process that is gone).
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(run.join("mnt-x.devices"), "dax0.0\n").unwrap();
+    std::fs::write(run.join("mnt-x.pid"), format!("{pid}\n")).unwrap();
+    // The fake bus moves nothing: the give-back is tried, from fsdev_dax,
+    // and found not to have taken.
+    let out = text(&famfs(&["mkfs", "/dev/null"], "0"));
+    assert!(
+        out.contains("giving it back to device_dax")
+            && out.contains("still bound to fsdev_dax after unbind"),
+        "{out}"
+    );
+    let fsdev = dir.path().join("sys/bus/dax/drivers/fsdev_dax");
+    for a in ["unbind", "remove_id"] {
+        assert_eq!(
+            std::fs::read_to_string(fsdev.join(a)).unwrap(),
+            "dax0.0\n",
+            "{a}"
+        );
+    }
+}
