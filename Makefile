@@ -37,7 +37,7 @@ CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
 .PHONY: all module module-clean kernel userspace setup demo check vm-test bench bench-smoke \
-	cargo-test lint clean soak dkms-check fuzz-long
+	cargo-test lint clean soak dkms-check fuzz-long debs
 
 all: module
 
@@ -92,6 +92,10 @@ soak: setup
 
 dkms-check: setup
 	@scripts/dkms-check.sh
+
+# The Debian packages famfs-rs and famfs-rs-dkms, in build/debs/.
+debs: setup
+	@scripts/mkdebs.sh
 
 fuzz-long: setup
 	@scripts/fuzz-long.sh
