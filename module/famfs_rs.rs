@@ -23,7 +23,6 @@ mod kapi;
 module! {
     type: FamfsRs,
     name: "famfs_rs",
-    author: "famfs_rs developers",
     description: "famfs: fabric-attached memory file system on devdax",
     license: "GPL",
 }

@@ -52,8 +52,8 @@ pub(crate) struct MountOptions {
 }
 
 /// Parses an unsigned number in `radix`, as mount(8) passes it.
-fn parse_u32(value: Option<&CStr>, radix: u32) -> Result<u32> {
-    let bytes = value.ok_or(EINVAL)?.as_bytes();
+fn parse_u32(value: Option<&[u8]>, radix: u32) -> Result<u32> {
+    let bytes = value.ok_or(EINVAL)?;
     if bytes.is_empty() {
         return Err(EINVAL);
     }
@@ -80,8 +80,7 @@ impl FileSystem for Famfs {
     type Info = Mount;
     type InodeData = InodeState;
 
-    fn parse(options: &mut MountOptions, key: &CStr, value: Option<&CStr>) -> Result {
-        let key = key.as_bytes();
+    fn parse(options: &mut MountOptions, key: &[u8], value: Option<&[u8]>) -> Result {
         let slot = if key == abi_str(FAMFS_RS_OPT_FD) {
             &mut options.fd
         } else if key == abi_str(FAMFS_RS_OPT_ROOTMODE) {

@@ -166,15 +166,21 @@ impl MappedRanges {
             if ranges.len > out.capacity() {
                 continue;
             }
-            let mut cursor = ranges.tree.cursor_lower_bound(&(index, 0));
-            while let Some(c) = cursor {
-                let (k, o) = c.current();
-                if k.0 != index {
+            // One lower-bound lookup per entry (the kernel crate's cursor
+            // API differs between the kernels famfs_rs supports; this
+            // path is not hot).
+            let mut from = 0u64;
+            while let Some(c) = ranges.tree.cursor_lower_bound(&(index, from)) {
+                let (&(k_index, k_offset), o) = c.current();
+                if k_index != index {
                     break;
                 }
                 // Within the reserved capacity: does not allocate.
                 out.push(o.ino, GFP_NOWAIT)?;
-                cursor = c.move_next();
+                match k_offset.checked_add(1) {
+                    Some(next) => from = next,
+                    None => break,
+                }
             }
             return Ok(out);
         }

@@ -7,22 +7,33 @@
 //! with MEMORY_DEVICE_FS_DAX pages and gets a dax device whose operations
 //! (`fsdax/ops.rs`) serve fs/dax.c, and whose page map reports memory
 //! failures to the holder. Kernels with the 7.1 `fsdev_dax` driver and
-//! `fs_dax_get()` would use those instead: see `fsdax/upstream.rs`.
+//! `fs_dax_get()` use those instead (`fsdax/upstream.rs`, chosen by a
+//! Kbuild probe), behind the same `Driver`, `claim` and `Claim`.
 //!
 //! A device has at most one holder (a mount) at a time, told about memory
 //! failures through [`FailureHolder`].
 
+#[cfg(not(famfs_rs_fsdev_dax))]
 use crate::kapi::bindings;
+#[cfg(not(famfs_rs_fsdev_dax))]
 use kernel::prelude::*;
+#[cfg(not(famfs_rs_fsdev_dax))]
 use kernel::sync::Arc;
+
+mod holder;
 
 #[cfg(famfs_rs_fsdev_dax)]
 mod upstream;
+#[cfg(famfs_rs_fsdev_dax)]
+pub(crate) use upstream::{claim, Claim, Driver};
 
+#[cfg(not(famfs_rs_fsdev_dax))]
 mod device;
+#[cfg(not(famfs_rs_fsdev_dax))]
 mod driver;
+#[cfg(not(famfs_rs_fsdev_dax))]
 mod ops;
-
+#[cfg(not(famfs_rs_fsdev_dax))]
 pub(crate) use driver::Driver;
 
 /// What happened to a claimed device.
@@ -65,10 +76,12 @@ pub(crate) trait FailureHolder: Send + Sync + 'static {
 /// A claimed device. Dropping it lets the device go (the holder is no
 /// longer told anything); the device's state, and its dax device, live at
 /// least as long as the claim, also past an unbind.
+#[cfg(not(famfs_rs_fsdev_dax))]
 pub(crate) struct Claim {
     dev: Arc<device::DaxDev>,
 }
 
+#[cfg(not(famfs_rs_fsdev_dax))]
 impl Claim {
     /// The dax device, for `iomap->dax_dev`. Once the device is unbound,
     /// every access through it fails (ENXIO).
@@ -94,6 +107,7 @@ impl Claim {
     }
 }
 
+#[cfg(not(famfs_rs_fsdev_dax))]
 impl Drop for Claim {
     fn drop(&mut self) {
         self.dev.detach();
@@ -106,6 +120,7 @@ impl Drop for Claim {
 /// such device bound here (logged, with the sysfs steps that bind a named
 /// one); EIO: the number's device is not the one `name` says; EBUSY:
 /// already claimed (by another mount, or by another index of this one).
+#[cfg(not(famfs_rs_fsdev_dax))]
 pub(crate) fn claim<H: FailureHolder>(
     name: &[u8],
     number: Option<(u32, u32)>,

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One-line wrappers of static inlines and macros; see helpers.h. */
 #include "helpers.h"
+#include <linux/module.h>
+
+/* Here, not in module!: its author key was renamed (authors) after 6.12. */
+MODULE_AUTHOR("famfs_rs developers");
 
 loff_t famfs_rs_i_size_read(const struct inode *inode) { return i_size_read(inode); }
 void famfs_rs_poll_wait(struct file *f, struct wait_queue_head *wq, struct poll_table_struct *p) { poll_wait(f, wq, p); }
@@ -23,10 +27,23 @@ unsigned long famfs_rs_jiffies(void) { return jiffies; }
 unsigned int famfs_rs_hz(void) { return HZ; }
 bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type) { return dir_emit(ctx, name, len, ino, type); }
 bool famfs_rs_sb_active(const struct super_block *sb) { return sb->s_flags & SB_ACTIVE; }
+#ifndef FAMFS_RS_FSDEV_DAX
 pfn_t famfs_rs_dax_pfn(phys_addr_t phys) { return phys_to_pfn_t(phys, PFN_DEV | PFN_MAP); }
 void *famfs_rs_phys_to_virt(phys_addr_t phys) { return phys_to_virt(phys); }
 const char *famfs_rs_dev_name(struct device *dev) { return dev_name(dev); }
 void *famfs_rs_devm_kzalloc(struct device *dev, size_t size) { return devm_kzalloc(dev, size, GFP_KERNEL); }
+#endif
+const unsigned char *famfs_rs_dentry_name(const struct dentry *dentry, unsigned int *len) { *len = dentry->d_name.len; return dentry->d_name.name; }
+#ifdef FAMFS_RS_SET_DEFAULT_D_OP
+void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_operations *ops) { set_default_d_op(sb, ops); }
+#else
+void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_operations *ops) { sb->s_d_op = ops; }
+#endif
+#ifdef FAMFS_RS_INODE_STATE_ACCESSORS
+bool famfs_rs_inode_is_new(struct inode *inode) { return inode_state_read_once(inode) & I_NEW; }
+#else
+bool famfs_rs_inode_is_new(struct inode *inode) { return inode->i_state & I_NEW; }
+#endif
 const struct iomap_ops famfs_rs_iomap_ops = { .iomap_begin = famfs_rs_iomap_begin };
 void famfs_rs_inode_lock(struct inode *inode) { inode_lock(inode); }
 void famfs_rs_inode_unlock(struct inode *inode) { inode_unlock(inode); }

@@ -8,6 +8,7 @@
 #define FAMFS_RS_HELPERS_H
 
 #include <linux/completion.h>
+#include <linux/dax.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/cred.h>
@@ -45,7 +46,9 @@ unsigned int famfs_rs_hz(void);
 bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type);
 bool famfs_rs_sb_active(const struct super_block *sb);
 
-/* The dax driver (module/kapi/fsdax/): pfns, kernel addresses, devices. */
+/* famfs_rs's own dax driver (module/kapi/fsdax/, kernels without
+ * fsdev_dax): pfns, kernel addresses, devices. */
+#ifndef FAMFS_RS_FSDEV_DAX
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/pfn_t.h>
@@ -53,6 +56,27 @@ pfn_t famfs_rs_dax_pfn(phys_addr_t phys);
 void *famfs_rs_phys_to_virt(phys_addr_t phys);
 const char *famfs_rs_dev_name(struct device *dev);
 void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
+#endif
+#ifdef FAMFS_RS_FSDEV_DAX
+/* Exported by drivers/dax/super.c but declared only in its private
+ * dax-private.h: the inode (and so the node number) of a dax device. */
+struct inode *dax_inode(struct dax_device *dax_dev);
+#endif
+/* Whether iget_locked() returned a new inode (I_NEW): inode state moved
+ * behind accessors in 6.18 (probe INODE_STATE_ACCESSORS). */
+bool famfs_rs_inode_is_new(struct inode *inode);
+/* A dentry's name (d_name moved into a union in 6.18). */
+#include <linux/dcache.h>
+const unsigned char *famfs_rs_dentry_name(const struct dentry *dentry, unsigned int *len);
+/* The super block's default dentry operations (set_default_d_op(), 6.17+;
+ * probe SET_DEFAULT_D_OP). */
+void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_operations *ops);
+/* Constants bindgen cannot read (BIT() macros, enum members). */
+#include <linux/namei.h>
+enum famfs_rs_consts {
+	FAMFS_RS_LOOKUP_RCU = LOOKUP_RCU,
+	FAMFS_RS_MF_MEM_PRE_REMOVE = MF_MEM_PRE_REMOVE,
+};
 
 /* The fs-dax data path (module/kapi/vfs/dax.rs). struct iomap_ops is opaque in
  * the 6.12 kernel crate, so its table lives here and points at Rust. */

@@ -15,8 +15,22 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
 use kernel::types::ForeignOwnable;
-use kernel::uaccess::{UserSlice, UserSliceReader, UserSliceWriter};
+use kernel::uaccess::{UserPtr, UserSlice, UserSliceReader, UserSliceWriter};
 use kernel::ThisModule;
+
+/// `UserPtr::from_addr` where the kernel crate has no such function: up to
+/// 6.12 `UserPtr` is `usize` itself (this impl), later a type with its own
+/// `from_addr`, which Rust picks over a trait's method.
+#[allow(dead_code)]
+trait FromAddr {
+    fn from_addr(addr: usize) -> Self;
+}
+
+impl FromAddr for usize {
+    fn from_addr(addr: usize) -> usize {
+        addr
+    }
+}
 
 /// What an open file of a [`Registration`] is. Every method runs in process
 /// context on behalf of the task doing the system call.
@@ -226,7 +240,7 @@ unsafe extern "C" fn read_callback<T: MiscFile>(
 ) -> isize {
     // SAFETY: `file` is an open file of ours per the contract.
     let (state, nonblock) = unsafe { (state::<T>(file), nonblocking(file)) };
-    let out = UserSlice::new(buf as usize, len).writer();
+    let out = UserSlice::new(UserPtr::from_addr(buf as usize), len).writer();
     match state.read(out, nonblock) {
         // A read never exceeds `len`, which the VFS bounds by MAX_RW_COUNT.
         Ok(n) => n as isize,
@@ -245,7 +259,7 @@ unsafe extern "C" fn write_callback<T: MiscFile>(
 ) -> isize {
     // SAFETY: `file` is an open file of ours per the contract.
     let (state, nonblock) = unsafe { (state::<T>(file), nonblocking(file)) };
-    let input = UserSlice::new(buf as usize, len).reader();
+    let input = UserSlice::new(UserPtr::from_addr(buf as usize), len).reader();
     match state.write(input, nonblock) {
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,

@@ -125,7 +125,7 @@ pub(crate) trait FileSystem: Sized + 'static {
 
     /// Takes one mount option; `value` is `None` for a flag. Unknown keys
     /// return [`unknown_option`].
-    fn parse(options: &mut Self::Options, key: &CStr, value: Option<&CStr>) -> Result;
+    fn parse(options: &mut Self::Options, key: &[u8], value: Option<&[u8]>) -> Result;
 
     /// Sets up a new mount from its options: the per-mount state, the
     /// attributes of the root directory and its inode state. `sb` is the

@@ -8,15 +8,14 @@
 //! that still holds the device after an unbind keeps a valid (dead) state
 //! and dax device until it lets go.
 
+use super::holder::HolderSlot;
 use super::{Failure, FailureHolder, Recovery};
 use crate::kapi::bindings;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-use kernel::ffi::c_void;
 use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLock};
-use kernel::types::ForeignOwnable;
 use kernel::{new_mutex, new_spinlock};
 
 /// Longest device name kept ("daxNNN.MMM" fits many times over).
@@ -48,36 +47,6 @@ struct BadPages {
     all: bool,
     len: usize,
     ranges: [(u64, u64); MAX_BAD],
-}
-
-/// The holder of a claimed device, with its type erased: `data` is an
-/// `Arc<H>` in foreign form, the two functions are `H`'s.
-struct HolderSlot {
-    data: *const c_void,
-    notify: unsafe fn(*const c_void, Failure) -> Recovery,
-    release: unsafe fn(*const c_void),
-}
-
-// SAFETY: `data` is an `Arc<H>` with `H: Send + Sync`, used only through
-// `H`'s own functions; moving it between threads is moving that `Arc`.
-unsafe impl Send for HolderSlot {}
-
-/// # Safety
-///
-/// `data` must be an `Arc<H>` in foreign form that is still owned.
-unsafe fn notify_trampoline<H: FailureHolder>(data: *const c_void, failure: Failure) -> Recovery {
-    // SAFETY: `data` is an owned `Arc<H>` per the contract; the borrow does
-    // not outlive this call.
-    let holder = unsafe { <Arc<H> as ForeignOwnable>::borrow(data) };
-    holder.notify_failure(failure)
-}
-
-/// # Safety
-///
-/// `data` must be an `Arc<H>` in foreign form, given up by the caller.
-unsafe fn release_trampoline<H: FailureHolder>(data: *const c_void) {
-    // SAFETY: the caller gives up its only use of `data` per the contract.
-    drop(unsafe { <Arc<H> as ForeignOwnable>::from_foreign(data) });
 }
 
 /// A bound device.
@@ -239,32 +208,20 @@ impl DaxDev {
         if slot.is_some() {
             return Err(EBUSY);
         }
-        *slot = Some(HolderSlot {
-            data: holder.into_foreign(),
-            notify: notify_trampoline::<H>,
-            release: release_trampoline::<H>,
-        });
+        *slot = Some(HolderSlot::new(holder));
         Ok(())
     }
 
     /// Lets the holder go. Waits for a notification in progress.
     pub(super) fn detach(&self) {
         let slot = self.holder.lock().take();
-        if let Some(slot) = slot {
-            // SAFETY: `data` is the `Arc<H>` that `attach` stored with this
-            // `release`; taken out of the slot, nothing else uses it.
-            unsafe { (slot.release)(slot.data) };
-        }
+        drop(slot);
     }
 
     /// Tells the holder, if any, what happened; `None` when nobody holds
     /// the device.
     pub(super) fn notify(&self, failure: Failure) -> Option<Recovery> {
-        let slot = self.holder.lock();
-        // SAFETY: `data` is the `Arc<H>` that `attach` stored with this
-        // `notify`; it stays in the slot (owned) while the lock is held.
-        slot.as_ref()
-            .map(|s| unsafe { (s.notify)(s.data, failure) })
+        self.holder.lock().as_ref().map(|s| s.notify(failure))
     }
 }
 

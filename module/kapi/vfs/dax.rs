@@ -342,7 +342,9 @@ unsafe extern "C" fn huge_fault<T: FileSystem>(
         let vma = (*vmf).__bindgen_anon_1.vma;
         let inode = file_inode((*vma).vm_file);
         let mapping = (*inode).i_mapping;
-        let mut pfn = bindings::pfn_t::default();
+        // A `pfn_t` before 6.17, a plain pfn since: whatever the fault
+        // code takes.
+        let mut pfn = Default::default();
         // Shared with other faults; a device being taken away holds it
         // exclusively while it unmaps (`SuperHandle::revoke_mappings`).
         bindings::famfs_rs_invalidate_lock_shared(mapping);

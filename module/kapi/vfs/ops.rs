@@ -213,11 +213,11 @@ impl<T: FileSystem> Tables<T> {
 ///
 /// `dentry` must be live and not renamed for `'a` (famfs has no rename).
 unsafe fn dentry_name<'a>(dentry: *const bindings::dentry) -> &'a [u8] {
-    // SAFETY: per the contract; `d_name` points at `len` valid bytes.
+    let mut len = 0;
+    // SAFETY: per the contract; the name is `len` valid bytes.
     unsafe {
-        let q = &(*dentry).d_name;
-        let len = q.__bindgen_anon_1.__bindgen_anon_1.len as usize;
-        core::slice::from_raw_parts(q.name, len)
+        let name = bindings::famfs_rs_dentry_name(dentry, &mut len);
+        core::slice::from_raw_parts(name, len as usize)
     }
 }
 
@@ -240,7 +240,7 @@ unsafe fn entry_inode<T: FileSystem>(
     }
     // SAFETY: `iget_locked` returned a referenced inode; `I_NEW` is stable
     // while we hold it locked (only we can clear it).
-    if unsafe { (*inode).i_state } & bindings::I_NEW != 0 {
+    if unsafe { bindings::famfs_rs_inode_is_new(inode) } {
         match T::new_inode(info, entry) {
             // SAFETY: new and locked: ours to fill, then to publish.
             Ok(data) => unsafe {
@@ -307,11 +307,18 @@ unsafe extern "C" fn lookup<T: FileSystem>(
     unsafe { bindings::d_splice_alias(inode, dentry) }
 }
 
+/// The body of `d_revalidate`: whether `name` in `dir` still names the
+/// dentry's inode (1), not (0), or an error.
+///
 /// # Safety
 ///
-/// Called by the VFS only, as `dentry_operations::d_revalidate`, with a
-/// dentry of a super block of `T` (under RCU when `flags` has LOOKUP_RCU).
-unsafe extern "C" fn d_revalidate<T: FileSystem>(
+/// `dentry` is a dentry of a super block of `T` being revalidated by the
+/// VFS (under RCU when `flags` has LOOKUP_RCU); `dir` and `name` are NULL
+/// (then they are read from the dentry) or the directory and the name the
+/// VFS passed, stable for the call.
+unsafe fn revalidate<T: FileSystem>(
+    dir: *mut bindings::inode,
+    name: Option<&[u8]>,
     dentry: *mut bindings::dentry,
     flags: c_uint,
 ) -> c_int {
@@ -328,19 +335,28 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
     if time_before(jiffies(), expiry) {
         return 1;
     }
-    if flags & bindings::LOOKUP_RCU != 0 {
+    if flags & bindings::famfs_rs_consts_FAMFS_RS_LOOKUP_RCU != 0 {
         return ECHILD.to_errno();
     }
-    // SAFETY: ref-walk: the dentry is referenced, so are its inode and (via
-    // `dget_parent`) its parent, until the `dput` below.
+    // SAFETY: ref-walk: the dentry is referenced, so are its inode and (the
+    // VFS's `dir`, or via `dget_parent`) its parent, until the `dput`
+    // below.
     unsafe {
         let sb = (*dentry).d_sb;
         let info = super_info::<T>(sb);
-        let parent = bindings::dget_parent(dentry);
-        let dir = Inode::<T>::from_raw((*parent).d_inode);
+        let parent = if dir.is_null() {
+            bindings::dget_parent(dentry)
+        } else {
+            ptr::null_mut()
+        };
+        let dir = if dir.is_null() { (*parent).d_inode } else { dir };
+        let dir = Inode::<T>::from_raw(dir);
         let this = Inode::<T>::from_raw(inode);
-        let result = T::revalidate(info, dir, dentry_name(dentry), this);
-        bindings::dput(parent);
+        let name = name.unwrap_or_else(|| dentry_name(dentry));
+        let result = T::revalidate(info, dir, name, this);
+        if !parent.is_null() {
+            bindings::dput(parent);
+        }
         match result {
             Ok(Some(entry)) => {
                 if entry.attr.ino != this.ino() || this.update(&entry.attr).is_err() {
@@ -355,6 +371,40 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
             Err(e) => e.to_errno(),
         }
     }
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `dentry_operations::d_revalidate`, with a
+/// dentry of a super block of `T` (under RCU when `flags` has LOOKUP_RCU).
+#[cfg(not(famfs_rs_d_revalidate_dir_name))]
+unsafe extern "C" fn d_revalidate<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    flags: c_uint,
+) -> c_int {
+    // SAFETY: per the function's contract.
+    unsafe { revalidate::<T>(ptr::null_mut(), None, dentry, flags) }
+}
+
+/// # Safety
+///
+/// Called by the VFS only, as `dentry_operations::d_revalidate`, with the
+/// directory, a name stable for the call, and a dentry of a super block of
+/// `T` (under RCU when `flags` has LOOKUP_RCU).
+#[cfg(famfs_rs_d_revalidate_dir_name)]
+unsafe extern "C" fn d_revalidate<T: FileSystem>(
+    dir: *mut bindings::inode,
+    name: *const bindings::qstr,
+    dentry: *mut bindings::dentry,
+    flags: c_uint,
+) -> c_int {
+    // SAFETY: the VFS's `name` points at `len` valid bytes for the call.
+    let name = unsafe {
+        let len = (*name).__bindgen_anon_1.__bindgen_anon_1.len as usize;
+        core::slice::from_raw_parts((*name).name, len)
+    };
+    // SAFETY: per the function's contract.
+    unsafe { revalidate::<T>(dir, Some(name), dentry, flags) }
 }
 
 /// # Safety
@@ -494,5 +544,5 @@ pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings:
 /// `sb` must be a super block of `T` being set up.
 pub(super) unsafe fn set_dentry_ops<T: FileSystem>(sb: *mut bindings::super_block) {
     // SAFETY: per the contract.
-    unsafe { (*sb).s_d_op = &Tables::<T>::DENTRY };
+    unsafe { bindings::famfs_rs_set_default_d_op(sb, &Tables::<T>::DENTRY) };
 }

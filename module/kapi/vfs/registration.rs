@@ -174,17 +174,18 @@ unsafe extern "C" fn free_fs_context<T: FileSystem>(fc: *mut bindings::fs_contex
     }
 }
 
-/// Borrows a C string the VFS hands us for the duration of a callback.
+/// Borrows the bytes (without the NUL) of a C string the VFS hands us for
+/// the duration of a callback.
 ///
 /// # Safety
 ///
 /// `p` must be NULL or a NUL-terminated string valid for `'a`.
-unsafe fn c_str<'a>(p: *const c_char) -> Option<&'a CStr> {
+unsafe fn c_str<'a>(p: *const c_char) -> Option<&'a [u8]> {
     if p.is_null() {
         return None;
     }
     // SAFETY: per the contract.
-    Some(unsafe { CStr::from_char_ptr(p) })
+    Some(unsafe { core::ffi::CStr::from_ptr(p.cast()) }.to_bytes())
 }
 
 /// # Safety

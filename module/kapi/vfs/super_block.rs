@@ -121,7 +121,7 @@ impl SuperRef {
             wait_for_unpinned(mapping, ino);
             // Truncation (unlike invalidation) also drops dirty dax
             // entries: nothing may refer to the pages once they are gone.
-            bindings::truncate_inode_pages_range(mapping, 0, -1);
+            bindings::truncate_inode_pages_range(mapping, 0, -1i64 as _);
             bindings::famfs_rs_invalidate_unlock(mapping);
             bindings::iput(inode);
         }
