@@ -162,6 +162,8 @@ impl MappedRanges {
             let want = self.ranges.lock().len;
             // Allocated before taking the lock (see the module comment).
             let mut out = KVec::with_capacity(want, GFP_KERNEL)?;
+            // `mut`: the 6.12 kernel crate's lookup takes the tree mutably.
+            #[allow(unused_mut)]
             let mut ranges = self.ranges.lock();
             if ranges.len > out.capacity() {
                 continue;

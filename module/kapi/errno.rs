@@ -31,6 +31,7 @@ pub(crate) fn enametoolong() -> Error {
 }
 
 /// `EHWPOISON`: the memory at that place has failed.
+#[cfg(not(famfs_rs_fsdev_dax))]
 pub(crate) fn ehwpoison() -> Error {
     errno(bindings::EHWPOISON)
 }

@@ -16,7 +16,6 @@ use core::mem::MaybeUninit;
 use kernel::error::{from_err_ptr, to_result};
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
-use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 use kernel::ThisModule;
 
