@@ -33,6 +33,7 @@ pack() {
 	local kb=$1 kver=$2 name=$3 version=$4 arch=$5 rustc_ver=$6 ship_target=$7 debdir=$8
 	local dest=usr/src/linux-headers-$kver stage
 	stage=$(mktemp -d)
+	chmod 755 "$stage"
 	mkdir -p "$stage/DEBIAN" "$stage/$dest/rust/bindings"
 	# The crates' metadata and the proc-macro libraries (macros, and on
 	# newer kernels pin_init_internal and zerocopy_derive).
