@@ -58,7 +58,8 @@ pub(super) fn publish(
     connection: &Arc<Connection>,
     counters: &Arc<Counters>,
 ) -> Option<DebugDir> {
-    let name = kernel::str::CString::try_from_fmt(core::format_args!("{}:{}", dev.0, dev.1)).ok()?;
+    let name =
+        kernel::str::CString::try_from_fmt(core::format_args!("{}:{}", dev.0, dev.1)).ok()?;
     let mut dir = DebugDir::new(&name, Some(parent?))?;
     for (name, field) in TRANSPORT {
         dir.add_counter(name, connection, field).ok()?;

@@ -248,7 +248,9 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        let holder = ptr::from_ref::<HolderSlot>(&self.holder).cast_mut().cast::<c_void>();
+        let holder = ptr::from_ref::<HolderSlot>(&self.holder)
+            .cast_mut()
+            .cast::<c_void>();
         // SAFETY: held with this holder (type invariant). Also right after
         // the device was killed (then the kernel already let the holder go).
         unsafe { bindings::fs_put_dax(self.dax.0, holder) };
@@ -305,7 +307,8 @@ pub(crate) fn claim<H: FailureHolder>(
     number: Option<(u32, u32)>,
     holder: Arc<H>,
 ) -> Result<Claim> {
-    let printable = core::str::from_utf8(name.split(|&b| b == 0).next().unwrap_or(name)).unwrap_or("?");
+    let printable =
+        core::str::from_utf8(name.split(|&b| b == 0).next().unwrap_or(name)).unwrap_or("?");
     let Some(number) = number else {
         if log::ratelimit_ok() {
             pr_err!(
@@ -327,7 +330,9 @@ pub(crate) fn claim<H: FailureHolder>(
     })?;
     let scratch = Scratch::new()?;
     let holder = KBox::new(HolderSlot::new(holder), GFP_KERNEL)?;
-    let data = ptr::from_ref::<HolderSlot>(&holder).cast_mut().cast::<c_void>();
+    let data = ptr::from_ref::<HolderSlot>(&holder)
+        .cast_mut()
+        .cast::<c_void>();
     // SAFETY: a referenced dax device; `data` lives until after the
     // matching fs_put_dax() (in `Claim::drop`, or the error path below
     // never registered it); `HOLDER_OPS` is static.

@@ -349,7 +349,11 @@ unsafe fn revalidate<T: FileSystem>(
         } else {
             ptr::null_mut()
         };
-        let dir = if dir.is_null() { (*parent).d_inode } else { dir };
+        let dir = if dir.is_null() {
+            (*parent).d_inode
+        } else {
+            dir
+        };
         let dir = Inode::<T>::from_raw(dir);
         let this = Inode::<T>::from_raw(inode);
         let name = name.unwrap_or_else(|| dentry_name(dentry));
