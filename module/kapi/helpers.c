@@ -39,6 +39,13 @@ void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_opera
 #else
 void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_operations *ops) { sb->s_d_op = ops; }
 #endif
+#ifdef FAMFS_RS_DAX_BREAK_LAYOUT
+void famfs_rs_dax_delete_entries(struct address_space *mapping) { dax_delete_mapping_range(mapping, 0, LLONG_MAX); }
+void famfs_rs_dax_break_layout_final(struct inode *inode) { dax_break_layout_final(inode); }
+#else
+void famfs_rs_dax_delete_entries(struct address_space *mapping) { }
+void famfs_rs_dax_break_layout_final(struct inode *inode) { }
+#endif
 #ifdef FAMFS_RS_INODE_STATE_ACCESSORS
 bool famfs_rs_inode_is_new(struct inode *inode) { return inode_state_read_once(inode) & I_NEW; }
 #else

@@ -62,6 +62,12 @@ void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
  * dax-private.h: the inode (and so the node number) of a dax device. */
 struct inode *dax_inode(struct dax_device *dax_dev);
 #endif
+/* A dax mapping's entries go before it is truncated: since 6.15 the file
+ * system removes them (probe DAX_BREAK_LAYOUT), before that truncation
+ * did. famfs_rs_dax_break_layout_final() first waits until no page of the
+ * inode is referenced (eviction). */
+void famfs_rs_dax_delete_entries(struct address_space *mapping);
+void famfs_rs_dax_break_layout_final(struct inode *inode);
 /* Whether iget_locked() returned a new inode (I_NEW): inode state moved
  * behind accessors in 6.18 (probe INODE_STATE_ACCESSORS). */
 bool famfs_rs_inode_is_new(struct inode *inode);

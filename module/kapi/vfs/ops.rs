@@ -526,6 +526,7 @@ unsafe extern "C" fn iterate_shared<T: FileSystem>(
 pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {
     // SAFETY: the VFS evicts an inode of ours nobody uses any more.
     unsafe {
+        bindings::famfs_rs_dax_break_layout_final(inode);
         bindings::truncate_inode_pages_final(&mut (*inode).i_data);
         bindings::clear_inode(inode);
         let p = (*inode).i_private;

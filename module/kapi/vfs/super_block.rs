@@ -121,6 +121,8 @@ impl SuperRef {
             wait_for_unpinned(mapping, ino);
             // Truncation (unlike invalidation) also drops dirty dax
             // entries: nothing may refer to the pages once they are gone.
+            // Newer kernels want the entries removed first.
+            bindings::famfs_rs_dax_delete_entries(mapping);
             bindings::truncate_inode_pages_range(mapping, 0, -1i64 as _);
             bindings::famfs_rs_invalidate_unlock(mapping);
             bindings::iput(inode);
