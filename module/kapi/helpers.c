@@ -39,6 +39,19 @@ void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_opera
 #else
 void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_operations *ops) { sb->s_d_op = ops; }
 #endif
+#ifdef FAMFS_RS_FSDEV_DAX
+bool famfs_rs_page_map_in_device(unsigned long pfn)
+{
+	struct dev_pagemap *pgmap = get_dev_pagemap(pfn);
+	bool in_device;
+
+	if (!pgmap)
+		return false;
+	in_device = pgmap->flags & PGMAP_ALTMAP_VALID;
+	put_dev_pagemap(pgmap);
+	return in_device;
+}
+#endif
 #ifdef FAMFS_RS_DAX_BREAK_LAYOUT
 void famfs_rs_dax_delete_entries(struct address_space *mapping) { dax_delete_mapping_range(mapping, 0, LLONG_MAX); }
 void famfs_rs_dax_break_layout_final(struct inode *inode) { dax_break_layout_final(inode); }

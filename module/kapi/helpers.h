@@ -61,6 +61,10 @@ void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
 /* Exported by drivers/dax/super.c but declared only in its private
  * dax-private.h: the inode (and so the node number) of a dax device. */
 struct inode *dax_inode(struct dax_device *dax_dev);
+/* Whether the page map of the device page at pfn is kept in the device
+ * itself (an altmap: ndctl --map=dev). */
+#include <linux/memremap.h>
+bool famfs_rs_page_map_in_device(unsigned long pfn);
 #endif
 /* A dax mapping's entries go before it is truncated: since 6.15 the file
  * system removes them (probe DAX_BREAK_LAYOUT), before that truncation

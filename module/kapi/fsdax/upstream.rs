@@ -296,6 +296,46 @@ fn data_size(dax_dev: *mut bindings::dax_device) -> Result<u64> {
     Ok(hi << PAGE_SHIFT)
 }
 
+/// Refuses (EOPNOTSUPP, logged with the fix) a device whose namespace
+/// keeps its page map in the device itself (ndctl's default `map=dev`):
+/// every host sharing the memory would keep its own page state in the same
+/// bytes. fsdev_dax binds such a device; famfs_rs must not use it.
+fn refuse_page_map_in_device(dax_dev: *mut bindings::dax_device, name: &str) -> Result {
+    let mut pfn = 0;
+    // SAFETY: a referenced dax device, under the dax read lock as
+    // dax_direct_access() requires; `pfn` is writable.
+    let n = unsafe {
+        let id = bindings::dax_read_lock();
+        let n = bindings::dax_direct_access(
+            dax_dev,
+            0,
+            1,
+            bindings::dax_access_mode_DAX_ACCESS,
+            ptr::null_mut(),
+            &mut pfn,
+        );
+        bindings::dax_read_unlock(id);
+        n
+    };
+    if n <= 0 {
+        return Err(ENXIO);
+    }
+    // SAFETY: any pfn may be asked about; the page map is referenced only
+    // for the look.
+    if !unsafe { bindings::famfs_rs_page_map_in_device(pfn) } {
+        return Ok(());
+    }
+    pr_err!(
+        "{}: refused: its namespace keeps the page map (struct pages) in the device \
+         (ndctl --map=dev), where every host sharing this memory would write its own \
+         page state; recreate the namespace with the page map in RAM: ndctl \
+         create-namespace --force --reconfig=<its namespace> --mode=devdax --map=mem \
+         (the data moves: run famfs mkfs again)\n",
+        name.strip_prefix("/dev/").unwrap_or(name)
+    );
+    Err(crate::kapi::errno::eopnotsupp())
+}
+
 /// Claims, for `holder`, the device whose node has `number` (major,
 /// minor): it must be bound to the kernel's `fsdev_dax`. The name is the
 /// daemon's and only logged: these kernels keep it where famfs_rs cannot
@@ -357,9 +397,17 @@ pub(crate) fn claim<H: FailureHolder>(
                 ),
             }
         }
+        // Not bound to fsdev_dax is what 6.12 calls a device not bound to
+        // famfs_rs's driver: ENODEV.
+        if ret == crate::kapi::errno::eopnotsupp().to_errno() {
+            return Err(ENODEV);
+        }
         return Err(Error::from_errno(ret));
     }
-    let size = match data_size(dax.0) {
+    let size = match data_size(dax.0).and_then(|size| {
+        refuse_page_map_in_device(dax.0, printable)?;
+        Ok(size)
+    }) {
         Ok(size) => size,
         Err(e) => {
             // SAFETY: held with `data` just now.

@@ -24,7 +24,7 @@ ns_make() {
 # keeps in RAM.
 handover_one() {
 	local name=$1 bytes i m0 m1 m2 t_in t_out t_dd
-	local dd=/sys/bus/dax/drivers/device_dax fr=/sys/bus/dax/drivers/famfs_rs
+	local dd=/sys/bus/dax/drivers/device_dax fr=/sys/bus/dax/drivers/${DAXDRV:-famfs_rs}
 	bytes=$(cat /sys/bus/dax/devices/$DAX/size)
 	i=0
 	while [ $i -lt $HANDOVER_REPEAT ]; do
@@ -33,7 +33,7 @@ handover_one() {
 		m1=$(memmap_pages)
 		t_in=$(timeit -w $fr/new_id $DAX)
 		m2=$(memmap_pages)
-		[ "$(basename "$(readlink /sys/bus/dax/devices/$DAX/driver)")" = famfs_rs ] ||
+		[ "$(basename "$(readlink /sys/bus/dax/devices/$DAX/driver)")" = "${DAXDRV:-famfs_rs}" ] ||
 			bench_fail "handover $name: $DAX did not bind to famfs_rs"
 		t_out=$(timeit -w $fr/unbind $DAX)
 		echo $DAX >$fr/remove_id

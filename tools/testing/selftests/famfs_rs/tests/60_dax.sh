@@ -247,7 +247,7 @@ test_unbind_while_mapped() {
 	"$BIN/dax_probe" hold $MNT/mapped 4 >/tmp/hold.out 2>&1 &
 	holder=$!
 	sleep 2
-	echo dax0.0 >/sys/bus/dax/drivers/famfs_rs/unbind || { fail "unbind failed"; }
+	echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind || { fail "unbind failed"; }
 	wait $holder
 	r=$?
 	while read -r l; do diag "$l"; done </tmp/hold.out
@@ -279,7 +279,7 @@ test_unbind_under_io() {
 		"$BIN/io_stress" 4 $MNT/one $MNT/two >/tmp/stress.out 2>&1 &
 		pid=$!
 		sleep 1.5
-		echo dax0.0 >/sys/bus/dax/drivers/famfs_rs/unbind || { fail "round $round: unbind failed"; return 1; }
+		echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind || { fail "round $round: unbind failed"; return 1; }
 		wait $pid
 		r=$?
 		total=$(grep '^total:' /tmp/stress.out)

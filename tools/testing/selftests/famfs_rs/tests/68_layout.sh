@@ -142,12 +142,18 @@ test_daxdev_numbers_refused() {
 	expect_open daxdev-number-other ENODEV || rc=1
 	expect_open daxdev-number-name-mismatch ENODEV || rc=1
 	# dax1.0 with famfs_rs, held by no mount: its number under another name.
-	echo dax1.0 >/sys/bus/dax/drivers/device_dax/unbind && echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/new_id ||
-		{ fail "handing dax1.0 to famfs_rs failed"; rc=1; }
-	expect_open daxdev-number-name-mismatch EIO || rc=1
-	echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/unbind
-	echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/remove_id
-	echo dax1.0 >/sys/bus/dax/drivers/device_dax/bind
+	# (On fsdev_dax kernels the device's name is private to the kernel:
+	# famfs_rs finds devices by number only and cannot compare names.)
+	if [ $DAXDRV = famfs_rs ]; then
+		echo dax1.0 >/sys/bus/dax/drivers/device_dax/unbind && echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/new_id ||
+			{ fail "handing dax1.0 to famfs_rs failed"; rc=1; }
+		expect_open daxdev-number-name-mismatch EIO || rc=1
+		echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/unbind
+		echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/remove_id
+		echo dax1.0 >/sys/bus/dax/drivers/device_dax/bind
+	else
+		diag "name against number not checked: $DAXDRV keeps device names private"
+	fi
 	# dax1.0 held by another mount: a mount claims a device when a file
 	# on it is first opened (reading its log does).
 	mkdir -p /mnt/other
