@@ -178,15 +178,29 @@ fn lookup((major, minor): (u32, u32)) -> Result<DaxRef> {
         return Err(ENOMEM);
     }
     let found = DaxRef(dax_dev);
+    // SAFETY: a live, referenced dax device; dax_alive() wants the dax
+    // read lock held.
+    let alive = unsafe {
+        let id = bindings::dax_read_lock();
+        let alive = bindings::dax_alive(dax_dev);
+        bindings::dax_read_unlock(id);
+        alive
+    };
+    if !alive {
+        // A device that was killed (unbound from its driver, maybe on its
+        // way to another): a real one, whose driver holds it; or one made
+        // by an earlier lookup and already disarmed. Nothing to undo.
+        return Err(ENODEV);
+    }
     // SAFETY: a live, referenced dax device. A device some driver created
-    // has its private data set while it is alive.
+    // has its private data set before anyone can find it alive.
     if unsafe { bindings::dax_get_private(dax_dev) }.is_null() {
-        // Unknown (made just now, alive, with a minor nobody allocated) or
-        // already killed. Disarm it before the put: dead (no WARN when
-        // freed alive) and numberless (no minor freed that was never
-        // given out). A device being created under this very number in
-        // this instant would lose its number: only a daemon guessing the
-        // next minor could race that, and it gets ENODEV either way.
+        // Made just now by dax_dev_get(): alive, with a minor nobody
+        // allocated. Disarm it before the put: dead (no WARN when freed
+        // alive) and numberless (no minor freed that was never given
+        // out). A device being created under this very number in this
+        // instant would lose its number: only a daemon guessing the next
+        // minor could race that, and it gets ENODEV either way.
         // SAFETY: `dax_inode()` of a live dax device; its number is ours to
         // clear as explained; killing a device without a holder only
         // clears ALIVE and waits for SRCU readers.
