@@ -3,12 +3,14 @@
 # famfs_rs top-level targets. The two a newcomer needs (README.md):
 #   make demo    build everything, boot the CXL guest, show famfs_rs at work
 #   make check   every test: lint, the userspace cargo tests, a bench smoke run,
-#                the VM selftests
+#                the VM selftests on the test kernel and on Debian's stock 7.3.4
 #
 #   make kernel        build (or reuse) the cached test kernel
 #   make module        build famfs_rs.ko against KDIR (default: test kernel)
 #   make userspace     build the famfs CLI and daemon (release)
-#   make vm-test       the VM selftests only
+#   make vm-test       the VM selftests only (the test kernel)
+#   make vm-test-stock the VM selftests on Debian's stock 7.3.4 kernel
+#                      (STOCK_KVER=7.2.13+deb14-amd64: sid's)
 #   make bench         the benchmark: famfs_rs against raw devdax, ext4 -o dax
 #                      and plain FUSE in one QEMU -icount guest (a table)
 #   make bench-smoke   the same with small sizes, one line: that it runs
@@ -37,7 +39,7 @@ CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 
 .PHONY: all module module-clean kernel userspace setup demo check vm-test bench bench-smoke \
-	cargo-test lint clean soak dkms-check fuzz-long debs
+	cargo-test lint clean soak dkms-check fuzz-long vm-test-stock debs
 
 all: module
 
@@ -85,7 +87,17 @@ bench: module userspace
 bench-smoke: module userspace
 	@BENCH_SMOKE=1 BENCH_BRIEF=1 FAMFS_RS_BENCHDIR=$(CURDIR)/build/bench-smoke scripts/bench.sh
 
+# The VM selftests on one of Debian's stock Rust kernels (STOCK_KVER,
+# default 7.3.4+deb13-amd64; 7.2.13+deb14-amd64 is sid's): no kernel build,
+# its image is downloaded and famfs_rs.ko built by DKMS in its Debian root.
+STOCK_KVER ?=
+vm-test-stock: userspace
+	@scripts/vm-test-stock.sh $(STOCK_KVER)
+
+# Both kernels: the test kernel, then Debian's stock 7.3.4; the last line
+# counts the VM selftests of both.
 check: lint cargo-test bench-smoke vm-test
+	@VM_TEST_TOTAL_WITH=$(CURDIR)/build/vm scripts/vm-test-stock.sh $(STOCK_KVER)
 
 soak: setup
 	@scripts/soak.sh

@@ -99,13 +99,13 @@ test_unheld_daxdev_replies_log_ratelimited() {
 	# The module's log budget (10 lines per 5 s) refills after earlier
 	# tests' refusals, so that the first claims do log.
 	sleep 6
-	before=$(dmesg | grep -cE 'is not bound to the famfs_rs dax driver|is not a dax device bound to|is not bound to fsdev_dax')
+	before=$(dmesg | grep -cE 'is not bound to the famfs_rs dax driver|is not a dax device bound to|is not bound to fsdev_dax|finds dax devices by number only')
 	i=0 opened=0
 	while [ $i -lt 100 ]; do
 		[ "$(timeout 10 "$BIN/open_as" 0 0 $MNT/bad-daxdev-not-bound rdonly)" = ok ] && opened=$((opened + 1))
 		i=$((i + 1))
 	done
-	lines=$(($(dmesg | grep -cE 'is not bound to the famfs_rs dax driver|is not a dax device bound to|is not bound to fsdev_dax') - before))
+	lines=$(($(dmesg | grep -cE 'is not bound to the famfs_rs dax driver|is not a dax device bound to|is not bound to fsdev_dax|finds dax devices by number only') - before))
 	famfs_umount || return 1
 	diag "100 opens answered with an unheld device: $opened opened, $lines kernel log lines"
 	[ $opened -eq 0 ] || { fail "$opened opens succeeded"; return 1; }
