@@ -240,8 +240,8 @@ impl Claim {
     }
 
     /// Whether a CPU store to the device is durable once written back
-    /// (what `MAP_SYNC` needs of it). fsdev_dax does not say so of its
-    /// devices.
+    /// (what `MAP_SYNC` needs of it; the dax bus says so of every devdax
+    /// device on 7.3).
     pub(crate) fn is_synchronous(&self) -> bool {
         // SAFETY: a referenced dax device.
         unsafe { bindings::dax_synchronous(self.dax.0) }
@@ -433,7 +433,9 @@ pub(crate) fn claim<H: FailureHolder>(
     // fs/dax.c copies write()s with cache-bypassing stores only if the
     // device asks for it, and reads with machine-check-safe copies only if
     // it says so: famfs files are read by other hosts, and a read of
-    // poisoned memory must fail the call, not the machine.
+    // poisoned memory must fail the call, not the machine. The 7.3 dax bus
+    // sets both on every devdax device already; set here so that famfs_rs
+    // does not depend on it.
     // SAFETY: a referenced, held dax device; the flags are bits in it.
     unsafe {
         bindings::set_dax_nocache(dax.0);
