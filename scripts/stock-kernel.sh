@@ -104,6 +104,10 @@ if [[ ! -e $base/.root-done ]]; then
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	EOF
+	# sid's Release files are valid for a week; a mirror that serves an
+	# older snapshot of sid is refused without this (seen: "is expired").
+	# The packages are still checked against the archive's keys.
+	echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99famfs_rs-valid-until"
 	touch "$base/.root-done"
 fi
 mount -t proc proc "$root/proc" && mounted+=("$root/proc")
