@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What mounting costs before the first request: the device handover, from
-# device_dax to famfs_rs (its page map, one struct page per 4 KiB, built in
+# device_dax to famfs_rs or fsdev_dax (its page map, one struct page per 4 KiB, built in
 # RAM) and back. Measured on devdax namespaces of each size in $SIZES, made
 # one after the other on the first device's region, then on the whole
 # device; the whole device is left as dax0.0 for the rest of the run.

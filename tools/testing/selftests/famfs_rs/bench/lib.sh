@@ -107,3 +107,7 @@ daemon_served() {
 	done
 	sed -n 's/.*connection closed: served [0-9]* requests (opcode:count \([0-9: ]*\)).*/\1/p' $log | tail -n 1
 }
+
+# The dax driver famfs_rs's devices are handed to: famfs_rs's own (6.12),
+# or the kernel's fsdev_dax (7.1+), as the selftests' lib.sh decides.
+if [ -d /sys/bus/dax/drivers/fsdev_dax ]; then DAXDRV=fsdev_dax; else DAXDRV=famfs_rs; fi
