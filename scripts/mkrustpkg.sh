@@ -27,10 +27,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# pack KBUILD KVER NAME VERSION ARCH RUSTC_VERSION SHIP_TARGET DEBDIR:
-# writes the package and prints its path.
+# pack KBUILD KVER NAME VERSION ARCH RUSTC_VERSION SHIP_TARGET DEBDIR
+# [EXTRA_DEPENDS]: writes the package and prints its path.
 pack() {
 	local kb=$1 kver=$2 name=$3 version=$4 arch=$5 rustc_ver=$6 ship_target=$7 debdir=$8
+	local extra_depends=${9:-}
 	local dest=usr/src/linux-headers-$kver stage
 	stage=$(mktemp -d)
 	chmod 755 "$stage"
@@ -52,7 +53,7 @@ Architecture: $arch
 Maintainer: famfs_rs <famfs_rs@example.invalid>
 Section: kernel
 Priority: optional
-Depends: linux-headers-$kver (= $version)
+Depends: linux-headers-$kver (= $version)$extra_depends
 Description: Rust metadata for building modules against Linux $kver
  The metadata of the kernel's Rust crates (rust/*.rmeta), its procedural
  macros (libmacros.so and friends), its generated bindings and rustc's
@@ -60,21 +61,34 @@ Description: Rust metadata for building modules against Linux $kver
  through DKMS) are compiled against. Modules must be built with
  $rustc_ver, the compiler that built this kernel.
 EOF2
+	# Modules DKMS could not build without this metadata are built once it
+	# is here: what the headers package does when it is installed.
+	cat >"$stage/DEBIAN/postinst" <<EOF2
+#!/bin/sh
+set -e
+if [ "\$1" = configure ] && [ -d /etc/kernel/header_postinst.d ]; then
+	run-parts --report --exit-on-error --arg=$kver /etc/kernel/header_postinst.d
+fi
+EOF2
+	chmod 755 "$stage/DEBIAN/postinst"
 	dpkg-deb --root-owner-group -Zgzip --build "$stage" "$debdir/${name}_${version}_$arch.deb" >/dev/null
 	rm -rf "$stage"
 	echo "$debdir/${name}_${version}_$arch.deb"
 }
 
 if [[ ${1:-} == --stock ]]; then
-	# --stock SRC HEADERS KVER VERSION RUSTC DEBDIR: a distribution's
+	# --stock SRC HEADERS KVER VERSION RUSTC DEBDIR [RUSTC_DEB_VERSION]: a distribution's
 	# stock kernel, whose rust/ was rebuilt in SRC (scripts/stock-kernel.sh)
 	# and whose headers package is installed in HEADERS. Named as Ubuntu
 	# names it: linux-lib-rust-KVER.
 	shift
-	src=$1 headers=$2 kver=$3 version=$4 rustc_ver=$5 debdir=$6
+	src=$1 headers=$2 kver=$3 version=$4 rustc_ver=$5 debdir=$6 rustc_deb=${7:-}
 	ship_target=0
 	[[ -e $headers/scripts/target.json ]] || ship_target=1
-	pack "$src" "$kver" "linux-lib-rust-$kver" "$version" amd64 "$rustc_ver" "$ship_target" "$debdir"
+	# The metadata is readable only by the rustc that wrote it: depend on
+	# exactly that package version.
+	pack "$src" "$kver" "linux-lib-rust-$kver" "$version" amd64 "$rustc_ver" "$ship_target" "$debdir" \
+		"${rustc_deb:+, rustc (= $rustc_deb)}"
 	exit 0
 fi
 

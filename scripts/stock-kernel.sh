@@ -180,7 +180,8 @@ echo "stock-kernel: $kver: all $total exported Rust symbols of the stock Module.
 debs=$base/debs
 mkdir -p "$debs"
 "$FAMFS_RS_TOP/scripts/mkrustpkg.sh" --stock "$root$src" "$root$hdr" "$kver" \
-	"$(in_root dpkg-query -W -f='${Version}' "linux-headers-$kver")" "$have_rustc" "$debs" >"$base/rustpkg"
+	"$(in_root dpkg-query -W -f='${Version}' "linux-headers-$kver")" "$have_rustc" "$debs" \
+	"$(in_root dpkg-query -W -f='${Version}' rustc)" >"$base/rustpkg"
 pkg=$(cat "$base/rustpkg")
 cp "$pkg" "$root/tmp/"
 in_root dpkg -i "/tmp/${pkg##*/}" >>"$base/apt.log" 2>&1 || die "dpkg -i ${pkg##*/} failed in the root"
