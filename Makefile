@@ -26,6 +26,10 @@
 KERNEL_FLAVOUR ?= normal
 LLVM ?= -19
 export KERNEL_FLAVOUR
+# rustup's toolchain (cargo, and the rustc that builds the test kernel)
+# first; a module built against another kernel (KDIR=, DKMS) keeps the
+# caller's PATH, where a distribution's rustc is the kernel's own.
+CALLER_PATH := $(PATH)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 ifeq ($(origin KDIR),undefined)
@@ -53,9 +57,11 @@ kernel: setup
 # (Debian's own kernels) must not get it.
 kdir_llvm = $(if $(shell grep -qs '^CONFIG_CC_IS_CLANG=y' "$(KDIR)/.config" && echo y),LLVM=$(LLVM))
 
+module_path = $(if $(KDIR_DEP),$(PATH),$(CALLER_PATH))
+
 module: $(KDIR_DEP)
-	@scripts/check-rustc.sh "$(KDIR)"
-	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" $(kdir_llvm) modules
+	@PATH="$(module_path)" scripts/check-rustc.sh "$(KDIR)"
+	PATH="$(module_path)" $(MAKE) -C "$(KDIR)" M="$(CURDIR)" $(kdir_llvm) modules
 
 userspace: setup
 	cd userspace && $(CARGO) build $(CARGO_FLAGS) --release

@@ -77,14 +77,15 @@ EOF2
 }
 
 if [[ ${1:-} == --stock ]]; then
-	# --stock SRC HEADERS KVER VERSION RUSTC DEBDIR [RUSTC_DEB_VERSION]: a distribution's
+	# --stock SRC SHIP_TARGET KVER VERSION RUSTC DEBDIR [RUSTC_DEB_VERSION]: a distribution's
 	# stock kernel, whose rust/ was rebuilt in SRC (scripts/stock-kernel.sh)
 	# and whose headers package is installed in HEADERS. Named as Ubuntu
 	# names it: linux-lib-rust-KVER.
 	shift
-	src=$1 headers=$2 kver=$3 version=$4 rustc_ver=$5 debdir=$6 rustc_deb=${7:-}
-	ship_target=0
-	[[ -e $headers/scripts/target.json ]] || ship_target=1
+	# SHIP_TARGET: 1 unless the headers package itself has
+	# scripts/target.json (ask dpkg, not the file system: an earlier
+	# version of this package may have put it there).
+	src=$1 ship_target=$2 kver=$3 version=$4 rustc_ver=$5 debdir=$6 rustc_deb=${7:-}
 	# The metadata is readable only by the rustc that wrote it: depend on
 	# exactly that package version.
 	pack "$src" "$kver" "linux-lib-rust-$kver" "$version" amd64 "$rustc_ver" "$ship_target" "$debdir" \

@@ -179,7 +179,9 @@ echo "stock-kernel: $kver: all $total exported Rust symbols of the stock Module.
 # 4. The metadata package, installed in the root.
 debs=$base/debs
 mkdir -p "$debs"
-"$FAMFS_RS_TOP/scripts/mkrustpkg.sh" --stock "$root$src" "$root$hdr" "$kver" \
+ship_target=1
+in_root dpkg-query -L "linux-headers-$kver" | grep -q "^$hdr/scripts/target.json\$" && ship_target=0
+"$FAMFS_RS_TOP/scripts/mkrustpkg.sh" --stock "$root$src" "$ship_target" "$kver" \
 	"$(in_root dpkg-query -W -f='${Version}' "linux-headers-$kver")" "$have_rustc" "$debs" \
 	"$(in_root dpkg-query -W -f='${Version}' rustc)" >"$base/rustpkg"
 pkg=$(cat "$base/rustpkg")
