@@ -12,6 +12,26 @@ STOCK_KVER_DEFAULT=7.3.4+deb13-amd64
 export PATH="$HOME/.cargo/bin:$PATH"
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
+
+# Mounts a script makes: mount_tracked ARGS... DIR mounts and remembers DIR;
+# unmount_tracked (a script's EXIT trap) undoes them, newest first.
+FAMFS_RS_MOUNTED=()
+mount_tracked() { mount "$@" && FAMFS_RS_MOUNTED+=("${!#}"); }
+unmount_tracked() {
+	local i
+	for ((i = ${#FAMFS_RS_MOUNTED[@]} - 1; i >= 0; i--)); do
+		umount "${FAMFS_RS_MOUNTED[i]}" 2>/dev/null || umount -l "${FAMFS_RS_MOUNTED[i]}" 2>/dev/null || true
+	done
+	FAMFS_RS_MOUNTED=()
+}
+
+# in_chroot ROOT CMD...: CMD in a Debian root, with a clean environment.
+in_chroot() {
+	local root=$1
+	shift
+	chroot "$root" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive "$@"
+}
 log() { echo "${0##*/}: $*" >&2; }
 
 # The guest's kernel, FAMFS_RS_KERNEL: unset or "test" for the test kernel

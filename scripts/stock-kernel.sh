@@ -73,18 +73,8 @@ command -v debootstrap >/dev/null || {
 		die "apt-get install debootstrap failed"
 }
 
-mounted=()
-cleanup() {
-	local i
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-		umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-in_root() {
-	chroot "$root" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-		DEBIAN_FRONTEND=noninteractive "$@"
-}
+trap unmount_tracked EXIT
+in_root() { in_chroot "$root" "$@"; }
 apt_in_root() {
 	in_root apt-get install -y -qq --no-install-recommends "$@" >>"$base/apt.log" 2>&1 ||
 		{ tail -20 "$base/apt.log" >&2; die "apt-get install $* failed in the root; see $base/apt.log"; }
@@ -110,7 +100,7 @@ if [[ ! -e $base/.root-done ]]; then
 	echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99famfs_rs-valid-until"
 	touch "$base/.root-done"
 fi
-mount -t proc proc "$root/proc" && mounted+=("$root/proc")
+mount_tracked -t proc proc "$root/proc"
 if [[ ! -e $base/.pkgs-done ]]; then
 	log "installing the kernel's headers, source and toolchain in the root"
 	: >"$base/apt.log"

@@ -21,18 +21,9 @@ mkdir -p "$out"
 pkgver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$FAMFS_RS_TOP/dkms.conf")
 src=$root/usr/src/famfs_rs-$pkgver
 
-mounted=()
-cleanup() {
-	local i
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-		umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-mount -t proc proc "$root/proc" && mounted+=("$root/proc")
-in_root() {
-	chroot "$root" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
-}
+trap unmount_tracked EXIT
+mount_tracked -t proc proc "$root/proc"
+in_root() { in_chroot "$root" "$@"; }
 
 # The module's sources as the tree has them (the userspace is not the
 # module's: left out), fresh each time.
