@@ -259,6 +259,10 @@ pub enum Bad {
     /// device this mount does not hold (well-formed; the module refuses it
     /// unless it is bound to famfs_rs and free).
     DaxdevNumberOther,
+    /// GET_DAXDEV (protocol 3): a number with the dax devices' major and a
+    /// minor no dax device has (the module must not make one up: on 7.x
+    /// `dax_dev_get()` would).
+    DaxdevNumberUnallocated,
     /// GET_DAXDEV (protocol 3): the number of [`SECOND_DEVICE`] under the
     /// name /dev/null (well-formed; the module refuses the disagreement).
     DaxdevNumberNameMismatch,
@@ -340,6 +344,7 @@ cases! {
     "daxdev-not-bound" GetDaxdev DaxdevNotBound "GET_DAXDEV naming a device famfs_rs does not hold (well-formed)";
     "daxdev-number-null" GetDaxdev DaxdevNumberNull "GET_DAXDEV naming /dev/null by its number (not a dax device)";
     "daxdev-number-other" GetDaxdev DaxdevNumberOther "GET_DAXDEV naming /dev/dax1.0 by its number (not this mount's device)";
+    "daxdev-number-unallocated" GetDaxdev DaxdevNumberUnallocated "GET_DAXDEV with the dax major and a minor no dax device has";
     "daxdev-number-name-mismatch" GetDaxdev DaxdevNumberNameMismatch "GET_DAXDEV with /dev/dax1.0's number and the name /dev/null";
     "init-proto-mismatch" Init InitProtoMismatch "INIT reply with another famfs_rs protocol version (mount fails, EPROTO)";
     "init-not-famfs" Init InitNotFamfs "INIT reply without the famfs_rs protocol word (mount fails, EPROTO)";
@@ -564,6 +569,7 @@ pub fn daxdev_target(bad: Bad) -> (&'static str, Option<(u32, u32)>) {
         Bad::DaxdevNumberNull => ("/dev/null", Some((1, 3))),
         Bad::DaxdevNumberOther => (SECOND_DEVICE, second()),
         Bad::DaxdevNumberNameMismatch => ("/dev/null", second()),
+        Bad::DaxdevNumberUnallocated => ("/dev/dax9.9", second().map(|(major, _)| (major, 4000))),
         _ => ("/dev/null", None),
     }
 }
@@ -664,9 +670,10 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
             with_body(unique, &bad_daxdev(b, index))
         }
         // Well-formed: the server built them naming the wrong device.
-        Bad::DaxdevNumberNull | Bad::DaxdevNumberOther | Bad::DaxdevNumberNameMismatch => {
-            good.to_vec()
-        }
+        Bad::DaxdevNumberNull
+        | Bad::DaxdevNumberOther
+        | Bad::DaxdevNumberNameMismatch
+        | Bad::DaxdevNumberUnallocated => good.to_vec(),
         Bad::InitProtoMismatch => patch(good, unique, |o: &mut fuse_init_out| {
             o.famfs_rs_proto = PROTO_WORD + 1
         }),
