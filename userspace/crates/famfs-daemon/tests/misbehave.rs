@@ -119,7 +119,10 @@ fn every_case_is_refused_and_nothing_hangs() {
                     other => panic!("{other:?}"),
                 }
             }
-            Bad::DaxdevNumberNull | Bad::DaxdevNumberOther | Bad::DaxdevNumberNameMismatch => {
+            Bad::DaxdevNumberNull
+            | Bad::DaxdevNumberOther
+            | Bad::DaxdevNumberNameMismatch
+            | Bad::DaxdevNumberUnallocated => {
                 // Well-formed; the module refuses the device it names.
                 match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
                     ReplyBody::Daxdev(d) => {
