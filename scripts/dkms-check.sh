@@ -34,15 +34,7 @@ mirror=${DKMS_CHECK_MIRROR:-http://deb.debian.org/debian}
 root_pkgs="dkms make kmod clang-19 lld-19 llvm-19 libclang-19-dev libelf1 ca-certificates"
 
 [[ $(id -u) -eq 0 ]] || die "needs root (debootstrap, chroot, mounts)"
-missing=()
-for p in debootstrap debhelper dpkg-dev; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	log "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "apt-get install ${missing[*]} failed (apt-get update first?)"
-fi
+ensure_packages debootstrap debhelper dpkg-dev
 
 kdir=$("$FAMFS_RS_TOP/scripts/build-kernel.sh") || die "no test kernel"
 srcdir=$FAMFS_RS_CACHE/src/$(kernel_src_version)/linux-source-6.12

@@ -13,6 +13,18 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
+# ensure_packages PKG...: installs the Debian packages not installed yet.
+ensure_packages() {
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install ${missing[*]} failed (apt-get update first?)"
+}
+
 # Mounts a script makes: mount_tracked ARGS... DIR mounts and remembers DIR;
 # unmount_tracked (a script's EXIT trap) undoes them, newest first.
 FAMFS_RS_MOUNTED=()

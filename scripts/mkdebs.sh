@@ -31,15 +31,7 @@ export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-nocheck noautodbgsym parallel=1}
 start=$SECONDS
 
 # What debian/control's Build-Depends names, less cargo and rustc.
-missing=()
-for p in debhelper dh-dkms dpkg-dev; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	log "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "apt-get install ${missing[*]} failed (apt-get update first?)"
-fi
+ensure_packages debhelper dh-dkms dpkg-dev
 command -v cargo >/dev/null || die "no cargo on PATH: run scripts/setup-toolchain.sh (make setup)"
 # rustup's proxies find their toolchain through these; debhelper may set
 # HOME to a directory of its own for the build.

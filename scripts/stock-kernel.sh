@@ -67,11 +67,7 @@ exec 9>"$base/.lock"
 flock 9
 [[ -e $base/.ready ]] && { echo "$root"; exit 0; }
 
-command -v debootstrap >/dev/null || {
-	log "installing debootstrap"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null ||
-		die "apt-get install debootstrap failed"
-}
+ensure_packages debootstrap
 
 trap unmount_tracked EXIT
 in_root() { in_chroot "$root" "$@"; }
