@@ -59,10 +59,14 @@ Example session:
 /// The `famfs` command.
 #[derive(Debug, Parser)]
 #[command(name = "famfs", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP,
-          disable_help_flag = true)]
+          disable_help_flag = true, infer_long_args = true)]
 pub struct Cli {
     #[command(flatten)]
     pub help: HelpArg,
+    /// Upstream's global --dryrun, which its CLI ignores: no effect (a
+    /// verb's own --dryrun, e.g. logplay's, does a dry run).
+    #[arg(long)]
+    pub dryrun: bool,
     /// More output (-vv: more still); accepted by every verb.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -73,7 +77,7 @@ pub struct Cli {
 /// `mkfs.famfs`, when the binary is invoked under that name.
 #[derive(Debug, Parser)]
 #[command(name = "mkfs.famfs", version, about = "Format a devdax device or image as famfs", after_help = AFTER_HELP,
-          disable_help_flag = true)]
+          disable_help_flag = true, infer_long_args = true)]
 pub struct MkfsCli {
     /// More output.
     #[arg(short, long, action = ArgAction::Count)]
