@@ -175,11 +175,12 @@ pub struct LogplayArgs {
 /// Owner and mode options.
 #[derive(Debug, Args)]
 pub struct OwnerArgs {
-    /// Permission bits, octal (default 0644 for files, 0755 for directories,
-    /// the source's for cp).
+    /// Permission bits, octal, or 0x hex (default 0644 for files, 0755 for
+    /// directories, the source's for cp).
     #[arg(short, long, value_parser = parse_mode)]
     pub mode: Option<u32>,
-    /// Owner uid (default: the caller's, the source's for cp).
+    /// Owner uid: decimal, 0x hex or 0-prefixed octal, as upstream
+    /// (default: the caller's, the source's for cp).
     #[arg(short, long, value_parser = parse_id)]
     pub uid: Option<u32>,
     /// Owner gid (default: the caller's, the source's for cp).
@@ -293,7 +294,8 @@ pub struct CreatArgs {
     pub help: HelpArg,
     #[command(flatten)]
     pub dev: DeviceArgs,
-    /// File size (bytes; suffixes K, M, G, T are powers of 1024). Needed
+    /// File size (bytes: decimal, 0x hex or 0-prefixed octal, as upstream;
+    /// suffixes K, M, G, T are powers of 1024). Needed
     /// for a new file; for an existing file it must match its size.
     #[arg(short, long, value_parser = parse_size)]
     pub size: Option<u64>,

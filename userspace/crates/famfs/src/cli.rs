@@ -35,6 +35,11 @@ Exit status:
   3  a check failed: fsck or check found errors, verify found different data
   (getmap has upstream's own codes: see famfs getmap --help)
 
+Numbers and options (read as upstream reads them):
+  numbers      0x10 is hex, 010 octal (8), 10 decimal (sizes, seeds, ids)
+  sizes        also take K, M, G, T (powers of 1024): -s 2M, -s 2MB
+  long options any unique prefix: --forc, --logl=16m
+
 Environment:
   FAMFS_DEVICE       default for --device
   FAMFS_SYSTEM_UUID  this host's system UUID, which decides master or
