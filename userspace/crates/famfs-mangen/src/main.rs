@@ -18,6 +18,9 @@ mod args;
 #[path = "../../famfs/src/cli.rs"]
 mod cli;
 #[allow(dead_code)]
+#[path = "../../famfs/src/num.rs"]
+mod num;
+#[allow(dead_code)]
 #[path = "../../famfs/src/size.rs"]
 mod size;
 

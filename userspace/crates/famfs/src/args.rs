@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args};
 
+use crate::num::{parse_count, parse_id, parse_mode, parse_seed};
 use crate::size::parse_size;
 
 /// `-h`, `-?` and `--help`, as upstream's verbs take them.
@@ -33,8 +34,29 @@ pub struct MkfsArgs {
     /// Log length: a power of two, at least 8M (default 8M).
     #[arg(short, long, value_parser = parse_size, value_name = "SIZE")]
     pub loglen: Option<u64>,
+    #[command(flatten)]
+    pub upstream: MkfsUpstreamArgs,
     /// devdax device (/dev/daxX.Y) or image file.
     pub device: PathBuf,
+}
+
+/// Upstream mkfs's choice of how to reach the device (through a dummy
+/// mount of its v1 module or fuse, or raw): famfs_rs's mkfs always
+/// writes the device directly, so these say so and change nothing.
+#[derive(Debug, Args)]
+pub struct MkfsUpstreamArgs {
+    /// Upstream: format through a dummy mount of the v1 module.
+    #[arg(short = 'F', long, conflicts_with = "fuse")]
+    pub nofuse: bool,
+    /// Upstream: format through a dummy fuse mount.
+    #[arg(long)]
+    pub fuse: bool,
+    /// Upstream: do not map the device raw (format through a dummy mount).
+    #[arg(short = 'D', long)]
+    pub nodax: bool,
+    /// Upstream: switch the daxdev to famfs mode first (kernels >= 7.0).
+    #[arg(short = 'M', long)]
+    pub set_daxmode: bool,
 }
 
 /// The device option of file verbs.
@@ -94,7 +116,7 @@ pub struct FsckArgs {
     #[arg(short, long)]
     pub force: bool,
     /// Also print how full each of N equal buckets of the device is.
-    #[arg(short = 'B', long, value_name = "N")]
+    #[arg(short = 'B', long, value_parser = parse_count, value_name = "N")]
     pub nbuckets: Option<u32>,
     /// Print the report as JSON.
     #[arg(long)]
@@ -153,15 +175,16 @@ pub struct LogplayArgs {
 /// Owner and mode options.
 #[derive(Debug, Args)]
 pub struct OwnerArgs {
-    /// Permission bits, octal (default 0644 for files, 0755 for directories,
-    /// the source's for cp).
+    /// Permission bits, octal, or 0x hex (default 0644 for files, 0755 for
+    /// directories, the source's for cp).
     #[arg(short, long, value_parser = parse_mode)]
     pub mode: Option<u32>,
-    /// Owner uid (default: the caller's, the source's for cp).
-    #[arg(short, long)]
+    /// Owner uid: decimal, 0x hex or 0-prefixed octal, as upstream
+    /// (default: the caller's, the source's for cp).
+    #[arg(short, long, value_parser = parse_id)]
     pub uid: Option<u32>,
     /// Owner gid (default: the caller's, the source's for cp).
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = parse_id)]
     pub gid: Option<u32>,
 }
 
@@ -169,10 +192,10 @@ pub struct OwnerArgs {
 #[derive(Debug, Args)]
 pub struct LayoutArgs {
     /// Interleave over this many strips (1-16), each in its own bucket.
-    #[arg(short = 'N', long)]
+    #[arg(short = 'N', long, value_parser = parse_count)]
     pub nstrips: Option<u32>,
     /// Buckets to divide the device into (nstrips-64; default nstrips).
-    #[arg(short = 'B', long, requires = "nstrips")]
+    #[arg(short = 'B', long, value_parser = parse_count, requires = "nstrips")]
     pub nbuckets: Option<u32>,
     /// Interleave chunk size, a multiple of 2M (default 2M).
     #[arg(short = 'C', long, value_parser = parse_size, requires = "nstrips")]
@@ -211,9 +234,9 @@ fn parse_devices(s: &str) -> Result<Devices, String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MultiCreat {
     pub path: String,
-    pub size: u64,
-    /// 0: not randomized.
-    pub seed: u64,
+    /// The size and seed (0: not randomized), or why they do not parse:
+    /// as upstream, that file fails and the others are still created.
+    pub spec: Result<(u64, u64), String>,
 }
 
 fn parse_multi_creat(s: &str) -> Result<MultiCreat, String> {
@@ -223,10 +246,10 @@ fn parse_multi_creat(s: &str) -> Result<MultiCreat, String> {
         [p, sz, seed] => (p, sz, Some(seed)),
         _ => return Err(format!("{s:?}: expected NAME,SIZE or NAME,SIZE,SEED")),
     };
+    let seed = seed.map(parse_seed).transpose();
     Ok(MultiCreat {
         path: path.to_owned(),
-        size: parse_size(size)?,
-        seed: seed.map(parse_seed).transpose()?.unwrap_or(0),
+        spec: parse_size(size).and_then(|sz| Ok((sz, seed?.unwrap_or(0)))),
     })
 }
 
@@ -245,16 +268,6 @@ fn parse_multi_verify(s: &str) -> Result<MultiVerify, String> {
         }),
         _ => Err(format!("{s:?}: expected NAME,SEED")),
     }
-}
-
-/// A seed, decimal or 0x hex (upstream reads it with strtoull).
-fn parse_seed(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse(),
-    }
-    .map_err(|_| format!("{s:?} is not a seed (a number)"))
 }
 
 /// Upstream's thread count check: 0 to 256.
@@ -281,7 +294,8 @@ pub struct CreatArgs {
     pub help: HelpArg,
     #[command(flatten)]
     pub dev: DeviceArgs,
-    /// File size (bytes; suffixes K, M, G, T are powers of 1024). Needed
+    /// File size (bytes: decimal, 0x hex or 0-prefixed octal, as upstream;
+    /// suffixes K, M, G, T are powers of 1024). Needed
     /// for a new file; for an existing file it must match its size.
     #[arg(short, long, value_parser = parse_size)]
     pub size: Option<u64>,
@@ -410,6 +424,10 @@ pub struct CheckArgs {
     pub help: HelpArg,
     #[command(flatten)]
     pub dev: DeviceArgs,
+    /// Print only the unusable files, no summary (upstream accepts -q and
+    /// ignores it).
+    #[arg(short, long)]
+    pub quiet: bool,
     /// A path in a mounted famfs (instead of --device).
     pub path: Option<String>,
 }
@@ -544,7 +562,7 @@ pub struct MountArgs {
     #[arg(short = 'c', long, hide = true, value_name = "POLICY")]
     pub cache: Option<String>,
     /// Upstream (hidden): bounce the device through devdax mode (no effect).
-    #[arg(long, hide = true)]
+    #[arg(short = 'b', long, hide = true)]
     pub bouncedax: bool,
     /// The famfs devdax device or image.
     pub device: PathBuf,
@@ -595,15 +613,6 @@ pub struct DaemonArgs {
     pub refresh_ms: u64,
 }
 
-fn parse_mode(s: &str) -> Result<u32, String> {
-    let m = u32::from_str_radix(s.trim_start_matches("0o"), 8)
-        .map_err(|_| format!("{s:?} is not an octal mode"))?;
-    if m > 0o7777 {
-        return Err(format!("{s:?}: mode bits beyond 07777"));
-    }
-    Ok(m)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,11 +623,12 @@ mod tests {
             parse_multi_creat("a/b,2M,42").unwrap(),
             MultiCreat {
                 path: "a/b".into(),
-                size: 2 << 20,
-                seed: 42
+                spec: Ok((2 << 20, 42)),
             }
         );
-        assert_eq!(parse_multi_creat("x,4k").unwrap().seed, 0);
+        assert_eq!(parse_multi_creat("x,4k").unwrap().spec, Ok((4096, 0)));
+        assert!(parse_multi_creat("x,4q").unwrap().spec.is_err());
+        assert!(parse_multi_creat("x,4k,z").unwrap().spec.is_err());
         assert!(parse_multi_creat("x").is_err());
         assert!(parse_multi_creat("x,22,22,22").is_err());
         assert_eq!(parse_multi_verify("f,0x10").unwrap().seed, 16);

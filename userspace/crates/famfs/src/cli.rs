@@ -35,6 +35,11 @@ Exit status:
   3  a check failed: fsck or check found errors, verify found different data
   (getmap has upstream's own codes: see famfs getmap --help)
 
+Numbers and options (read as upstream reads them):
+  numbers      0x10 is hex, 010 octal (8), 10 decimal (sizes, seeds, ids)
+  sizes        also take K, M, G, T (powers of 1024): -s 2M, -s 2MB
+  long options any unique prefix: --forc, --logl=16m
+
 Environment:
   FAMFS_DEVICE       default for --device
   FAMFS_SYSTEM_UUID  this host's system UUID, which decides master or
@@ -59,10 +64,14 @@ Example session:
 /// The `famfs` command.
 #[derive(Debug, Parser)]
 #[command(name = "famfs", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP,
-          disable_help_flag = true)]
+          disable_help_flag = true, infer_long_args = true)]
 pub struct Cli {
     #[command(flatten)]
     pub help: HelpArg,
+    /// Upstream's global --dryrun, which its CLI ignores: no effect (a
+    /// verb's own --dryrun, e.g. logplay's, does a dry run).
+    #[arg(long)]
+    pub dryrun: bool,
     /// More output (-vv: more still); accepted by every verb.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -73,7 +82,7 @@ pub struct Cli {
 /// `mkfs.famfs`, when the binary is invoked under that name.
 #[derive(Debug, Parser)]
 #[command(name = "mkfs.famfs", version, about = "Format a devdax device or image as famfs", after_help = AFTER_HELP,
-          disable_help_flag = true)]
+          disable_help_flag = true, infer_long_args = true)]
 pub struct MkfsCli {
     /// More output.
     #[arg(short, long, action = ArgAction::Count)]

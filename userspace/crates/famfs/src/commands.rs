@@ -138,6 +138,17 @@ pub fn mkfs(a: &MkfsArgs) -> Result<Status> {
              --force (-f) to confirm, as upstream's mkfs requires"
         );
     }
+    let direct = "famfs_rs's mkfs writes the device directly, with no internal mount";
+    let u = &a.upstream;
+    compat::no_effect(
+        "mkfs",
+        &[
+            (u.nofuse, "--nofuse", direct),
+            (u.fuse, "--fuse", direct),
+            (u.nodax, "--nodax", direct),
+            (u.set_daxmode, "--set-daxmode", compat::DAXMODE),
+        ],
+    );
     devwait::settle(&a.device, "mkfs")?;
     let dev = DaxDevice::open(&a.device, true)?;
     if a.kill {
@@ -358,10 +369,12 @@ pub fn check(a: &CheckArgs) -> Result<Status> {
         }
     }
     let (_, dirs) = fs.namespace().counts();
-    println!(
-        "{}: {files} files, {dirs} directories, {problems} problems",
-        fs.name(),
-    );
+    if !a.quiet {
+        println!(
+            "{}: {files} files, {dirs} directories, {problems} problems",
+            fs.name(),
+        );
+    }
     Ok(if problems == 0 {
         Status::Ok
     } else {

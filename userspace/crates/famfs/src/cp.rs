@@ -59,7 +59,7 @@ fn plan_copy(
             let name = e.file_name().to_string_lossy().into_owned();
             // One bad entry is reported; the rest of the tree is copied.
             if let Err(e) = plan_copy(fs, a, &e.path(), format!("{dest}/{name}"), jobs, failed) {
-                eprintln!("famfs cp: {e:#}");
+                eprintln!("famfs cp: {}", crate::errmsg::causes(&e));
                 *failed += 1;
             }
         }
@@ -137,7 +137,7 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
         // or special file) is reported, the others are still copied, and
         // the exit status says something failed.
         if let Err(e) = plan_copy(&mut fs, a, src, target, &mut jobs, &mut failed) {
-            eprintln!("famfs cp: {e:#}");
+            eprintln!("famfs cp: {}", crate::errmsg::causes(&e));
             failed += 1;
         }
     }
@@ -168,7 +168,7 @@ pub fn cp(a: &CpArgs) -> Result<Status> {
             }
             Ok(()) => {}
             Err(e) => {
-                bar.suspend(|| eprintln!("famfs cp: {e:#}"));
+                bar.suspend(|| eprintln!("famfs cp: {}", crate::errmsg::causes(&e)));
                 failed += 1;
             }
         }

@@ -8,6 +8,7 @@ use famfs_meta::{pattern, Famfs, NodeKind, FM_ALL_HOSTS_RO};
 use crate::cli::CreatArgs;
 use crate::commands::{attrs, caller_ids, layout, open, IO_CHUNK};
 use crate::data::{Data, FileData};
+use crate::target::resolve;
 use crate::Status;
 
 /// Fill `file` (of `size` bytes) with the pattern of `seed`.
@@ -96,11 +97,19 @@ pub fn creat(a: &CreatArgs) -> Result<Status> {
             "--seed (-S) without --randomize (-r): add -r to fill the file, as upstream requires"
         );
     }
-    let mut jobs: Vec<(String, Option<u64>, u64)> = a
-        .multi
-        .iter()
-        .map(|m| (m.path.clone(), Some(m.size), m.seed))
-        .collect();
+    // Each file is its own log entry; one that cannot be made is reported
+    // and the others are still made (as upstream), the exit status says so.
+    let mut failed = 0;
+    let mut jobs: Vec<(String, Option<u64>, u64)> = Vec::new();
+    for m in &a.multi {
+        match &m.spec {
+            Ok((size, seed)) => jobs.push((m.path.clone(), Some(*size), *seed)),
+            Err(e) => {
+                eprintln!("famfs creat: {}: {e}", m.path);
+                failed += 1;
+            }
+        }
+    }
     if let Some(p) = &a.path {
         let seed = if a.randomize { a.seed.unwrap_or(0) } else { 0 };
         if a.randomize && seed == 0 {
@@ -108,9 +117,24 @@ pub fn creat(a: &CreatArgs) -> Result<Status> {
         }
         jobs.push((p.clone(), a.size, seed));
     }
+    let total = jobs.len() + failed;
+    if !a.multi.is_empty() && a.dev.device.is_none() {
+        // Paths that are not in a famfs mount fail alone.
+        jobs.retain(|j| match resolve(&a.dev, &[&j.0]) {
+            Ok(_) => true,
+            Err(e) => {
+                eprintln!("famfs creat: {}", crate::errmsg::causes(&e));
+                failed += 1;
+                false
+            }
+        });
+    }
+    if jobs.is_empty() {
+        println!("created 0 of {total} files with {failed} errors");
+        return Ok(Status::Failed);
+    }
     let paths: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
     let (mut fs, rels, data) = open(&a.dev, &paths, true)?;
-    let mut failed = 0;
     for ((path, size, seed), rel) in jobs.iter().zip(rels) {
         let job = CreatJob {
             path: path.clone(),
@@ -120,16 +144,15 @@ pub fn creat(a: &CreatArgs) -> Result<Status> {
         };
         let r = creat_one(&mut fs, &data, a, &job).and_then(|_| data.wait_visible(&job.rel));
         if let Err(e) = r {
-            eprintln!("famfs creat: {e:#}");
+            eprintln!("famfs creat: {}", crate::errmsg::causes(&e));
             failed += 1;
         }
     }
     fs.sync()?;
     if !a.multi.is_empty() {
         println!(
-            "created {} of {} files with {failed} errors",
-            jobs.len() - failed,
-            jobs.len()
+            "created {} of {total} files with {failed} errors",
+            total - failed
         );
     }
     Ok(if failed == 0 {

@@ -44,7 +44,7 @@ pub fn flush(a: &FlushArgs) -> Result<Status> {
             Ok(len) if crate::verbosity() > 0 => println!("{}: flushed {len} bytes", p.display()),
             Ok(_) => {}
             Err(e) => {
-                eprintln!("famfs flush: {e:#}");
+                eprintln!("famfs flush: {}", crate::errmsg::causes(&e));
                 errors += 1;
             }
         }

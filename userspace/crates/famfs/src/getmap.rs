@@ -73,7 +73,7 @@ fn one(a: &GetmapArgs, p: &str) -> Status {
     let (fs, rel, _) = match open_one(&a.dev, p, false) {
         Ok(t) => t,
         Err(e) => {
-            say(format!("{e:#}"));
+            say(crate::errmsg::causes(&e));
             return Status::Failed;
         }
     };

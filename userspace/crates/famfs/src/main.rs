@@ -9,9 +9,11 @@ mod cp;
 mod creat;
 mod data;
 mod devwait;
+mod errmsg;
 mod extra;
 mod getmap;
 mod mount_cmd;
+mod num;
 mod output;
 mod shadow;
 mod size;
@@ -54,13 +56,27 @@ fn main() -> ExitCode {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let args = compat::upstream_argv(std::env::args_os().collect());
+    let verb = if invoked_as == "mkfs.famfs" {
+        "mkfs".to_owned()
+    } else {
+        compat::verb(&args)
+            .map(|v| args[v].to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let result = if invoked_as == "mkfs.famfs" {
-        let cli = MkfsCli::parse();
+        let cli = MkfsCli::parse_from(args);
         VERBOSE.store(cli.verbose, Ordering::Relaxed);
         commands::mkfs(&cli.args)
     } else {
-        let cli = Cli::parse();
+        let cli = Cli::parse_from(args);
         VERBOSE.store(cli.verbose, Ordering::Relaxed);
+        if cli.dryrun {
+            eprintln!(
+                "famfs: --dryrun before the verb has no effect (upstream's CLI ignores it too); \
+                 for a dry run give the verb's own, as in famfs logplay --dryrun"
+            );
+        }
         match &cli.command {
             Command::Mkfs(a) => commands::mkfs(a),
             Command::Fsck(a) => commands::fsck(a),
@@ -84,7 +100,7 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) => {
-            eprintln!("famfs: {e:#}");
+            eprintln!("famfs {verb}: {}", errmsg::render(&e, &verb));
             ExitCode::from(Status::Failed as u8)
         }
     }

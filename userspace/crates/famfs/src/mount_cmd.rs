@@ -157,8 +157,8 @@ fn mount_compat(a: &MountArgs) -> Result<()> {
             ),
             (
                 a.bouncedax,
-                "--bouncedax",
-                "famfs_rs moves the device itself",
+                "-b/--bouncedax",
+                "famfs_rs moves the device to its dax driver itself",
             ),
         ],
     );

@@ -8,7 +8,7 @@
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use famfs_meta::{Namespace, Node, NodeKind};
 use famfs_omf::{Extent, Fmap};
 
@@ -87,11 +87,28 @@ fn nix_is_root() -> bool {
 /// files written. Existing entries are overwritten, so it can be rerun.
 pub fn write_tree(dir: &Path, ns: &Namespace) -> Result<usize> {
     let root = dir.join(ROOT);
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(&root)
-        .with_context(|| format!("shadow directory {}", root.display()))?;
+    // Upstream wants DIR to exist; famfs_rs creates DIR and DIR/root, but,
+    // as upstream, never DIR's missing parents (a mistyped path fails).
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "shadow directory {}: its parent {} is not an existing directory; create it first \
+             (logplay --shadow does not create missing parents, as upstream)",
+            dir.display(),
+            parent.display()
+        );
+    }
+    for d in [dir, root.as_path()] {
+        match std::fs::DirBuilder::new().mode(0o755).create(d) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(e).with_context(|| format!("shadow directory {}", d.display()))
+            }
+            _ => {}
+        }
+    }
     let mut files = 0;
     // Path order: every directory comes before what it holds.
     for n in ns.walk().into_iter().skip(1) {

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Sizes on the command line: `4096`, `0x200000`, `100M`, `4G`, `2m`.
+//! Sizes on the command line: `4096`, `0x200000`, `010` (octal, as
+//! upstream's strtoull reads it), `100M`, `4G`, `2m`.
 
-/// Parse a size; K/M/G/T (either case, optional trailing `B`/`iB`) are
-/// powers of 1024.
+use crate::num::c_u64;
+
+/// Parse a size: a number as [`c_u64`] reads it, then optionally K/M/G/T
+/// (either case, optional trailing `B`/`iB`), powers of 1024. (Upstream
+/// takes one suffix letter only: its `-s 2MB` is 2 bytes, ours 2 MiB.)
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
+    // A bare number first: a hex one may end in the digit B.
+    if let Some(n) = c_u64(t) {
+        return Ok(n);
+    }
     let t = t
         .strip_suffix("iB")
         .or_else(|| t.strip_suffix('B'))
@@ -16,11 +24,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         Some('t' | 'T') => (&t[..t.len() - 1], 40),
         _ => (t, 0),
     };
-    let n = match num.strip_prefix("0x").or_else(|| num.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => num.parse(),
-    }
-    .map_err(|_| format!("{s:?} is not a size (examples: 4096, 0x200000, 100M, 4G)"))?;
+    let n = c_u64(num).ok_or_else(|| {
+        format!("{s:?} is not a size (examples: 4096, 0x200000, 010 (octal: 8), 100M, 4G)")
+    })?;
     n.checked_mul(1u64 << shift)
         .ok_or_else(|| format!("{s:?} is too large"))
 }
@@ -53,6 +59,9 @@ mod tests {
         assert_eq!(parse_size("2m"), Ok(2 << 20));
         assert_eq!(parse_size("4G"), Ok(4 << 30));
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("010"), Ok(8));
+        assert_eq!(parse_size("0x1B"), Ok(0x1b));
+        assert_eq!(parse_size("010M"), Ok(8 << 20));
         assert!(parse_size("x").is_err());
         assert!(parse_size("99999999999T").is_err());
         assert_eq!(human(100 << 20), "100 MiB");

@@ -81,7 +81,7 @@ pub fn verify(a: &VerifyArgs) -> Result<Status> {
                 failed += 1;
             }
             Err(e) => {
-                eprintln!("famfs verify: {e:#}");
+                eprintln!("famfs verify: {}", crate::errmsg::causes(&e));
                 errors += 1;
             }
         }

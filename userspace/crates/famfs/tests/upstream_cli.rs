@@ -167,3 +167,153 @@ fn getmap_codes_clone_and_other_verbs() {
     i.expect(0, &["logplay", "--shadow", sh, "--daxdev", "IMG"]);
     i.expect(2, &["logplay", "-r", "-m", "IMG"]);
 }
+
+#[test]
+fn numbers_as_strtoul_base_0() {
+    let i = Img::new();
+    // A leading 0 is octal, 0x hex: size 8, seed 27.
+    i.expect(
+        0,
+        &["creat", "-D", "IMG", "-s", "010", "-r", "-S", "033", "a"],
+    );
+    let out = i.expect(0, &["getmap", "-D", "IMG", "a"]);
+    assert!(out.contains("size: 8 "), "{out}");
+    i.expect(0, &["verify", "-D", "IMG", "-S", "27", "a"]);
+    i.expect(0, &["verify", "-D", "IMG", "-S", "0x1b", "a"]);
+    let args = ["-s", "2M", "-u", "010", "-g", "0x10", "-m", "0x1ff", "b"];
+    i.expect(0, &[&["creat", "-D", "IMG"][..], &args].concat());
+    i.expect(0, &["mkdir", "-D", "IMG", "-m", "0750", "-u", "0x20", "d"]);
+    let out = i.expect(0, &["logplay", "IMG"]);
+    assert!(
+        out.contains("-rwxrwxrwx      8     16      2097152 b"),
+        "{out}"
+    );
+    assert!(out.contains("drwxr-x---     32"), "{out}");
+    // Our suffixes stay (upstream reads -s 2MB as 2 bytes).
+    i.expect(0, &["creat", "-D", "IMG", "-s", "2MB", "c"]);
+    let out = i.expect(0, &["getmap", "-D", "IMG", "c"]);
+    assert!(out.contains("size: 2097152 "), "{out}");
+    // What strtoul would cut short is refused whole.
+    let out = i.expect(2, &["creat", "-D", "IMG", "-s", "2M", "-u", "08", "e"]);
+    assert!(out.contains("is not a uid/gid"), "{out}");
+}
+
+#[test]
+fn abbreviated_long_options() {
+    let i = Img::new();
+    i.expect(0, &["mkfs", "--forc", "--logl=16m", "IMG"]);
+    let out = i.expect(0, &["fsck", "--hum", "--nbuck=4", "IMG"]);
+    assert!(out.contains("bucket   3:"), "{out}");
+    i.expect(
+        0,
+        &["creat", "-D", "IMG", "-s", "2M", "--rand", "--see=7", "c"],
+    );
+    i.expect(0, &["verify", "-D", "IMG", "--see=7", "--qui", "c"]);
+    i.expect(0, &["mkdir", "-D", "IMG", "--par", "x/y"]);
+    let src = i.dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("f"), b"data").unwrap();
+    i.expect(0, &["cp", "-D", "IMG", "--rec", src.to_str().unwrap(), "x"]);
+    let out = i.expect(0, &["logplay", "--dry", "IMG"]);
+    assert!(out.contains(" x/src/f"), "{out}");
+    // An ambiguous prefix stays a usage error (--device, --devices).
+    let out = i.expect(2, &["creat", "--dev", "IMG", "-s", "2M", "z"]);
+    assert!(out.contains("--dev"), "{out}");
+}
+
+#[test]
+fn logplay_short_shadow_as_upstream_scripts_write_it() {
+    let i = Img::new();
+    i.expect(0, &["creat", "-D", "IMG", "-s", "2M", "f"]);
+    let shadow = i.dir.path().join("sh");
+    i.expect(0, &["logplay", "-Ss", shadow.to_str().unwrap(), "IMG"]);
+    assert!(shadow.join("root/f").is_file());
+}
+
+#[test]
+fn upstream_options_accepted_or_explained() {
+    let i = Img::new();
+    for opt in [
+        "-F",
+        "--nofuse",
+        "--fuse",
+        "-D",
+        "--nodax",
+        "-M",
+        "--set-daxmode",
+    ] {
+        let out = i.expect(0, &["mkfs", "-f", opt, "IMG"]);
+        assert!(out.contains("has no effect with famfs_rs"), "{opt}: {out}");
+    }
+    let out = i.expect(0, &["check", "-q", "-D", "IMG"]);
+    assert_eq!(out, "");
+    let mnt = i.dir.path().join("no-mnt");
+    let out = i.expect(1, &["mount", "-b", "IMG", mnt.to_str().unwrap()]);
+    assert!(out.contains("-b/--bouncedax has no effect"), "{out}");
+    let out = i.expect(0, &["--dryrun", "logplay", "IMG"]);
+    assert!(
+        out.contains("--dryrun before the verb has no effect"),
+        "{out}"
+    );
+}
+
+#[test]
+fn creat_multi_makes_the_good_files() {
+    let i = Img::new();
+    let out = i.expect(
+        1,
+        &[
+            "creat",
+            "-D",
+            "IMG",
+            "-M",
+            "g1,2M,5",
+            "-M",
+            "bad,xyz",
+            "-M",
+            "nodir/b,2M",
+            "-M",
+            "g2,2M",
+        ],
+    );
+    assert!(out.contains("created 2 of 4 files with 2 errors"), "{out}");
+    assert!(out.contains("bad: \"xyz\" is not a size"), "{out}");
+    let out = i.expect(0, &["logplay", "IMG"]);
+    assert!(out.contains("2 log entries replayed: 2 files"), "{out}");
+    i.expect(0, &["verify", "-D", "IMG", "-S", "5", "g1"]);
+    // Paths outside any famfs mount fail alone, too.
+    let out = i.expect(1, &["creat", "-M", "/nonexistent-famfs/a,2M"]);
+    assert!(out.contains("created 0 of 1 files with 1 errors"), "{out}");
+}
+
+#[test]
+fn logplay_shadow_refuses_missing_parents() {
+    let i = Img::new();
+    let dir = i.dir.path().join("no/such/parent");
+    let out = i.expect(1, &["logplay", "--shadow", dir.to_str().unwrap(), "IMG"]);
+    assert!(out.contains("create it first"), "{out}");
+    assert!(!i.dir.path().join("no").exists());
+}
+
+#[test]
+fn errors_said_once_with_what_to_do() {
+    let i = Img::new();
+    let out = i.expect(1, &["mount", "/dev/nonexist", "/mnt/x"]);
+    assert_eq!(out.matches("No such file or directory").count(), 1, "{out}");
+    assert!(out.contains("hint: expected a devdax device"), "{out}");
+    let out = i.expect(1, &["fsck", "/etc/passwd"]);
+    assert!(
+        out.contains("/etc/passwd is no famfs; expected a devdax device"),
+        "{out}"
+    );
+    assert!(out.contains("famfs mkfs IMG"), "{out}");
+    // A path over 79 bytes: refused, the reason said once.
+    let long = "x".repeat(90);
+    for verb in [
+        &["creat", "-D", "IMG", "-s", "2M"][..],
+        &["mkdir", "-D", "IMG"],
+    ] {
+        let out = i.expect(1, &[verb, &[long.as_str()]].concat());
+        assert_eq!(out.matches("hold at most 79").count(), 1, "{out}");
+    }
+}
