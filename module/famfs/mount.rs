@@ -301,8 +301,9 @@ impl Mount {
         }
     }
 
-    /// RELEASE or RELEASEDIR of handle `fh`, not waited for: the last
-    /// close must not hang on the daemon. None for files once the daemon
+    /// RELEASE or RELEASEDIR of handle `fh`, on the background queue: never
+    /// waited for, never blocked on the daemon (the last close may run in a
+    /// kernel worker). None for files once the daemon
     /// has said it keeps no open state (only famfs_rs's own daemon serves
     /// a famfs_rs mount, and it says so at its first OPEN of a file, so no
     /// file has a handle of the daemon's by then).
@@ -321,8 +322,9 @@ impl Mount {
             release_flags: 0,
             lock_owner: 0,
         };
-        // Nothing to do on failure: the daemon is gone or we were
-        // interrupted; either way the handle dies with the connection.
+        // Nothing to do on failure: the daemon is gone or reads nothing (the
+        // transport counted and logged the drop); either way the handle
+        // dies with the connection.
         let _ = self
             .connection
             .transport
