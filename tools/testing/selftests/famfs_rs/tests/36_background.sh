@@ -45,3 +45,37 @@ ok
 	timeout 60 famfs umount --timeout 30 $MNT >/dev/null 2>&1 || { fail "umount failed or hung"; umount -l $MNT; rc=1; }
 	return $rc
 }
+
+# Eight processes open the same five files (on two devices) cold, at once:
+# one GET_FMAP per file and one GET_DAXDEV per device reach the daemon, as
+# the module's counters and the daemon's own count agree.
+test_concurrent_cold_opens_coalesce() {
+	famfs_fresh || return 1
+	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
+	famfs adddev -D $FAMFS_DEV /dev/dax1.0 >/dev/null || { fail "adddev failed"; return 1; }
+	D="-D $FAMFS_DEV --daxdev /dev/dax1.0"
+	files=""
+	for i in 1 2 3 4 5; do
+		famfs creat $D -s 4M -N 2 -C 2M --devices 0,1 /c$i || { fail "creat /c$i failed"; return 1; }
+		files="$files $MNT/c$i"
+	done
+	famfs_mount --daxdev /dev/dax1.0 || return 1
+	rc=0
+	# The daemon opens the .meta files itself, sometime: their maps (on
+	# device 0) are loaded first, so that only the five files' count.
+	: <$MNT/.meta/.log && : <$MNT/.meta/.superblock || { fail "opening the .meta files failed"; rc=1; }
+	f0=$(counter fmaps) d0=$(counter daxdev_gets)
+	# shellcheck disable=SC2086
+	run_shown open_storm 8 1 $files || rc=1
+	fmaps=$(($(counter fmaps) - f0)) gets=$(counter daxdev_gets)
+	ftotal=$(counter fmaps)
+	diag "8 cold openers of 5 files: $fmaps GET_FMAP, GET_DAXDEV $d0 before (device 0) and $gets after (2 devices)"
+	expect_eq "GET_FMAP for 5 files" 5 $fmaps || rc=1
+	expect_eq "GET_DAXDEV for 2 devices" 2 $gets || rc=1
+	famfs_umount || rc=1
+	# The daemon counted the same (the module's counters count requests
+	# queued, the daemon's requests read).
+	expect_eq "daemon's GET_FMAP count" $ftotal "$(daemon_count 54)" || rc=1
+	expect_eq "daemon's GET_DAXDEV count" $gets "$(daemon_count 55)" || rc=1
+	return $rc
+}
