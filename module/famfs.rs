@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+mod coalesce;
 mod counters;
 mod daxtable;
 mod fs;

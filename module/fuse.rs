@@ -8,5 +8,6 @@
 
 #![forbid(unsafe_code)]
 
+pub(crate) mod background;
 pub(crate) mod connection;
 pub(crate) mod transport;

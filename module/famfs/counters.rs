@@ -34,9 +34,12 @@ pub(super) fn bump(c: &AtomicU64) {
 
 type Field<O> = (&'static CStr, fn(&O) -> &AtomicU64);
 
-const TRANSPORT: [Field<Connection>; 2] = [
+const TRANSPORT: [Field<Connection>; 3] = [
     (c_str!("upcalls"), |c| c.transport.upcalls_counter()),
     (c_str!("bad_replies"), |c| c.transport.bad_replies_counter()),
+    (c_str!("releases_dropped"), |c| {
+        c.transport.releases_dropped_counter()
+    }),
 ];
 
 const MOUNT: [Field<Counters>; 8] = [

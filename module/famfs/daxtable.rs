@@ -4,13 +4,15 @@
 //! the index userspace chose (the log's order; primary = 0), and what a
 //! failure of one of them fences.
 //!
-//! An entry is filled once, by the first GET_DAXDEV for its index, and
-//! lives until the mount goes. It is published with a release store after
-//! it is fully set up, so the fault path reads it with one acquire load and
-//! no lock; a mutex only serialises the (rare) filling.
+//! An entry is filled once, by the first GET_DAXDEV for its index (one in
+//! flight per index: concurrent openers wait for it), and lives until the
+//! mount goes. It is published with a release store after it is fully set
+//! up, so the fault path reads it with one acquire load and no lock; a
+//! mutex only serialises the (rare) claiming.
 
 #![forbid(unsafe_code)]
 
+use super::coalesce::Coalescer;
 use super::mapped::MappedRanges;
 use crate::core_logic::famfs_core::abi::MAX_DAXDEVS;
 use crate::kapi::fsdax::{self, Claim, Failure, FailureHolder, Recovery};
@@ -125,6 +127,8 @@ impl DaxEntry {
 pub(crate) struct DaxTable {
     slots: [OnceBox<DaxEntry>; SLOTS],
     filling: Pin<KBox<Mutex<()>>>,
+    /// The GET_DAXDEVs in flight, by index.
+    asking: Coalescer,
 }
 
 impl DaxTable {
@@ -133,6 +137,7 @@ impl DaxTable {
         Ok(Self {
             slots: [const { OnceBox::new() }; SLOTS],
             filling: KBox::pin_init(new_mutex!(()), GFP_KERNEL)?,
+            asking: Coalescer::new()?,
         })
     }
 
@@ -142,8 +147,9 @@ impl DaxTable {
     }
 
     /// Makes sure `index` is filled: if not, asks `lookup` which device it
-    /// is (GET_DAXDEV) and claims the device, fenced through `fence`.
-    /// Called with no lock held by the caller; serialised here.
+    /// is (GET_DAXDEV) and claims the device, fenced through `fence`. One
+    /// caller per index asks; the others wait (killably) for its answer.
+    /// Called with no lock held by the caller.
     pub(crate) fn fill(
         &self,
         index: u32,
@@ -154,13 +160,29 @@ impl DaxTable {
             return Ok(e);
         }
         let slot = self.slots.get(index as usize).ok_or(EINVAL)?;
+        self.asking.run(
+            u64::from(index),
+            || slot.get().is_some(),
+            || self.claim(index, slot, fence, lookup),
+        )?;
+        slot.get().ok_or(EIO)
+    }
+
+    /// Asks which device `index` is and claims it into `slot`.
+    fn claim(
+        &self,
+        index: u32,
+        slot: &OnceBox<DaxEntry>,
+        fence: &Fence,
+        lookup: impl FnOnce(u32) -> Result<DeviceRef>,
+    ) -> Result {
         // Ask the daemon before taking the lock: a slow or hostile daemon
-        // must not leave other openers in an unkillable mutex wait. Two
-        // openers may both ask; the second one's claim finds the first.
+        // must not leave openers of other devices in an unkillable mutex
+        // wait.
         let device = lookup(index)?;
         let _guard = self.filling.lock();
-        if let Some(e) = slot.get() {
-            return Ok(e);
+        if slot.get().is_some() {
+            return Ok(());
         }
         let state = Arc::new(
             FailureState {
@@ -174,8 +196,7 @@ impl DaxTable {
         let entry = KBox::new(DaxEntry { claim, state }, GFP_KERNEL)?;
         // Publish: everything above is visible before the entry is. Under
         // `filling`, the slot is still empty.
-        slot.set(entry).map_err(|_| EBUSY)?;
-        slot.get().ok_or(EINVAL)
+        slot.set(entry).map_err(|_| EBUSY)
     }
 
     /// Gives every device back (the mount is going: no inode is left).

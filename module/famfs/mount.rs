@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+use super::coalesce::Coalescer;
 use super::counters::{self, bump, Counters};
 use super::daxtable::{DaxEntry, DaxTable, DeviceRef, Fence};
 use super::inode::InodeState;
@@ -125,6 +126,8 @@ pub(crate) struct Mount {
     /// The daemon answered an OPEN of a file with ENOSYS: files are opened
     /// and closed without it from then on.
     no_open: AtomicBool,
+    /// The GET_FMAPs in flight, by node id.
+    fmap_loads: Coalescer,
 }
 
 impl Mount {
@@ -209,6 +212,7 @@ impl Mount {
             },
             mapped,
             no_open: AtomicBool::new(false),
+            fmap_loads: Coalescer::new()?,
         })
     }
 
@@ -301,8 +305,9 @@ impl Mount {
         }
     }
 
-    /// RELEASE or RELEASEDIR of handle `fh`, not waited for: the last
-    /// close must not hang on the daemon. None for files once the daemon
+    /// RELEASE or RELEASEDIR of handle `fh`, on the background queue: never
+    /// waited for, never blocked on the daemon (the last close may run in a
+    /// kernel worker). None for files once the daemon
     /// has said it keeps no open state (only famfs_rs's own daemon serves
     /// a famfs_rs mount, and it says so at its first OPEN of a file, so no
     /// file has a handle of the daemon's by then).
@@ -321,8 +326,9 @@ impl Mount {
             release_flags: 0,
             lock_owner: 0,
         };
-        // Nothing to do on failure: the daemon is gone or we were
-        // interrupted; either way the handle dies with the connection.
+        // Nothing to do on failure: the daemon is gone or reads nothing (the
+        // transport counted and logged the drop); either way the handle
+        // dies with the connection.
         let _ = self
             .connection
             .transport
@@ -372,7 +378,8 @@ impl Mount {
     /// GET_FMAP, then GET_DAXDEV for each device the map names that the
     /// table does not hold yet, and the map's extents checked against the
     /// devices' sizes. The map is then cached on the inode for every later
-    /// access, and the file recorded for fencing its devices.
+    /// access, and the file recorded for fencing its devices. One GET_FMAP
+    /// per file is in flight: concurrent openers wait (killably) for it.
     pub(crate) fn load_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
         if state.fmap().is_some() {
             return Ok(());
@@ -380,6 +387,15 @@ impl Mount {
         if !self.famfs() {
             return Err(eopnotsupp());
         }
+        self.fmap_loads.run(
+            ino,
+            || state.has_fmap(),
+            || self.fetch_fmap(state, ino, size),
+        )
+    }
+
+    /// GET_FMAP of `ino` and what `load_fmap` does with the map.
+    fn fetch_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
         bump(&self.counters.fmaps);
         let reply = self.call(Pending::GetFmap, Opcode::GetFmap, ino, |b, h| {
             encode_request(b, h, &(), &[])

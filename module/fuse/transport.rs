@@ -6,7 +6,9 @@
 //! - At most [`MAX_IN_FLIGHT`] requests wait for a reply at once (a fixed
 //!   slot table: the 6.12 `KVec` cannot remove from the middle); callers
 //!   beyond that wait for room. FORGETs and INTERRUPTs need no reply and no
-//!   slot: they are queued apart and sent first.
+//!   slot: they are queued apart and sent first. RELEASE and RELEASEDIR,
+//!   which nobody waits for, take no slot either and never sleep: they go
+//!   on the background queue (`background.rs`).
 //! - Every reply is checked by the shared core (`core::wire::check_reply`)
 //!   against the request it answers before any caller sees it. A malformed
 //!   reply fails its request (EIO, or EPROTO for a version mismatch) and the
@@ -31,6 +33,7 @@ use crate::core_logic::famfs_core::wire::{
     self, encode_batch_forget, encode_request, Pending, ReplyBody, ReplyError, RequestHeader,
     WireError,
 };
+use crate::fuse::background::{Background, BackgroundQueue};
 use crate::kapi::completion::{Completion, Waited};
 use crate::kapi::errno::etimedout;
 use crate::kapi::poll::{PollQueue, PollTable, POLL_ERROR, POLL_READABLE, POLL_WRITABLE};
@@ -143,10 +146,12 @@ struct State {
     /// allocation under the lock).
     interrupts: [u64; MAX_IN_FLIGHT],
     n_interrupts: usize,
+    /// RELEASEs and RELEASEDIRs: no slot, no waiting.
+    background: BackgroundQueue,
 }
 
 impl State {
-    /// The oldest request not yet read. Uniques grow, so it has the
+    /// The oldest call not yet read. Uniques grow, so it has the
     /// smallest unique among the unsent.
     fn oldest_unsent(&self) -> Option<usize> {
         let mut best: Option<(usize, u64)> = None;
@@ -185,7 +190,10 @@ impl State {
     }
 
     fn has_work(&self) -> bool {
-        !self.forgets.is_empty() || self.n_interrupts > 0 || self.oldest_unsent().is_some()
+        !self.forgets.is_empty()
+            || self.n_interrupts > 0
+            || self.oldest_unsent().is_some()
+            || self.background.oldest_unread().is_some()
     }
 }
 
@@ -195,6 +203,7 @@ enum Outgoing {
     Request(Arc<Request>),
     Interrupt(u64),
     Forgets(KVec<fuse_forget_one>),
+    Background(u64, KVec<u8>),
 }
 
 /// Where a request was when its caller was signalled or gave up.
@@ -226,6 +235,9 @@ pub(crate) struct Transport {
     upcalls: AtomicU64,
     /// Malformed replies refused.
     bad_replies: AtomicU64,
+    /// RELEASEs and RELEASEDIRs dropped: the background queue was full of
+    /// requests the daemon had not read.
+    releases_dropped: AtomicU64,
 }
 
 impl Transport {
@@ -239,6 +251,7 @@ impl Transport {
                 forgets: KVec::new(),
                 interrupts: [0; MAX_IN_FLIGHT],
                 n_interrupts: 0,
+                background: BackgroundQueue::new()?,
             }),
             readable <- new_condvar!(),
             room <- new_condvar!(),
@@ -246,6 +259,7 @@ impl Transport {
             next_unique: AtomicU64::new(2),
             upcalls: AtomicU64::new(0),
             bad_replies: AtomicU64::new(0),
+            releases_dropped: AtomicU64::new(0),
         }? Error)
     }
 
@@ -257,6 +271,11 @@ impl Transport {
     /// Malformed replies refused so far.
     pub(crate) fn bad_replies_counter(&self) -> &AtomicU64 {
         &self.bad_replies
+    }
+
+    /// RELEASEs and RELEASEDIRs dropped so far.
+    pub(crate) fn releases_dropped_counter(&self) -> &AtomicU64 {
+        &self.releases_dropped
     }
 
     fn wake_reader(&self) {
@@ -326,32 +345,66 @@ impl Transport {
         }
     }
 
-    /// Queues a request whose reply nobody waits for (RELEASE from the
-    /// last close, which must not block on the daemon).
+    /// Queues a request whose reply nobody waits for (RELEASE and
+    /// RELEASEDIR: the last close must not block on the daemon, and may
+    /// run in a kernel worker). It is built here, before any lock, and
+    /// queued without sleeping and without a call slot; when the queue is
+    /// full of requests the daemon has not read, it is dropped, counted
+    /// and logged (rate-limited): see `background.rs` for why.
     pub(crate) fn send_background(
         &self,
         pending: Pending,
         header: RequestHeader,
         encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
     ) -> Result {
-        let request = self.build(pending, header, encode)?;
-        self.enqueue(&request)
+        let (unique, message) = self.encode(header, encode)?;
+        let mut state = self.state.lock();
+        if let Some(e) = state.closed {
+            return Err(e);
+        }
+        let queued = state.background.push(unique, pending, message);
+        drop(state);
+        if queued.is_err() {
+            self.releases_dropped.fetch_add(1, Ordering::Relaxed);
+            if crate::kapi::log::ratelimit_ok() {
+                pr_warn!(
+                    "the daemon reads no requests: {:?} dropped ({} queued unread)\n",
+                    pending.opcode(),
+                    crate::fuse::background::MAX_BACKGROUND
+                );
+            }
+            return Err(EAGAIN);
+        }
+        self.upcalls.fetch_add(1, Ordering::Relaxed);
+        self.wake_reader();
+        Ok(())
     }
 
-    fn build(
+    /// Gives `header` the next unique and encodes the message with
+    /// `encode`.
+    fn encode(
         &self,
-        pending: Pending,
         mut header: RequestHeader,
         encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
-    ) -> Result<Arc<Request>> {
+    ) -> Result<(u64, KVec<u8>)> {
         header.unique = self.next_unique.fetch_add(2, Ordering::Relaxed);
         let mut buf = [0u8; MAX_REQUEST];
         let len = encode(&mut buf, &header).map_err(wire_error)?;
         let mut message = KVec::with_capacity(len, GFP_KERNEL)?;
         message.extend_from_slice(buf.get(..len).ok_or(EINVAL)?, GFP_KERNEL)?;
+        Ok((header.unique, message))
+    }
+
+    fn build(
+        &self,
+        pending: Pending,
+        header: RequestHeader,
+        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
+    ) -> Result<Arc<Request>> {
+        let (unique, message) = self.encode(header, encode)?;
         Arc::pin_init(
             pin_init!(Request {
-                unique: header.unique,
+                unique,
                 pending,
                 message,
                 reply <- new_mutex!(None),
@@ -445,7 +498,7 @@ impl Transport {
     }
 
     /// The next message for the daemon: INTERRUPTs, then FORGETs, then the
-    /// oldest request. Allocates nothing.
+    /// oldest request, call or background. Allocates nothing.
     fn next_outgoing(&self, state: &mut State) -> Option<Outgoing> {
         if state.n_interrupts > 0 {
             state.n_interrupts -= 1;
@@ -454,7 +507,17 @@ impl Transport {
         if !state.forgets.is_empty() {
             return Some(Outgoing::Forgets(core::mem::take(&mut state.forgets)));
         }
-        let index = state.oldest_unsent()?;
+        let call = state.oldest_unsent();
+        let call_unique = call
+            .and_then(|i| state.slots.get(i)?.as_ref())
+            .map(|s| s.request.unique);
+        if let Some(unique) = state.background.oldest_unread() {
+            if call_unique.map_or(true, |u| unique < u) {
+                let message = state.background.take_message(unique)?;
+                return Some(Outgoing::Background(unique, message));
+            }
+        }
+        let index = call?;
         match state.slots.get_mut(index) {
             Some(Some(slot)) => {
                 slot.sent = true;
@@ -526,6 +589,14 @@ impl Transport {
         let message = match outgoing {
             Outgoing::Interrupt(unique) => build_interrupt(unique)?,
             Outgoing::Forgets(all) => self.forget_message(all)?,
+            Outgoing::Background(unique, message) => {
+                if let Err(e) = out.write_slice(&message) {
+                    // Never answered: forget it.
+                    drop(self.state.lock().background.take_read(unique));
+                    return Err(e);
+                }
+                return Ok(message.len());
+            }
             Outgoing::Request(request) => {
                 if let Err(e) = out.write_slice(&request.message) {
                     // The daemon will never answer what it could not read.
@@ -559,7 +630,16 @@ impl Transport {
             Ok(h) => h,
             Err(e) => return Err(self.refuse(unique, e)),
         };
-        let slot = self.state.lock().take_sent(header.unique).ok_or(ENOENT)?;
+        let mut state = self.state.lock();
+        let slot = state.take_sent(header.unique);
+        let background = match slot {
+            Some(_) => None,
+            None => state.background.take_read(header.unique),
+        };
+        drop(state);
+        let Some(slot) = slot else {
+            return self.background_reply(background.ok_or(ENOENT)?, &message);
+        };
         self.room.notify_one();
         let request = slot.request;
         match wire::check_reply(request.pending, &message, MAX_REPLY) {
@@ -579,11 +659,32 @@ impl Transport {
         }
     }
 
+    /// The reply to a RELEASE or RELEASEDIR, which nobody waits for: checked
+    /// like any reply; the daemon's errno goes nowhere (the handle is gone
+    /// either way).
+    fn background_reply(&self, request: Background, message: &[u8]) -> Result<usize> {
+        match wire::check_reply(request.pending, message, MAX_REPLY) {
+            Ok(_) | Err(ReplyError::Daemon(_)) => Ok(message.len()),
+            Err(e) => {
+                self.note_bad_reply(Some(request.pending.opcode()), e);
+                Err(EINVAL)
+            }
+        }
+    }
+
     /// Refuses a reply whose header is unusable: the request it names (if
     /// it is one awaiting a reply) fails with EIO; the write gets EINVAL.
     fn refuse(&self, unique: Option<u64>, e: ReplyError) -> Error {
         self.note_bad_reply(None, e);
-        let slot = unique.and_then(|u| self.state.lock().take_sent(u));
+        let slot = unique.and_then(|u| {
+            let mut state = self.state.lock();
+            let slot = state.take_sent(u);
+            if slot.is_none() {
+                // A background request's: nothing waits, it just goes.
+                drop(state.background.take_read(u));
+            }
+            slot
+        });
         if let Some(slot) = slot {
             self.room.notify_one();
             slot.request.complete(Err(EIO));
@@ -658,6 +759,7 @@ impl Transport {
         }
         state.forgets = KVec::new();
         state.n_interrupts = 0;
+        state.background.clear();
         drop(state);
         for request in taken {
             request.complete(Err(errno));

@@ -21,7 +21,6 @@ unsafe fn set_len<T>(v: &mut KVec<T>, len: usize) {
 
 /// Takes entry `i` out of `v`; the last entry takes its place. `None` if
 /// there is no entry `i`.
-#[cfg_attr(famfs_rs_fsdev_dax, allow(dead_code))]
 pub(crate) fn swap_remove<T>(v: &mut KVec<T>, i: usize) -> Option<T> {
     let last = v.len().checked_sub(1)?;
     if i > last {

@@ -24,7 +24,10 @@
 //! READDIR cases misbehave on the first page (cookie 0) only; later pages
 //! are empty, so a kernel that accepts the bad page still sees an end.
 //!
-//! INIT cases break the mount itself and are armed only by name.
+//! INIT cases break the mount itself and are armed only by name, as is
+//! `release-unanswered`: RELEASE and RELEASEDIR of every node are read and
+//! never answered (the kernel must not wait for them, nor run out of
+//! anything: closes go on working).
 //!
 //! The cases target famfs_rs.ko, which checks every reply with the shared
 //! core. The kernel's own FUSE (`--plain-fuse`) is more lenient (it takes, for
@@ -60,6 +63,8 @@ pub enum Trigger {
     GetDaxdev,
     /// INIT (the mount fails).
     Init,
+    /// RELEASE and RELEASEDIR of every node (armed by name only).
+    Release,
 }
 
 /// What a test does to hit a case.
@@ -77,6 +82,8 @@ pub enum Action {
     OpenStat,
     /// `famfs mount --misbehave <case> ...` itself.
     Mount,
+    /// Many opens and closes, then ordinary use.
+    OpenClose,
 }
 
 impl Action {
@@ -89,6 +96,7 @@ impl Action {
             Action::Open => "open",
             Action::OpenStat => "openstat",
             Action::Mount => "mount",
+            Action::OpenClose => "openclose",
         }
     }
 }
@@ -126,13 +134,17 @@ impl Case {
             Trigger::Statfs => Action::Statfs,
             Trigger::Open | Trigger::GetFmap | Trigger::GetDaxdev => Action::Open,
             Trigger::Init => Action::Mount,
+            Trigger::Release => Action::OpenClose,
         }
     }
 
     /// Whether the caller's operation ends in success (the case is about
     /// uniques: the real reply follows) rather than an error.
     pub fn succeeds(&self) -> bool {
-        matches!(self.bad, Bad::UnknownUnique | Bad::Duplicate)
+        matches!(
+            self.bad,
+            Bad::UnknownUnique | Bad::Duplicate | Bad::Unanswered
+        )
     }
 
     /// Whether the trigger node is a directory.
@@ -140,9 +152,10 @@ impl Case {
         self.trigger == Trigger::ReadDir
     }
 
-    /// Whether `--misbehave all` arms it (INIT cases need their name).
+    /// Whether `--misbehave all` arms it (INIT and RELEASE cases need
+    /// their name: they are about the whole mount, not one trigger node).
     pub fn runtime(&self) -> bool {
-        self.trigger != Trigger::Init
+        !matches!(self.trigger, Trigger::Init | Trigger::Release)
     }
 }
 
@@ -274,6 +287,8 @@ pub enum Bad {
     InitFlagsNotOffered,
     /// INIT: major 8.
     InitMajor,
+    /// No reply at all (RELEASE, RELEASEDIR).
+    Unanswered,
 }
 
 macro_rules! cases {
@@ -350,6 +365,7 @@ cases! {
     "init-not-famfs" Init InitNotFamfs "INIT reply without the famfs_rs protocol word (mount fails, EPROTO)";
     "init-flags-not-offered" Init InitFlagsNotOffered "INIT reply accepting a flag not offered (mount fails)";
     "init-major" Init InitMajor "INIT reply with FUSE major 8 (mount fails, EPROTO)";
+    "release-unanswered" Release Unanswered "RELEASE and RELEASEDIR never answered (closes must not block)";
 }
 
 /// The case called `name`.
@@ -683,6 +699,8 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
             o.flags2 |= 1 << 30;
         }),
         Bad::InitMajor => patch(good, unique, |o: &mut fuse_init_out| o.major = 8),
+        // Nothing is sent (the server never calls this for it).
+        Bad::Unanswered => Vec::new(),
     }
 }
 

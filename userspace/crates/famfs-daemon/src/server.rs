@@ -287,6 +287,7 @@ impl Server {
             Op::GetAttr(_) => self.getattr(unique, nodeid),
             Op::OpenDir(_) => self.opendir(unique, nodeid),
             Op::ReadDir(r) => self.readdir(unique, nodeid, &r),
+            Op::ReleaseDir(_) | Op::Release(_) if self.releases_unanswered() => return Vec::new(),
             Op::ReleaseDir(_) | Op::Release(_) => wrap(ok_msg(unique, &())),
             Op::Open(o) => self.open(unique, nodeid, o.flags),
             Op::Read(r) => wrap(self.read(unique, nodeid, &r)),
@@ -355,6 +356,15 @@ impl Server {
                 out(err_msg(unique, FOLLOW_UP_ERRNO), OutKind::FollowUp(case)),
             ],
         }
+    }
+
+    /// `release-unanswered` is armed: RELEASE and RELEASEDIR are read and
+    /// never answered.
+    fn releases_unanswered(&self) -> bool {
+        self.cfg
+            .misbehave
+            .iter()
+            .any(|c| c.trigger == Trigger::Release)
     }
 
     fn armed(&self, name: &str) -> Option<&'static Case> {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use famfs_core::abi::{fuse_attr_out, MAX_REPLY, ROOT_ID};
+use famfs_core::abi::{fuse_attr_out, fuse_release_in, Opcode, MAX_REPLY, ROOT_ID};
 use famfs_core::attr::FileKind;
 use famfs_core::codec::Field;
 use famfs_core::fmap::FmapRef;
@@ -74,14 +74,15 @@ fn trigger(fs: &Fs, case: &'static Case) -> (Exchange, Pending) {
                 },
             )
         }
-        Trigger::Lookup | Trigger::Init => unreachable!(),
+        Trigger::Lookup | Trigger::Init | Trigger::Release => unreachable!(),
     }
 }
 
 #[test]
 fn every_case_is_refused_and_nothing_hangs() {
     let fs = Fs::new();
-    for case in CASES {
+    // release-unanswered sends nothing at all: its own test below.
+    for case in CASES.iter().filter(|c| c.bad != Bad::Unanswered) {
         let (x, pending) = trigger(&fs, case);
         assert_eq!(x.verdicts.len(), 2, "{}: two messages", case.name);
         let (first, second) = (&x.verdicts[0], &x.verdicts[1]);
@@ -192,7 +193,10 @@ fn the_case_list_is_complete_and_named() {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
         assert_eq!(by_name(c.name).map(|x| x.name), Some(c.name));
-        assert_eq!(c.action() == Action::Mount, !c.runtime());
+        assert_eq!(
+            matches!(c.action(), Action::Mount | Action::OpenClose),
+            !c.runtime()
+        );
     }
     let all = parse_list("all").unwrap();
     assert_eq!(all.len(), CASES.iter().filter(|c| c.runtime()).count());
@@ -216,4 +220,32 @@ fn trigger_names_are_listed_only_when_armed() {
     let _ = h.readdir(node, 0, 4096);
     assert_eq!(entry(&h.lookup(ROOT_ID, "a")).attr.size, 3 << 20);
     assert_eq!(h.chan.outstanding(), 0);
+}
+
+#[test]
+fn release_unanswered_reads_releases_and_sends_nothing() {
+    let fs = Fs::new();
+    let r = fuse_release_in {
+        fh: 0,
+        flags: 0,
+        release_flags: 0,
+        lock_owner: 0,
+    };
+    let case = by_name("release-unanswered").unwrap();
+    assert!(!case.runtime() && case.succeeds());
+    assert!(!parse_list("all")
+        .unwrap()
+        .iter()
+        .any(|c| c.name == case.name));
+    let mut h = Harness::famfs(&fs, armed(vec![case]));
+    for op in [Opcode::Release, Opcode::ReleaseDir] {
+        let x = h.request(op, ROOT_ID, &r, None);
+        assert!(x.outs.is_empty(), "{op:?} answered");
+    }
+    // Everything else is still answered.
+    assert_eq!(h.getattr(ROOT_ID).errno(), 0);
+    // Unarmed, RELEASEDIR is answered.
+    let mut h = Harness::famfs(&fs, armed(Vec::new()));
+    let x = h.request(Opcode::ReleaseDir, ROOT_ID, &r, Some(Pending::ReleaseDir));
+    assert_eq!((x.outs.len(), x.errno()), (1, 0));
 }

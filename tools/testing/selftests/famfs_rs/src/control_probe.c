@@ -12,7 +12,11 @@
  *                                 norawio: this process (opener and mounter)
  *                                 first gives up CAP_SYS_RAWIO: FUSE_DAX_FMAP
  *                                 must not be offered, and taking it anyway
- *                                 fails the mount
+ *                                 fails the mount; releases-unread: the
+ *                                 root directory is opened 1100 times,
+ *                                 then, with the daemon reading nothing,
+ *                                 closed: no close may block, 1024
+ *                                 RELEASEDIRs stay queued, 76 are dropped
  *   control_probe mountsig MNT restart|eintr
  *                                 a signal reaches mount(2) before the
  *                                 daemon read INIT: with SA_RESTART the
@@ -40,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -289,6 +294,146 @@ static void signal_case(int fd, const char *mnt, const char *c)
 	      WEXITSTATUS(status) == ENOENT, "the caller gets the daemon's answer (ENOENT), not EINTR");
 }
 
+#define OPENS 1100
+#define BACKGROUND 1024
+
+/* Answers what opening the root directory needs: GETATTR, OPENDIR. */
+static int answer_open(int fd, char *buf, struct fuse_in_header *h, __u64 fh)
+{
+	struct {
+		struct fuse_out_header h;
+		union {
+			struct fuse_attr_out a;
+			struct fuse_open_out o;
+		};
+	} r;
+	size_t body;
+
+	memset(&r, 0, sizeof(r));
+	if (read_request(fd, buf, h) < 0)
+		return -1;
+	if (h->opcode == FUSE_GETATTR) {
+		r.a.attr_valid = 3600;
+		r.a.attr.ino = FUSE_ROOT_ID;
+		r.a.attr.mode = S_IFDIR | 0755;
+		r.a.attr.nlink = 2;
+		body = sizeof(r.a);
+	} else if (h->opcode == FUSE_OPENDIR) {
+		r.o.fh = fh;
+		body = sizeof(r.o);
+	} else {
+		printf("# unexpected request, opcode %u\n", h->opcode);
+		return -1;
+	}
+	r.h.len = sizeof(r.h) + body;
+	r.h.unique = h->unique;
+	return put(fd, &r, r.h.len) == (long)r.h.len ? (int)h->opcode : -1;
+}
+
+/* The opener: opens MNT OPENS times, says so, closes them all when told,
+ * and says so (or is killed if a close blocks). */
+static void opener(const char *mnt, int said, int told)
+{
+	struct rlimit rl = { OPENS + 64, OPENS + 64 };
+	static int fds[OPENS];
+	char c;
+	int i;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		_exit(1);
+	for (i = 0; i < OPENS; i++)
+		if ((fds[i] = open(mnt, O_RDONLY | O_DIRECTORY)) < 0)
+			_exit(2);
+	if (write(said, "o", 1) != 1 || read(told, &c, 1) != 1)
+		_exit(3);
+	for (i = 0; i < OPENS; i++)
+		close(fds[i]);
+	_exit(write(said, "c", 1) == 1 ? 0 : 4);
+}
+
+/* The mount's debugfs counter NAME. The device number comes from
+ * mountinfo: a stat() of the mount could send a GETATTR, which this
+ * process, the mount's daemon, would never answer. */
+static long mount_counter(const char *mnt, const char *name)
+{
+	char line[1024], path[256], at[256];
+	unsigned int maj, min;
+	int found = 0;
+	long v = -1;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*d %*d %u:%u %*s %255s", &maj, &min, at) == 3 &&
+			!strcmp(at, mnt);
+	fclose(f);
+	if (!found)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/famfs_rs/%u:%u/%s", maj, min, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* releases-unread: RELEASEDIR never sleeps, never takes a call slot, and
+ * what a daemon that reads nothing can make the module hold is bounded. */
+static void releases_case(int fd, const char *mnt)
+{
+	struct pollfd said_p;
+	struct fuse_in_header h;
+	int said[2], told[2], opendirs = 0, releases = 0, other = 0, status;
+	char buf[BUF], c;
+	__u64 first = 0;
+	pid_t child;
+
+	if (pipe(said) < 0 || pipe(told) < 0)
+		return;
+	child = fork();
+	if (child == 0)
+		opener(mnt, said[1], told[0]);
+	said_p.fd = said[0];
+	said_p.events = POLLIN;
+	while (opendirs < OPENS && poll(&said_p, 1, 0) == 0) {
+		int op = answer_open(fd, buf, &h, opendirs + 1);
+
+		if (op < 0)
+			break;
+		opendirs += op == FUSE_OPENDIR;
+	}
+	check(opendirs == OPENS && read(said[0], &c, 1) == 1 && c == 'o',
+	      "1100 OPENDIRs of the root answered, the directory held open 1100 times");
+	check(write(told[1], "c", 1) == 1, "told the opener to close them all");
+	c = 0;
+	check(poll(&said_p, 1, 20000) == 1 && read(said[0], &c, 1) == 1 && c == 'c',
+	      "1100 closes with the daemon reading nothing: none blocked");
+	if (c != 'c')
+		kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	check(mount_counter(mnt, "releases_dropped") == OPENS - BACKGROUND,
+	      "76 RELEASEDIRs beyond the 1024 queued were dropped (releases_dropped)");
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 500) != 1 || read_request(fd, buf, &h) < 0)
+			break;
+		if (h.opcode == FUSE_RELEASEDIR) {
+			first = first ? first : h.unique;
+			releases++;
+		} else {
+			other++;
+		}
+	}
+	printf("# read %d RELEASEDIRs, %d other requests\n", releases, other);
+	check(releases == BACKGROUND && other == 0, "then the daemon reads the 1024 queued RELEASEDIRs");
+	check(reply_hdr(fd, 16, 0, first, 16) == 16, "a reply to a RELEASEDIR is accepted");
+	check(reply_hdr(fd, 16, 0, first, 16) == -ENOENT, "its second reply gets ENOENT");
+}
+
 static int init_case(const char *mnt, const char *c)
 {
 	int fd = open(DEV, O_RDWR);
@@ -339,6 +484,15 @@ static int init_case(const char *mnt, const char *c)
 		close(fd);
 		errno = 0;
 		check(statfs(mnt, &st) < 0 && errno == ENOTCONN, "daemon gone: statfs gets ENOTCONN");
+		check(umount(mnt) == 0, "umount after the daemon left");
+		return failures != 0;
+	}
+	if (!strcmp(c, "releases-unread")) {
+		check(reply_init(fd, h.unique, NULL, sizeof(struct fuse_init_out)) == 80,
+		      "good INIT reply accepted");
+		check(mount_result(child) == 0, "mount succeeds");
+		releases_case(fd, mnt);
+		close(fd);
 		check(umount(mnt) == 0, "umount after the daemon left");
 		return failures != 0;
 	}
