@@ -85,6 +85,7 @@ fn attr_of(ino: u64, a: &fuse_attr) -> InodeAttr {
         gid: a.gid,
         size: a.size,
         nlink: a.nlink,
+        blocks: a.blocks,
         mtime: (i64::try_from(a.mtime).unwrap_or(i64::MAX), a.mtimensec),
     }
 }

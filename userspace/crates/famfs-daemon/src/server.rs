@@ -208,9 +208,8 @@ fn trigger_attr(c: &Case) -> Attr {
 
 impl Server {
     /// A server answering from `view`, with the devices `devices`.
-    pub fn new(cfg: Config, view: Arc<dyn View>, devices: Devices, start: Duration) -> Self {
+    pub fn new(cfg: Config, view: Arc<dyn View>, devices: Devices) -> Self {
         let policy = AttrPolicy {
-            time: start,
             entry_ttl: cfg.entry_ttl,
             attr_ttl: cfg.attr_ttl,
         };
