@@ -18,5 +18,6 @@ pub(crate) mod famfs_core {
     pub mod errno;
     pub mod fmap;
     pub mod init;
+    pub mod meta_area;
     pub mod wire;
 }

@@ -3,7 +3,8 @@
 //! Layer 3, famfs: the file system type (`fs`), a mount and the requests it
 //! sends (`mount`), per-inode state and the cached file maps (`inode`), the
 //! daxdev table and what a device failure fences (`daxtable`), the device
-//! ranges the maps use (`mapped`), and the counters (`counters`). Built on
+//! ranges the maps use (`mapped`), the `.meta` files and the area they
+//! map (`meta_files`), and the counters (`counters`). Built on
 //! the FUSE transport (`crate::fuse`) and the kernel API
 //! (`crate::kapi`), with no unsafe code of its own.
 
@@ -15,6 +16,7 @@ mod daxtable;
 mod fs;
 mod inode;
 mod mapped;
+mod meta_files;
 mod mount;
 
 pub(crate) use fs::{Famfs, FamfsType};

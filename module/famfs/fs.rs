@@ -177,6 +177,17 @@ impl FileSystem for Famfs {
         Ok(())
     }
 
+    /// A file the map says is read-only on this host is not writable
+    /// (EROFS, even for root), as `open` says: the map is fetched for it
+    /// if it is not cached yet (what the open would do next anyway).
+    fn check_write(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        mount.load_fmap(inode.data(), inode.ino(), inode.size())?;
+        if inode.data().read_only() {
+            return Err(EROFS);
+        }
+        Ok(())
+    }
+
     /// OPEN (or OPENDIR); a regular file also gets its map now, so that no
     /// later read, write or fault needs the daemon. A file the map says is
     /// read-only on this host does not open for writing (EROFS, even for

@@ -11,11 +11,13 @@ use super::counters::{self, bump, Counters};
 use super::daxtable::{DaxEntry, DaxTable, DeviceRef, Fence};
 use super::inode::InodeState;
 use super::mapped::{Conflict, MappedRanges};
+use super::meta_files::MetaFiles;
 use crate::core_logic::famfs_core::abi::{
     fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode, FUSE_DAX_FMAP,
     FUSE_NO_OPEN_SUPPORT, NAME_MAX, ROOT_ID,
 };
 use crate::core_logic::famfs_core::attr::Timeout;
+use crate::core_logic::famfs_core::fmap::FmapError;
 use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader, WireError,
@@ -27,6 +29,7 @@ use crate::kapi::debugfs::DebugDir;
 use crate::kapi::errno::{enametoolong, enosys, enotconn, eopnotsupp, etimedout};
 use crate::kapi::fsdax::Claim;
 use crate::kapi::log;
+use crate::kapi::once::OnceBox;
 use crate::kapi::time::{hz, jiffies};
 use crate::kapi::vfs::open_flags::{O_CREAT, O_EXCL, O_NOCTTY};
 use crate::kapi::vfs::{
@@ -86,7 +89,17 @@ fn attr_of(ino: u64, a: &fuse_attr) -> InodeAttr {
         gid: a.gid,
         size: a.size,
         nlink: a.nlink,
+        blocks: a.blocks,
         mtime: (i64::try_from(a.mtime).unwrap_or(i64::MAX), a.mtimensec),
+    }
+}
+
+/// Why a map was refused by the superblock and log area's rules.
+fn placement_error(e: FmapError) -> &'static str {
+    match e {
+        FmapError::InMetaArea => "it maps the superblock and log area (device 0 below the log's end)",
+        FmapError::WrongFileType => "its file type is not the file's (only .meta/.superblock and .meta/.log map the superblock and the log)",
+        _ => "a .meta file's map leaves the superblock and log area",
     }
 }
 
@@ -123,6 +136,8 @@ pub(crate) struct Mount {
     mapped: Arc<MappedRanges>,
     /// What fencing one of the devices needs.
     fence: Fence,
+    /// The `.meta` files and the area they map, once asked for.
+    meta: OnceBox<MetaFiles>,
     /// The daemon answered an OPEN of a file with ENOSYS: files are opened
     /// and closed without it from then on.
     no_open: AtomicBool,
@@ -211,6 +226,7 @@ impl Mount {
                 sb,
             },
             mapped,
+            meta: OnceBox::new(),
             no_open: AtomicBool::new(false),
             fmap_loads: Coalescer::new()?,
         })
@@ -407,6 +423,11 @@ impl Mount {
             self.log_bad_fmap(ino, "its size differs from the file's");
             return Err(EIO);
         }
+        let meta = self.meta_files()?;
+        if let Err(e) = meta.area().check(&fmap, meta.role(ino)) {
+            self.log_bad_fmap(ino, placement_error(e));
+            return Err(EIO);
+        }
         for index in fmap.devices() {
             let dev = self.daxdev(index)?;
             if fmap.check_device_bounds(index, dev.size()).is_err() {
@@ -433,6 +454,17 @@ impl Mount {
             return Err(EIO);
         }
         Ok(())
+    }
+
+    /// The `.meta` files, asked for the first time a map is needed.
+    fn meta_files(&self) -> Result<&MetaFiles> {
+        if let Some(m) = self.meta.get() {
+            return Ok(m);
+        }
+        let found = MetaFiles::discover(|p, n| self.lookup(p, n), |ino| self.forget(ino, 1))?;
+        // A racing opener may have set it first: either is the same.
+        let _ = self.meta.set(KBox::new(found, GFP_KERNEL)?);
+        self.meta.get().ok_or(EIO)
     }
 
     /// A map that shares device bytes with another file's: a bad reply.

@@ -72,6 +72,8 @@ pub(crate) struct InodeAttr {
     pub(crate) size: u64,
     /// Link count.
     pub(crate) nlink: u32,
+    /// Bytes allocated, in 512-byte units (`st_blocks`).
+    pub(crate) blocks: u64,
     /// Modification time, seconds and nanoseconds since the epoch.
     pub(crate) mtime: (i64, u32),
 }
@@ -171,6 +173,12 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// Brings the attributes of `inode` up to date if they have expired.
     fn refresh(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
 
+    /// Whether regular file `inode` may be written at all (the
+    /// `permission` check of every open for writing and of
+    /// `access(W_OK)`, before the mode bits): EROFS for a file the file
+    /// system holds read-only. May block (never called in RCU walk).
+    fn check_write(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
+
     /// Opens `inode` (`O_*` flags, see [`open_flags`]); returns the file
     /// handle.
     fn open(info: &Self::Info, inode: Inode<'_, Self>, flags: u32) -> Result<u64>;
@@ -256,6 +264,7 @@ unsafe fn init_inode<T: FileSystem>(
         (*inode).i_gid = bindings::famfs_rs_make_kgid(attr.gid);
         bindings::set_nlink(inode, attr.nlink);
         bindings::famfs_rs_i_size_write(inode, attr.size as i64);
+        (*inode).i_blocks = attr.blocks;
         (*inode).i_blkbits = bindings::PAGE_SHIFT as u8;
         (*inode).i_mtime_sec = attr.mtime.0;
         (*inode).i_mtime_nsec = attr.mtime.1;

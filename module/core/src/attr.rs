@@ -74,6 +74,8 @@ pub enum AttrError {
     ZeroIno,
     /// `size` exceeds what `loff_t` holds.
     Size,
+    /// `blocks` (512-byte units) count more bytes than `loff_t` holds.
+    Blocks,
     /// `nlink` is zero.
     Nlink,
     /// A nanosecond field is 10^9 or more.
@@ -104,6 +106,9 @@ pub fn check_attr(a: &fuse_attr) -> Result<FileKind, AttrError> {
     }
     if a.size > MAX_FILE_SIZE {
         return Err(AttrError::Size);
+    }
+    if a.blocks > MAX_FILE_SIZE.div_ceil(512) {
+        return Err(AttrError::Blocks);
     }
     if a.nlink == 0 {
         return Err(AttrError::Nlink);
@@ -217,6 +222,11 @@ mod tests {
         let mut a = good_attr(S_IFREG | 0o600);
         a.size = u64::MAX;
         assert_eq!(check_attr(&a), Err(AttrError::Size));
+        let mut a = good_attr(S_IFREG | 0o600);
+        a.blocks = MAX_FILE_SIZE.div_ceil(512);
+        assert!(check_attr(&a).is_ok());
+        a.blocks += 1;
+        assert_eq!(check_attr(&a), Err(AttrError::Blocks));
         let mut a = good_attr(S_IFREG | 0o600);
         a.nlink = 0;
         assert_eq!(check_attr(&a), Err(AttrError::Nlink));

@@ -9,8 +9,10 @@
 //!
 //! Rules (all checked, none trusted):
 //! - header: known file type, `fmap_version` 1, known extent type,
-//!   1..=32 extents, no unknown `flags` bit, reserved fields zero,
-//!   `file_size` <= `i64::MAX`;
+//!   1..=32 extents for a non-empty file and none for an empty one (an
+//!   empty file has no bytes to map: extents would only hold device
+//!   bytes that no file may then map), no unknown `flags` bit, reserved
+//!   fields zero, `file_size` <= `i64::MAX`;
 //! - the body length is exactly what the counts imply, at most 32 KiB;
 //! - every simple extent and every strip: `devindex` < 24, offset and length
 //!   2 MiB aligned, length non-zero, `offset + len` does not overflow,
@@ -26,7 +28,8 @@
 //!   file offsets corrupts its state.
 //!
 //! Device bounds can only be checked once the device is known:
-//! [`FmapRef::check_device_bounds`].
+//! [`FmapRef::check_device_bounds`]; the superblock and log area once the
+//! log's length is: [`super::meta_area::MetaArea::check`].
 
 use core::mem::size_of;
 
@@ -56,8 +59,17 @@ pub enum FmapError {
     Version,
     /// Unknown `ext_type`.
     ExtType,
-    /// `nextents` is 0 or more than 32.
+    /// `nextents` is 0 for a non-empty file, or more than 32.
     ExtentCount,
+    /// An empty file (`file_size` 0) with extents.
+    EmptyWithExtents,
+    /// The map's file type is not the file's (a regular file whose map
+    /// says superblock or log, or the other way round).
+    WrongFileType,
+    /// A regular file's map references the superblock and log area.
+    InMetaArea,
+    /// A `.meta` file's map references bytes outside that area.
+    OutsideMetaArea,
     /// A reserved field is not zero, or `flags` has an unknown bit.
     Reserved,
     /// `file_size` exceeds `i64::MAX`.
@@ -346,8 +358,11 @@ impl<'a> FmapRef<'a> {
             return Err(FmapError::Version);
         }
         let ext_type = ExtType::from_raw(h.ext_type).ok_or(FmapError::ExtType)?;
-        if h.nextents == 0 || h.nextents > FUSE_FAMFS_MAX_EXTENTS {
+        if (h.nextents == 0 && h.file_size != 0) || h.nextents > FUSE_FAMFS_MAX_EXTENTS {
             return Err(FmapError::ExtentCount);
+        }
+        if h.file_size == 0 && h.nextents != 0 {
+            return Err(FmapError::EmptyWithExtents);
         }
         if h.flags & !FMAP_FLAGS_KNOWN != 0 || h.reserved0 != 0 || h.reserved1 != 0 {
             return Err(FmapError::Reserved);
@@ -766,6 +781,20 @@ mod tests {
     }
 
     #[test]
+    fn empty_file_has_no_extents() {
+        let mut buf = [0u8; 64];
+        let n = encode_simple(&mut buf, FamfsFileType::Regular, 0, &[]).unwrap();
+        assert_eq!(n, 32);
+        let f = FmapRef::parse(&buf[..n]).unwrap();
+        assert_eq!(f.file_size(), 0);
+        assert_eq!(f.nextents(), 0);
+        assert_eq!(f.devices().count(), 0);
+        assert_eq!(f.pieces().count(), 0);
+        assert_eq!(f.mappings().count(), 0);
+        assert_eq!(f.resolve(0), Err(FmapError::BeyondEof));
+    }
+
+    #[test]
     fn read_only_flag() {
         let mut buf = [0u8; 256];
         let n = encode_simple(&mut buf, FamfsFileType::Log, MB2, &[ext(0, MB2, MB2)]).unwrap();
@@ -890,8 +919,12 @@ mod tests {
             Err(FmapError::TooSmallForFile)
         );
         assert_eq!(
-            encode_simple(&mut buf, FamfsFileType::Log, 0, &[]),
+            encode_simple(&mut buf, FamfsFileType::Log, MB2, &[]),
             Err(FmapError::ExtentCount)
+        );
+        assert_eq!(
+            encode_simple(&mut buf, FamfsFileType::Regular, 0, &[ext(0, 0, MB2)]),
+            Err(FmapError::EmptyWithExtents)
         );
         let strips = [ext(0, 0, MB2), ext(1, 0, 2 * MB2)];
         let il = |chunk_size: u32, nbytes: u64| {

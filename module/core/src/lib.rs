@@ -32,4 +32,5 @@ pub mod dirent;
 pub mod errno;
 pub mod fmap;
 pub mod init;
+pub mod meta_area;
 pub mod wire;

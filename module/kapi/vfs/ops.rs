@@ -98,6 +98,7 @@ impl<'a, T: FileSystem> Inode<'a, T> {
             ptr::write_volatile(&mut (*i).i_gid, bindings::famfs_rs_make_kgid(attr.gid));
             bindings::set_nlink(i, attr.nlink);
             bindings::famfs_rs_i_size_write(i, attr.size as i64);
+            ptr::write_volatile(&mut (*i).i_blocks, attr.blocks);
             ptr::write_volatile(&mut (*i).i_mtime_sec, attr.mtime.0);
             ptr::write_volatile(&mut (*i).i_mtime_nsec, attr.mtime.1);
             ptr::write_volatile(&mut (*i).i_ctime_sec, attr.mtime.0);
@@ -161,6 +162,7 @@ impl<T: FileSystem> Tables<T> {
     };
 
     pub(super) const FILE_INODE: bindings::inode_operations = bindings::inode_operations {
+        permission: Some(permission::<T>),
         getattr: Some(getattr::<T>),
         setattr: Some(setattr),
         fiemap: Some(super::fiemap::fiemap::<T>),
@@ -422,16 +424,66 @@ unsafe extern "C" fn getattr<T: FileSystem>(
     request_mask: u32,
     _flags: c_uint,
 ) -> c_int {
+    let inode;
     // SAFETY: the VFS passes a live path of ours and a kstat to fill.
     unsafe {
         let inode_ptr = (*(*path).dentry).d_inode;
-        let inode = Inode::<T>::from_raw(inode_ptr);
+        inode = Inode::<T>::from_raw(inode_ptr);
         if let Err(e) = T::refresh(super_info::<T>((*inode_ptr).i_sb), inode) {
             return e.to_errno();
         }
         bindings::generic_fillattr(idmap, request_mask, inode_ptr, stat);
     }
+    if request_mask & bindings::STATX_DIOALIGN != 0 && !inode.is_dir() {
+        // SAFETY: the caller's kstat, being filled.
+        unsafe {
+            (*stat).result_mask |= bindings::STATX_DIOALIGN;
+            (*stat).dio_mem_align = DIO_ALIGN;
+            (*stat).dio_offset_align = DIO_ALIGN;
+        }
+    }
     0
+}
+
+/// The alignment `O_DIRECT` needs on a regular file, of buffers and of
+/// offsets and lengths (`statx(STATX_DIOALIGN)`): none. Regular files are
+/// fs-dax files, and their direct I/O is fs/dax.c's copy to or from the
+/// memory, exact to the byte. (ext4 on dax reports its block device's
+/// sector, 512 on pmem, from the block path it shares; the dax copy it
+/// does has no such rule either.) Reported so that programs that check it
+/// before using `O_DIRECT` do not decide it is unsupported.
+const DIO_ALIGN: u32 = 1;
+
+/// `MAY_WRITE` on a regular file: the file system may hold it read-only
+/// (EROFS, as for a read-only mount, before the mode bits: `access(W_OK)`
+/// then says what an open for writing does); then the mode bits.
+///
+/// # Safety
+///
+/// Called by the VFS only, as `inode_operations::permission`, with an
+/// inode of `T` (with `MAY_NOT_BLOCK` in RCU walk: no reference held).
+unsafe extern "C" fn permission<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    inode: *mut bindings::inode,
+    mask: c_int,
+) -> c_int {
+    let mask_bits = mask as u32;
+    if mask_bits & bindings::MAY_WRITE != 0 {
+        if mask_bits & bindings::MAY_NOT_BLOCK != 0 {
+            // In RCU walk the inode's state may be going (eviction frees
+            // it without a grace period): ask again in ref-walk, where
+            // every open and access(2) checks anyway.
+            return ECHILD.to_errno();
+        }
+        // SAFETY: ref-walk: the caller holds a reference on this inode of
+        // ours, and so on its super block.
+        let (info, this) = unsafe { (super_info::<T>((*inode).i_sb), Inode::<T>::from_raw(inode)) };
+        if let Err(e) = T::check_write(info, this) {
+            return e.to_errno();
+        }
+    }
+    // SAFETY: the arguments the VFS gave us.
+    unsafe { bindings::generic_permission(idmap, inode, mask) }
 }
 
 /// famfs files never change size, owner, mode or times (EPERM): the log

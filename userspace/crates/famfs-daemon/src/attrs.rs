@@ -3,9 +3,8 @@
 //!
 //! ino = nodeid; mode, owner and size from the log; nlink 1 for files and
 //! 2 for directories; blocks = the bytes the file's extents hold, in 512
-//! byte units; blksize 2 MiB (the allocation unit). famfs records no
-//! times, so every inode carries the daemon's start time (constant for the
-//! life of a mount, so caches never see times move).
+//! byte units; blksize 2 MiB (the allocation unit). Times: see
+//! [`log_time`].
 
 use std::time::Duration;
 
@@ -32,6 +31,23 @@ pub struct Attr {
     pub uid: u32,
     /// Group.
     pub gid: u32,
+    /// mtime, ctime and atime ([`log_time`]).
+    pub time: Duration,
+}
+
+/// 2000-01-01T00:00:00Z, in seconds since the epoch: the time of the root
+/// and of the `.meta` files, and the base of every logged node's time.
+pub const TIME_BASE_SECS: u64 = 946_684_800;
+
+/// The times (mtime, ctime, atime) of a node made by log entry
+/// `log_index` (`None`: the root, the `.meta` files): famfs's log records
+/// no times, so none is a wall-clock time. A logged node's is
+/// [`TIME_BASE_SECS`] plus its entry's sequence number (= its slot), in
+/// seconds: the same on every host and at every mount (tools that compare
+/// times see nothing change), ordered as the entries were logged (a node
+/// made later is newer), and never changing, as famfs files never do.
+pub fn log_time(log_index: Option<u64>) -> Duration {
+    Duration::from_secs(TIME_BASE_SECS.saturating_add(log_index.unwrap_or(0)))
 }
 
 impl Attr {
@@ -44,6 +60,7 @@ impl Attr {
             mode: S_IFREG | (perm & S_IALLUGO),
             uid,
             gid,
+            time: log_time(None),
         }
     }
 
@@ -56,16 +73,21 @@ impl Attr {
             mode: S_IFDIR | (perm & S_IALLUGO),
             uid,
             gid,
+            time: log_time(None),
         }
     }
 
     /// A node of the log.
     pub fn of_node(n: &Node) -> Self {
-        match &n.kind {
+        let a = match &n.kind {
             NodeKind::File { size, fmap, .. } => {
                 Self::file(n.ino, *size, fmap.data_bytes(), n.mode, n.uid, n.gid)
             }
             NodeKind::Dir { .. } => Self::dir(n.ino, n.mode, n.uid, n.gid),
+        };
+        Attr {
+            time: log_time(n.log_index),
+            ..a
         }
     }
 
@@ -89,11 +111,9 @@ pub fn meta_size(f: MetaFile, sb: &SbFacts) -> u64 {
     }
 }
 
-/// Times and cache timeouts that go with every attribute block.
+/// Cache timeouts that go with every attribute block.
 #[derive(Clone, Copy, Debug)]
 pub struct AttrPolicy {
-    /// The time every inode shows (the daemon's start).
-    pub time: Duration,
     /// How long the kernel may keep a positive name.
     pub entry_ttl: Duration,
     /// How long the kernel may keep attributes.
@@ -103,7 +123,7 @@ pub struct AttrPolicy {
 impl AttrPolicy {
     /// The wire form of `a`.
     pub fn wire(&self, a: &Attr) -> fuse_attr {
-        let (secs, nsecs) = (self.time.as_secs(), self.time.subsec_nanos());
+        let (secs, nsecs) = (a.time.as_secs(), a.time.subsec_nanos());
         fuse_attr {
             ino: a.ino,
             size: a.size,
@@ -150,5 +170,38 @@ impl AttrPolicy {
             dummy: 0,
             attr: self.wire(a),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_come_from_the_log() {
+        let policy = AttrPolicy {
+            entry_ttl: Duration::ZERO,
+            attr_ttl: Duration::ZERO,
+        };
+        let root = policy.wire(&Attr::dir(1, 0o755, 0, 0));
+        assert_eq!(
+            (root.mtime, root.ctime, root.atime),
+            (TIME_BASE_SECS, TIME_BASE_SECS, TIME_BASE_SECS)
+        );
+        let a = Attr {
+            time: log_time(Some(41)),
+            ..Attr::file(7, 1, 2 << 20, 0o644, 0, 0)
+        };
+        let w = policy.wire(&a);
+        assert_eq!(
+            (w.mtime, w.ctime, w.atime),
+            (
+                TIME_BASE_SECS + 41,
+                TIME_BASE_SECS + 41,
+                TIME_BASE_SECS + 41
+            )
+        );
+        assert_eq!((w.mtimensec, w.blocks), (0, 4096));
+        assert_eq!(log_time(Some(u64::MAX)).as_secs(), u64::MAX);
     }
 }

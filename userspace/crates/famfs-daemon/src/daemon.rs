@@ -25,7 +25,7 @@ use std::io::Write;
 use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use famfs_meta::{DaxDevice, Media, MetaError};
 
@@ -293,10 +293,7 @@ fn serve_and_mount(
         refresh_wait: o.refresh_wait.unwrap_or(defaults.refresh_wait),
         ..defaults
     };
-    let start = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut server = Server::new(cfg, refresher.clone(), devices, start);
+    let mut server = Server::new(cfg, refresher.clone(), devices);
     let chan = Arc::new(match o.fd {
         Some(fd) => DevChannel::from_fd(fd).map_err(io(format!("descriptor {fd}")))?,
         None => open_control(o.plain)?,

@@ -59,6 +59,13 @@ fn finish(mut buf: Vec<u8>, n: usize, read_only: bool) -> Result<Vec<u8>, FmapEr
 /// The GET_FMAP body of a file of `size` bytes with map `fmap`, read-only
 /// on this host if `read_only`.
 pub fn encode_file(size: u64, fmap: &Fmap, read_only: bool) -> Result<Vec<u8>, FmapError> {
+    if size == 0 {
+        // An empty file maps nothing (the kernel refuses extents on it),
+        // whatever its log entry allocated.
+        let mut buf = vec![0u8; size_of::<fuse_famfs_fmap_header>()];
+        let n = encode_simple(&mut buf, FamfsFileType::Regular, 0, &[])?;
+        return finish(buf, n, read_only);
+    }
     let mut buf = vec![0u8; body_len(fmap)];
     let n = match fmap {
         Fmap::Simple(ext) => {

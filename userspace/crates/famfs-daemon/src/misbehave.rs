@@ -7,10 +7,10 @@
 //! `bad-<case>`. The request the case is about (its [`Trigger`]) gets the
 //! malformed reply instead of the real one; everything else about the
 //! trigger node is well-formed (its LOOKUP reply has zero timeouts, so
-//! every access repeats the request). Trigger files are empty (size 0)
-//! with a map onto the device's last 2 MiB unit (no real file's bytes:
-//! the kernel refuses a map that shares bytes with another file's), so
-//! nothing can read or write data through them; the trigger for READDIR
+//! every access repeats the request). Trigger files are one 2 MiB unit
+//! (empty for `fmap-empty-with-extents`), read-only, mapped onto the
+//! device's last 2 MiB unit (no real file's bytes: the kernel refuses a
+//! map that shares bytes with another file's); the trigger for READDIR
 //! cases is a directory.
 //!
 //! After a malformed reply the daemon always sends a follow-up for the
@@ -147,6 +147,16 @@ impl Case {
         )
     }
 
+    /// The size of the trigger file (a file of one allocation `unit`, or
+    /// empty for the case about empty files).
+    pub fn trigger_size(&self, unit: u64) -> u64 {
+        if self.bad == Bad::FmapEmptyWithExtents {
+            0
+        } else {
+            unit
+        }
+    }
+
     /// Whether the trigger node is a directory.
     pub fn is_dir(&self) -> bool {
         self.trigger == Trigger::ReadDir
@@ -254,7 +264,8 @@ pub enum Bad {
     /// GET_FMAP: two extents on the same device bytes.
     FmapSelfOverlap,
     /// GET_FMAP: a well-formed map onto the log's first 2 MiB, which the
-    /// mount's `.meta/.log` maps (refused once that file's map is cached).
+    /// mount's `.meta/.log` maps (refused as a regular file's map in the
+    /// superblock and log area).
     FmapOverlapsLog,
     /// GET_DAXDEV: the reply names another index.
     DaxdevIndex,
@@ -289,6 +300,20 @@ pub enum Bad {
     InitMajor,
     /// No reply at all (RELEASE, RELEASEDIR).
     Unanswered,
+    /// GET_FMAP: a regular file's well-formed map onto the superblock
+    /// (device 0, offset 0).
+    FmapInSuperblock,
+    /// GET_FMAP: a regular file's well-formed map onto the log's last
+    /// 2 MiB (refused whatever is open).
+    FmapInLog,
+    /// GET_FMAP: an empty file's map with an extent.
+    FmapEmptyWithExtents,
+    /// GET_FMAP: a regular file whose map says "log" (outside the log).
+    FmapSaysLog,
+    /// GET_FMAP: a well-formed map onto the first 2 MiB after the log,
+    /// where the first file of a new file system lives (refused while
+    /// that file's map is cached).
+    FmapOverlapsFile,
 }
 
 macro_rules! cases {
@@ -352,7 +377,7 @@ cases! {
     "fmap-no-extents" GetFmap FmapNoExtents "GET_FMAP with 0 extents";
     "fmap-trailing" GetFmap FmapTrailing "GET_FMAP with 8 bytes after the last extent";
     "fmap-self-overlap" GetFmap FmapSelfOverlap "GET_FMAP with two extents on the same device bytes";
-    "fmap-overlaps-log" GetFmap FmapOverlapsLog "GET_FMAP onto the log's first 2 MiB (open .meta/.log first)";
+    "fmap-overlaps-log" GetFmap FmapOverlapsLog "GET_FMAP of a regular file onto the log's first 2 MiB (well-formed)";
     "daxdev-index" GetDaxdev DaxdevIndex "GET_DAXDEV reply for another index than asked";
     "daxdev-unterminated" GetDaxdev DaxdevUnterminated "GET_DAXDEV name without NUL";
     "daxdev-name-empty" GetDaxdev DaxdevNameEmpty "GET_DAXDEV with an empty name";
@@ -366,6 +391,11 @@ cases! {
     "init-flags-not-offered" Init InitFlagsNotOffered "INIT reply accepting a flag not offered (mount fails)";
     "init-major" Init InitMajor "INIT reply with FUSE major 8 (mount fails, EPROTO)";
     "release-unanswered" Release Unanswered "RELEASE and RELEASEDIR never answered (closes must not block)";
+    "fmap-in-superblock" GetFmap FmapInSuperblock "GET_FMAP of a regular file onto the superblock (well-formed)";
+    "fmap-in-log" GetFmap FmapInLog "GET_FMAP of a regular file onto the log's last 2 MiB (well-formed)";
+    "fmap-empty-with-extents" GetFmap FmapEmptyWithExtents "GET_FMAP of an empty file with an extent";
+    "fmap-regular-says-log" GetFmap FmapSaysLog "GET_FMAP of a regular file whose map says log";
+    "fmap-overlaps-file" GetFmap FmapOverlapsFile "GET_FMAP onto the first file's 2 MiB (open that file first)";
 }
 
 /// The case called `name`.
@@ -425,6 +455,22 @@ fn patch<T: Field>(good: &[u8], unique: u64, f: impl FnOnce(&mut T)) -> Vec<u8> 
         // Not the expected body: an oversized reply is malformed anyway.
         None => oversized(unique),
     }
+}
+
+/// Patches the header of `good`, a GET_FMAP reply, keeping its extents.
+fn patch_fmap_header(
+    good: &[u8],
+    unique: u64,
+    f: impl FnOnce(&mut fuse_famfs_fmap_header),
+) -> Vec<u8> {
+    let body = good.get(OUT_HEADER_LEN..).unwrap_or(&[]);
+    let Some(mut h) = fuse_famfs_fmap_header::get(body) else {
+        return oversized(unique);
+    };
+    f(&mut h);
+    let mut b = body.to_vec();
+    let _ = h.put(&mut b);
+    with_body(unique, &b)
 }
 
 fn oversized(unique: u64) -> Vec<u8> {
@@ -535,12 +581,12 @@ fn fmap_ext(devindex: u32, offset: u64, len: u64) -> Vec<u8> {
 fn bad_fmap(bad: Bad) -> Vec<u8> {
     const MB2: u64 = 2 << 20;
     let (size, extents) = match bad {
-        Bad::FmapNoExtents => (0, vec![]),
+        Bad::FmapNoExtents => (MB2, vec![]),
         Bad::FmapTooSmall => (2 * MB2, vec![(0, 0, MB2)]),
-        Bad::FmapMisaligned => (0, vec![(0, 4096, MB2)]),
-        Bad::FmapDevIndex => (0, vec![(MAX_DAXDEVS, 0, MB2)]),
-        Bad::FmapSelfOverlap => (0, vec![(0, MB2, MB2), (0, MB2, MB2)]),
-        _ => (0, vec![(0, 0, MB2)]),
+        Bad::FmapMisaligned => (MB2, vec![(0, 4096, MB2)]),
+        Bad::FmapDevIndex => (MB2, vec![(MAX_DAXDEVS, 0, MB2)]),
+        Bad::FmapSelfOverlap => (MB2, vec![(0, MB2, MB2), (0, MB2, MB2)]),
+        _ => (MB2, vec![(0, 0, MB2)]),
     };
     let mut v = fmap_header(extents.len() as u32, size);
     for (devindex, offset, len) in extents {
@@ -680,8 +726,15 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         | Bad::FmapNoExtents
         | Bad::FmapTrailing
         | Bad::FmapSelfOverlap => with_body(unique, &bad_fmap(b)),
-        // Well-formed: the server built it pointing at the log.
-        Bad::FmapOverlapsLog => good.to_vec(),
+        // Well-formed: the server built them pointing at the log or the
+        // superblock.
+        Bad::FmapOverlapsLog | Bad::FmapInSuperblock | Bad::FmapInLog | Bad::FmapOverlapsFile => {
+            good.to_vec()
+        }
+        Bad::FmapEmptyWithExtents => patch_fmap_header(good, unique, |h| h.file_size = 0),
+        Bad::FmapSaysLog => patch_fmap_header(good, unique, |h| {
+            h.file_type = famfs_core::abi::FamfsFileType::Log.raw()
+        }),
         Bad::DaxdevIndex | Bad::DaxdevUnterminated | Bad::DaxdevNameEmpty | Bad::DaxdevNotBound => {
             with_body(unique, &bad_daxdev(b, index))
         }

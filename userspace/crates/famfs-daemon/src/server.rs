@@ -202,15 +202,15 @@ fn trigger_attr(c: &Case) -> Attr {
     if c.is_dir() {
         Attr::dir(id, 0o555, 0, 0)
     } else {
-        Attr::file(id, 0, ALLOC_UNIT, misbehave::TRIGGER_FILE_MODE, 0, 0)
+        let size = c.trigger_size(ALLOC_UNIT);
+        Attr::file(id, size, ALLOC_UNIT, misbehave::TRIGGER_FILE_MODE, 0, 0)
     }
 }
 
 impl Server {
     /// A server answering from `view`, with the devices `devices`.
-    pub fn new(cfg: Config, view: Arc<dyn View>, devices: Devices, start: Duration) -> Self {
+    pub fn new(cfg: Config, view: Arc<dyn View>, devices: Devices) -> Self {
         let policy = AttrPolicy {
-            time: start,
             entry_ttl: cfg.entry_ttl,
             attr_ttl: cfg.attr_ttl,
         };
@@ -685,10 +685,12 @@ impl Server {
         }
     }
 
-    /// Trigger files map the device's last 2 MiB unit at size 0 (nothing
-    /// can be read or written through them, and no real file's bytes are
-    /// there on a test device); the GET_DAXDEV cases' map names device
-    /// [`TRIGGER_DEVINDEX`] instead, and `fmap-overlaps-log` the log.
+    /// Trigger files are one 2 MiB unit, the device's last (no real
+    /// file's bytes are there on a test device, and trigger files are
+    /// read-only); the GET_DAXDEV cases' map names device
+    /// [`TRIGGER_DEVINDEX`] instead, `fmap-overlaps-log` and `fmap-in-log`
+    /// the log, `fmap-in-superblock` the superblock, `fmap-overlaps-file`
+    /// the first unit after the log.
     fn trigger_fmap(&mut self, unique: u64, c: &'static Case, snap: &Snapshot) -> Vec<Out> {
         if c.is_dir() {
             return self.error(unique, libc::EISDIR);
@@ -701,6 +703,12 @@ impl Server {
                 (TRIGGER_DEVINDEX, 0)
             }
             (_, Bad::FmapOverlapsLog) => (0, snap.sb.log_offset),
+            (_, Bad::FmapInSuperblock) => (0, 0),
+            (_, Bad::FmapOverlapsFile) => (0, snap.sb.log_offset + snap.sb.log_len),
+            (_, Bad::FmapInLog) => (
+                0,
+                (snap.sb.log_offset + snap.sb.log_len).saturating_sub(ALLOC_UNIT),
+            ),
             _ => (0, last_unit),
         };
         let ext = famfs_core::fmap::SimpleExt {
@@ -712,7 +720,7 @@ impl Server {
         let good = match famfs_core::fmap::encode_simple(
             &mut b,
             famfs_core::abi::FamfsFileType::Regular,
-            0,
+            ALLOC_UNIT,
             &[ext],
         ) {
             Ok(n) => bytes_msg(unique, &b[..n]),

@@ -6,10 +6,12 @@
 mod common;
 
 use common::*;
+use famfs_core::abi::FamfsFileType;
 use famfs_core::abi::{fuse_attr_out, fuse_release_in, Opcode, MAX_REPLY, ROOT_ID};
 use famfs_core::attr::FileKind;
 use famfs_core::codec::Field;
-use famfs_core::fmap::FmapRef;
+use famfs_core::fmap::{FmapError, FmapRef};
+use famfs_core::meta_area::MetaArea;
 use famfs_core::wire::{check_reply, parse_reply_header, Pending, ReplyBody};
 use famfs_daemon::misbehave::{
     by_name, parse_list, Action, Bad, Case, Trigger, CASES, FOLLOW_UP_ERRNO, TRIGGER_DEVINDEX,
@@ -59,11 +61,7 @@ fn trigger(fs: &Fs, case: &'static Case) -> (Exchange, Pending) {
             let f = h.get_fmap(node);
             let body = f.body().to_vec();
             let map = FmapRef::parse(&body).unwrap();
-            assert_eq!(map.file_size(), 0);
-            assert_eq!(
-                map.resolve(0).err(),
-                Some(famfs_core::fmap::FmapError::BeyondEof)
-            );
+            assert_eq!(map.file_size(), 2 << 20);
             assert_eq!(map.devices().collect::<Vec<_>>(), [TRIGGER_DEVINDEX]);
             let index = u64::from(TRIGGER_DEVINDEX);
             (
@@ -76,6 +74,11 @@ fn trigger(fs: &Fs, case: &'static Case) -> (Exchange, Pending) {
         }
         Trigger::Lookup | Trigger::Init | Trigger::Release => unreachable!(),
     }
+}
+
+/// The primary device's last 2 MiB unit, where trigger files live.
+fn last_unit(fs: &Fs) -> u64 {
+    (fs.whole.len() / (2 << 20) - 1) * (2 << 20)
 }
 
 #[test]
@@ -114,9 +117,9 @@ fn every_case_is_refused_and_nothing_hangs() {
             }
             Bad::SizeMoves => {
                 // Well-formed; the module refuses a size that differs from
-                // the cached map's (the trigger file maps 0 bytes).
+                // the cached map's (the trigger file maps 2 MiB).
                 match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
-                    ReplyBody::Attr(a) => assert_eq!(a.raw.attr.size, 2 << 20),
+                    ReplyBody::Attr(a) => assert_eq!(a.raw.attr.size, 4 << 20),
                     other => panic!("{other:?}"),
                 }
             }
@@ -133,12 +136,36 @@ fn every_case_is_refused_and_nothing_hangs() {
                     other => panic!("{other:?}"),
                 }
             }
-            Bad::FmapOverlapsLog => {
-                // Well-formed; the module refuses bytes .meta/.log maps.
+            Bad::FmapOverlapsLog | Bad::FmapInSuperblock | Bad::FmapInLog | Bad::FmapSaysLog => {
+                // Well-formed; the module refuses it against the
+                // superblock and log area (a regular file's map).
+                let log_len = fs.fs.superblock().log_len();
+                let (offset, why) = match case.bad {
+                    Bad::FmapOverlapsLog => (2 << 20, FmapError::InMetaArea),
+                    Bad::FmapInSuperblock => (0, FmapError::InMetaArea),
+                    Bad::FmapInLog => (log_len, FmapError::InMetaArea),
+                    _ => (last_unit(&fs), FmapError::WrongFileType),
+                };
                 match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
                     ReplyBody::Fmap(f) => {
                         let p: Vec<_> = f.pieces().collect();
-                        assert_eq!((p.len(), p[0].devindex, p[0].offset), (1, 0, 2 << 20));
+                        assert_eq!((p.len(), p[0].devindex, p[0].offset), (1, 0, offset));
+                        let area = MetaArea::from_log_len(log_len).unwrap();
+                        assert_eq!(area.check(&f, FamfsFileType::Regular), Err(why));
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            Bad::FmapOverlapsFile => {
+                // Well-formed and outside the superblock and log area;
+                // the module refuses the bytes another file maps.
+                let end = (2 << 20) + fs.fs.superblock().log_len();
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Fmap(f) => {
+                        let p: Vec<_> = f.pieces().collect();
+                        assert_eq!((p.len(), p[0].devindex, p[0].offset), (1, 0, end));
+                        let area = MetaArea::from_log_len(end - (2 << 20)).unwrap();
+                        assert_eq!(area.check(&f, FamfsFileType::Regular), Ok(()));
                     }
                     other => panic!("{other:?}"),
                 }

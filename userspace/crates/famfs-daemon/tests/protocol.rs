@@ -610,12 +610,7 @@ fn a_stalled_refresh_does_not_stall_lookups() {
         Arc::new(Refresher::start(source, store, replay, sb, Duration::from_secs(3600)).unwrap());
     let devices =
         famfs_daemon::devices::Devices::new(sb.fs_uuid, std::path::Path::new("x"), None, vec![]);
-    let server = famfs_daemon::server::Server::new(
-        Config::default(),
-        r.clone(),
-        devices,
-        Duration::from_secs(1),
-    );
+    let server = famfs_daemon::server::Server::new(Config::default(), r.clone(), devices);
     let mut h = Harness::new(server);
     h.init(OFFERED);
     slow.store(true, Ordering::SeqCst);

@@ -360,30 +360,66 @@ impl Famfs {
     /// Copy `data` into file `ino` at `offset` (within its size).
     pub fn write_file(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<(), MetaError> {
         let mut pos = 0usize;
-        self.file_io(ino, offset, data.len() as u64, |media, dev_off, len| {
-            media.write_at(dev_off, &data[pos..pos + len])?;
-            pos += len;
-            Ok(())
-        })
+        self.file_io(
+            ino,
+            offset,
+            data.len() as u64,
+            false,
+            |media, dev_off, len| {
+                media.write_at(dev_off, &data[pos..pos + len])?;
+                pos += len;
+                Ok(())
+            },
+        )
     }
 
     /// Copy bytes of file `ino` at `offset` into `buf`.
     pub fn read_file(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<(), MetaError> {
         let mut pos = 0usize;
         let len = buf.len() as u64;
-        self.file_io(ino, offset, len, |media, dev_off, n| {
+        self.file_io(ino, offset, len, false, |media, dev_off, n| {
             media.read_at(dev_off, &mut buf[pos..pos + n])?;
             pos += n;
             Ok(())
         })
     }
 
-    /// Walk the device pieces of file bytes `offset..offset+len`.
+    /// Zeroes what file `ino`'s allocation holds past its end: memory is
+    /// not cleared when a file system is made again over it, and the page
+    /// that holds a file's end shows the rest of that page through a
+    /// mapping (as every file system, famfs shows zeros there).
+    pub fn zero_past_end(&self, ino: Ino) -> Result<(), MetaError> {
+        let Some(NodeKind::File { size, fmap, .. }) = self.namespace().get(ino).map(|n| &n.kind)
+        else {
+            return Ok(());
+        };
+        let (size, alloc) = (*size, fmap.data_bytes());
+        let zeros = vec![0u8; alloc.saturating_sub(size).min(1 << 20) as usize];
+        self.file_io(
+            ino,
+            size,
+            alloc.saturating_sub(size),
+            true,
+            |media, dev_off, n| {
+                let mut done = 0;
+                while done < n {
+                    let k = (n - done).min(zeros.len());
+                    media.write_at(dev_off + done as u64, &zeros[..k])?;
+                    done += k;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Walk the device pieces of file bytes `offset..offset+len` (up to
+    /// the end of the file's allocation if `past_end`, else of the file).
     fn file_io(
         &self,
         ino: Ino,
         offset: u64,
         len: u64,
+        past_end: bool,
         mut each: impl FnMut(&dyn Media, u64, usize) -> Result<(), MetaError>,
     ) -> Result<(), MetaError> {
         let node = self
@@ -396,9 +432,10 @@ impl Famfs {
         let NodeKind::File { size, fmap, .. } = &node.kind else {
             return Err(self.bad(&node.path, "is a directory"));
         };
+        let limit = if past_end { fmap.data_bytes() } else { *size };
         let end = offset
             .checked_add(len)
-            .filter(|&e| e <= *size)
+            .filter(|&e| e <= limit)
             .ok_or_else(|| {
                 self.bad(
                     &node.path,

@@ -41,7 +41,7 @@ struct CreatJob {
 /// size (filling it again if it has a seed).
 fn creat_one(fs: &mut Famfs, data: &Data, a: &CreatArgs, job: &CreatJob) -> Result<()> {
     let shown = &job.path;
-    let (rel, size) = match fs.namespace().lookup(&job.rel) {
+    let (rel, size, created) = match fs.namespace().lookup(&job.rel) {
         Some(n) => {
             let NodeKind::File { size, .. } = n.kind else {
                 bail!("{}: {shown}: exists and is not a regular file", fs.name());
@@ -58,7 +58,7 @@ fn creat_one(fs: &mut Famfs, data: &Data, a: &CreatArgs, job: &CreatJob) -> Resu
             if crate::verbosity() > 0 {
                 println!("{shown}: exists with that size: nothing to create");
             }
-            (n.path.clone(), size)
+            (n.path.clone(), size, false)
         }
         None => {
             let size = match job.size {
@@ -77,9 +77,17 @@ fn creat_one(fs: &mut Famfs, data: &Data, a: &CreatArgs, job: &CreatJob) -> Resu
             } else {
                 fs.creat(&job.rel, size, at, layout)?;
             }
-            (job.rel.clone(), size)
+            (job.rel.clone(), size, true)
         }
     };
+    if job.seed == 0 && created && !(a.read_only && data != &Data::Device) {
+        // Not filled: still no bytes of an earlier file past its end
+        // (opened for writing, the file gets zeros there). A read-only
+        // file cannot be opened for writing under a mount: fill those
+        // through the device.
+        let ino = fs.file(&rel)?.ino;
+        data.open(fs, ino, &rel, true)?;
+    }
     if job.seed != 0 {
         let ino = fs.file(&rel)?.ino;
         let file = data.open(fs, ino, &rel, true)?;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use famfs_meta::{Famfs, Ino};
+use famfs_meta::{Famfs, Ino, MappedFile, Media};
 
 /// How long a just-created file may take to appear under the mount (the
 /// daemon finds it on its next log refresh, asked for by the LOOKUP).
@@ -76,7 +76,10 @@ impl Data {
         Ok(())
     }
 
-    /// The data of file `ino`, at `rel` from the file system root.
+    /// The data of file `ino`, at `rel` from the file system root. Opened
+    /// for writing, the file gets zeros past its end first
+    /// ([`FileData::zero_past_end`]): every way a file gets its data comes
+    /// here.
     pub fn open<'a>(
         &self,
         fs: &'a Famfs,
@@ -84,18 +87,51 @@ impl Data {
         rel: &str,
         write: bool,
     ) -> Result<FileData<'a>> {
-        match self {
-            Data::Device => Ok(FileData::Device { fs, ino }),
+        let data = match self {
+            Data::Device => FileData::Device { fs, ino },
             Data::Mount(mnt) => {
                 let path = mnt.join(rel.trim_start_matches('/'));
                 let file = open_retrying(&path, write)?;
-                Ok(FileData::Mount { file, path })
+                FileData::Mount { file, path }
             }
+        };
+        if write {
+            data.zero_past_end()?;
         }
+        Ok(data)
     }
 }
 
 impl FileData<'_> {
+    /// Zeroes the file's bytes past its end, which memory used before (a
+    /// file of an earlier `famfs mkfs --force`) may still hold: through
+    /// the device, to the end of the file's allocation; through the
+    /// mount, the rest of the page that holds the end (all a mapping
+    /// shows: the file system maps no page wholly past the end).
+    pub fn zero_past_end(&self) -> Result<()> {
+        match self {
+            FileData::Device { fs, ino } => Ok(fs.zero_past_end(*ino)?),
+            FileData::Mount { file, path } => {
+                let size = file
+                    .metadata()
+                    .with_context(|| format!("{}: stat", path.display()))?
+                    .len();
+                // SAFETY: sysconf has no memory effects.
+                let page =
+                    u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+                let within = size % page;
+                if within == 0 {
+                    return Ok(());
+                }
+                let clone = file.try_clone().context("dup")?;
+                let map = MappedFile::map(clone, path, size - within, page, true)?;
+                map.write_at(within, &vec![0u8; (page - within) as usize])?;
+                map.sync()?;
+                Ok(())
+            }
+        }
+    }
+
     /// Writes `buf` at `off` (inside the file's size).
     pub fn write_at(&self, off: u64, buf: &[u8]) -> Result<()> {
         match self {

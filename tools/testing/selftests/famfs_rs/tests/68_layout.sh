@@ -180,3 +180,32 @@ test_daxdev_numbers_refused() {
 	devdax_home 30 || rc=1
 	return $rc
 }
+
+# Maps a file may not have, refused whatever was opened before (nothing
+# here opens a .meta file first): a regular file's map onto the
+# superblock or the log, a regular file whose map says "log", an empty
+# file's map with an extent. Each is a counted bad reply with a kernel
+# line saying why; the .meta files and the log still work afterwards.
+test_maps_into_the_metadata_refused() {
+	famfs_fresh || return 1
+	famfs creat -D $FAMFS_DEV -s 2M /ok || { fail "creat failed"; return 1; }
+	cases="fmap-in-superblock fmap-in-log fmap-overlaps-log fmap-regular-says-log fmap-empty-with-extents"
+	famfs_mount --misbehave "$(echo $cases | tr ' ' ',')" || return 1
+	before=$(counter bad_replies)
+	rc=0
+	for c in $cases; do
+		expect_open $c EIO || rc=1
+	done
+	expect_eq "bad replies counted" 5 $(($(counter bad_replies) - before)) || rc=1
+	dmesg | grep -q "it maps the superblock and log area" ||
+		{ fail "no kernel line says a map was in the superblock and log area"; rc=1; }
+	dmesg | grep -q "its file type is not the file's" ||
+		{ fail "no kernel line says a map's file type was wrong"; rc=1; }
+	for f in .meta/.superblock .meta/.log ok; do
+		expect_eq "open of $f" ok "$(timeout 10 "$BIN/open_as" 0 0 $MNT/$f rdonly)" || rc=1
+	done
+	famfs logplay $MNT >/dev/null 2>&1 || { fail "the log cannot be read after the refusals"; rc=1; }
+	famfs creat -s 2M $MNT/after || { fail "appending to the log failed after the refusals"; rc=1; }
+	famfs_umount || rc=1
+	return $rc
+}

@@ -90,12 +90,7 @@ impl Fs {
             plain.then(|| self.whole.clone()),
             Vec::new(),
         );
-        Server::new(
-            cfg,
-            Arc::new(self.refresher()),
-            devices,
-            Duration::from_secs(1_700_000_000),
-        )
+        Server::new(cfg, Arc::new(self.refresher()), devices)
     }
 }
 
