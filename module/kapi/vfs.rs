@@ -193,6 +193,8 @@ pub(crate) trait FileSystem: Sized + 'static {
     /// Kernels before 6.15 only (later ones wait at eviction themselves).
     ///
     /// [`Claim::wait_pages_let_go`]: crate::kapi::fsdax::Claim::wait_pages_let_go
+    // Called only where eviction does not break the layout itself.
+    #[cfg_attr(famfs_rs_dax_break_layout, allow(dead_code))]
     fn wait_pages_let_go(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
 
     /// An inode is gone from memory; `unmounting` when the whole mount is.
