@@ -224,6 +224,10 @@ impl FileSystem for Famfs {
         mount.readdir(dir.ino(), fh, emitter)
     }
 
+    fn wait_pages_let_go(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        mount.wait_pages_let_go(inode.ino(), inode.data())
+    }
+
     fn evict(mount: &Mount, ino: u64, data: KBox<InodeState>, unmounting: bool) {
         mount.evicted(ino, &data);
         let n = data.lookups();

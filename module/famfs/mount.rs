@@ -666,6 +666,23 @@ impl Mount {
         }
     }
 
+    /// Waits, killably, until no page of file `ino`'s map is held beyond
+    /// its dax entries (EINTR when killed).
+    // Called only where eviction does not break the layout itself.
+    #[cfg_attr(famfs_rs_dax_break_layout, allow(dead_code))]
+    pub(crate) fn wait_pages_let_go(&self, ino: u64, state: &InodeState) -> Result {
+        let Some(fmap) = state.fmap() else {
+            return Ok(());
+        };
+        for piece in fmap.pieces() {
+            if let Some(dev) = self.daxdevs.get(piece.devindex) {
+                dev.claim()
+                    .wait_pages_let_go(piece.offset, piece.len, ino)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Inode `ino` leaves memory (with `state`).
     pub(crate) fn evicted(&self, ino: u64, state: &InodeState) {
         if let Some(fmap) = state.fmap() {

@@ -105,6 +105,30 @@ impl Claim {
     pub(crate) fn is_dead(&self) -> bool {
         self.dev.is_dead()
     }
+
+    /// Waits, killably, until nobody holds a page of the `len` bytes from
+    /// `offset` but their file's dax entries, which are about to be
+    /// dropped: fs/dax.c warns (and the page would outlive its mapping)
+    /// otherwise. Logs every few seconds, naming file `node`. EINTR when
+    /// the waiter is killed. Nothing to wait for once the device is gone:
+    /// the driver's remove waited.
+    pub(crate) fn wait_pages_let_go(&self, offset: u64, len: u64, node: u64) -> Result {
+        if self.dev.is_dead() {
+            return Ok(());
+        }
+        let held = |at: u64| {
+            if crate::kapi::log::ratelimit_ok() {
+                pr_warn!(
+                    "{}: file node {} waits for its page at device offset {:#x}, still held \
+                     (a pipe that took it with vmsplice, or a pinned buffer)\n",
+                    self.dev.name_str(),
+                    node,
+                    at
+                );
+            }
+        };
+        self.dev.wait_let_go(offset, len, true, &held)
+    }
 }
 
 #[cfg(not(famfs_rs_fsdev_dax))]

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One-line wrappers of static inlines and macros; see helpers.h. */
 #include "helpers.h"
+#include <linux/cdev.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/wait_bit.h>
+#include <linux/xarray.h>
 
 /* Here, not in module!: its author key was renamed (authors) after 6.12. */
 MODULE_AUTHOR("famfs_rs developers");
@@ -32,6 +36,45 @@ pfn_t famfs_rs_dax_pfn(phys_addr_t phys) { return phys_to_pfn_t(phys, PFN_DEV | 
 void *famfs_rs_phys_to_virt(phys_addr_t phys) { return phys_to_virt(phys); }
 const char *famfs_rs_dev_name(struct device *dev) { return dev_name(dev); }
 void *famfs_rs_devm_kzalloc(struct device *dev, size_t size) { return devm_kzalloc(dev, size, GFP_KERNEL); }
+long famfs_rs_first_held_page(unsigned long pfn, unsigned long nr)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		if (page_ref_count(pfn_to_page(pfn + i)) > 1)
+			return i;
+		if ((i & 0xffff) == 0xffff)
+			cond_resched();
+	}
+	return -1;
+}
+long famfs_rs_wait_page_let_go(unsigned long pfn, long timeout, bool killable)
+{
+	struct page *page = pfn_to_page(pfn);
+	long __ret = timeout;
+
+	might_sleep();
+	if (___wait_cond_timeout(page_ref_count(page) <= 1))
+		return __ret;
+	return ___wait_var_event(&page->_refcount,
+				 ___wait_cond_timeout(page_ref_count(page) <= 1),
+				 killable ? TASK_KILLABLE : TASK_UNINTERRUPTIBLE, 0, timeout,
+				 __ret = schedule_timeout(__ret));
+}
+/* drivers/dax/super.c, 6.12: inode, cdev, private, flags, ... */
+struct famfs_rs_dax_device_head {
+	struct inode inode;
+	struct cdev cdev;
+	void *private;
+	unsigned long flags;
+};
+unsigned long famfs_rs_dax_flags(struct dax_device *dax_dev, void **private)
+{
+	const struct famfs_rs_dax_device_head *head = (const void *)dax_dev;
+
+	*private = READ_ONCE(head->private);
+	return READ_ONCE(head->flags);
+}
 #endif
 const unsigned char *famfs_rs_dentry_name(const struct dentry *dentry, unsigned int *len) { *len = dentry->d_name.len; return dentry->d_name.name; }
 #ifdef FAMFS_RS_SET_DEFAULT_D_OP
@@ -55,8 +98,29 @@ bool famfs_rs_page_map_in_device(unsigned long pfn)
 #ifdef FAMFS_RS_DAX_BREAK_LAYOUT
 void famfs_rs_dax_delete_entries(struct address_space *mapping) { dax_delete_mapping_range(mapping, 0, LLONG_MAX); }
 void famfs_rs_dax_break_layout_final(struct inode *inode) { dax_break_layout_final(inode); }
+void famfs_rs_dax_forget_entries(struct address_space *mapping) { }
 #else
 void famfs_rs_dax_delete_entries(struct address_space *mapping) { }
+void famfs_rs_dax_forget_entries(struct address_space *mapping)
+{
+	XA_STATE(xas, &mapping->i_pages, 0);
+	unsigned int seen = 0;
+	void *entry;
+
+	xas_lock_irq(&xas);
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		xas_clear_mark(&xas, PAGECACHE_TAG_DIRTY);
+		xas_clear_mark(&xas, PAGECACHE_TAG_TOWRITE);
+		if (++seen % XA_CHECK_SCHED)
+			continue;
+		xas_pause(&xas);
+		xas_unlock_irq(&xas);
+		cond_resched();
+		xas_lock_irq(&xas);
+	}
+	xas_unlock_irq(&xas);
+	invalidate_inode_pages2(mapping);
+}
 void famfs_rs_dax_break_layout_final(struct inode *inode) { }
 #endif
 #ifdef FAMFS_RS_INODE_STATE_ACCESSORS

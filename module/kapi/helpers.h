@@ -56,6 +56,17 @@ pfn_t famfs_rs_dax_pfn(phys_addr_t phys);
 void *famfs_rs_phys_to_virt(phys_addr_t phys);
 const char *famfs_rs_dev_name(struct device *dev);
 void *famfs_rs_devm_kzalloc(struct device *dev, size_t size);
+/* fs-dax page references (before 6.15 an idle fs-dax page holds one
+ * reference, and the put that leaves one wakes its _refcount waiters):
+ * the first of nr pages from pfn that someone holds (-1: none), and a
+ * wait of at most timeout jiffies for one to be let go (> 0 idle, 0 still
+ * held, -ERESTARTSYS fatal signal when killable). */
+long famfs_rs_first_held_page(unsigned long pfn, unsigned long nr);
+long famfs_rs_wait_page_let_go(unsigned long pfn, long timeout, bool killable);
+/* The flags word of a dax device, through the 6.12 layout of the private
+ * struct dax_device; NULL private data on a layout mismatch is the
+ * caller's check (dax_private.h). */
+unsigned long famfs_rs_dax_flags(struct dax_device *dax_dev, void **private);
 #endif
 #ifdef FAMFS_RS_FSDEV_DAX
 /* Exported by drivers/dax/super.c but declared only in its private
@@ -71,6 +82,12 @@ bool famfs_rs_page_map_in_device(unsigned long pfn);
  * did. famfs_rs_dax_break_layout_final() first waits until no page of the
  * inode is referenced (eviction). */
 void famfs_rs_dax_delete_entries(struct address_space *mapping);
+/* Before 6.15: drops every dax entry of a mapping without truncation's
+ * warning about pages still referenced (a page a pipe took with vmsplice
+ * outlives the entry; the device's teardown waits for it): the entries
+ * lose their dirty marks first (written back before, or on a device that
+ * is gone). The mapping must be unmapped with faults locked out. */
+void famfs_rs_dax_forget_entries(struct address_space *mapping);
 void famfs_rs_dax_break_layout_final(struct inode *inode);
 /* Whether iget_locked() returned a new inode (I_NEW): inode state moved
  * behind accessors in 6.18 (probe INODE_STATE_ACCESSORS). */

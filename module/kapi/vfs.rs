@@ -195,6 +195,16 @@ pub(crate) trait FileSystem: Sized + 'static {
         emitter: &mut DirEmitter<'_>,
     ) -> Result;
 
+    /// Waits, killably, until no page of regular file `inode` is held by
+    /// anyone but its mapping (see [`Claim::wait_pages_let_go`]): its dax
+    /// entries are dropped next, as the mount goes. EINTR when killed.
+    /// Kernels before 6.15 only (later ones wait at eviction themselves).
+    ///
+    /// [`Claim::wait_pages_let_go`]: crate::kapi::fsdax::Claim::wait_pages_let_go
+    // Called only where eviction does not break the layout itself.
+    #[cfg_attr(famfs_rs_dax_break_layout, allow(dead_code))]
+    fn wait_pages_let_go(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
+
     /// An inode is gone from memory; `unmounting` when the whole mount is.
     fn evict(info: &Self::Info, ino: u64, data: KBox<Self::InodeData>, unmounting: bool);
 

@@ -12,7 +12,7 @@ use super::holder::HolderSlot;
 use super::{Failure, FailureHolder, Recovery};
 use crate::kapi::bindings;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLock};
@@ -75,6 +75,9 @@ pub(super) struct DaxDev {
     bad: SpinLock<BadPages>,
     #[pin]
     holder: Mutex<Option<HolderSlot>>,
+    /// Whether reads use machine-check-safe copies: 1 yes, 0 no, 2 not
+    /// confirmed (debugfs `famfs_rs_dax/NAME/mc_safe`).
+    pub(super) mc_safe: AtomicU64,
 }
 
 impl DaxDev {
@@ -105,6 +108,7 @@ impl DaxDev {
                 nbad: AtomicUsize::new(0),
                 bad <- new_spinlock!(BadPages { all: false, len: 0, ranges: [(0, 0); MAX_BAD] }),
                 holder <- new_mutex!(None),
+                mc_safe: AtomicU64::new(2),
             }),
             GFP_KERNEL,
         )
@@ -195,6 +199,97 @@ impl DaxDev {
         }
         self.nbad
             .store(bad.len + bad.all as usize, Ordering::Release);
+    }
+
+    /// Waits until nobody but the device holds a page of the `len` bytes
+    /// from `offset`: fs/dax.c drops a file's entries, and the driver its
+    /// pages, only once nothing else refers to them. A page outlives its
+    /// mappings when a pipe took it with vmsplice() or a direct I/O pinned
+    /// it, and `dax_layout_busy_page()` sees it only while the file is
+    /// still mapped somewhere. `held(offset)` is called every few seconds
+    /// while the page at `offset` stays held. EINTR if `killable` and the
+    /// caller gets a fatal signal.
+    pub(super) fn wait_let_go(
+        &self,
+        offset: u64,
+        len: u64,
+        killable: bool,
+        held: &dyn Fn(u64),
+    ) -> Result {
+        const REPORT_SECONDS: u32 = 5;
+        let first = offset >> PAGE_SHIFT;
+        let end = offset.saturating_add(len).div_ceil(PAGE_SIZE as u64);
+        // SAFETY: reads a constant.
+        let step = i64::from(unsafe { bindings::famfs_rs_hz() } * REPORT_SECONDS);
+        for r in self.ranges.iter() {
+            let (from, to) = (first.max(r.pgoff), end.min(r.end_pgoff()));
+            let mut pfn = (r.phys >> PAGE_SHIFT) + from.saturating_sub(r.pgoff);
+            let mut left = to.saturating_sub(from);
+            while left > 0 {
+                // SAFETY: the `left` pages from `pfn` are in a range this
+                // device mapped (probe), and stay mapped at least until the
+                // driver's remove has returned, which waits here first.
+                let i = unsafe { bindings::famfs_rs_first_held_page(pfn as _, left as _) };
+                let Ok(i) = u64::try_from(i) else { break };
+                let (held_pfn, pgoff) = (pfn + i, r.pgoff + (pfn + i - (r.phys >> PAGE_SHIFT)));
+                loop {
+                    // SAFETY: as above; sleeps without a lock of ours held.
+                    let ret = unsafe {
+                        bindings::famfs_rs_wait_page_let_go(held_pfn as _, step as _, killable)
+                    };
+                    if ret > 0 {
+                        break;
+                    }
+                    if ret < 0 {
+                        return Err(EINTR);
+                    }
+                    held(pgoff << PAGE_SHIFT);
+                }
+                (pfn, left) = (held_pfn, left - i);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether reads of the device copy with machine-check-safe copies
+    /// (DAXDEV_NOMC, set at probe): `None` if the dax device's private
+    /// layout could not be confirmed (its private data and the flags the
+    /// kernel reports through its own accessors must agree).
+    pub(super) fn machine_check_safe(&self) -> Option<bool> {
+        const ALIVE: u32 = 0;
+        const WRITE_CACHE: u32 = 1;
+        const SYNC: u32 = 2;
+        const NOMC: u32 = 4;
+        let dax_dev = self.dax_device();
+        if dax_dev.is_null() {
+            return None;
+        }
+        let mut private = core::ptr::null_mut();
+        // SAFETY: our dax device, alive as long as `self` (invariant);
+        // reads two words of it.
+        let flags = unsafe { bindings::famfs_rs_dax_flags(dax_dev, &mut private) };
+        let bit = |b: u32| flags & (1 << b) != 0;
+        // SAFETY: as above; the accessors only read the flags.
+        let (alive, cache, sync) = unsafe {
+            (
+                bindings::dax_alive(dax_dev),
+                bindings::dax_write_cache_enabled(dax_dev),
+                bindings::dax_synchronous(dax_dev),
+            )
+        };
+        let ours = core::ptr::from_ref(self).cast_mut().cast();
+        let agrees = private == ours
+            && bit(ALIVE) == alive
+            && bit(WRITE_CACHE) == cache
+            && bit(SYNC) == sync;
+        agrees.then(|| bit(NOMC))
+    }
+
+    /// Reads back, once the dax device is set up, whether reads copy with
+    /// machine-check-safe copies, for debugfs.
+    pub(super) fn confirm_machine_check_safe(&self) {
+        let value = self.machine_check_safe().map_or(2, u64::from);
+        self.mc_safe.store(value, Ordering::Relaxed);
     }
 
     /// Bytes in the data.

@@ -11,6 +11,7 @@
 use super::device::{DataRange, DaxDev, NAME_LEN};
 use super::ops::{DAX_OPS, PGMAP_OPS};
 use super::{Claim, Failure, FailureHolder};
+use crate::kapi::debugfs::DebugDir;
 use crate::kapi::{bindings, log};
 use core::mem::size_of;
 use core::pin::Pin;
@@ -32,7 +33,9 @@ struct Inner {
     /// The bound devices, for `claim` and `remove`. Never held while a
     /// holder is called.
     #[pin]
-    devices: Mutex<KVec<Arc<DaxDev>>>,
+    devices: Mutex<KVec<Bound>>,
+    /// debugfs `famfs_rs_dax/`: a directory per bound device.
+    debug: Option<DebugDir>,
     /// The driver's name in /sys/bus/dax/drivers.
     name: &'static CStr,
 }
@@ -71,6 +74,7 @@ impl Driver {
                     unsafe { slot.write(Default::default()) }
                 }),
                 devices <- new_mutex!(KVec::new()),
+                debug: DebugDir::new(c_str!("famfs_rs_dax"), None),
                 name,
             }),
             GFP_KERNEL,
@@ -138,6 +142,7 @@ pub(super) fn claim<H: FailureHolder>(
         .devices
         .lock()
         .iter()
+        .map(|bound| &bound.state)
         .find(|dev| number.map_or(dev.name() == name, |n| dev.number == n))
         .cloned();
     let printable = core::str::from_utf8(name).unwrap_or("?");
@@ -178,6 +183,24 @@ pub(super) fn claim<H: FailureHolder>(
     }
     dev.attach(holder)?;
     Ok(Claim { dev })
+}
+
+/// A bound device and its debugfs directory.
+struct Bound {
+    state: Arc<DaxDev>,
+    _debug: Option<DebugDir>,
+}
+
+/// The device's debugfs directory, `famfs_rs_dax/NAME/`: `mc_safe` says
+/// whether reads copy its memory with machine-check-safe copies (1), not
+/// (0), or that this could not be confirmed (2). `None` without debugfs.
+fn publish(drv: &Inner, state: &Arc<DaxDev>) -> Option<DebugDir> {
+    let name =
+        kernel::str::CString::try_from_fmt(core::format_args!("{}", state.name_str())).ok()?;
+    let mut dir = DebugDir::new(&name, Some(drv.debug.as_ref()?))?;
+    dir.add_counter(c_str!("mc_safe"), state, |s| &s.mc_safe)
+        .ok()?;
+    Some(dir)
 }
 
 /// Takes the state a page map holds until it is torn down, and puts the
@@ -411,9 +434,21 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
         // of a write() must not wait in this host's caches while other
         // hosts read the memory.
         bindings::set_dax_nocache(dax_dev);
+        // read(), sendfile() and splice copy with machine-check-safe copies,
+        // as for every other fs-dax provider: a poisoned line the kernel
+        // has not seen yet makes the read fail (EIO), not the host panic.
+        bindings::set_dax_nomc(dax_dev);
     }
 
-    drv.devices.lock().push(state.clone(), GFP_KERNEL)?;
+    state.confirm_machine_check_safe();
+    let debug = publish(drv, &state);
+    drv.devices.lock().push(
+        Bound {
+            state: state.clone(),
+            _debug: debug,
+        },
+        GFP_KERNEL,
+    )?;
     pr_info!(
         "{}: bound, {} bytes of fs-dax memory in {} range(s)\n",
         state.name_str(),
@@ -466,10 +501,12 @@ unsafe extern "C" fn remove_callback(dev_dax: *mut bindings::famfs_rs_dev_dax) {
     let Some(drv) = driver() else { return };
     let state = {
         let mut devices = drv.devices.lock();
-        let found = devices.iter().position(|d| d.key == dev_dax as usize);
+        let found = devices.iter().position(|d| d.state.key == dev_dax as usize);
         found.and_then(|i| crate::kapi::vec::swap_remove(&mut devices, i))
     };
-    let Some(state) = state else { return };
+    let Some(Bound { state, .. }) = state else {
+        return;
+    };
     state.set_dead();
     // SAFETY: ours, alive until the state's drop puts it. Waits for every
     // dax_direct_access() that saw it alive.
@@ -477,5 +514,35 @@ unsafe extern "C" fn remove_callback(dev_dax: *mut bindings::famfs_rs_dev_dax) {
     // The holder takes its mappings away before the pages go (devm unmaps
     // them after this returns).
     let _ = state.notify(Failure::Removal);
+    wait_pages_let_go(&state);
     pr_info!("{}: unbound\n", state.name_str());
+}
+
+/// Waits until no page of the device is held beyond the device's own
+/// reference: devm tears the page map (and the struct pages) down right
+/// after `remove` returns, and 6.12's memunmap_pages() does not wait for
+/// fs-dax page references. Killable while only the unbinding task waits;
+/// a page held past a fatal signal is still waited for, without
+/// interruption, since freeing a struct page a pipe still holds corrupts
+/// memory.
+fn wait_pages_let_go(state: &DaxDev) {
+    let held = |offset: u64| {
+        if log::ratelimit_ok() {
+            pr_warn!(
+                "{}: unbinding waits for the page at offset {:#x}, still held (a pipe that \
+                 took it with vmsplice, or a pinned buffer): let it go to finish\n",
+                state.name_str(),
+                offset
+            );
+        }
+    };
+    if state.wait_let_go(0, state.size, true, &held).is_ok() {
+        return;
+    }
+    pr_err!(
+        "{}: unbinding was killed while a page is still held; its page map cannot go \
+         before the page does: waiting on\n",
+        state.name_str()
+    );
+    let _ = state.wait_let_go(0, state.size, false, &held);
 }

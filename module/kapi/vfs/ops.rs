@@ -579,6 +579,8 @@ pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings:
     // SAFETY: the VFS evicts an inode of ours nobody uses any more.
     unsafe {
         bindings::famfs_rs_dax_break_layout_final(inode);
+        #[cfg(not(famfs_rs_dax_break_layout))]
+        let_go_of_pages::<T>(inode);
         bindings::truncate_inode_pages_final(&mut (*inode).i_data);
         bindings::clear_inode(inode);
         let p = (*inode).i_private;
@@ -591,6 +593,54 @@ pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings:
         let data = KBox::<T::InodeData>::from_foreign(p);
         let unmounting = !bindings::famfs_rs_sb_active(sb);
         T::evict(super_info::<T>(sb), (*inode).i_ino as u64, data, unmounting);
+    }
+}
+
+/// Before 6.15, truncation warns about (and drops the entry of) a page
+/// someone still holds: a page a pipe took with vmsplice() outlives every
+/// mapping, and `dax_layout_busy_page()` no longer sees it. As the mount
+/// goes, wait for such pages (killably: the umount can be interrupted);
+/// then, or when memory pressure evicts the inode, write the entries back
+/// and drop them in a way that leaves a held page to the device's removal,
+/// which waits for it before the struct pages go.
+///
+/// # Safety
+///
+/// `inode` is an inode of `T` being evicted, its data still in place.
+#[cfg(not(famfs_rs_dax_break_layout))]
+unsafe fn let_go_of_pages<T: FileSystem>(inode: *mut bindings::inode) {
+    // SAFETY: per the contract; `nrpages` counts dax entries (zero for a
+    // file never mapped: nothing to do).
+    let (mapping, entries) =
+        unsafe { (ptr::addr_of_mut!((*inode).i_data), (*inode).i_data.nrpages) };
+    // SAFETY: as above.
+    let (sb, regular, has_data) = unsafe {
+        let sb = (*inode).i_sb;
+        (
+            sb,
+            u32::from((*inode).i_mode) & S_IFMT == super::S_IFREG,
+            !(*inode).i_private.is_null(),
+        )
+    };
+    if entries == 0 || !regular || !has_data {
+        return;
+    }
+    // SAFETY: reads a flag of a live super block.
+    if !unsafe { bindings::famfs_rs_sb_active(sb) } {
+        // SAFETY: the data lives until `evict_inode` takes it, below.
+        let (info, node) = unsafe { (super_info::<T>(sb), Inode::from_raw(inode)) };
+        if T::wait_pages_let_go(info, node).is_err() {
+            pr_warn!(
+                "node {}: umount interrupted while a page of it is held; its device waits for it\n",
+                // SAFETY: as above.
+                unsafe { (*inode).i_ino }
+            );
+        }
+    }
+    // SAFETY: nobody uses the inode, so nothing maps it or faults.
+    unsafe {
+        bindings::filemap_write_and_wait_range(mapping, 0, i64::MAX);
+        bindings::famfs_rs_dax_forget_entries(mapping);
     }
 }
 

@@ -118,43 +118,20 @@ impl SuperRef {
             let mapping = (*inode).i_mapping;
             bindings::famfs_rs_invalidate_lock(mapping);
             bindings::unmap_mapping_range(mapping, 0, 0, 1);
-            wait_for_unpinned(mapping, ino);
-            // Truncation (unlike invalidation) also drops dirty dax
-            // entries: nothing may refer to the pages once they are gone.
-            // Newer kernels want the entries removed first.
+            // Nothing may refer to the pages once they are gone: the
+            // entries go, dirty ones too (the device cannot be written
+            // back any more). A page still held (a pipe took it with
+            // vmsplice) is not waited for here, under the locks of this
+            // mount and of the device's holder: before 6.15 its entry is
+            // dropped without truncation's warning and the driver's remove
+            // waits for the page; later kernels want the entries removed
+            // first and account held pages themselves.
+            bindings::famfs_rs_dax_forget_entries(mapping);
             bindings::famfs_rs_dax_delete_entries(mapping);
             bindings::truncate_inode_pages_range(mapping, 0, -1i64 as _);
             bindings::famfs_rs_invalidate_unlock(mapping);
             bindings::iput(inode);
         }
-    }
-}
-
-/// Waits until no page of `mapping` is pinned (by `get_user_pages`: a
-/// direct I/O of another file into or out of a mapping of this one, say).
-/// fs/dax.c warns when a pinned page's entry is truncated, and the device's
-/// pages must not go while pinned; the kernel itself waits for such pins
-/// before it unmaps a device's pages, so this wait is no longer than the
-/// one that follows. Logged once if it lasts.
-///
-/// # Safety
-///
-/// `mapping` is the mapping of a live dax inode, unmapped from every
-/// process, with its invalidate lock held exclusively (no new mapping).
-unsafe fn wait_for_unpinned(mapping: *mut bindings::address_space, ino: u64) {
-    const STEP_MS: u32 = 10;
-    let mut waited_ms: u32 = 0;
-    // SAFETY: per the contract; `dax_layout_busy_page` only looks.
-    while !unsafe { bindings::dax_layout_busy_page(mapping) }.is_null() {
-        if waited_ms == 1000 {
-            pr_warn!(
-                "node {}: waiting for a pinned page before its device goes\n",
-                ino
-            );
-        }
-        // SAFETY: sleeping is allowed here (process context, no spinlock).
-        unsafe { bindings::msleep(STEP_MS) };
-        waited_ms = waited_ms.saturating_add(STEP_MS);
     }
 }
 
