@@ -203,7 +203,7 @@ impl Allocator {
     /// Mark the units an fmap covers as used (ranges outside any device
     /// are ignored: replay has already reported them).
     pub fn mark_fmap(&mut self, fmap: &Fmap) {
-        for r in fmap.ranges() {
+        for r in fmap.iter_ranges() {
             if let Some(d) = usize::try_from(r.devindex)
                 .ok()
                 .and_then(|i| self.devs.get_mut(i))

@@ -148,7 +148,12 @@ fn interleave_layout_math() {
     let bucket = DEV_SIZE / 8;
     for (i, s) in ie.strips.iter().enumerate() {
         assert_eq!(s.len, 12 << 20);
-        assert_eq!(s.offset / bucket, i as u64 + 1, "strip {i} in bucket {}", i + 1);
+        assert_eq!(
+            s.offset / bucket,
+            i as u64 + 1,
+            "strip {i} in bucket {}",
+            i + 1
+        );
         assert_eq!(s.offset % bucket, 0, "first fit in its bucket");
     }
     // The next file takes the four with the most free space left, bucket 0
@@ -234,7 +239,10 @@ fn interleaved_files_fill_the_device() {
     };
     assert!(matches!(err, MetaError::NoSpace { .. }), "{err}");
     let free = fs.allocator().free_bytes(0);
-    assert!(free < SIZE, "refused after {made} files with {free:#x} bytes free: {err}");
+    assert!(
+        free < SIZE,
+        "refused after {made} files with {free:#x} bytes free: {err}"
+    );
     // 4 GiB less the superblock and log, 2 strips of 128 MiB per file.
     assert_eq!(made, 15, "{err}");
     assert!(fsck(m).is_clean());
