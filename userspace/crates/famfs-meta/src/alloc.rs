@@ -10,8 +10,12 @@
 //! (and, on interleaved CXL hardware, on different media). The strips may
 //! be spread over several devices (strip `i` on the `i % n`th of the `n`
 //! devices given); each device is then cut into buckets, and the strips it
-//! holds take distinct buckets of it. Buckets are tried in order, first
-//! fit inside each; upstream picks them at random — ours are
+//! holds take distinct buckets of it: the buckets with the most free space
+//! (ties: the lower bucket), first fit inside each, the strips in bucket
+//! order. Taking the emptiest buckets keeps them level, so an interleaved
+//! file fails only when fewer buckets than it needs still have a free run
+//! for a strip (taking buckets in order used up the first ones and left
+//! the last ones free). Upstream picks buckets at random; ours are
 //! deterministic, which makes layouts reproducible.
 
 use famfs_omf::{
@@ -121,6 +125,28 @@ impl DevSpace {
         None
     }
 
+    /// Free units inside `lo..hi`.
+    fn free_in(&self, lo: u64, hi: u64) -> u64 {
+        let hi = hi.min(self.units);
+        if lo >= hi {
+            return 0;
+        }
+        let (first, last) = (lo / 64, (hi - 1) / 64);
+        let used: u64 = (first..=last)
+            .map(|w| {
+                let mut bits = self.bits[w as usize];
+                if w == first {
+                    bits &= u64::MAX << (lo % 64);
+                }
+                if w == last && hi % 64 != 0 {
+                    bits &= u64::MAX >> (64 - hi % 64);
+                }
+                u64::from(bits.count_ones())
+            })
+            .sum();
+        hi - lo - used
+    }
+
     /// Free runs in address order, as (start, length) in units.
     fn free_runs(&self) -> Vec<(u64, u64)> {
         let mut runs = Vec::new();
@@ -177,7 +203,7 @@ impl Allocator {
     /// Mark the units an fmap covers as used (ranges outside any device
     /// are ignored: replay has already reported them).
     pub fn mark_fmap(&mut self, fmap: &Fmap) {
-        for r in fmap.ranges() {
+        for r in fmap.iter_ranges() {
             if let Some(d) = usize::try_from(r.devindex)
                 .ok()
                 .and_then(|i| self.devs.get_mut(i))
@@ -314,8 +340,9 @@ impl Allocator {
     }
 
     /// Starts of `count` free runs of `strip_units` on `dev`, each in a
-    /// different one of its `nbuckets` buckets (first fit, buckets in
-    /// order); nothing is marked.
+    /// different one of its `nbuckets` buckets: the buckets with the most
+    /// free space among those with such a run (ties: the lower bucket),
+    /// first fit inside each, in bucket order; nothing is marked.
     fn strip_starts(
         &self,
         dev: u32,
@@ -333,19 +360,23 @@ impl Allocator {
                 bucket * ALLOC_UNIT
             )));
         }
-        let mut starts = Vec::with_capacity(count);
-        for b in 0..u64::from(nbuckets) {
-            if starts.len() == count {
-                break;
-            }
-            let lo = (b * bucket).max(d.first_data);
-            if let Some(s) = d.find_run(lo, (b + 1) * bucket, strip_units) {
-                starts.push(s);
-            }
-        }
-        if starts.len() < count {
+        // (free units, bucket, start of its first fitting run).
+        let mut fits: Vec<(u64, u64, u64)> = (0..u64::from(nbuckets))
+            .filter_map(|b| {
+                let (lo, hi) = ((b * bucket).max(d.first_data), (b + 1) * bucket);
+                let free = d.free_in(lo, hi);
+                if free < strip_units {
+                    return None;
+                }
+                d.find_run(lo, hi, strip_units).map(|s| (free, b, s))
+            })
+            .collect();
+        if fits.len() < count {
             return Err(self.no_space(dev, strip_units * ALLOC_UNIT * count as u64));
         }
-        Ok(starts)
+        fits.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        fits.truncate(count);
+        fits.sort_by_key(|f| f.1);
+        Ok(fits.into_iter().map(|f| f.2).collect())
     }
 }

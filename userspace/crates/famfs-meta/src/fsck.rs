@@ -11,7 +11,7 @@ use uuid::Uuid;
 use zerocopy::FromBytes;
 
 use crate::media::Media;
-use crate::namespace::NodeKind;
+use crate::namespace::{Namespace, NodeKind};
 use crate::replay::{DaxdevInfo, Finding, Replay, Severity};
 use crate::store::{slot_offset, MetaStore};
 
@@ -48,6 +48,9 @@ pub struct FsckReport {
     pub claims: Vec<famfs_omf::Extent>,
     pub devices: Vec<DaxdevInfo>,
     pub findings: Vec<Finding>,
+    /// The tree replay built (the entries that passed its checks).
+    #[serde(skip)]
+    pub namespace: Namespace,
 }
 
 impl FsckReport {
@@ -87,6 +90,7 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
         claims: Vec::new(),
         devices: Vec::new(),
         findings: Vec::new(),
+        namespace: Namespace::new(),
     };
     let mut raw = [0u8; size_of::<OmfSuperblock>()];
     if let Err(e) = whole.read_at(0, &mut raw) {
@@ -191,7 +195,8 @@ pub fn fsck(whole: Arc<dyn Media>) -> FsckReport {
     let (files, dirs) = replay.ns.counts();
     r.files = files;
     r.directories = dirs;
-    r.devices = replay.devices.clone();
+    r.devices = replay.devices;
+    r.namespace = replay.ns;
     let mut all = replay.findings;
     all.append(&mut r.findings);
     all.sort_by_key(|f| (f.log_index.is_some(), f.log_index));
@@ -231,6 +236,64 @@ fn check_header(store: &MetaStore, h: &OmfLogHeader, r: &mut FsckReport) {
     }
 }
 
+/// Bits fsck gives its bitmaps at most (64 MiB: a PiB of 2 MiB units); a
+/// file system whose devices need more is checked by the sort alone.
+const BITMAP_BITS: u64 = 1 << 29;
+
+/// One bit per allocation unit of every device, set as files claim units.
+struct UnitMaps {
+    unit: u64,
+    maps: Vec<Vec<u64>>,
+}
+
+impl UnitMaps {
+    /// Empty maps for `devices`, or `None` over the budget.
+    fn new(devices: &[DaxdevInfo], unit: u64) -> Option<Self> {
+        if unit == 0 {
+            return None;
+        }
+        let units: Vec<u64> = devices.iter().map(|d| d.size.div_ceil(unit)).collect();
+        units
+            .iter()
+            .try_fold(0u64, |t, &u| t.checked_add(u))
+            .filter(|&t| t <= BITMAP_BITS)?;
+        let maps = units
+            .iter()
+            .map(|&u| vec![0u64; u.div_ceil(64) as usize])
+            .collect();
+        Some(UnitMaps { unit, maps })
+    }
+
+    /// Mark the units of `e`; false if one was marked already (or `e` is
+    /// not where replay lets extents be: then the sort decides).
+    fn claim(&mut self, e: &famfs_omf::Extent) -> bool {
+        let (Some(map), Some(end)) = (
+            usize::try_from(e.devindex)
+                .ok()
+                .and_then(|d| self.maps.get_mut(d)),
+            e.end(),
+        ) else {
+            return false;
+        };
+        let (from, to) = (e.offset / self.unit, end.div_ceil(self.unit));
+        if to > map.len() as u64 * 64 {
+            return false;
+        }
+        let mut u = from;
+        while u < to {
+            let (word, bit) = ((u / 64) as usize, u % 64);
+            let n = (64 - bit).min(to - u);
+            let mask = (u64::MAX >> (64 - n)) << bit;
+            if map[word] & mask != 0 {
+                return false;
+            }
+            map[word] |= mask;
+            u += n;
+        }
+        true
+    }
+}
+
 /// One device range a file claims.
 struct Claim<'a> {
     dev: u64,
@@ -241,14 +304,37 @@ struct Claim<'a> {
     extent: usize,
 }
 
+/// Sizes, claims, and whether any two claims overlap. A bitmap of
+/// allocation units per device answers that in one pass with no
+/// allocation per file; only when it finds an overlap (or cannot be used)
+/// are the claims sorted, to say which ones overlap.
 fn check_space(replay: &Replay, r: &mut FsckReport) {
-    let mut claims = Vec::new();
+    let mut maps = UnitMaps::new(&replay.devices, replay.alloc_unit);
+    let mut disjoint = maps.is_some();
     for n in replay.ns.nodes() {
         if let NodeKind::File { fmap, size, .. } = &n.kind {
             r.file_bytes = r.file_bytes.saturating_add(*size);
-            for (extent, e) in fmap.ranges().iter().enumerate() {
+            for e in fmap.iter_ranges() {
                 r.allocated_bytes = r.allocated_bytes.saturating_add(e.len);
                 r.claims.push(*e);
+                if let Some(m) = maps.as_mut() {
+                    disjoint &= m.claim(e);
+                }
+            }
+        }
+    }
+    if !disjoint {
+        report_overlaps(replay, r);
+    }
+}
+
+/// Findings for every claim that overlaps an earlier one, by device and
+/// address.
+fn report_overlaps(replay: &Replay, r: &mut FsckReport) {
+    let mut claims = Vec::new();
+    for n in replay.ns.nodes() {
+        if let NodeKind::File { fmap, .. } = &n.kind {
+            for (extent, e) in fmap.iter_ranges().enumerate() {
                 claims.push(Claim {
                     dev: e.devindex,
                     start: e.offset,
@@ -305,3 +391,46 @@ fn check_space(replay: &Replay, r: &mut FsckReport) {
 }
 
 use core::mem::size_of;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use famfs_omf::{Extent, ALLOC_UNIT as U};
+
+    fn dev(size: u64) -> DaxdevInfo {
+        DaxdevInfo {
+            index: 0,
+            uuid: Uuid::nil(),
+            size,
+            reserved: 0,
+        }
+    }
+
+    fn ext(devindex: u64, unit: u64, units: u64) -> Extent {
+        Extent {
+            devindex,
+            offset: unit * U,
+            len: units * U,
+        }
+    }
+
+    #[test]
+    fn unit_maps_find_every_overlap() {
+        let mut m = UnitMaps::new(&[dev(200 * U)], U).unwrap();
+        assert!(m.claim(&ext(0, 10, 60)), "across a word boundary");
+        assert!(m.claim(&ext(0, 70, 64)), "right after it");
+        assert!(!m.claim(&ext(0, 133, 1)), "its last unit");
+        assert!(!m.claim(&ext(0, 0, 11)), "the first one's first unit");
+        assert!(m.claim(&ext(0, 134, 66)), "up to the end");
+        assert!(!m.claim(&ext(0, 199, 2)), "past the end");
+        assert!(!m.claim(&ext(1, 0, 1)), "no such device");
+    }
+
+    #[test]
+    fn unit_maps_stay_within_their_budget() {
+        assert!(UnitMaps::new(&[dev(BITMAP_BITS * U)], U).is_some());
+        assert!(UnitMaps::new(&[dev(BITMAP_BITS * U + 1)], U).is_none());
+        assert!(UnitMaps::new(&[dev(u64::MAX), dev(u64::MAX)], 4096).is_none());
+        assert!(UnitMaps::new(&[dev(U)], 0).is_none());
+    }
+}

@@ -26,6 +26,7 @@ pub mod replay;
 pub mod role;
 pub mod stitched;
 pub mod store;
+mod xoroshiro;
 
 pub use alloc::{Allocator, InterleaveParams};
 pub use device::{DaxDevice, DeviceKind};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The file tree the log describes, queryable by path and by inode number.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use famfs_omf::Fmap;
@@ -110,6 +111,12 @@ impl Namespace {
         }
     }
 
+    /// Make room for `n` more nodes.
+    pub fn reserve(&mut self, n: usize) {
+        self.nodes.reserve(n);
+        self.by_path.reserve(n);
+    }
+
     /// The node with inode number `ino`.
     pub fn get(&self, ino: Ino) -> Option<&Node> {
         self.nodes.get(usize::try_from(ino.checked_sub(1)?).ok()?)
@@ -176,15 +183,18 @@ impl Namespace {
         log_index: Option<u64>,
         kind: NodeKind,
     ) -> Result<Ino, InsertError> {
-        if let Some(&ino) = self.by_path.get(path) {
-            return Err(InsertError::Exists(ino));
-        }
+        // Two hash lookups per node: the parent, then the path's own slot
+        // (replay inserts every entry of the log).
         let (parent_path, name) = split_parent(path);
         let parent = *self
             .by_path
             .get(parent_path)
             .ok_or_else(|| InsertError::NoParent(parent_path.to_owned()))?;
         let ino = self.nodes.len() as Ino + 1;
+        let slot = match self.by_path.entry(path.to_owned()) {
+            Entry::Occupied(o) => return Err(InsertError::Exists(*o.get())),
+            Entry::Vacant(v) => v,
+        };
         match self.nodes.get_mut(parent as usize - 1).map(|n| &mut n.kind) {
             Some(NodeKind::Dir { children }) => {
                 children.insert(name.to_owned(), ino);
@@ -194,14 +204,14 @@ impl Namespace {
         self.nodes.push(Node {
             ino,
             parent,
-            path: path.to_owned(),
+            path: slot.key().clone(),
             mode,
             uid,
             gid,
             log_index,
             kind,
         });
-        self.by_path.insert(path.to_owned(), ino);
+        slot.insert(ino);
         Ok(ino)
     }
 }

@@ -11,56 +11,46 @@
 //! count; a seed of 0 means "no data" to its creat and is refused by its
 //! verify (callers here do the same).
 //!
-//! Its xoroshiro128+ is the original (2016) one, rotations 55/14/36; the
-//! `rand_xoshiro` crate implements the 2018 revision (24/16/37), whose
-//! second word already differs, so the two small generators are here.
+//! Its xoroshiro128+ is the original (2016) one, rotations 55/14/36 (see
+//! [`crate::xoroshiro`]).
 //!
-//! The stream is sequential (xoroshiro has no cheap seek), so a [`Pattern`]
-//! is fed the file's bytes in order, in chunks of any size.
+//! A [`Pattern`] is fed the file's bytes in order, in chunks of any size.
+//! A check of a large chunk runs several pieces of the stream side by side
+//! (jumping ahead to each piece's start), which is what makes `verify`
+//! faster than the generator's one-step-at-a-time speed.
+
+use crate::xoroshiro::{jump_poly, lanes_diff, Xoroshiro128Plus, LANES};
 
 /// The seed upstream's generator really uses for `seed`.
 pub fn effective_seed(seed: u64) -> u64 {
     u64::from(seed as u32)
 }
 
-/// SplitMix64: seeds the state words.
-struct SplitMix64(u64);
+/// Words checked between tests for a difference: the compare loop has no
+/// branch per word, only one per block.
+const BLOCK_WORDS: usize = 256;
 
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+/// Words per lane below which a check runs one lane: the jumps (128 steps
+/// each) would cost more than the lanes save.
+const MIN_LANE_WORDS: usize = 1024;
 
-/// xoroshiro128+ as upstream has it (original constants).
-struct Xoroshiro128Plus([u64; 2]);
-
-impl Xoroshiro128Plus {
-    fn seeded(seed: u64) -> Self {
-        let mut sm = SplitMix64(seed);
-        let s0 = sm.next();
-        Xoroshiro128Plus([s0, sm.next()])
-    }
-
-    fn next(&mut self) -> u64 {
-        let [s0, mut s1] = self.0;
-        let r = s0.wrapping_add(s1);
-        s1 ^= s0;
-        self.0 = [s0.rotate_left(55) ^ s1 ^ (s1 << 14), s1.rotate_left(36)];
-        r
-    }
+/// The low 32 bits of `word`'s little-endian bytes.
+fn le_word(w: &[u8]) -> u32 {
+    u32::from_le_bytes([w[0], w[1], w[2], w[3]])
 }
 
 /// The byte stream of one seed, from file offset 0 on.
+///
+/// Whole words go straight between the generator and the caller's buffer
+/// (no per-byte loop, no buffer of its own): filling and checking run at
+/// the generator's speed.
 pub struct Pattern {
     rng: Xoroshiro128Plus,
     /// Bytes of the current 4-byte word not handed out yet.
     word: [u8; 4],
     used: usize,
+    /// The last lane length checked, and the jump polynomial for it.
+    jump: (usize, u128),
 }
 
 impl Pattern {
@@ -70,36 +60,130 @@ impl Pattern {
             rng: Xoroshiro128Plus::seeded(effective_seed(seed)),
             word: [0; 4],
             used: 4,
+            jump: (0, 1),
         }
     }
 
+    /// The stream of `seed` from byte `offset` on: a jump, not a walk, so
+    /// pieces of one file can be checked at the same time.
+    pub fn at(seed: u64, offset: u64) -> Self {
+        let mut p = Pattern::new(seed);
+        p.rng = p.rng.jumped(jump_poly(offset / 4));
+        let inside = (offset % 4) as usize;
+        if inside != 0 {
+            p.word = p.next_word().to_le_bytes();
+            p.used = inside;
+        }
+        p
+    }
+
     /// The next word: the low 32 bits of the next output.
-    fn next_word(&mut self) -> [u8; 4] {
-        (self.rng.next() as u32).to_le_bytes()
+    fn next_word(&mut self) -> u32 {
+        self.rng.next() as u32
+    }
+
+    /// How many bytes at the start of a buffer of `len` come from the rest
+    /// of the current word.
+    fn head(&self, len: usize) -> usize {
+        (4 - self.used).min(len)
     }
 
     /// Fill `buf` with the next `buf.len()` bytes of the stream.
     pub fn fill(&mut self, buf: &mut [u8]) {
-        let mut i = 0;
-        while i < buf.len() {
-            if self.used == 4 {
-                self.word = self.next_word();
-                self.used = 0;
-            }
-            let n = (4 - self.used).min(buf.len() - i);
-            buf[i..i + n].copy_from_slice(&self.word[self.used..self.used + n]);
-            self.used += n;
-            i += n;
+        let head = self.head(buf.len());
+        buf[..head].copy_from_slice(&self.word[self.used..self.used + head]);
+        self.used += head;
+        let mut words = buf[head..].chunks_exact_mut(4);
+        for w in &mut words {
+            w.copy_from_slice(&self.next_word().to_le_bytes());
+        }
+        let tail = words.into_remainder();
+        if !tail.is_empty() {
+            self.word = self.next_word().to_le_bytes();
+            self.used = tail.len();
+            tail.copy_from_slice(&self.word[..tail.len()]);
         }
     }
 
     /// Compare `buf` with the next `buf.len()` bytes of the stream; the
-    /// index in `buf` of the first byte that differs, if any.
+    /// index in `buf` of the first byte that differs, if any. After a
+    /// difference the stream's position is unspecified.
     pub fn first_mismatch(&mut self, buf: &[u8]) -> Option<usize> {
-        let mut want = vec![0u8; buf.len()];
-        self.fill(&mut want);
-        buf.iter().zip(&want).position(|(a, b)| a != b)
+        let head = self.head(buf.len());
+        if let Some(i) = first_diff(&buf[..head], &self.word[self.used..self.used + head]) {
+            return Some(i);
+        }
+        self.used += head;
+        let body = &buf[head..];
+        let whole = body.len() & !3;
+        if let Some(i) = self.mismatch_in_words(&body[..whole]) {
+            return Some(head + i);
+        }
+        let tail = &body[whole..];
+        if !tail.is_empty() {
+            self.word = self.next_word().to_le_bytes();
+            self.used = tail.len();
+            if let Some(i) = first_diff(tail, &self.word[..tail.len()]) {
+                return Some(head + whole + i);
+            }
+        }
+        None
     }
+
+    /// [`Self::first_mismatch`] for whole words (`data.len() % 4 == 0`) at a
+    /// word boundary of the stream. A large buffer is cut into [`LANES`]
+    /// pieces checked side by side, each from its own jump ahead; where
+    /// they find a difference, the one-lane check says where it is.
+    fn mismatch_in_words(&mut self, data: &[u8]) -> Option<usize> {
+        let seg = data.len() / 4 / LANES;
+        if seg < MIN_LANE_WORDS {
+            return self.mismatch_one_lane(data);
+        }
+        if self.jump.0 != seg {
+            self.jump = (seg, jump_poly(seg as u64));
+        }
+        let start = self.rng;
+        let mut states = [start; LANES];
+        for l in 1..LANES {
+            states[l] = states[l - 1].jumped(self.jump.1);
+        }
+        let split = 4 * LANES * seg;
+        let (ends, differ) = lanes_diff(states, &data[..split], seg);
+        if differ {
+            self.rng = start;
+            return self.mismatch_one_lane(data);
+        }
+        self.rng = ends[LANES - 1];
+        self.mismatch_one_lane(&data[split..]).map(|i| split + i)
+    }
+
+    /// The same, one word after another: differences are OR-ed over a
+    /// block and looked for only in a block that has one.
+    fn mismatch_one_lane(&mut self, data: &[u8]) -> Option<usize> {
+        for (b, block) in data.chunks(4 * BLOCK_WORDS).enumerate() {
+            let start = self.rng.0;
+            let mut diff = 0u32;
+            for w in block.chunks_exact(4) {
+                diff |= le_word(w) ^ self.next_word();
+            }
+            if diff != 0 {
+                // Rare: go over the block again, word by word, to say where.
+                self.rng.0 = start;
+                for (i, w) in block.chunks_exact(4).enumerate() {
+                    let want = self.next_word().to_le_bytes();
+                    if let Some(byte) = first_diff(w, &want) {
+                        return Some(b * 4 * BLOCK_WORDS + 4 * i + byte);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The first index where `a` and `b` (of equal length) differ.
+fn first_diff(a: &[u8], b: &[u8]) -> Option<usize> {
+    a.iter().zip(b).position(|(x, y)| x != y)
 }
 
 /// The first `len` bytes of the stream of `seed` (tests, small files).
@@ -150,5 +234,101 @@ mod tests {
         assert_eq!(Pattern::new(3).first_mismatch(&data), None);
         data[77] ^= 1;
         assert_eq!(Pattern::new(3).first_mismatch(&data), Some(77));
+    }
+    /// The stream as the format defines it, one byte at a time: the fast
+    /// paths must give exactly these bytes.
+    fn reference(seed: u64, len: usize) -> Vec<u8> {
+        let mut rng = Xoroshiro128Plus::seeded(effective_seed(seed));
+        let mut out = Vec::with_capacity(len + 4);
+        while out.len() < len {
+            out.extend_from_slice(&(rng.next() as u32).to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    #[test]
+    fn whole_words_match_the_byte_at_a_time_stream() {
+        let len = 3 * 4 * BLOCK_WORDS + 7;
+        assert_eq!(bytes(11, len), reference(11, len));
+        // Pieces that start and end inside words and blocks.
+        let mut p = Pattern::new(11);
+        let mut got = Vec::new();
+        for n in [
+            3,
+            1,
+            4 * BLOCK_WORDS + 2,
+            6,
+            4 * BLOCK_WORDS - 1,
+            0,
+            9,
+            1 << 12,
+        ] {
+            let mut b = vec![0u8; n];
+            p.fill(&mut b);
+            got.extend_from_slice(&b);
+        }
+        assert_eq!(got, reference(11, got.len()));
+    }
+
+    #[test]
+    fn mismatch_is_found_at_every_kind_of_position() {
+        // Large enough for the lanes (with words left over after them).
+        let lane = 4 * MIN_LANE_WORDS + 12;
+        let len = LANES * lane + 4 * BLOCK_WORDS + 5;
+        let good = reference(4, len);
+        let positions = [
+            0,
+            1,
+            3,
+            4,
+            1021,
+            4 * BLOCK_WORDS - 1,
+            4 * BLOCK_WORDS,
+            lane - 1,
+            lane,
+            3 * lane + 6,
+            LANES * lane - 1,
+            LANES * lane + 2,
+            len - 1,
+        ];
+        for at in positions {
+            let mut data = good.clone();
+            data[at] ^= 0x80;
+            // Whole, and in pieces that begin mid-word.
+            assert_eq!(Pattern::new(4).first_mismatch(&data), Some(at), "at {at}");
+            let mut p = Pattern::new(4);
+            let mut off = 0;
+            let mut found = None;
+            for n in [2, 4 * BLOCK_WORDS + 3, len / 2 + 1, len] {
+                let end = (off + n).min(len);
+                if let Some(i) = p.first_mismatch(&data[off..end]) {
+                    found = Some(off + i);
+                    break;
+                }
+                off = end;
+            }
+            assert_eq!(found, Some(at), "in pieces, at {at}");
+        }
+        assert_eq!(Pattern::new(4).first_mismatch(&good), None);
+        // Lanes leave the stream where one lane would: a check after them
+        // still matches.
+        let mut p = Pattern::new(4);
+        assert_eq!(p.first_mismatch(&good[..len - 7]), None);
+        assert_eq!(p.first_mismatch(&good[len - 7..]), None);
+    }
+
+    #[test]
+    fn a_pattern_can_start_anywhere() {
+        let whole = reference(21, 40_000);
+        for off in [0, 1, 2, 3, 4, 5, 1023, 4096, 39_999] {
+            let mut b = vec![0u8; whole.len() - off];
+            Pattern::at(21, off as u64).fill(&mut b);
+            assert_eq!(b, whole[off..], "from {off}");
+            assert_eq!(
+                Pattern::at(21, off as u64).first_mismatch(&whole[off..]),
+                None
+            );
+        }
     }
 }

@@ -180,8 +180,14 @@ impl MetaStore {
     pub fn read_slots(&self, from: u64, to: u64) -> Result<Vec<u8>, MetaError> {
         let n = to.saturating_sub(from) as usize;
         let mut buf = vec![0u8; n * OmfLogEntry::SIZE];
-        self.log.read_at(slot_offset(from), &mut buf)?;
+        self.read_slots_into(from, &mut buf)?;
         Ok(buf)
+    }
+
+    /// The slots from `from` on, as many as fill `buf` (a whole number of
+    /// slots).
+    pub fn read_slots_into(&self, from: u64, buf: &mut [u8]) -> Result<(), MetaError> {
+        self.log.read_at(slot_offset(from), buf)
     }
 
     /// Take the append lock (blocks while another process holds it).

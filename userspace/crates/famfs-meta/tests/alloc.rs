@@ -143,13 +143,35 @@ fn interleave_layout_math() {
     let ie = &ie[0];
     assert_eq!(ie.chunk_size, 4 << 20);
     assert_eq!(ie.strips.len(), 4);
+    // The buckets with the most free space, in bucket order: on a fresh
+    // device bucket 0 (which holds the superblock and log) comes last.
     let bucket = DEV_SIZE / 8;
     for (i, s) in ie.strips.iter().enumerate() {
         assert_eq!(s.len, 12 << 20);
-        assert_eq!(s.offset / bucket, i as u64, "strip {i} in bucket {i}");
+        assert_eq!(
+            s.offset / bucket,
+            i as u64 + 1,
+            "strip {i} in bucket {}",
+            i + 1
+        );
+        assert_eq!(s.offset % bucket, 0, "first fit in its bucket");
     }
+    // The next file takes the four with the most free space left, bucket 0
+    // among them, its strips in bucket order.
+    let Fmap::Interleaved(next) = a.alloc_interleaved(&[0], 40 << 20, p).unwrap() else {
+        panic!()
+    };
+    let buckets: Vec<u64> = next[0].strips.iter().map(|s| s.offset / bucket).collect();
+    assert_eq!(buckets, [0, 5, 6, 7]);
+    assert_eq!(next[0].strips[1].offset, 5 * bucket);
+    // With as many buckets as strips, bucket 0 is used too.
+    let p4 = InterleaveParams { nbuckets: 4, ..p };
+    let mut a = Allocator::new(&dev(), &[DEV_SIZE]);
+    let Fmap::Interleaved(ie) = a.alloc_interleaved(&[0], 40 << 20, p4).unwrap() else {
+        panic!()
+    };
     assert_eq!(
-        ie.strips[0].offset, RESERVED,
+        ie[0].strips[0].offset, RESERVED,
         "bucket 0 starts after the log"
     );
     let mut bad = |nstrips, chunk_size, nbuckets| {
@@ -186,5 +208,42 @@ fn enospc_names_device_and_path() {
     );
     // The failed creat left nothing behind.
     assert_eq!(fs.replay().next_index, 1);
+    assert!(fsck(m).is_clean());
+}
+
+/// Upstream's stripe test on a 4 GiB device: interleaved files of 256 MiB
+/// (`creat -N 2 -B 3 -s 268435456`) and their copies (made the same way)
+/// until one is refused. The refusal comes only once no two buckets still
+/// have a free run for a strip: the free space left is below one file.
+/// (Taking buckets in order refused the 11th file with 1.5 GiB free, all
+/// of it in the third bucket.)
+#[test]
+fn interleaved_files_fill_the_device() {
+    let (m, mut fs) = fresh();
+    let striped = Layout::Interleaved {
+        devices: vec![0],
+        params: InterleaveParams {
+            nstrips: 2,
+            chunk_size: ALLOC_UNIT,
+            nbuckets: 3,
+        },
+    };
+    const SIZE: u64 = 256 << 20;
+    let mut made = 0;
+    let err = loop {
+        let name = if made % 2 == 0 { "file" } else { "copy" };
+        match fs.creat(&format!("{name}{made}"), SIZE, ATTRS, striped.clone()) {
+            Ok(_) => made += 1,
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, MetaError::NoSpace { .. }), "{err}");
+    let free = fs.allocator().free_bytes(0);
+    assert!(
+        free < SIZE,
+        "refused after {made} files with {free:#x} bytes free: {err}"
+    );
+    // 4 GiB less the superblock and log, 2 strips of 128 MiB per file.
+    assert_eq!(made, 15, "{err}");
     assert!(fsck(m).is_clean());
 }

@@ -292,10 +292,19 @@ impl OmfFmap {
 impl Fmap {
     /// Every device range the fmap claims (extents, or strips), in order.
     pub fn ranges(&self) -> Vec<Extent> {
-        match self {
-            Fmap::Simple(ext) => ext.clone(),
-            Fmap::Interleaved(iext) => iext.iter().flat_map(|ie| ie.strips.clone()).collect(),
-        }
+        self.iter_ranges().copied().collect()
+    }
+
+    /// [`Self::ranges`] borrowed, with no allocation (replay and fsck walk
+    /// every file's).
+    pub fn iter_ranges(&self) -> impl Iterator<Item = &Extent> + '_ {
+        let (simple, interleaved): (&[Extent], &[Interleave]) = match self {
+            Fmap::Simple(ext) => (ext, &[]),
+            Fmap::Interleaved(iext) => (&[], iext),
+        };
+        simple
+            .iter()
+            .chain(interleaved.iter().flat_map(|ie| ie.strips.iter()))
     }
 
     /// Bytes of file data the fmap can hold.
