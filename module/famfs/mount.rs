@@ -421,6 +421,8 @@ impl Mount {
             },
         )?;
         match claimed {
+            // Fenced between another opener's claim and now.
+            Ok(()) if state.fenced() => Err(EIO),
             Ok(()) => Ok(()),
             Err(Refusal::Overlap(c)) => {
                 self.refuse_overlap(ino, c);
