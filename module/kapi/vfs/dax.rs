@@ -2,10 +2,10 @@
 
 //! File data through the kernel's fs-dax code: `read`/`write` with
 //! `dax_iomap_rw`, page faults with `dax_iomap_fault`, `fsync` with
-//! `dax_writeback_mapping_range` and a store fence. The one file-system hook is
-//! [`FileSystem::resolve`], which `iomap_begin` calls to turn a file offset
-//! into a device and an offset on it, from state cached on the inode: no
-//! request to the daemon can happen on these paths.
+//! `dax_writeback_mapping_range` and a store fence. The one file-system
+//! hook is [`FileSystem::resolve`], which `iomap_begin` calls to turn a
+//! file offset into a device and an offset on it, from state cached on the
+//! inode: no request to the daemon can happen on these paths.
 //!
 //! `struct iomap_ops` is opaque in the 6.12 kernel crate, so its table is
 //! defined in C (module/kapi/helpers.c) and points at
@@ -435,11 +435,13 @@ pub(super) unsafe extern "C" fn fsync<T: FileSystem>(
     // SAFETY: an open file of ours.
     let ret = unsafe { bindings::file_write_and_wait_range(file, start, end) };
     store_fence();
-    // SAFETY: the open file holds its inode, and so its super block.
-    let (info, inode) = unsafe {
-        let inode = file_inode(file);
-        (super_info::<T>((*inode).i_sb), Inode::<T>::from_raw(inode))
-    };
+    // SAFETY: an open file of ours.
+    let raw = unsafe { file_inode(file) };
+    // SAFETY: the open file holds its inode, of `T`, and so its super
+    // block, one of ours, for the call.
+    let info = unsafe { super_info::<T>((*raw).i_sb) };
+    // SAFETY: as above.
+    let inode = unsafe { Inode::<T>::from_raw(raw) };
     T::store_fenced(info);
     if ret != 0 {
         return ret;
@@ -461,19 +463,25 @@ pub(super) unsafe extern "C" fn writepages<T: FileSystem>(
     wbc: *mut bindings::writeback_control,
 ) -> c_int {
     // SAFETY: writeback passes a live mapping of one of our inodes.
-    unsafe {
-        let inode = (*mapping).host;
-        match T::writeback_device(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
-            Ok(Some(dev)) => {
-                bindings::dax_writeback_mapping_range(mapping, dev.raw_dax_device(), wbc)
-            }
-            Ok(None) => 0,
-            Err(e) => {
-                // Kept on the mapping (errseq): fsync on every file that
-                // was open sees it, also after background writeback.
-                bindings::famfs_rs_mapping_set_error(mapping, e.to_errno());
-                e.to_errno()
-            }
+    let raw = unsafe { (*mapping).host };
+    // SAFETY: the inode is live for the call and of `T`, so its super
+    // block is one of ours.
+    let info = unsafe { super_info::<T>((*raw).i_sb) };
+    // SAFETY: as above.
+    let inode = unsafe { Inode::<T>::from_raw(raw) };
+    match T::writeback_device(info, inode) {
+        // SAFETY: a live mapping and writeback control from the caller;
+        // the claim keeps the dax device alive.
+        Ok(Some(dev)) => unsafe {
+            bindings::dax_writeback_mapping_range(mapping, dev.raw_dax_device(), wbc)
+        },
+        Ok(None) => 0,
+        Err(e) => {
+            // Kept on the mapping (errseq): fsync on every file that was
+            // open sees it, also after background writeback.
+            // SAFETY: a live mapping; an errno.
+            unsafe { bindings::famfs_rs_mapping_set_error(mapping, e.to_errno()) };
+            e.to_errno()
         }
     }
 }
