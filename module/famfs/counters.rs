@@ -25,6 +25,14 @@ pub(crate) struct Counters {
     pub(super) faults_pmd: AtomicU64,
     pub(super) fault_fallbacks: AtomicU64,
     pub(super) fault_errors: AtomicU64,
+    /// Memory failures recorded (poisoned device ranges).
+    pub(super) poisoned_ranges: AtomicU64,
+    /// Files fenced because their maps cover poisoned bytes.
+    pub(super) files_fenced: AtomicU64,
+    /// Opens refused because the file's map covers poisoned bytes.
+    pub(super) poisoned_opens: AtomicU64,
+    /// Store fences issued (synchronous writes, fsync, msync).
+    pub(super) store_fences: AtomicU64,
 }
 
 /// Counts one.
@@ -42,7 +50,7 @@ const TRANSPORT: [Field<Connection>; 3] = [
     }),
 ];
 
-const MOUNT: [Field<Counters>; 8] = [
+const MOUNT: [Field<Counters>; 12] = [
     (c_str!("lookups"), |c| &c.lookups),
     (c_str!("fmaps"), |c| &c.fmaps),
     (c_str!("daxdev_gets"), |c| &c.daxdev_gets),
@@ -51,6 +59,10 @@ const MOUNT: [Field<Counters>; 8] = [
     (c_str!("faults_pmd"), |c| &c.faults_pmd),
     (c_str!("fault_fallbacks"), |c| &c.fault_fallbacks),
     (c_str!("fault_errors"), |c| &c.fault_errors),
+    (c_str!("poisoned_ranges"), |c| &c.poisoned_ranges),
+    (c_str!("files_fenced"), |c| &c.files_fenced),
+    (c_str!("poisoned_opens"), |c| &c.poisoned_opens),
+    (c_str!("store_fences"), |c| &c.store_fences),
 ];
 
 /// The counters of a mount as `parent/MAJ:MIN/`: `None` when debugfs

@@ -2,7 +2,8 @@
 
 //! The daxdev table of one mount: the devices its files live on, indexed by
 //! the index userspace chose (the log's order; primary = 0), and what a
-//! failure of one of them fences.
+//! failure of one of them fences: a device going away fences all its
+//! files; poisoned bytes fence only the files whose maps cover them.
 //!
 //! An entry is filled once, by the first GET_DAXDEV for its index (one in
 //! flight per index: concurrent openers wait for it), and lives until the
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 use super::coalesce::Coalescer;
+use super::counters::{bump, Counters};
 use super::mapped::MappedRanges;
 use crate::core_logic::famfs_core::abi::MAX_DAXDEVS;
 use crate::kapi::fsdax::{self, Claim, Failure, FailureHolder, Recovery};
@@ -26,15 +28,59 @@ use kernel::sync::{Arc, Mutex};
 /// Slots in the table (the ABI's limit).
 pub(crate) const SLOTS: usize = MAX_DAXDEVS as usize;
 
-/// What fencing a device needs: the files with maps, and the super block
-/// whose inodes they are.
+/// What fencing a device needs: the files with maps, the super block
+/// whose inodes they are, and the counters that report it.
 #[derive(Clone)]
 pub(crate) struct Fence {
     pub(crate) files: Arc<MappedRanges>,
     pub(crate) sb: SuperRef,
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl Fence {
+    /// Fences the files whose maps cover `len` bytes at `offset` of device
+    /// `index`, naming each in the log; `false` if the range could not be
+    /// recorded (then the caller fences the whole device). Their mappings
+    /// stay: memory_failure() goes on to unmap the failed page and signal
+    /// its mappers, which it cannot do once the page is unmapped; their
+    /// next fault, read, write or sync fails.
+    fn poison(&self, index: u32, offset: u64, len: u64) -> bool {
+        let end = offset.saturating_add(len);
+        let inos = match self.files.poison(index, offset, len) {
+            Ok(inos) => inos,
+            Err(e) => {
+                pr_err!(
+                    "device {}: the memory failure at {:#x}..{:#x} cannot be recorded ({:?}): the whole device is fenced\n",
+                    index,
+                    offset,
+                    end,
+                    e
+                );
+                return false;
+            }
+        };
+        bump(&self.counters.poisoned_ranges);
+        for &ino in inos.iter() {
+            bump(&self.counters.files_fenced);
+            pr_err!(
+                "node {}: its map covers failed bytes {:#x}..{:#x} of device {}: file fenced (its I/O and syncs fail with EIO until unmount)\n",
+                ino,
+                offset,
+                end,
+                index
+            );
+        }
+        if inos.is_empty() {
+            pr_err!(
+                "device {}: no file map in memory covers the failed bytes {:#x}..{:#x}; a file whose map covers them will not open\n",
+                index,
+                offset,
+                end
+            );
+        }
+        true
+    }
+
     /// Takes every mapping of every file on device `index` away.
     fn revoke(&self, index: u32) {
         let Ok(inos) = self.files.files_on(index) else {
@@ -63,15 +109,16 @@ pub(crate) struct FailureState {
 }
 
 impl FailureHolder for FailureState {
-    /// Fences the device: from now on every read, write and fault on a
-    /// file with an extent on it fails. A poisoned range is left to
-    /// memory_failure()'s generic dax handling, which unmaps the page from
-    /// every process that maps it and sends them SIGBUS; a device being
-    /// removed has every mapping of its files taken away first.
+    /// A device being removed is fenced whole: every read, write, fault
+    /// and sync of a file with an extent on it fails, and every mapping of
+    /// its files is taken away first. Poisoned bytes fence the files that
+    /// map them (the rest of the device keeps serving); the page itself is
+    /// left to memory_failure()'s generic dax handling, which unmaps it
+    /// from every process that maps it and sends them SIGBUS.
     fn notify_failure(&self, failure: Failure) -> Recovery {
-        self.failed.store(true, Ordering::Release);
         match failure {
             Failure::Removal => {
+                self.failed.store(true, Ordering::Release);
                 pr_warn!(
                     "device {} of a mounted famfs is being removed: its files fail from now on\n",
                     self.index
@@ -81,11 +128,14 @@ impl FailureHolder for FailureState {
             }
             Failure::Poison { offset, len } => {
                 pr_err!(
-                    "memory failure at device {} offset {:#x} (+{:#x}): device fenced\n",
+                    "memory failure at device {} offset {:#x} (+{:#x}): fencing the files that map it\n",
                     self.index,
                     offset,
                     len
                 );
+                if !self.fence.poison(self.index, offset, len) {
+                    self.failed.store(true, Ordering::Release);
+                }
                 Recovery::KillMappers
             }
         }
@@ -116,8 +166,9 @@ impl DaxEntry {
         self.claim.size()
     }
 
-    /// Whether I/O must be refused: a memory failure fenced the device, or
-    /// it was taken away (unbound).
+    /// Whether I/O must be refused: the device is being removed (or a
+    /// memory failure on it could not be recorded), or it was taken away
+    /// (unbound).
     pub(crate) fn fenced(&self) -> bool {
         self.state.failed.load(Ordering::Acquire) || self.claim.is_dead()
     }

@@ -267,8 +267,12 @@ impl FileSystem for Famfs {
         mount.fault_done(order, outcome);
     }
 
-    fn writeback_device<'a>(mount: &'a Mount, inode: Inode<'_, Self>) -> Option<&'a Claim> {
+    fn writeback_device<'a>(mount: &'a Mount, inode: Inode<'_, Self>) -> Result<Option<&'a Claim>> {
         mount.writeback_device(inode.data())
+    }
+
+    fn store_fenced(mount: &Mount) {
+        mount.store_fenced();
     }
 
     fn put_super(mount: &mut Mount) {

@@ -5,11 +5,21 @@
 
 #![forbid(unsafe_code)]
 
+use super::mapped::FileFence;
 use crate::core_logic::famfs_core::fmap::FmapRef;
 use crate::kapi::once::OnceBox;
 use crate::kapi::time::{jiffies, time_before};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// A file's map as cached on its inode, with its fence.
+pub(super) struct CachedMap {
+    /// The GET_FMAP reply, validated by the core.
+    pub(super) bytes: KVec<u8>,
+    /// Set when a memory failure hits bytes the map covers.
+    pub(super) fence: Arc<FileFence>,
+}
 
 /// Per-inode state.
 pub(crate) struct InodeState {
@@ -17,9 +27,9 @@ pub(crate) struct InodeState {
     lookups: AtomicU64,
     /// Jiffies until which the attributes need not be asked for again.
     attr_expiry: AtomicU64,
-    /// The GET_FMAP reply (validated by the core), set once, before any
-    /// I/O; read lock-free by `iomap_begin`.
-    fmap: OnceBox<KVec<u8>>,
+    /// The file's map, set once, before any I/O; read lock-free by
+    /// `iomap_begin`.
+    fmap: OnceBox<CachedMap>,
 }
 
 impl InodeState {
@@ -61,7 +71,13 @@ impl InodeState {
     pub(crate) fn fmap(&self) -> Option<FmapRef<'_>> {
         // Validated in full before it was published: only the header is
         // looked at again.
-        FmapRef::reopen(self.fmap.get()?).ok()
+        FmapRef::reopen(&self.fmap.get()?.bytes).ok()
+    }
+
+    /// Whether the file is fenced (a memory failure hit bytes its map
+    /// covers): its I/O fails.
+    pub(crate) fn fenced(&self) -> bool {
+        self.fmap.get().is_some_and(|m| m.fence.is_set())
     }
 
     /// Whether the daemon said the file is read-only on this host: the
@@ -77,8 +93,8 @@ impl InodeState {
 
     /// Publishes the file's map. The caller serialises publishers (the
     /// mount's range lock) and checked that none came first.
-    pub(super) fn publish_fmap(&self, bytes: KBox<KVec<u8>>) {
+    pub(super) fn publish_fmap(&self, map: KBox<CachedMap>) {
         // Another opener first: ours is dropped.
-        let _ = self.fmap.set(bytes);
+        let _ = self.fmap.set(map);
     }
 }

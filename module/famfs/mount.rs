@@ -9,8 +9,8 @@
 use super::coalesce::Coalescer;
 use super::counters::{self, bump, Counters};
 use super::daxtable::{DaxEntry, DaxTable, DeviceRef, Fence};
-use super::inode::InodeState;
-use super::mapped::{Conflict, MappedRanges};
+use super::inode::{CachedMap, InodeState};
+use super::mapped::{Conflict, FileFence, MappedRanges, Refusal};
 use super::meta_files::MetaFiles;
 use crate::core_logic::famfs_core::abi::{
     fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode, FUSE_DAX_FMAP,
@@ -219,11 +219,12 @@ impl Mount {
             counters_dir: counters::publish(debug_root, dev, connection, &counters),
             connection: connection.clone(),
             params,
-            counters,
+            counters: counters.clone(),
             daxdevs: DaxTable::new()?,
             fence: Fence {
                 files: mapped.clone(),
                 sb,
+                counters: counters.clone(),
             },
             mapped,
             meta: OnceBox::new(),
@@ -396,9 +397,10 @@ impl Mount {
     /// devices' sizes. The map is then cached on the inode for every later
     /// access, and the file recorded for fencing its devices. One GET_FMAP
     /// per file is in flight: concurrent openers wait (killably) for it.
+    /// EIO for a file whose map covers poisoned bytes (fenced).
     pub(crate) fn load_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
         if state.fmap().is_some() {
-            return Ok(());
+            return if state.fenced() { Err(EIO) } else { Ok(()) };
         }
         if !self.famfs() {
             return Err(eopnotsupp());
@@ -438,22 +440,45 @@ impl Mount {
         // Copied before the range lock: nothing allocates under it.
         let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
         bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
-        let mut bytes = Some(KBox::new(bytes, GFP_KERNEL)?);
+        let fence = FileFence::new()?;
+        let map = CachedMap {
+            bytes,
+            fence: fence.clone(),
+        };
+        let mut map = Some(KBox::new(map, GFP_KERNEL)?);
         let claimed = self.mapped.claim(
             ino,
             &fmap,
+            &fence,
             || state.has_fmap(),
             || {
-                if let Some(b) = bytes.take() {
-                    state.publish_fmap(b);
+                if let Some(m) = map.take() {
+                    state.publish_fmap(m);
                 }
             },
         )?;
-        if let Err(c) = claimed {
-            self.refuse_overlap(ino, c);
-            return Err(EIO);
+        match claimed {
+            // Fenced between another opener's claim and now.
+            Ok(()) if state.fenced() => Err(EIO),
+            Ok(()) => Ok(()),
+            Err(Refusal::Overlap(c)) => {
+                self.refuse_overlap(ino, c);
+                Err(EIO)
+            }
+            Err(Refusal::Poisoned { devindex, range }) => {
+                bump(&self.counters.poisoned_opens);
+                if log::ratelimit_ok() {
+                    pr_err!(
+                        "node {}: its map covers failed bytes {:#x}..{:#x} of device {}: fenced, open refused\n",
+                        ino,
+                        range.0,
+                        range.1,
+                        devindex
+                    );
+                }
+                Err(EIO)
+            }
         }
-        Ok(())
     }
 
     /// The `.meta` files, asked for the first time a map is needed.
@@ -549,6 +574,9 @@ impl Mount {
         write: bool,
     ) -> Result<Option<DaxExtent<'_>>> {
         let fmap = state.fmap().ok_or(EIO)?;
+        if state.fenced() {
+            return Err(EIO);
+        }
         if pos >= fmap.file_size() {
             return if write { Err(EIO) } else { Ok(None) };
         }
@@ -564,9 +592,12 @@ impl Mount {
         }))
     }
 
-    /// EIO if the file has no map (`size` > 0) or one of its devices is
-    /// fenced.
+    /// EIO if the file is fenced, has no map (`size` > 0), or one of its
+    /// devices is fenced.
     pub(crate) fn check_io(&self, state: &InodeState, size: u64) -> Result {
+        if state.fenced() {
+            return Err(EIO);
+        }
         if size == 0 {
             return Ok(());
         }
@@ -579,21 +610,32 @@ impl Mount {
         Ok(())
     }
 
-    /// The first device of the file, whose flush writes back its entries;
-    /// `None` when one of its devices is fenced or gone (its pages may be
-    /// unmapped from the kernel: nothing to flush there).
-    pub(crate) fn writeback_device(&self, state: &InodeState) -> Option<&Claim> {
-        let fmap = state.fmap()?;
+    /// The first device of the file, whose flush writes back its entries
+    /// (`None`: no map, nothing to write back). EIO when the file or one
+    /// of its devices is fenced: its stores cannot be made durable (and
+    /// its pages may be unmapped from the kernel: nothing is flushed).
+    pub(crate) fn writeback_device(&self, state: &InodeState) -> Result<Option<&Claim>> {
+        let Some(fmap) = state.fmap() else {
+            return Ok(None);
+        };
+        if state.fenced() {
+            return Err(EIO);
+        }
         let mut first = None;
         for index in fmap.devices() {
             match self.daxdevs.get(index) {
                 Some(dev) if !dev.fenced() => {
                     first.get_or_insert(dev.claim());
                 }
-                _ => return None,
+                _ => return Err(EIO),
             }
         }
-        first
+        Ok(first)
+    }
+
+    /// Counts a store fence (a synchronous write, fsync or msync).
+    pub(crate) fn store_fenced(&self) {
+        bump(&self.counters.store_fences);
     }
 
     /// Whether every device of the file makes a written-back CPU store

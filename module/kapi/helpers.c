@@ -145,3 +145,6 @@ void famfs_rs_invalidate_lock(struct address_space *mapping) { filemap_invalidat
 void famfs_rs_invalidate_unlock(struct address_space *mapping) { filemap_invalidate_unlock(mapping); }
 void famfs_rs_invalidate_lock_shared(struct address_space *mapping) { filemap_invalidate_lock_shared(mapping); }
 void famfs_rs_invalidate_unlock_shared(struct address_space *mapping) { filemap_invalidate_unlock_shared(mapping); }
+void famfs_rs_pmem_wmb(void) { pmem_wmb(); }
+void famfs_rs_mapping_set_error(struct address_space *mapping, int error) { mapping_set_error(mapping, error); }
+ssize_t famfs_rs_generic_write_sync(struct kiocb *iocb, ssize_t count) { return generic_write_sync(iocb, count); }

@@ -133,5 +133,14 @@ void famfs_rs_invalidate_lock(struct address_space *mapping);
 void famfs_rs_invalidate_unlock(struct address_space *mapping);
 void famfs_rs_invalidate_lock_shared(struct address_space *mapping);
 void famfs_rs_invalidate_unlock_shared(struct address_space *mapping);
+/* Durability (fsync, O_SYNC/O_DSYNC writes): the store fence that makes
+ * cache-bypassing stores and cache write-backs reach the persistence
+ * domain (pmem_wmb(): sfence on x86), a writeback error kept on the
+ * mapping (errseq: each open file sees it once), and the O_SYNC/O_DSYNC
+ * fsync of a write. */
+#include <linux/pagemap.h>
+void famfs_rs_pmem_wmb(void);
+void famfs_rs_mapping_set_error(struct address_space *mapping, int error);
+ssize_t famfs_rs_generic_write_sync(struct kiocb *iocb, ssize_t count);
 
 #endif

@@ -240,8 +240,16 @@ pub(crate) trait FileSystem: Sized + 'static {
     fn fault_done(info: &Self::Info, order: u32, outcome: FaultOutcome);
 
     /// The dax device whose cache flush writes back `inode`'s dirty
-    /// entries (`None`: nothing to do).
-    fn writeback_device<'a>(info: &'a Self::Info, inode: Inode<'_, Self>) -> Option<&'a Claim>;
+    /// entries (`None`: nothing to do); an error when its stores cannot be
+    /// made durable (writeback fails with it, kept on the mapping).
+    fn writeback_device<'a>(
+        info: &'a Self::Info,
+        inode: Inode<'_, Self>,
+    ) -> Result<Option<&'a Claim>>;
+
+    /// A store fence was issued for a file of this mount (`fsync`,
+    /// `msync`, a synchronous write), for the counters.
+    fn store_fenced(info: &Self::Info);
 
     /// The mount is going away, after its inodes (only if `fill_super`
     /// succeeded): nothing else uses its state any more.

@@ -2,10 +2,10 @@
 
 //! File data through the kernel's fs-dax code: `read`/`write` with
 //! `dax_iomap_rw`, page faults with `dax_iomap_fault`, `fsync` with
-//! `dax_writeback_mapping_range`. The one file-system hook is
-//! [`FileSystem::resolve`], which `iomap_begin` calls to turn a file offset
-//! into a device and an offset on it, from state cached on the inode: no
-//! request to the daemon can happen on these paths.
+//! `dax_writeback_mapping_range` and a store fence. The one file-system
+//! hook is [`FileSystem::resolve`], which `iomap_begin` calls to turn a
+//! file offset into a device and an offset on it, from state cached on the
+//! inode: no request to the daemon can happen on these paths.
 //!
 //! `struct iomap_ops` is opaque in the 6.12 kernel crate, so its table is
 //! defined in C (module/kapi/helpers.c) and points at
@@ -231,6 +231,10 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
 /// writer without `CAP_FSETID`) fails with EPERM: famfs modes come from the
 /// log and cannot change.
 ///
+/// A synchronous write (`O_SYNC`, `O_DSYNC`, `RWF_DSYNC`, `RWF_SYNC`) is
+/// then made durable as `fsync` of its range does (its bytes were copied
+/// with cache-bypassing stores: the store fence is what it needs).
+///
 /// # Safety
 ///
 /// Called by the VFS only, as `file_operations::write_iter` of a file of
@@ -252,7 +256,13 @@ pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
         }
         let ret = write_locked(iocb, from, file, inode);
         unlock_after_io(inode, Lock::Exclusive);
-        ret
+        if ret > 0 {
+            // Calls `fsync` for IOCB_DSYNC/IOCB_SYNC, outside the inode
+            // lock as other file systems do.
+            bindings::famfs_rs_generic_write_sync(iocb, ret)
+        } else {
+            ret
+        }
     }
 }
 
@@ -395,21 +405,53 @@ impl<T: FileSystem> Vm<T> {
     };
 }
 
-/// `fsync`: writes back (flushes the CPU caches of) the dirty dax entries
-/// of the range through `writepages`. `generic_file_fsync` would flush a
+/// The store fence after which cache-bypassing stores and cache
+/// write-backs issued before it are in the persistence domain (what a pmem
+/// block device's flush does for ext4-dax). QEMU cannot observe it: the
+/// mount counts them (`store_fences`).
+fn store_fence() {
+    // SAFETY: a CPU barrier; no memory is named.
+    unsafe { bindings::famfs_rs_pmem_wmb() };
+}
+
+/// `fsync` (and `msync(MS_SYNC)`, and a synchronous write): writes back
+/// (flushes the CPU caches of) the dirty dax entries of the range through
+/// `writepages`, then fences the stores. EIO when the file's stores
+/// cannot be made durable (a memory failure fenced it, or its device
+/// went): its writeback failed, and the error stays on the mapping so that
+/// every file open at the time sees it. `generic_file_fsync` would flush a
 /// block device famfs does not have.
 ///
 /// # Safety
 ///
-/// Called by the VFS only, as `file_operations::fsync`, with an open file.
-pub(super) unsafe extern "C" fn fsync(
+/// Called by the VFS only, as `file_operations::fsync` of a file of `T`,
+/// with an open file.
+pub(super) unsafe extern "C" fn fsync<T: FileSystem>(
     file: *mut bindings::file,
     start: bindings::loff_t,
     end: bindings::loff_t,
     _datasync: c_int,
 ) -> c_int {
     // SAFETY: an open file of ours.
-    unsafe { bindings::file_write_and_wait_range(file, start, end) }
+    let ret = unsafe { bindings::file_write_and_wait_range(file, start, end) };
+    store_fence();
+    // SAFETY: an open file of ours.
+    let raw = unsafe { file_inode(file) };
+    // SAFETY: the open file holds its inode, of `T`, and so its super
+    // block, one of ours, for the call.
+    let info = unsafe { super_info::<T>((*raw).i_sb) };
+    // SAFETY: as above.
+    let inode = unsafe { Inode::<T>::from_raw(raw) };
+    T::store_fenced(info);
+    if ret != 0 {
+        return ret;
+    }
+    // A fenced file whose entries were all written back (or dropped)
+    // before: still not durable.
+    match T::check_io(info, inode) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// # Safety
@@ -421,11 +463,25 @@ pub(super) unsafe extern "C" fn writepages<T: FileSystem>(
     wbc: *mut bindings::writeback_control,
 ) -> c_int {
     // SAFETY: writeback passes a live mapping of one of our inodes.
-    unsafe {
-        let inode = (*mapping).host;
-        match T::writeback_device(super_info::<T>((*inode).i_sb), Inode::from_raw(inode)) {
-            Some(dev) => bindings::dax_writeback_mapping_range(mapping, dev.raw_dax_device(), wbc),
-            None => 0,
+    let raw = unsafe { (*mapping).host };
+    // SAFETY: the inode is live for the call and of `T`, so its super
+    // block is one of ours.
+    let info = unsafe { super_info::<T>((*raw).i_sb) };
+    // SAFETY: as above.
+    let inode = unsafe { Inode::<T>::from_raw(raw) };
+    match T::writeback_device(info, inode) {
+        // SAFETY: a live mapping and writeback control from the caller;
+        // the claim keeps the dax device alive.
+        Ok(Some(dev)) => unsafe {
+            bindings::dax_writeback_mapping_range(mapping, dev.raw_dax_device(), wbc)
+        },
+        Ok(None) => 0,
+        Err(e) => {
+            // Kept on the mapping (errseq): fsync on every file that was
+            // open sees it, also after background writeback.
+            // SAFETY: a live mapping; an errno.
+            unsafe { bindings::famfs_rs_mapping_set_error(mapping, e.to_errno()) };
+            e.to_errno()
         }
     }
 }

@@ -185,7 +185,7 @@ impl<T: FileSystem> Tables<T> {
         read_iter: Some(super::dax::read_iter::<T>),
         write_iter: Some(super::dax::write_iter::<T>),
         mmap: Some(super::dax::mmap::<T>),
-        fsync: Some(super::dax::fsync),
+        fsync: Some(super::dax::fsync::<T>),
         get_unmapped_area: Some(bindings::thp_get_unmapped_area),
         // sendfile/splice: dax has no page cache to splice from, so the
         // data is copied through a buffer (what ext4 and xfs do for dax).
