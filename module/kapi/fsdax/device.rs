@@ -269,10 +269,14 @@ impl DaxDev {
         // reads two words of it.
         let flags = unsafe { bindings::famfs_rs_dax_flags(dax_dev, &mut private) };
         let bit = |b: u32| flags & (1 << b) != 0;
-        // SAFETY: as above; the accessors only read the flags.
+        // SAFETY: as above; the accessors only read the flags, and
+        // dax_alive() wants the dax read lock held.
         let (alive, cache, sync) = unsafe {
+            let id = bindings::dax_read_lock();
+            let alive = bindings::dax_alive(dax_dev);
+            bindings::dax_read_unlock(id);
             (
-                bindings::dax_alive(dax_dev),
+                alive,
                 bindings::dax_write_cache_enabled(dax_dev),
                 bindings::dax_synchronous(dax_dev),
             )
