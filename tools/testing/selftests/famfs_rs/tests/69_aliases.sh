@@ -100,15 +100,15 @@ test_readdir_dots_are_the_kernels() {
 
 # The mount is lazily unmounted while a process maps a file and holds one
 # of its pages in a pipe, then the device is unbound: the removal takes
-# the mapping away and waits for the page. The holder lets the page go
-# and exits, which gives back the mount's last reference while the removal
-# still holds one of its own, which then ends the mount (from a work
-# queue: not from inside the device's notification, which the mount's
-# end waits for). ROUNDS times (famfs_rs_test.alias_rounds, default 3).
+# the mapping away; the holder lets the page go and exits, which gives
+# back the mount's last reference. If the removal still holds one of its
+# own then, that one ends the mount (from a work queue: not from inside
+# the device's notification, which the mount's end waits for). The
+# revoke no longer waits for held pages (the driver's remove does, after
+# it), so that window is narrow: the test reports how often it was hit. ROUNDS times (famfs_rs_test.alias_rounds, default 3).
 # The daemon exits, the device comes home. (The holder does not touch
 # the mapping: a fault waits for the removal's invalidate lock, held for as
-# long as the page is. And it closes the pipe before its mapping goes: the
-# removal's wait sees a page only while it is mapped.)
+# long as the page is. And it closes the pipe before its mapping goes.)
 test_lazy_umount_races_device_removal() {
 	rounds=$(param alias_rounds)
 	rounds=${rounds:-3}
