@@ -31,6 +31,9 @@ unsigned long famfs_rs_jiffies(void) { return jiffies; }
 unsigned int famfs_rs_hz(void) { return HZ; }
 bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type) { return dir_emit(ctx, name, len, ino, type); }
 bool famfs_rs_sb_active(const struct super_block *sb) { return sb->s_flags & SB_ACTIVE; }
+bool famfs_rs_sb_get_active(struct super_block *sb) { return atomic_inc_not_zero(&sb->s_active); }
+bool famfs_rs_sb_put_active_unless_last(struct super_block *sb) { return atomic_add_unless(&sb->s_active, -1, 1); }
+struct workqueue_struct *famfs_rs_alloc_workqueue(const char *name) { return alloc_workqueue("%s", WQ_UNBOUND, 0, name); }
 #ifndef FAMFS_RS_FSDEV_DAX
 pfn_t famfs_rs_dax_pfn(phys_addr_t phys) { return phys_to_pfn_t(phys, PFN_DEV | PFN_MAP); }
 void *famfs_rs_phys_to_virt(phys_addr_t phys) { return phys_to_virt(phys); }

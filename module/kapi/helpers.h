@@ -45,6 +45,14 @@ unsigned long famfs_rs_jiffies(void);
 unsigned int famfs_rs_hz(void);
 bool famfs_rs_dir_emit(struct dir_context *ctx, const char *name, int len, u64 ino, unsigned int type);
 bool famfs_rs_sb_active(const struct super_block *sb);
+/* Active references to a super block (s_active), as the VFS takes them
+ * (grab_super) and gives them back (deactivate_super) without being the
+ * last: the last is given back with deactivate_super() itself. */
+bool famfs_rs_sb_get_active(struct super_block *sb);
+bool famfs_rs_sb_put_active_unless_last(struct super_block *sb);
+/* A work queue of the module's own (alloc_workqueue() is variadic). */
+#include <linux/workqueue.h>
+struct workqueue_struct *famfs_rs_alloc_workqueue(const char *name);
 
 /* famfs_rs's own dax driver (module/kapi/fsdax/, kernels without
  * fsdev_dax): pfns, kernel addresses, devices. */

@@ -10,8 +10,8 @@
 //! directory walk always makes progress.
 //!
 //! "." and "..": accepted (a plain FUSE daemon sends them) and reported by
-//! [`Dirent::is_dot_or_dotdot`]; the module skips them and emits its own,
-//! since their inode numbers are the VFS's business, not the daemon's.
+//! [`Dirent::is_dot_or_dotdot`]; the module lists them with its own inode
+//! numbers and type, since those are the VFS's business, not the daemon's.
 
 use core::mem::size_of;
 

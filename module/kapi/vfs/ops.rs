@@ -3,8 +3,11 @@
 //! Inode, dentry and file operations of a [`FileSystem`]: the C callbacks,
 //! turned into calls of its safe methods.
 //!
-//! famfs has no rename, link or unlink, so a dentry's name and parent never
-//! change while it is in use: the callbacks read them without a snapshot.
+//! famfs has no rename, but a dentry can still move: a daemon that answers
+//! one directory under two names makes `d_splice_alias` move the
+//! directory's dentry to the newer name. So a positive dentry's name is
+//! read from a snapshot, and its parent through a reference; only a dentry
+//! being looked up (negative, so no alias of anything) is read in place.
 
 use super::super_block::super_info;
 use super::{init_inode, Entry, FileSystem, InodeAttr, S_IFMT};
@@ -112,9 +115,11 @@ impl<'a, T: FileSystem> Inode<'a, T> {
 ///
 /// # Invariants
 ///
-/// `ctx` is the live context of the current `iterate_shared` call.
+/// `ctx` is the live context of the current `iterate_shared` call, on
+/// the open directory `file`.
 pub(crate) struct DirEmitter<'a> {
     ctx: *mut bindings::dir_context,
+    file: *mut bindings::file,
     _p: PhantomData<&'a mut ()>,
 }
 
@@ -126,19 +131,35 @@ impl DirEmitter<'_> {
     }
 
     /// Emits one entry and moves the position to `next`; `false` when the
-    /// caller's buffer is full (the entry was not taken).
+    /// caller's buffer is full (the entry was not taken). "." and ".." are
+    /// the VFS's: they name this directory and its parent, as directories,
+    /// whatever inode number and type the file system gave.
     pub(crate) fn emit(&mut self, name: &[u8], ino: u64, dtype: u32, next: u64) -> bool {
         let Ok(len) = c_int::try_from(name.len()) else {
             return false;
         };
+        let (ino, dtype) = match name {
+            // SAFETY: live per the invariants: the open file's inode.
+            b"." => (
+                unsafe { (*(*self.file).f_inode).i_ino } as u64,
+                bindings::DT_DIR,
+            ),
+            // SAFETY: live per the invariants: the open file's dentry,
+            // whose parent `d_parent_ino` reads safely against a move.
+            b".." => (
+                unsafe { bindings::d_parent_ino((*self.file).f_path.dentry) } as u64,
+                bindings::DT_DIR,
+            ),
+            _ => (ino, dtype),
+        };
         // SAFETY: live per the invariants; `name` is valid for `len` bytes
         // and `dir_emit` copies it.
-        unsafe {
-            if !bindings::famfs_rs_dir_emit(self.ctx, name.as_ptr().cast(), len, ino, dtype) {
-                return false;
-            }
-            (*self.ctx).pos = next as i64;
+        if !unsafe { bindings::famfs_rs_dir_emit(self.ctx, name.as_ptr().cast(), len, ino, dtype) }
+        {
+            return false;
         }
+        // SAFETY: live per the invariants; the position is ours to move.
+        unsafe { (*self.ctx).pos = next as i64 };
         true
     }
 }
@@ -209,18 +230,70 @@ impl<T: FileSystem> Tables<T> {
     };
 }
 
-/// The name of `dentry`.
+/// The name of `dentry`, read in place.
 ///
 /// # Safety
 ///
-/// `dentry` must be live and not renamed for `'a` (famfs has no rename).
-unsafe fn dentry_name<'a>(dentry: *const bindings::dentry) -> &'a [u8] {
+/// `dentry` must be live and not moved for `'a`: a dentry being looked up
+/// (in the lookup, its directory locked). It is negative, so no inode's
+/// alias, and only aliases are moved (`d_splice_alias`, `d_move`).
+unsafe fn lookup_name<'a>(dentry: *const bindings::dentry) -> &'a [u8] {
     let mut len = 0;
-    // SAFETY: per the contract; the name is `len` valid bytes.
-    unsafe {
-        let name = bindings::famfs_rs_dentry_name(dentry, &mut len);
-        core::slice::from_raw_parts(name, len as usize)
-    }
+    // SAFETY: per the contract.
+    let name = unsafe { bindings::famfs_rs_dentry_name(dentry, &mut len) };
+    // SAFETY: the name is `len` valid bytes, stable per the contract.
+    unsafe { core::slice::from_raw_parts(name, len as usize) }
+}
+
+/// The parent directory of `dentry` and a snapshot of its name, both
+/// held until [`release_parent_and_name`]: the dentry may move meanwhile
+/// (see the module's documentation). If it moved between the two, they may
+/// not belong together: a lookup of that name in that directory is safe
+/// and only fails the revalidation.
+///
+/// # Safety
+///
+/// `dentry` is a referenced, positive dentry that is not a root (ref-walk
+/// `d_revalidate`): its parent is a directory of `T`. `snap` must not move
+/// until it is released (its name may point into itself), and the returned
+/// name is valid only until then.
+#[cfg(not(famfs_rs_d_revalidate_dir_name))]
+unsafe fn take_parent_and_name<'a, T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    snap: &'a mut core::mem::MaybeUninit<bindings::name_snapshot>,
+) -> (*mut bindings::dentry, Inode<'a, T>, &'a [u8]) {
+    // SAFETY: a referenced dentry (contract); the snapshot is filled in
+    // place.
+    unsafe { bindings::take_dentry_name_snapshot(snap.as_mut_ptr(), dentry) };
+    // SAFETY: the snapshot was taken: its name is `len` bytes it holds
+    // until released.
+    let name = unsafe {
+        let q = &(*snap.as_ptr()).name;
+        core::slice::from_raw_parts(q.name, q.__bindgen_anon_1.__bindgen_anon_1.len as usize)
+    };
+    // SAFETY: a referenced dentry: its parent, with a reference.
+    let parent = unsafe { bindings::dget_parent(dentry) };
+    // SAFETY: a referenced parent of a positive, non-root dentry of ours: a
+    // directory of `T`, whose inode lives as long as the reference.
+    let dir = unsafe { Inode::<T>::from_raw((*parent).d_inode) };
+    (parent, dir, name)
+}
+
+/// Releases what [`take_parent_and_name`] took.
+///
+/// # Safety
+///
+/// `parent` and `snap` come from one [`take_parent_and_name`], whose name
+/// and directory are no longer used.
+#[cfg(not(famfs_rs_d_revalidate_dir_name))]
+unsafe fn release_parent_and_name(
+    parent: *mut bindings::dentry,
+    snap: &mut core::mem::MaybeUninit<bindings::name_snapshot>,
+) {
+    // SAFETY: the reference `dget_parent` took.
+    unsafe { bindings::dput(parent) };
+    // SAFETY: a snapshot taken and not released yet.
+    unsafe { bindings::release_dentry_name_snapshot(snap.as_mut_ptr()) };
 }
 
 /// Gets the inode `entry` names (new or cached) with a reference.
@@ -244,11 +317,12 @@ unsafe fn entry_inode<T: FileSystem>(
     // while we hold it locked (only we can clear it).
     if unsafe { bindings::famfs_rs_inode_is_new(inode) } {
         match T::new_inode(info, entry) {
-            // SAFETY: new and locked: ours to fill, then to publish.
-            Ok(data) => unsafe {
-                init_inode::<T>(inode, &entry.attr, data);
-                bindings::unlock_new_inode(inode);
-            },
+            Ok(data) => {
+                // SAFETY: new and locked: ours to fill.
+                unsafe { init_inode::<T>(inode, &entry.attr, data) };
+                // SAFETY: filled: ours to publish.
+                unsafe { bindings::unlock_new_inode(inode) };
+            }
             Err(e) => {
                 // SAFETY: a new inode we cannot fill is failed and dropped.
                 unsafe { bindings::iget_failed(inode) };
@@ -280,17 +354,14 @@ unsafe extern "C" fn lookup<T: FileSystem>(
     dentry: *mut bindings::dentry,
     _flags: c_uint,
 ) -> *mut bindings::dentry {
-    // SAFETY: the VFS calls with a referenced, locked directory of ours and
-    // a new dentry in it.
-    let (sb, info, dir, name) = unsafe {
-        let sb = (*dir).i_sb;
-        (
-            sb,
-            super_info::<T>(sb),
-            Inode::<T>::from_raw(dir),
-            dentry_name(dentry),
-        )
-    };
+    // SAFETY: the VFS calls with a referenced, locked directory of ours.
+    let sb = unsafe { (*dir).i_sb };
+    // SAFETY: a mounted super block of `T`, alive while its directory is.
+    let info = unsafe { super_info::<T>(sb) };
+    // SAFETY: a referenced, initialised directory of ours.
+    let dir = unsafe { Inode::<T>::from_raw(dir) };
+    // SAFETY: the dentry being looked up, under the directory's lock.
+    let name = unsafe { lookup_name(dentry) };
     let inode = match T::lookup(info, dir, name) {
         Ok(None) => ptr::null_mut(),
         // SAFETY: `sb` is live while its directory is.
@@ -309,28 +380,25 @@ unsafe extern "C" fn lookup<T: FileSystem>(
     unsafe { bindings::d_splice_alias(inode, dentry) }
 }
 
-/// The body of `d_revalidate`: whether `name` in `dir` still names the
-/// dentry's inode (1), not (0), or an error.
+/// The body of `d_revalidate`: whether the dentry's name in its directory
+/// still names its inode (1), not (0), or an error. `lookup` asks the file
+/// system with the directory and the name: the VFS's (7.x), or taken from
+/// the dentry.
 ///
 /// # Safety
 ///
 /// `dentry` is a dentry of a super block of `T` being revalidated by the
-/// VFS (under RCU when `flags` has LOOKUP_RCU); `dir` and `name` are NULL
-/// (then they are read from the dentry) or the directory and the name the
-/// VFS passed, stable for the call.
+/// VFS (under RCU when `flags` has LOOKUP_RCU). `lookup` gets the dentry's
+/// inode (initialised, referenced for the call).
 unsafe fn revalidate<T: FileSystem>(
-    dir: *mut bindings::inode,
-    name: Option<&[u8]>,
     dentry: *mut bindings::dentry,
     flags: c_uint,
+    lookup: impl FnOnce(&T::Info, Inode<'_, T>) -> Result<Option<Entry>>,
 ) -> c_int {
     // SAFETY: the VFS passes a live dentry; `d_inode` is read once.
-    let (inode, expiry) = unsafe {
-        (
-            ptr::read_volatile(&(*dentry).d_inode),
-            (*dentry).d_time as u64,
-        )
-    };
+    let inode = unsafe { ptr::read_volatile(&(*dentry).d_inode) };
+    // SAFETY: as above; `d_time` is the file system's.
+    let expiry = unsafe { (*dentry).d_time } as u64;
     if inode.is_null() {
         return 0;
     }
@@ -340,42 +408,24 @@ unsafe fn revalidate<T: FileSystem>(
     if flags & bindings::famfs_rs_consts_FAMFS_RS_LOOKUP_RCU != 0 {
         return ECHILD.to_errno();
     }
-    // SAFETY: ref-walk: the dentry is referenced, so are its inode and (the
-    // VFS's `dir`, or via `dget_parent`) its parent, until the `dput`
-    // below.
-    unsafe {
-        let sb = (*dentry).d_sb;
-        let info = super_info::<T>(sb);
-        let parent = if dir.is_null() {
-            bindings::dget_parent(dentry)
-        } else {
-            ptr::null_mut()
-        };
-        let dir = if dir.is_null() {
-            (*parent).d_inode
-        } else {
-            dir
-        };
-        let dir = Inode::<T>::from_raw(dir);
-        let this = Inode::<T>::from_raw(inode);
-        let name = name.unwrap_or_else(|| dentry_name(dentry));
-        let result = T::revalidate(info, dir, name, this);
-        if !parent.is_null() {
-            bindings::dput(parent);
-        }
-        match result {
-            Ok(Some(entry)) => {
-                if entry.attr.ino != this.ino() || this.update(&entry.attr).is_err() {
-                    T::lookup_failed(info, entry.attr.ino);
-                    return 0;
-                }
-                T::found(this, &entry);
-                (*dentry).d_time = entry.expiry as _;
-                1
+    // Ref-walk from here: the dentry is referenced, and so its inode.
+    // SAFETY: a live dentry of a mounted super block of `T`.
+    let info = unsafe { super_info::<T>((*dentry).d_sb) };
+    // SAFETY: the dentry's inode, initialised (positive), referenced.
+    let this = unsafe { Inode::<T>::from_raw(inode) };
+    match lookup(info, this) {
+        Ok(Some(entry)) => {
+            if entry.attr.ino != this.ino() || this.update(&entry.attr).is_err() {
+                T::lookup_failed(info, entry.attr.ino);
+                return 0;
             }
-            Ok(None) => 0,
-            Err(e) => e.to_errno(),
+            T::found(this, &entry);
+            // SAFETY: a referenced dentry; `d_time` is the file system's.
+            unsafe { (*dentry).d_time = entry.expiry as _ };
+            1
         }
+        Ok(None) => 0,
+        Err(e) => e.to_errno(),
     }
 }
 
@@ -388,8 +438,19 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
     dentry: *mut bindings::dentry,
     flags: c_uint,
 ) -> c_int {
+    let lookup = |info: &T::Info, this: Inode<'_, T>| {
+        let mut snap = core::mem::MaybeUninit::uninit();
+        // SAFETY: called in ref-walk only (`revalidate` returned before
+        // otherwise): a referenced, positive dentry; a root is never
+        // revalidated. `snap` stays here until released.
+        let (parent, dir, name) = unsafe { take_parent_and_name::<T>(dentry, &mut snap) };
+        let result = T::revalidate(info, dir, name, this);
+        // SAFETY: taken above; `dir` and `name` are not used any more.
+        unsafe { release_parent_and_name(parent, &mut snap) };
+        result
+    };
     // SAFETY: per the function's contract.
-    unsafe { revalidate::<T>(ptr::null_mut(), None, dentry, flags) }
+    unsafe { revalidate::<T>(dentry, flags, lookup) }
 }
 
 /// # Safety
@@ -404,13 +465,20 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
     dentry: *mut bindings::dentry,
     flags: c_uint,
 ) -> c_int {
-    // SAFETY: the VFS's `name` points at `len` valid bytes for the call.
+    // SAFETY: the VFS's `name` points at `len` valid bytes, stable for
+    // the call (a snapshot of its own).
     let name = unsafe {
         let len = (*name).__bindgen_anon_1.__bindgen_anon_1.len as usize;
         core::slice::from_raw_parts((*name).name, len)
     };
+    let lookup = |info: &T::Info, this: Inode<'_, T>| {
+        // SAFETY: called in ref-walk only: the VFS's `dir` is the dentry's
+        // referenced parent, a directory of ours, for the call.
+        let dir = unsafe { Inode::<T>::from_raw(dir) };
+        T::revalidate(info, dir, name, this)
+    };
     // SAFETY: per the function's contract.
-    unsafe { revalidate::<T>(dir, Some(name), dentry, flags) }
+    unsafe { revalidate::<T>(dentry, flags, lookup) }
 }
 
 /// # Safety
@@ -509,23 +577,27 @@ unsafe extern "C" fn open<T: FileSystem>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
-    // SAFETY: the VFS passes a referenced inode of ours and its new file.
-    unsafe {
-        let info = super_info::<T>((*inode).i_sb);
-        let this = Inode::<T>::from_raw(inode);
-        match T::open(info, this, (*file).f_flags) {
-            Ok(fh) => {
-                (*file).private_data = fh as usize as *mut c_void;
-                if !this.is_dir() {
-                    // Regular files are dax files: O_DIRECT is the same
-                    // path (databases open their files so), and no call
-                    // of theirs waits for the daemon (RWF_NOWAIT).
-                    bindings::famfs_rs_file_set_dax_modes(file);
-                }
-                0
+    // SAFETY: the VFS passes a referenced inode of ours: its super block
+    // is a mounted one of `T`.
+    let info = unsafe { super_info::<T>((*inode).i_sb) };
+    // SAFETY: a referenced, initialised inode of ours.
+    let this = unsafe { Inode::<T>::from_raw(inode) };
+    // SAFETY: the new file, valid for the call.
+    let flags = unsafe { (*file).f_flags };
+    match T::open(info, this, flags) {
+        Ok(fh) => {
+            // SAFETY: the new file is ours to set up.
+            unsafe { (*file).private_data = fh as usize as *mut c_void };
+            if !this.is_dir() {
+                // Regular files are dax files: O_DIRECT is the same path
+                // (databases open their files so), and no call of theirs
+                // waits for the daemon (RWF_NOWAIT).
+                // SAFETY: as above.
+                unsafe { bindings::famfs_rs_file_set_dax_modes(file) };
             }
-            Err(e) => e.to_errno(),
+            0
         }
+        Err(e) => e.to_errno(),
     }
 }
 
@@ -537,12 +609,14 @@ unsafe extern "C" fn release<T: FileSystem>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
-    // SAFETY: the last close of a file `open` set up.
-    unsafe {
-        let info = super_info::<T>((*inode).i_sb);
-        let fh = (*file).private_data as usize as u64;
-        T::release(info, Inode::from_raw(inode), fh, (*file).f_flags);
-    }
+    // SAFETY: the last close of a file of ours: its super block is a
+    // mounted one of `T`.
+    let info = unsafe { super_info::<T>((*inode).i_sb) };
+    // SAFETY: the file, valid for the call; `open` stored the handle.
+    let (fh, flags) = unsafe { ((*file).private_data as usize as u64, (*file).f_flags) };
+    // SAFETY: the file's inode, initialised, referenced by the file.
+    let this = unsafe { Inode::<T>::from_raw(inode) };
+    T::release(info, this, fh, flags);
     0
 }
 
@@ -554,20 +628,23 @@ unsafe extern "C" fn iterate_shared<T: FileSystem>(
     file: *mut bindings::file,
     ctx: *mut bindings::dir_context,
 ) -> c_int {
-    // SAFETY: an open directory of ours (`open` stored its handle) and the
-    // caller's context, valid for the call.
-    unsafe {
-        let inode = (*file).f_inode;
-        let info = super_info::<T>((*inode).i_sb);
-        let fh = (*file).private_data as usize as u64;
-        let mut emitter = DirEmitter {
-            ctx,
-            _p: PhantomData,
-        };
-        match T::readdir(info, Inode::from_raw(inode), fh, &mut emitter) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        }
+    // SAFETY: an open directory of ours, valid for the call.
+    let inode = unsafe { (*file).f_inode };
+    // SAFETY: its super block is a mounted one of `T`.
+    let info = unsafe { super_info::<T>((*inode).i_sb) };
+    // SAFETY: as above; `open` stored the handle.
+    let fh = unsafe { (*file).private_data } as usize as u64;
+    // SAFETY: the open file's inode, initialised, referenced by the file.
+    let dir = unsafe { Inode::<T>::from_raw(inode) };
+    // INVARIANT: the caller's context on `file`, valid for the call.
+    let mut emitter = DirEmitter {
+        ctx,
+        file,
+        _p: PhantomData,
+    };
+    match T::readdir(info, dir, fh, &mut emitter) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }
 
@@ -577,23 +654,30 @@ unsafe extern "C" fn iterate_shared<T: FileSystem>(
 /// an inode of `T` nobody uses any more.
 pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {
     // SAFETY: the VFS evicts an inode of ours nobody uses any more.
+    unsafe { bindings::famfs_rs_dax_break_layout_final(inode) };
+    // SAFETY: as above, its data still in place.
+    #[cfg(not(famfs_rs_dax_break_layout))]
     unsafe {
-        bindings::famfs_rs_dax_break_layout_final(inode);
-        #[cfg(not(famfs_rs_dax_break_layout))]
-        let_go_of_pages::<T>(inode);
-        bindings::truncate_inode_pages_final(&mut (*inode).i_data);
-        bindings::clear_inode(inode);
-        let p = (*inode).i_private;
-        if p.is_null() {
-            // Never initialised (`iget_failed`).
-            return;
-        }
-        (*inode).i_private = ptr::null_mut();
-        let sb = (*inode).i_sb;
-        let data = KBox::<T::InodeData>::from_foreign(p);
-        let unmounting = !bindings::famfs_rs_sb_active(sb);
-        T::evict(super_info::<T>(sb), (*inode).i_ino as u64, data, unmounting);
+        let_go_of_pages::<T>(inode)
+    };
+    // SAFETY: as above.
+    unsafe { bindings::truncate_inode_pages_final(&mut (*inode).i_data) };
+    // SAFETY: as above, its pages gone.
+    unsafe { bindings::clear_inode(inode) };
+    // SAFETY: as above: the inode's own fields are ours.
+    let p = unsafe { core::ptr::replace(&mut (*inode).i_private, ptr::null_mut()) };
+    if p.is_null() {
+        // Never initialised (`iget_failed`).
+        return;
     }
+    // SAFETY: `init_inode` stored the data, taken back once (above).
+    let data = unsafe { KBox::<T::InodeData>::from_foreign(p) };
+    // SAFETY: as above; `i_sb` and `i_ino` never change.
+    let (sb, ino) = unsafe { ((*inode).i_sb, (*inode).i_ino as u64) };
+    // SAFETY: the inode's super block, whose state is in place until
+    // `put_super`, after every inode is gone.
+    let (info, unmounting) = unsafe { (super_info::<T>(sb), !bindings::famfs_rs_sb_active(sb)) };
+    T::evict(info, ino, data, unmounting);
 }
 
 /// Before 6.15, truncation warns about (and drops the entry of) a page

@@ -13,10 +13,13 @@ use crate::kapi::once::OnceBox;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::error::{from_err_ptr, to_result};
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
 use kernel::types::ForeignOwnable;
+use kernel::workqueue::Queue;
 use kernel::ThisModule;
 
 /// Static storage for a `struct file_system_type` of `T` and the type's
@@ -25,18 +28,23 @@ use kernel::ThisModule;
 ///
 /// # Invariants
 ///
-/// `data` is set while the type is registered (from before
-/// `register_filesystem` until after `unregister_filesystem`).
+/// `data` is set, and `queue` a work queue, while the type is registered
+/// (from before `register_filesystem` until after `unregister_filesystem`).
 #[repr(C)]
 pub(crate) struct FsTypeStorage<T: FileSystem> {
     /// First, so that a `file_system_type` of ours leads back to its storage.
     fst: UnsafeCell<MaybeUninit<bindings::file_system_type>>,
     data: OnceBox<T::TypeData>,
+    /// Where the type's super blocks' last active references are given
+    /// back when a `SuperRef` held them (see `super_block.rs`): a queue of
+    /// the module's, so that unregistering can wait for that work.
+    queue: AtomicPtr<bindings::workqueue_struct>,
 }
 
 // SAFETY: `fst` is written only by `Registration::register` before the type
 // is registered (module init, single-threaded) and afterwards only by the
-// VFS under its own locks; `data` is a `Sync` `OnceBox` of `Send + Sync`.
+// VFS under its own locks; `data` is a `Sync` `OnceBox` of `Send + Sync`;
+// `queue` is atomic, and a work queue may be used from any thread.
 unsafe impl<T: FileSystem> Sync for FsTypeStorage<T> {}
 
 impl<T: FileSystem> FsTypeStorage<T> {
@@ -45,6 +53,7 @@ impl<T: FileSystem> FsTypeStorage<T> {
         Self {
             fst: UnsafeCell::new(MaybeUninit::zeroed()),
             data: OnceBox::new(),
+            queue: AtomicPtr::new(ptr::null_mut()),
         }
     }
 }
@@ -57,11 +66,22 @@ impl<T: FileSystem> FsTypeStorage<T> {
 /// `s_type` is in a `FsTypeStorage<T>`), and the reference must not
 /// outlive the callback it is used in (the type stays registered meanwhile:
 /// a super block pins the module).
-unsafe fn type_data<'a, T: FileSystem>(sb: *mut bindings::super_block) -> Option<&'a T::TypeData> {
+unsafe fn type_data<'a, T: FileSystem>(
+    sb: *mut bindings::super_block,
+) -> Option<(&'a T::TypeData, &'static Queue)> {
     // SAFETY: `s_type` is the `fst` of a `FsTypeStorage<T>`, `repr(C)` with
     // `fst` first: it points at the storage, which is static.
-    let storage = unsafe { &*((*sb).s_type as *const FsTypeStorage<T>) };
-    storage.data.get()
+    let storage: &'static FsTypeStorage<T> = unsafe { &*((*sb).s_type as *const _) };
+    let queue = storage.queue.load(Ordering::Acquire);
+    if queue.is_null() {
+        return None;
+    }
+    // SAFETY: a queue while the type is registered (invariant). A super
+    // block pins the module, and with it the registration; work queued on
+    // it by a `SuperRef` holds an active reference to a super block (so
+    // pins it too), and unregistering drains the queue.
+    let queue = unsafe { Queue::from_raw(queue) };
+    Some((storage.data.get()?, queue))
 }
 
 /// A registered file system type; unregistered on drop.
@@ -86,22 +106,48 @@ impl<T: FileSystem> Registration<T> {
             .data
             .set(KBox::new(data, GFP_KERNEL)?)
             .map_err(|_| EBUSY)?;
+        // SAFETY: the name is a static string; the queue is destroyed on
+        // failure below or when the type is unregistered.
+        let queue = unsafe { bindings::famfs_rs_alloc_workqueue(T::NAME.as_char_ptr()) };
+        if queue.is_null() {
+            // SAFETY: not registered: nothing can have borrowed the data.
+            drop(unsafe { storage.data.take_shared() });
+            return Err(ENOMEM);
+        }
+        storage.queue.store(queue, Ordering::Release);
         let fst = storage.fst.get().cast::<bindings::file_system_type>();
         // SAFETY: module init runs once, before anything else can reach the
         // storage; zeroed memory is a valid `file_system_type`.
-        let ret = unsafe {
+        unsafe {
             (*fst).name = T::NAME.as_char_ptr();
             (*fst).owner = module.as_ptr();
             (*fst).init_fs_context = Some(init_fs_context::<T>);
             (*fst).kill_sb = Some(kill_sb::<T>);
-            bindings::register_filesystem(fst)
-        };
+        }
+        // SAFETY: a filled `file_system_type` in static storage, whose
+        // callbacks find the type's state (set above).
+        let ret = unsafe { bindings::register_filesystem(fst) };
         if let Err(e) = to_result(ret) {
             // SAFETY: not registered: nothing can have borrowed the data.
             drop(unsafe { storage.data.take_shared() });
+            storage.destroy_queue();
             return Err(e);
         }
         Ok(Self { storage })
+    }
+}
+
+impl<T: FileSystem> FsTypeStorage<T> {
+    /// Destroys the work queue of a type that is not registered (any
+    /// more), after the work on it ran.
+    fn destroy_queue(&self) {
+        let queue = self.queue.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !queue.is_null() {
+            // SAFETY: the queue `register` made; no super block of the
+            // type is left to queue work, and destroying waits for the
+            // queued work (which may be the module's last user) to finish.
+            unsafe { bindings::destroy_workqueue(queue) };
+        }
     }
 }
 
@@ -113,6 +159,7 @@ impl<T: FileSystem> Drop for Registration<T> {
         // SAFETY: unregistered, with no super block left: no callback can
         // be borrowing the type's state, nor borrow it again.
         drop(unsafe { self.storage.data.take_shared() });
+        self.storage.destroy_queue();
     }
 }
 
@@ -250,10 +297,10 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
     // SAFETY: `sb` is a new super block of a type registered for `T`;
     // `s_dev` was set by `get_tree_nodev` before `fill_super`.
     let (ty, dev) = unsafe { (type_data::<T>(sb), (*sb).s_dev) };
-    let Some(ty) = ty else {
+    let Some((ty, queue)) = ty else {
         return EINVAL.to_errno();
     };
-    let sb_ref = match SuperRef::new(sb) {
+    let sb_ref = match SuperRef::new(sb, queue) {
         Ok(r) => r,
         Err(e) => return e.to_errno(),
     };
@@ -285,13 +332,14 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
         (*sb).s_time_gran = 1;
         // From here `kill_sb` owns the state, whatever happens below.
         (*sb).s_fs_info = data.into_foreign() as *mut c_void;
-        // A backing device of its own, so that fsync/msync write back the
-        // dirty dax entries (an anonymous super block's default one never
-        // writes back).
-        let ret = bindings::super_setup_bdi(sb);
-        if ret != 0 {
-            return ret;
-        }
+    }
+    // A backing device of its own, so that fsync/msync write back the
+    // dirty dax entries (an anonymous super block's default one never
+    // writes back).
+    // SAFETY: the new super block, being filled.
+    let ret = unsafe { bindings::super_setup_bdi(sb) };
+    if ret != 0 {
+        return ret;
     }
     if let Err(e) = make_root::<T>(sb, &root, root_data) {
         return e.to_errno();
@@ -334,13 +382,23 @@ unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
     // SAFETY: `sb` is the super block being torn down; `s_fs_info` is NULL
     // if `fill_super` failed before storing the state.
     let p = unsafe { (*sb).s_fs_info };
-    // SAFETY: `get_tree_nodev` made it an anonymous super block.
-    unsafe { bindings::kill_anon_super(sb) };
     if !p.is_null() {
-        // SAFETY: the box `fill_super` stored; no inode or file is left.
-        let data = unsafe { KBox::<SuperData<T>>::from_foreign(p) };
-        // Also when `put_super` did not run (`fill_super` failed late).
+        // SAFETY: the box `fill_super` stored, alive until `put_super` or
+        // below; only this reads it now (no active reference is left).
+        let data = unsafe { &*p.cast::<SuperData<T>>() };
+        // First: no `SuperRef` reaches the super block from here on, so
+        // nothing but the VFS sees it while it is shut down.
         data.sb.clear();
+    }
+    // SAFETY: `get_tree_nodev` made it an anonymous super block. Its
+    // `put_super` takes the state (if `fill_super` made a root).
+    unsafe { bindings::kill_anon_super(sb) };
+    // SAFETY: as above; NULL if `put_super` took it.
+    let p = unsafe { (*sb).s_fs_info };
+    if !p.is_null() {
+        // SAFETY: the box `fill_super` stored (it failed late); no inode
+        // or file is left.
+        drop(unsafe { KBox::<SuperData<T>>::from_foreign(p) });
     }
 }
 

@@ -19,7 +19,8 @@
 //! request; if it does not, the caller sees "Remote I/O error" and the
 //! daemon log says the kernel kept the request). For `unknown-unique` the
 //! follow-up is the correct reply, and `duplicate` sends the correct reply
-//! twice: those two cases end in success.
+//! twice: those two cases end in success, as do the well-formed
+//! `alias-dir` and `readdir-dots` (the kernel copes with them).
 //!
 //! READDIR cases misbehave on the first page (cookie 0) only; later pages
 //! are empty, so a kernel that accepts the bad page still sees an end.
@@ -49,6 +50,8 @@ use famfs_core::daxdev::DAXDEV_REPLY_LEN;
 pub enum Trigger {
     /// LOOKUP of the trigger name.
     Lookup,
+    /// LOOKUP of any name in the trigger directory.
+    LookupIn,
     /// GETATTR of the trigger node.
     GetAttr,
     /// READDIR of the trigger directory.
@@ -72,6 +75,8 @@ pub enum Trigger {
 pub enum Action {
     /// `stat MNT/bad-<case>`.
     Stat,
+    /// `stat MNT/bad-<case>/x`.
+    StatIn,
     /// `ls MNT/bad-<case>`.
     Ls,
     /// `stat -f MNT/bad-<case>`.
@@ -91,6 +96,7 @@ impl Action {
     pub fn name(self) -> &'static str {
         match self {
             Action::Stat => "stat",
+            Action::StatIn => "statin",
             Action::Ls => "ls",
             Action::Statfs => "statfs",
             Action::Open => "open",
@@ -130,6 +136,7 @@ impl Case {
         match self.trigger {
             Trigger::GetAttr if self.bad == Bad::SizeMoves => Action::OpenStat,
             Trigger::Lookup | Trigger::GetAttr => Action::Stat,
+            Trigger::LookupIn => Action::StatIn,
             Trigger::ReadDir => Action::Ls,
             Trigger::Statfs => Action::Statfs,
             Trigger::Open | Trigger::GetFmap | Trigger::GetDaxdev => Action::Open,
@@ -143,7 +150,11 @@ impl Case {
     pub fn succeeds(&self) -> bool {
         matches!(
             self.bad,
-            Bad::UnknownUnique | Bad::Duplicate | Bad::Unanswered
+            Bad::UnknownUnique
+                | Bad::Duplicate
+                | Bad::Unanswered
+                | Bad::AliasDir
+                | Bad::ReaddirDots
         )
     }
 
@@ -159,7 +170,7 @@ impl Case {
 
     /// Whether the trigger node is a directory.
     pub fn is_dir(&self) -> bool {
-        self.trigger == Trigger::ReadDir
+        matches!(self.trigger, Trigger::ReadDir | Trigger::LookupIn)
     }
 
     /// Whether `--misbehave all` arms it (INIT and RELEASE cases need
@@ -314,6 +325,18 @@ pub enum Bad {
     /// where the first file of a new file system lives (refused while
     /// that file's map is cached).
     FmapOverlapsFile,
+    /// LOOKUP: `.meta`'s entry (a directory under a second name; the
+    /// kernel moves its dentry).
+    AliasDir,
+    /// LOOKUP in the trigger directory: the directory itself (a "."
+    /// alias; the kernel refuses the loop).
+    AliasDot,
+    /// LOOKUP in the trigger directory: its parent, the root (a ".."
+    /// alias).
+    AliasDotdot,
+    /// READDIR: "." and ".." with made-up inode numbers and types, "."
+    /// twice (well-formed; the kernel reports its own).
+    ReaddirDots,
 }
 
 macro_rules! cases {
@@ -396,6 +419,10 @@ cases! {
     "fmap-empty-with-extents" GetFmap FmapEmptyWithExtents "GET_FMAP of an empty file with an extent";
     "fmap-regular-says-log" GetFmap FmapSaysLog "GET_FMAP of a regular file whose map says log";
     "fmap-overlaps-file" GetFmap FmapOverlapsFile "GET_FMAP onto the first file's 2 MiB (open that file first)";
+    "alias-dir" Lookup AliasDir "LOOKUP answered with .meta's entry: one directory under two names (succeeds)";
+    "alias-dot" LookupIn AliasDot "LOOKUP in a directory answered with the directory itself (ELOOP)";
+    "alias-dotdot" LookupIn AliasDotdot "LOOKUP in a directory answered with its parent, the root";
+    "readdir-dots" ReadDir ReaddirDots "READDIR \".\" and \"..\" with made-up inode numbers and types, \".\" twice (succeeds)";
 }
 
 /// The case called `name`.
@@ -535,6 +562,13 @@ fn bad_dirents(bad: Bad, size: u32) -> Vec<u8> {
             if let Some(last) = v.last_mut() {
                 *last = 0x55;
             }
+            v
+        }
+        Bad::ReaddirDots => {
+            let mut v = dirent(4242, 1, 1, REG, b".");
+            v.extend(dirent(4343, 2, 2, REG, b".."));
+            v.extend(dirent(4242, 3, 1, 4, b"."));
+            v.extend(dirent(5, 4, 1, REG, b"a"));
             v
         }
         Bad::DirentTooLong => {
@@ -710,7 +744,8 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         | Bad::DirentOffset
         | Bad::DirentTruncated
         | Bad::DirentPadding
-        | Bad::DirentTooLong => with_body(unique, &bad_dirents(b, size)),
+        | Bad::DirentTooLong
+        | Bad::ReaddirDots => with_body(unique, &bad_dirents(b, size)),
         Bad::OpenPassthrough => patch(good, unique, |o: &mut fuse_open_out| {
             o.open_flags = FOPEN_PASSTHROUGH
         }),
@@ -754,6 +789,13 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
         Bad::InitMajor => patch(good, unique, |o: &mut fuse_init_out| o.major = 8),
         // Nothing is sent (the server never calls this for it).
         Bad::Unanswered => Vec::new(),
+        // Well-formed: the server built them naming a directory that
+        // already has a name (`.meta`; the trigger directory itself).
+        Bad::AliasDir | Bad::AliasDot => good.to_vec(),
+        Bad::AliasDotdot => patch(good, unique, |e: &mut fuse_entry_out| {
+            e.nodeid = ROOT_ID;
+            e.attr.ino = ROOT_ID;
+        }),
     }
 }
 

@@ -451,6 +451,8 @@ impl Server {
                 META_LOG_NAME => Child::Found(self.attr_of(snap, Target::Meta(MetaFile::Log))),
                 _ => Child::Missing,
             },
+            // Every name in it: the case's (see `lookup`).
+            Some(Target::Trigger(c)) if c.trigger == Trigger::LookupIn => Child::Trigger(c),
             Some(Target::Trigger(c)) if c.is_dir() => Child::Missing,
             Some(_) => Child::NotDir,
         }
@@ -472,10 +474,17 @@ impl Server {
                 self.one(unique, ok_msg(unique, &self.policy.entry(&a)))
             }
             Child::Trigger(c) => {
-                let a = trigger_attr(c);
+                let a = if c.bad == Bad::AliasDir {
+                    self.attr_of(&self.view.current(), Target::MetaDir)
+                } else {
+                    trigger_attr(c)
+                };
                 let zero = Duration::ZERO;
                 let good = ok_msg(unique, &self.policy.entry_with(&a, zero, zero));
-                if c.trigger == Trigger::Lookup {
+                // LookupIn cases misbehave on names in the trigger
+                // directory, not on the trigger's own name.
+                let inside = parent == nodes::trigger_id(c);
+                if (c.trigger == Trigger::Lookup) || (c.trigger == Trigger::LookupIn && inside) {
                     if c.succeeds() {
                         self.counts.add(a.ino);
                     }

@@ -72,6 +72,7 @@ fn trigger(fs: &Fs, case: &'static Case) -> (Exchange, Pending) {
                 },
             )
         }
+        Trigger::LookupIn => (h.lookup(node, "x"), Pending::Lookup),
         Trigger::Lookup | Trigger::Init | Trigger::Release => unreachable!(),
     }
 }
@@ -166,6 +167,32 @@ fn every_case_is_refused_and_nothing_hangs() {
                         assert_eq!((p.len(), p[0].devindex, p[0].offset), (1, 0, end));
                         let area = MetaArea::from_log_len(end - (2 << 20)).unwrap();
                         assert_eq!(area.check(&f, FamfsFileType::Regular), Ok(()));
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            Bad::AliasDir | Bad::AliasDot => {
+                // Well-formed: a directory that has a name already
+                // (`.meta`; the trigger directory itself). The module
+                // moves the dentry, or refuses the loop.
+                let want = if case.bad == Bad::AliasDir {
+                    famfs_daemon::nodes::META_DIR_ID
+                } else {
+                    famfs_daemon::nodes::trigger_id(case)
+                };
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Entry(e) => {
+                        assert_eq!((e.raw.nodeid, e.kind), (want, FileKind::Directory))
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            Bad::ReaddirDots => {
+                // Well-formed; the module reports its own "." and "..".
+                match check_reply(pending, &first.bytes, MAX_REPLY).unwrap() {
+                    ReplyBody::Dirents(d) => {
+                        let dots = d.iter().filter(|e| e.is_dot_or_dotdot()).count();
+                        assert_eq!((dots, d.iter().count()), (3, 4));
                     }
                     other => panic!("{other:?}"),
                 }
