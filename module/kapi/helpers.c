@@ -80,6 +80,7 @@ unsigned long famfs_rs_dax_flags(struct dax_device *dax_dev, void **private)
 }
 #endif
 const unsigned char *famfs_rs_dentry_name(const struct dentry *dentry, unsigned int *len) { *len = dentry->d_name.len; return dentry->d_name.name; }
+u64 famfs_rs_file_parent_ino(struct file *file) { return d_parent_ino(file->f_path.dentry); }
 #ifdef FAMFS_RS_SET_DEFAULT_D_OP
 void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_operations *ops) { set_default_d_op(sb, ops); }
 #else

@@ -103,6 +103,9 @@ bool famfs_rs_inode_is_new(struct inode *inode);
 /* A dentry's name (d_name moved into a union in 6.18). */
 #include <linux/dcache.h>
 const unsigned char *famfs_rs_dentry_name(const struct dentry *dentry, unsigned int *len);
+/* The node number of an open file's parent directory (f_path moved into
+ * a union in 6.18). */
+u64 famfs_rs_file_parent_ino(struct file *file);
 /* The super block's default dentry operations (set_default_d_op(), 6.17+;
  * probe SET_DEFAULT_D_OP). */
 void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_operations *ops);

@@ -147,7 +147,7 @@ impl DirEmitter<'_> {
             // SAFETY: live per the invariants: the open file's dentry,
             // whose parent `d_parent_ino` reads safely against a move.
             b".." => (
-                unsafe { bindings::d_parent_ino((*self.file).f_path.dentry) } as u64,
+                unsafe { bindings::famfs_rs_file_parent_ino(self.file) } as u64,
                 bindings::DT_DIR,
             ),
             _ => (ino, dtype),
