@@ -2,6 +2,7 @@
 /* One-line wrappers of static inlines and macros; see helpers.h. */
 #include "helpers.h"
 #include <linux/cdev.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/wait_bit.h>
@@ -103,7 +104,21 @@ bool famfs_rs_page_map_in_device(unsigned long pfn)
 void famfs_rs_dax_delete_entries(struct address_space *mapping) { dax_delete_mapping_range(mapping, 0, LLONG_MAX); }
 void famfs_rs_dax_break_layout_final(struct inode *inode) { dax_break_layout_final(inode); }
 void famfs_rs_dax_forget_entries(struct address_space *mapping) { }
+void famfs_rs_dax_wait_unheld(struct address_space *mapping)
+{
+	unsigned int naps = 0;
+
+	while (dax_layout_busy_page(mapping)) {
+		filemap_invalidate_unlock(mapping);
+		msleep(10);
+		if (++naps % 500 == 0)
+			pr_warn_ratelimited("famfs_rs: node %lu: its device's removal waits for a page still held (a pipe that took it with vmsplice, or a pinned buffer)\n",
+					    mapping->host->i_ino);
+		filemap_invalidate_lock(mapping);
+	}
+}
 #else
+void famfs_rs_dax_wait_unheld(struct address_space *mapping) { }
 void famfs_rs_dax_delete_entries(struct address_space *mapping) { }
 void famfs_rs_dax_forget_entries(struct address_space *mapping)
 {

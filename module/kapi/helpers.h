@@ -96,6 +96,11 @@ void famfs_rs_dax_delete_entries(struct address_space *mapping);
  * lose their dirty marks first (written back before, or on a device that
  * is gone). The mapping must be unmapped with faults locked out. */
 void famfs_rs_dax_forget_entries(struct address_space *mapping);
+/* 6.15 and later: waits until no page of a mapping is held (the kernel's
+ * busy-page scan sees held pages of unmapped files there), letting go of
+ * the invalidate lock, which the caller holds exclusively, while asleep;
+ * the caller fenced the device, so no fault maps a page back in. */
+void famfs_rs_dax_wait_unheld(struct address_space *mapping);
 void famfs_rs_dax_break_layout_final(struct inode *inode);
 /* Whether iget_locked() returned a new inode (I_NEW): inode state moved
  * behind accessors in 6.18 (probe INODE_STATE_ACCESSORS). */

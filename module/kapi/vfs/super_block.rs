@@ -208,14 +208,17 @@ impl ActiveSuper {
         unsafe { bindings::unmap_mapping_range(mapping, 0, 0, 1) };
         // Nothing may refer to the pages once they are gone: the entries
         // go, dirty ones too (the device cannot be written back any more).
-        // A page still held (a pipe took it with vmsplice) is not waited
-        // for here, under the locks of this mount and of the device's
-        // holder: before 6.15 its entry is dropped without truncation's
-        // warning and the driver's remove waits for the page; later
-        // kernels want the entries removed first and account held pages
-        // themselves.
+        // A page still held (a pipe took it with vmsplice): before 6.15
+        // its entry is dropped without truncation's warning and the
+        // driver's remove waits for the page, not here under this mount's
+        // and the holder's locks; 6.15 and later want no held page when
+        // the entries go (the folio is reset), so this waits for it, with
+        // the invalidate lock let go while asleep (the device is fenced:
+        // no fault maps a page back in meanwhile).
         // SAFETY: unmapped from every process, with the invalidate lock
         // held exclusively.
+        unsafe { bindings::famfs_rs_dax_wait_unheld(mapping) };
+        // SAFETY: as above.
         unsafe { bindings::famfs_rs_dax_forget_entries(mapping) };
         // SAFETY: as above.
         unsafe { bindings::famfs_rs_dax_delete_entries(mapping) };
