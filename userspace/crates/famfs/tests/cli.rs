@@ -3,10 +3,12 @@
 //! flow, exit codes, mkfs.famfs, client refusal, concurrent processes,
 //! files on secondary devices (--devices).
 
+mod common;
+
+use common::{text, BIN};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_famfs");
 const MASTER: &str = "11111111-2222-3333-4444-555555555555";
 const OTHER: &str = "99999999-8888-7777-6666-555555555555";
 
@@ -34,12 +36,7 @@ impl Fixture {
     }
 
     fn run_as(&self, host: &str, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .env("FAMFS_SYSTEM_UUID", host)
-            .env_remove("FAMFS_DEVICE")
-            .output()
-            .unwrap()
+        common::run_as(host, args)
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -61,14 +58,6 @@ impl Fixture {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A host file of `size` bytes holding the pattern of `seed`.
@@ -330,12 +319,7 @@ struct Pair {
 
 /// Run and require exit status `code`; returns stdout and stderr.
 fn expect(code: i32, args: &[&str]) -> String {
-    let o = Command::new(BIN)
-        .args(args)
-        .env("FAMFS_SYSTEM_UUID", MASTER)
-        .env_remove("FAMFS_DEVICE")
-        .output()
-        .unwrap();
+    let o = common::run_as(MASTER, args);
     assert_eq!(o.status.code(), Some(code), "{args:?}: {}", text(&o));
     text(&o)
 }

@@ -3,28 +3,18 @@
 //! to each piece): a difference anywhere is found, at its exact offset,
 //! and the first one is the one reported.
 
-use std::os::unix::fs::FileExt;
-use std::process::Command;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_famfs");
+use std::os::unix::fs::FileExt;
+
 const MASTER: &str = "11111111-2222-3333-4444-555555555555";
 /// The first file of a fresh image starts here (after superblock and log).
 const DATA: u64 = 0xa0_0000;
 const SIZE: u64 = 64 << 20;
 
 fn famfs(args: &[&str]) -> (Option<i32>, String) {
-    let o = Command::new(BIN)
-        .args(args)
-        .env("FAMFS_SYSTEM_UUID", MASTER)
-        .env_remove("FAMFS_DEVICE")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.code(), text)
+    let o = common::run_as(MASTER, args);
+    (o.status.code(), common::text(&o))
 }
 
 #[test]
