@@ -70,11 +70,32 @@
  *   1: the first.
  *   2: fuse_famfs_fmap_header.flags (FAMFS_RS_FMAP_READONLY).
  *   3: fuse_famfs_daxdev_out.dev_major/dev_minor (a device by number).
+ *   4: fuse_init_in/out.famfs_rs_flags (FAMFS_RS_INIT_LOOKUP_FMAP).
  */
 #define FAMFS_RS_PROTO_TAG	0xfa5f
-#define FAMFS_RS_PROTO_VERSION	3
+#define FAMFS_RS_PROTO_VERSION	4
 #define FAMFS_RS_PROTO_MIN_VERSION	2
 #define FAMFS_RS_PROTO_WORD	((FAMFS_RS_PROTO_TAG << 16) | FAMFS_RS_PROTO_VERSION)
+
+/*
+ * famfs_rs's own INIT flags (fuse_init_in/out.famfs_rs_flags, protocol 4;
+ * kept apart from FUSE's flags so that no FUSE release can take a bit).
+ * The kernel offers them; the daemon answers a subset; the kernel refuses
+ * a bit it did not offer (EIO), and any bit from a daemon speaking
+ * protocol 3 or older.
+ *
+ * FAMFS_RS_INIT_LOOKUP_FMAP: a LOOKUP reply for a regular file may carry
+ * the file's map: fuse_entry_out, then a GET_FMAP reply body (header and
+ * extents, checked exactly as a GET_FMAP reply) of at most
+ * FAMFS_RS_LOOKUP_FMAP_MAX bytes, whose file_size is attr.size. The map is
+ * cached on the inode and a cold open sends nothing. A larger map is left
+ * out: the kernel asks for it with GET_FMAP at open, as without the flag.
+ * The bound keeps every LOOKUP reply within one page (out header, entry,
+ * map): up to 32 simple extents, or one interleaved extent of 32 strips,
+ * fit; the rare larger maps cost one more round trip.
+ */
+#define FAMFS_RS_INIT_LOOKUP_FMAP	(1 << 0)
+#define FAMFS_RS_LOOKUP_FMAP_MAX	(4096 - 16 - 128)
 
 /*
  * Largest reply the module accepts from the daemon: an out header plus the
@@ -326,7 +347,9 @@ struct fuse_init_in {
 	__u32	max_readahead;
 	__u32	flags;		/* low 32 bits of the offered INIT flags */
 	__u32	flags2;		/* high 32 bits (FUSE_INIT_EXT set) */
-	__u32	unused[10];
+	__u32	unused[9];
+	/* famfs_rs (protocol 4): FAMFS_RS_INIT_* offered (unused[9] upstream) */
+	__u32	famfs_rs_flags;
 	/* famfs_rs: FAMFS_RS_PROTO_WORD (unused[10] in <linux/fuse.h>) */
 	__u32	famfs_rs_proto;
 };
@@ -345,7 +368,9 @@ struct fuse_init_out {
 	__u16	map_alignment;
 	__u32	flags2;
 	__u32	max_stack_depth;
-	__u32	unused[5];
+	__u32	unused[4];
+	/* famfs_rs (protocol 4): FAMFS_RS_INIT_* accepted (unused[4] upstream) */
+	__u32	famfs_rs_flags;
 	/* famfs_rs: FAMFS_RS_PROTO_WORD (unused[5] in <linux/fuse.h>) */
 	__u32	famfs_rs_proto;
 };

@@ -18,6 +18,8 @@ use kernel::sync::Arc;
 pub(crate) struct Counters {
     pub(super) lookups: AtomicU64,
     pub(super) fmaps: AtomicU64,
+    /// Maps taken from a LOOKUP reply at open (no GET_FMAP sent).
+    pub(super) lookup_fmaps: AtomicU64,
     pub(super) daxdev_gets: AtomicU64,
     /// GET_DAXDEV replies that named the device by number.
     pub(super) daxdev_by_number: AtomicU64,
@@ -50,9 +52,10 @@ const TRANSPORT: [Field<Connection>; 3] = [
     }),
 ];
 
-const MOUNT: [Field<Counters>; 12] = [
+const MOUNT: [Field<Counters>; 13] = [
     (c_str!("lookups"), |c| &c.lookups),
     (c_str!("fmaps"), |c| &c.fmaps),
+    (c_str!("lookup_fmaps"), |c| &c.lookup_fmaps),
     (c_str!("daxdev_gets"), |c| &c.daxdev_gets),
     (c_str!("daxdev_by_number"), |c| &c.daxdev_by_number),
     (c_str!("faults_pte"), |c| &c.faults_pte),

@@ -145,6 +145,7 @@ impl FileSystem for Famfs {
 
     fn found(inode: Inode<'_, Self>, entry: &Entry) {
         inode.data().looked_up(entry.attr_expiry);
+        inode.data().offer_fmap(entry.payload.take());
     }
 
     fn lookup_failed(mount: &Mount, ino: u64) {

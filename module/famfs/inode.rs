@@ -9,13 +9,14 @@ use super::mapped::FileFence;
 use crate::core_logic::famfs_core::fmap::FmapRef;
 use crate::kapi::once::OnceBox;
 use crate::kapi::time::{jiffies, time_before};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// A file's map as cached on its inode, with its fence.
 pub(super) struct CachedMap {
-    /// The GET_FMAP reply, validated by the core.
+    /// The GET_FMAP reply (or the LOOKUP reply's map), validated by the
+    /// core.
     pub(super) bytes: KVec<u8>,
     /// Set when a memory failure hits bytes the map covers.
     pub(super) fence: Arc<FileFence>,
@@ -30,6 +31,11 @@ pub(crate) struct InodeState {
     /// The file's map, set once, before any I/O; read lock-free by
     /// `iomap_begin`.
     fmap: OnceBox<CachedMap>,
+    /// The map a LOOKUP reply carried (validated by the core as a GET_FMAP
+    /// reply), not yet checked against the mount; once it is (at open),
+    /// `offered_taken` makes it the file's map without a copy.
+    offered: OnceBox<CachedMap>,
+    offered_taken: AtomicBool,
 }
 
 impl InodeState {
@@ -40,6 +46,8 @@ impl InodeState {
                 lookups: AtomicU64::new(0),
                 attr_expiry: AtomicU64::new(jiffies()),
                 fmap: OnceBox::new(),
+                offered: OnceBox::new(),
+                offered_taken: AtomicBool::new(false),
             },
             GFP_KERNEL,
         )?)
@@ -71,13 +79,42 @@ impl InodeState {
     pub(crate) fn fmap(&self) -> Option<FmapRef<'_>> {
         // Validated in full before it was published: only the header is
         // looked at again.
-        FmapRef::reopen(&self.fmap.get()?.bytes).ok()
+        FmapRef::reopen(&self.map()?.bytes).ok()
+    }
+
+    /// The cached map with its fence: the GET_FMAP reply's, or the one a
+    /// LOOKUP reply offered once it was taken.
+    fn map(&self) -> Option<&CachedMap> {
+        match self.fmap.get() {
+            Some(m) => Some(m),
+            None if self.offered_taken.load(Ordering::Acquire) => self.offered.get(),
+            None => None,
+        }
     }
 
     /// Whether the file is fenced (a memory failure hit bytes its map
     /// covers): its I/O fails.
     pub(crate) fn fenced(&self) -> bool {
-        self.fmap.get().is_some_and(|m| m.fence.is_set())
+        self.map().is_some_and(|m| m.fence.is_set())
+    }
+
+    /// Keeps the map a LOOKUP reply carried, for the open (the first one
+    /// kept wins: a file's map never changes). Without memory for its
+    /// fence the offer is dropped: the open asks with GET_FMAP.
+    pub(crate) fn offer_fmap(&self, bytes: Option<KVec<u8>>) {
+        let Some(bytes) = bytes else { return };
+        if self.has_fmap() {
+            return;
+        }
+        let Ok(fence) = FileFence::new() else { return };
+        if let Ok(map) = KBox::new(CachedMap { bytes, fence }, GFP_KERNEL) {
+            let _ = self.offered.set(map);
+        }
+    }
+
+    /// The map a LOOKUP reply carried, not yet the file's.
+    pub(super) fn offered(&self) -> Option<&CachedMap> {
+        self.offered.get()
     }
 
     /// Whether the daemon said the file is read-only on this host: the
@@ -88,7 +125,7 @@ impl InodeState {
 
     /// Whether the file's map is cached.
     pub(super) fn has_fmap(&self) -> bool {
-        self.fmap.is_set()
+        self.fmap.is_set() || self.offered_taken.load(Ordering::Acquire)
     }
 
     /// Publishes the file's map. The caller serialises publishers (the
@@ -96,5 +133,11 @@ impl InodeState {
     pub(super) fn publish_fmap(&self, map: KBox<CachedMap>) {
         // Another opener first: ours is dropped.
         let _ = self.fmap.set(map);
+    }
+
+    /// Publishes the offered map as the file's (same contract as
+    /// `publish_fmap`).
+    pub(super) fn publish_offered(&self) {
+        self.offered_taken.store(true, Ordering::Release);
     }
 }

@@ -17,7 +17,7 @@ use crate::core_logic::famfs_core::abi::{
     FUSE_NO_OPEN_SUPPORT, NAME_MAX, ROOT_ID,
 };
 use crate::core_logic::famfs_core::attr::Timeout;
-use crate::core_logic::famfs_core::fmap::FmapError;
+use crate::core_logic::famfs_core::fmap::{FmapError, FmapRef};
 use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
 use crate::core_logic::famfs_core::wire::{
     encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader, WireError,
@@ -35,6 +35,7 @@ use crate::kapi::vfs::open_flags::{O_CREAT, O_EXCL, O_NOCTTY};
 use crate::kapi::vfs::{
     DaxExtent, DirEmitter, Entry, FaultOutcome, FiemapSink, InodeAttr, StatFs, SuperRef,
 };
+use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -101,6 +102,13 @@ fn placement_error(e: FmapError) -> &'static str {
         FmapError::WrongFileType => "its file type is not the file's (only .meta/.superblock and .meta/.log map the superblock and the log)",
         _ => "a .meta file's map leaves the superblock and log area",
     }
+}
+
+/// A copy of a map the core accepted, to keep on the inode.
+fn copy_fmap(fmap: &FmapRef<'_>) -> Result<KVec<u8>> {
+    let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
+    bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
+    Ok(bytes)
 }
 
 /// A request header from the calling task.
@@ -257,21 +265,31 @@ impl Mount {
             return Err(enametoolong());
         }
         bump(&self.counters.lookups);
-        let reply = match self.call(Pending::Lookup, Opcode::Lookup, parent, |b, h| {
+        let pending = if self.params.lookup_fmap() {
+            Pending::LookupFmap
+        } else {
+            Pending::Lookup
+        };
+        let reply = match self.call(pending, Opcode::Lookup, parent, |b, h| {
             encode_lookup(b, h, name)
         }) {
             Ok(r) => r,
             Err(e) if e == ENOENT => return Ok(None),
             Err(e) => return Err(e),
         };
-        match reply.body()? {
-            ReplyBody::Entry(e) => Ok(Some(Entry {
-                attr: attr_of(e.raw.nodeid, &e.raw.attr),
-                expiry: expiry(e.entry_timeout),
-                attr_expiry: expiry(e.attr_timeout),
-            })),
-            _ => Err(EIO),
-        }
+        let (e, payload) = match reply.body()? {
+            ReplyBody::Entry(e) => (e, None),
+            // The map is checked against the mount (size, devices, other
+            // files' bytes) at open, as a GET_FMAP reply's.
+            ReplyBody::EntryFmap(e, fmap) => (e, Some(copy_fmap(&fmap)?)),
+            _ => return Err(EIO),
+        };
+        Ok(Some(Entry {
+            attr: attr_of(e.raw.nodeid, &e.raw.attr),
+            expiry: expiry(e.entry_timeout),
+            attr_expiry: expiry(e.attr_timeout),
+            payload: Cell::new(payload),
+        }))
     }
 
     /// GETATTR of node `ino`: its attributes and until when they hold.
@@ -412,8 +430,16 @@ impl Mount {
         )
     }
 
-    /// GET_FMAP of `ino` and what `load_fmap` does with the map.
+    /// The map a LOOKUP reply carried, or else GET_FMAP of `ino`, and what
+    /// `load_fmap` does with it.
     fn fetch_fmap(&self, state: &InodeState, ino: u64, size: u64) -> Result {
+        if let Some(offered) = state.offered() {
+            // Parsed in full when the LOOKUP reply came.
+            if let Ok(fmap) = FmapRef::reopen(&offered.bytes) {
+                bump(&self.counters.lookup_fmaps);
+                return self.install_fmap(state, ino, size, &fmap, &offered.fence, None);
+            }
+        }
         bump(&self.counters.fmaps);
         let reply = self.call(Pending::GetFmap, Opcode::GetFmap, ino, |b, h| {
             encode_request(b, h, &(), &[])
@@ -421,6 +447,30 @@ impl Mount {
         let ReplyBody::Fmap(fmap) = reply.body()? else {
             return Err(EIO);
         };
+        // Copied before the range lock: nothing allocates under it.
+        let fence = FileFence::new()?;
+        let map = CachedMap {
+            bytes: copy_fmap(&fmap)?,
+            fence: fence.clone(),
+        };
+        let map = KBox::new(map, GFP_KERNEL)?;
+        self.install_fmap(state, ino, size, &fmap, &fence, Some(map))
+    }
+
+    /// Checks a map the core accepted against the mount (the file's size,
+    /// its devices, other files' bytes) and makes it the file's: `copied`
+    /// (a GET_FMAP reply's copy), or with `None` the one its LOOKUP reply
+    /// offered; `fence` is the one that map carries. A map that fails is a
+    /// bad reply (EIO).
+    fn install_fmap(
+        &self,
+        state: &InodeState,
+        ino: u64,
+        size: u64,
+        fmap: &FmapRef<'_>,
+        fence: &Arc<FileFence>,
+        copied: Option<KBox<CachedMap>>,
+    ) -> Result {
         if fmap.file_size() != size {
             self.log_bad_fmap(ino, "its size differs from the file's");
             return Err(EIO);
@@ -437,24 +487,15 @@ impl Mount {
                 return Err(EIO);
             }
         }
-        // Copied before the range lock: nothing allocates under it.
-        let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
-        bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
-        let fence = FileFence::new()?;
-        let map = CachedMap {
-            bytes,
-            fence: fence.clone(),
-        };
-        let mut map = Some(KBox::new(map, GFP_KERNEL)?);
+        let mut copied = copied;
         let claimed = self.mapped.claim(
             ino,
-            &fmap,
-            &fence,
+            fmap,
+            fence,
             || state.has_fmap(),
-            || {
-                if let Some(m) = map.take() {
-                    state.publish_fmap(m);
-                }
+            || match copied.take() {
+                Some(m) => state.publish_fmap(m),
+                None => state.publish_offered(),
             },
         )?;
         match claimed {
@@ -497,7 +538,7 @@ impl Mount {
         self.connection.transport.count_bad_reply();
         if log::ratelimit_ok() {
             pr_warn!(
-                "GET_FMAP of node {}: its map overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
+                "the map of node {}: it overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
                 ino,
                 c.ino,
                 c.range.0,
@@ -531,7 +572,7 @@ impl Mount {
     fn log_bad_fmap(&self, ino: u64, why: &str) {
         self.connection.transport.count_bad_reply();
         if log::ratelimit_ok() {
-            pr_warn!("GET_FMAP of node {}: {}\n", ino, why);
+            pr_warn!("the map of node {}: {}\n", ino, why);
         }
     }
 

@@ -11,6 +11,7 @@
 
 use crate::kapi::bindings;
 use crate::kapi::fsdax::Claim;
+use core::cell::Cell;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -103,6 +104,9 @@ pub(crate) struct Entry {
     pub(crate) expiry: u64,
     /// Until when (jiffies) the attributes may be used without asking.
     pub(crate) attr_expiry: u64,
+    /// Bytes the file system's `lookup` hands to its `found` for the
+    /// inode (opaque here; famfs: the file's map from the LOOKUP reply).
+    pub(crate) payload: Cell<Option<KVec<u8>>>,
 }
 
 /// What [`FileSystem::fill_super`] makes of a new mount: the per-mount

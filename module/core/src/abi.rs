@@ -65,9 +65,12 @@ const _: () = assert!(size_of::<fuse_famfs_simple_ext>() == 24);
 const _: () = assert!(size_of::<fuse_famfs_iext>() == 24);
 const _: () = assert!(size_of::<fuse_famfs_daxdev_out>() == 280);
 const _: () = assert!(offset_of!(fuse_init_in, flags2) == 16);
+const _: () = assert!(offset_of!(fuse_init_in, famfs_rs_flags) == 56);
 const _: () = assert!(offset_of!(fuse_init_in, famfs_rs_proto) == 60);
 const _: () = assert!(offset_of!(fuse_init_out, flags2) == 32);
+const _: () = assert!(offset_of!(fuse_init_out, famfs_rs_flags) == 56);
 const _: () = assert!(offset_of!(fuse_init_out, famfs_rs_proto) == 60);
+const _: () = assert!(LOOKUP_FMAP_MAX + OUT_HEADER_LEN + size_of::<fuse_entry_out>() == 4096);
 const _: () = assert!(offset_of!(fuse_famfs_fmap_header, file_size) == 16);
 const _: () = assert!(offset_of!(fuse_famfs_daxdev_out, name) == 24);
 const _: () = assert!(FUSE_NAME_OFFSET as usize == size_of::<fuse_dirent>());
@@ -102,6 +105,8 @@ pub const FMAP_ALIGN: u64 = FUSE_FAMFS_ALIGN as u64;
 pub const MAX_DAXDEVS: u32 = FUSE_FAMFS_MAX_DAXDEVS;
 /// Largest GET_FMAP reply body.
 pub const FMAP_MAX: usize = FUSE_FAMFS_FMAP_MAX as usize;
+/// Largest map a LOOKUP reply may carry (FAMFS_RS_INIT_LOOKUP_FMAP).
+pub const LOOKUP_FMAP_MAX: usize = FAMFS_RS_LOOKUP_FMAP_MAX as usize;
 /// `fuse_famfs_fmap_header.flags`: the file is read-only on this host.
 pub const FMAP_READONLY: u8 = FAMFS_RS_FMAP_READONLY as u8;
 /// Every `fuse_famfs_fmap_header.flags` bit famfs_rs knows.

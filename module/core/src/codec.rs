@@ -135,10 +135,12 @@ wire_structs! {
     fuse_interrupt_in { unique }
     fuse_kstatfs { blocks, bfree, bavail, files, ffree, bsize, namelen, frsize, padding, spare }
     fuse_statfs_out { st }
-    fuse_init_in { major, minor, max_readahead, flags, flags2, unused, famfs_rs_proto }
+    fuse_init_in { major, minor, max_readahead, flags, flags2, unused, famfs_rs_flags,
+        famfs_rs_proto }
     fuse_init_out {
         major, minor, max_readahead, flags, max_background, congestion_threshold, max_write,
-        time_gran, max_pages, map_alignment, flags2, max_stack_depth, unused, famfs_rs_proto,
+        time_gran, max_pages, map_alignment, flags2, max_stack_depth, unused, famfs_rs_flags,
+        famfs_rs_proto,
     }
     fuse_famfs_fmap_header {
         file_type, flags, fmap_version, ext_type, nextents, reserved0, file_size, reserved1,

@@ -7,9 +7,9 @@
 //! clearly on both sides.
 
 use super::abi::{
-    fuse_init_in, fuse_init_out, FAMFS_RS_MIN_MINOR, FAMFS_RS_PROTO_MIN_VERSION,
-    FAMFS_RS_PROTO_TAG, FAMFS_RS_PROTO_VERSION, FUSE_DAX_FMAP, FUSE_INIT_EXT,
-    FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, PROTO_WORD,
+    fuse_init_in, fuse_init_out, FAMFS_RS_INIT_LOOKUP_FMAP, FAMFS_RS_MIN_MINOR,
+    FAMFS_RS_PROTO_MIN_VERSION, FAMFS_RS_PROTO_TAG, FAMFS_RS_PROTO_VERSION, FUSE_DAX_FMAP,
+    FUSE_INIT_EXT, FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, PROTO_WORD,
 };
 use super::errno;
 
@@ -34,6 +34,9 @@ pub enum InitError {
     },
     /// The reply accepts flags the module did not offer (EIO).
     FlagsNotOffered(u64),
+    /// The reply accepts famfs_rs flags the module did not offer, or any
+    /// with a protocol older than [`PROTO_RS_FLAGS`] (EIO).
+    RsFlagsNotOffered(u32),
     /// `time_gran` above one second (EIO).
     TimeGran,
 }
@@ -42,7 +45,7 @@ impl InitError {
     /// The errno the failed INIT reports.
     pub const fn errno(self) -> i32 {
         match self {
-            Self::FlagsNotOffered(_) | Self::TimeGran => errno::EIO,
+            Self::FlagsNotOffered(_) | Self::RsFlagsNotOffered(_) | Self::TimeGran => errno::EIO,
             _ => errno::EPROTO,
         }
     }
@@ -54,6 +57,20 @@ pub const PROTO_VERSION: u16 = FAMFS_RS_PROTO_VERSION as u16;
 pub const PROTO_MIN_VERSION: u16 = FAMFS_RS_PROTO_MIN_VERSION as u16;
 /// The first version whose GET_DAXDEV replies may name a device by number.
 pub const PROTO_DAXDEV_BY_NUMBER: u16 = 3;
+/// The first version with the famfs_rs INIT flags word.
+pub const PROTO_RS_FLAGS: u16 = 4;
+/// Every famfs_rs INIT flag this build knows.
+pub const RS_FLAGS_KNOWN: u32 = FAMFS_RS_INIT_LOOKUP_FMAP;
+
+/// The famfs_rs flags the module offers with `offered`: all it knows, with
+/// the famfs extension (each is about file maps), none without.
+pub const fn rs_flags_offered(offered: u64) -> u32 {
+    if offered & FUSE_DAX_FMAP != 0 {
+        RS_FLAGS_KNOWN
+    } else {
+        0
+    }
+}
 
 /// The protocol word of `version`.
 pub const fn proto_word(version: u16) -> u32 {
@@ -133,7 +150,8 @@ pub fn build_init_in(offered: u64, max_readahead: u32) -> fuse_init_in {
         max_readahead,
         flags,
         flags2,
-        unused: [0; 10],
+        unused: [0; 9],
+        famfs_rs_flags: rs_flags_offered(offered),
         famfs_rs_proto: PROTO_WORD,
     }
 }
@@ -175,6 +193,8 @@ pub struct InitParams {
     /// The famfs_rs protocol version both speak (0 in a reply to build:
     /// the newest).
     pub proto_version: u16,
+    /// Accepted famfs_rs INIT flags (FAMFS_RS_INIT_*).
+    pub rs_flags: u32,
 }
 
 impl InitParams {
@@ -186,6 +206,11 @@ impl InitParams {
     /// Whether GET_DAXDEV replies may name a device by number.
     pub fn daxdev_by_number(&self) -> bool {
         self.proto_version >= PROTO_DAXDEV_BY_NUMBER
+    }
+
+    /// Whether a LOOKUP reply may carry the file's map.
+    pub fn lookup_fmap(&self) -> bool {
+        self.famfs() && self.rs_flags & FAMFS_RS_INIT_LOOKUP_FMAP != 0
     }
 }
 
@@ -210,7 +235,8 @@ pub fn build_init_out(p: &InitParams) -> fuse_init_out {
         map_alignment: 0,
         flags2,
         max_stack_depth: 0,
-        unused: [0; 5],
+        unused: [0; 4],
+        famfs_rs_flags: p.rs_flags,
         famfs_rs_proto: if p.proto_version == 0 {
             PROTO_WORD
         } else {
@@ -237,6 +263,14 @@ pub fn check_init_reply(o: &fuse_init_out, offered: u64) -> Result<InitParams, I
     if o.time_gran > MAX_TIME_GRAN {
         return Err(InitError::TimeGran);
     }
+    let rs_offered = if proto_version >= PROTO_RS_FLAGS && flags & FUSE_DAX_FMAP != 0 {
+        rs_flags_offered(offered)
+    } else {
+        0
+    };
+    if o.famfs_rs_flags & !rs_offered != 0 {
+        return Err(InitError::RsFlagsNotOffered(o.famfs_rs_flags & !rs_offered));
+    }
     Ok(InitParams {
         minor: o.minor,
         flags,
@@ -247,6 +281,7 @@ pub fn check_init_reply(o: &fuse_init_out, offered: u64) -> Result<InitParams, I
         time_gran: o.time_gran,
         max_pages: o.max_pages,
         proto_version,
+        rs_flags: o.famfs_rs_flags,
     })
 }
 
@@ -273,6 +308,27 @@ mod tests {
         assert!(got.famfs());
         assert_eq!(got.proto_version, PROTO_VERSION);
         assert!(got.daxdev_by_number());
+        assert!(!got.lookup_fmap());
+        assert_eq!(i.famfs_rs_flags, FAMFS_RS_INIT_LOOKUP_FMAP);
+        let with_map = build_init_out(&InitParams {
+            rs_flags: FAMFS_RS_INIT_LOOKUP_FMAP,
+            ..p
+        });
+        assert!(check_init_reply(&with_map, offered).unwrap().lookup_fmap());
+        // Not offered without the famfs extension; unknown bits; too old.
+        assert_eq!(build_init_in(FUSE_ASYNC_READ as u64, 0).famfs_rs_flags, 0);
+        let mut bad = with_map;
+        bad.famfs_rs_flags = 1 << 5;
+        assert_eq!(
+            check_init_reply(&bad, offered),
+            Err(InitError::RsFlagsNotOffered(1 << 5))
+        );
+        bad = with_map;
+        bad.famfs_rs_proto = proto_word(PROTO_RS_FLAGS - 1);
+        assert_eq!(
+            check_init_reply(&bad, offered),
+            Err(InitError::RsFlagsNotOffered(FAMFS_RS_INIT_LOOKUP_FMAP))
+        );
         assert_eq!(
             check_init_reply(&o, FUSE_ASYNC_READ as u64),
             Err(InitError::FlagsNotOffered(FUSE_DAX_FMAP))

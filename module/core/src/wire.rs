@@ -16,7 +16,8 @@ use super::abi::{
     fuse_attr_out, fuse_batch_forget_in, fuse_entry_out, fuse_forget_in, fuse_forget_one,
     fuse_getattr_in, fuse_in_header, fuse_init_in, fuse_init_out, fuse_interrupt_in, fuse_kstatfs,
     fuse_open_in, fuse_open_out, fuse_out_header, fuse_read_in, fuse_release_in, fuse_statfs_out,
-    Opcode, FOPEN_PASSTHROUGH, IN_HEADER_LEN, MAX_DAXDEVS, NAME_MAX, OUT_HEADER_LEN, ROOT_ID,
+    Opcode, FOPEN_PASSTHROUGH, IN_HEADER_LEN, LOOKUP_FMAP_MAX, MAX_DAXDEVS, NAME_MAX,
+    OUT_HEADER_LEN, ROOT_ID,
 };
 use super::attr::{check_attr, AttrError, FileKind, Timeout};
 use super::codec::Field;
@@ -405,8 +406,12 @@ pub enum ReplyError {
     Statfs,
     /// Bad READDIR body (EIO).
     Dirent(DirentError),
-    /// Bad GET_FMAP body (EIO).
+    /// Bad GET_FMAP body, or a bad map in a LOOKUP reply (EIO).
     Fmap(FmapError),
+    /// A LOOKUP reply carries a map where none may be: not negotiated, not
+    /// a regular file, longer than `LOOKUP_FMAP_MAX`, or of another size
+    /// than the file's (EIO).
+    LookupFmap,
     /// Bad GET_DAXDEV body (EIO).
     Daxdev(DaxdevError),
     /// A reply to a request that has none (FORGET, BATCH_FORGET) (EINVAL).
@@ -435,6 +440,7 @@ impl ReplyError {
             | Self::ZeroNodeId
             | Self::RootNodeId
             | Self::OpenFlags
+            | Self::LookupFmap
             | Self::Statfs => errno::EIO,
         }
     }
@@ -497,6 +503,9 @@ pub enum Pending {
     },
     /// LOOKUP.
     Lookup,
+    /// LOOKUP whose reply may carry the file's map
+    /// (FAMFS_RS_INIT_LOOKUP_FMAP).
+    LookupFmap,
     /// GETATTR.
     GetAttr,
     /// OPEN.
@@ -541,7 +550,7 @@ impl Pending {
     pub const fn opcode(self) -> Opcode {
         match self {
             Self::Init { .. } => Opcode::Init,
-            Self::Lookup => Opcode::Lookup,
+            Self::Lookup | Self::LookupFmap => Opcode::Lookup,
             Self::GetAttr => Opcode::GetAttr,
             Self::Open => Opcode::Open,
             Self::OpenDir => Opcode::OpenDir,
@@ -589,6 +598,9 @@ pub enum ReplyBody<'a> {
     Init(InitParams),
     /// LOOKUP.
     Entry(EntryReply),
+    /// LOOKUP of a regular file with its map, checked as a GET_FMAP
+    /// reply's.
+    EntryFmap(EntryReply, FmapRef<'a>),
     /// GETATTR.
     Attr(AttrReply),
     /// OPEN / OPENDIR.
@@ -617,6 +629,24 @@ fn exact<B: Field>(opcode: Opcode, body: &[u8]) -> Result<B, ReplyError> {
     B::get(body).ok_or(ReplyError::BodySize {
         opcode,
         got: body.len(),
+    })
+}
+
+/// A LOOKUP reply's entry (exactly `fuse_entry_out`).
+fn check_entry(op: Opcode, body: &[u8]) -> Result<EntryReply, ReplyError> {
+    let e: fuse_entry_out = exact(op, body)?;
+    if e.nodeid == 0 {
+        return Err(ReplyError::ZeroNodeId);
+    }
+    if e.nodeid == ROOT_ID {
+        return Err(ReplyError::RootNodeId);
+    }
+    let kind = check_attr(&e.attr).map_err(ReplyError::Attr)?;
+    Ok(EntryReply {
+        raw: e,
+        kind,
+        entry_timeout: Timeout::new(e.entry_valid, e.entry_valid_nsec),
+        attr_timeout: Timeout::new(e.attr_valid, e.attr_valid_nsec),
     })
 }
 
@@ -658,21 +688,21 @@ pub fn validate_reply<'a>(
             let o: fuse_init_out = exact(op, body)?;
             ReplyBody::Init(check_init_reply(&o, offered).map_err(ReplyError::Init)?)
         }
-        Pending::Lookup => {
-            let e: fuse_entry_out = exact(op, body)?;
-            if e.nodeid == 0 {
-                return Err(ReplyError::ZeroNodeId);
+        Pending::Lookup => ReplyBody::Entry(check_entry(op, body)?),
+        Pending::LookupFmap => {
+            let (entry, map) = body.split_at(body.len().min(fuse_entry_out::SIZE));
+            let e = check_entry(op, entry)?;
+            if map.is_empty() {
+                return Ok(ReplyBody::Entry(e));
             }
-            if e.nodeid == ROOT_ID {
-                return Err(ReplyError::RootNodeId);
+            if e.kind != FileKind::Regular || map.len() > LOOKUP_FMAP_MAX {
+                return Err(ReplyError::LookupFmap);
             }
-            let kind = check_attr(&e.attr).map_err(ReplyError::Attr)?;
-            ReplyBody::Entry(EntryReply {
-                raw: e,
-                kind,
-                entry_timeout: Timeout::new(e.entry_valid, e.entry_valid_nsec),
-                attr_timeout: Timeout::new(e.attr_valid, e.attr_valid_nsec),
-            })
+            let fmap = FmapRef::parse(map).map_err(ReplyError::Fmap)?;
+            if fmap.file_size() != e.raw.attr.size {
+                return Err(ReplyError::LookupFmap);
+            }
+            ReplyBody::EntryFmap(e, fmap)
         }
         Pending::GetAttr => {
             let a: fuse_attr_out = exact(op, body)?;

@@ -5,7 +5,9 @@
 //! protocol word whose version we still speak; we answer with the older of
 //! its version and ours (anything else is refused with EPROTO and a log
 //! line that says which side to upgrade). We accept FUSE_DAX_FMAP when
-//! offered, and nothing else.
+//! offered, and of famfs_rs's own flags (protocol 4) those the caller
+//! wants and the kernel offers (FAMFS_RS_INIT_LOOKUP_FMAP: maps with
+//! LOOKUP replies).
 //!
 //! Plain `/dev/fuse`: the kernel's own FUSE knows nothing of famfs_rs. We
 //! answer with its minor version or ours, whichever is older, never
@@ -16,7 +18,9 @@ use famfs_core::abi::{
     FUSE_KERNEL_VERSION, FUSE_MAX_PAGES, FUSE_PARALLEL_DIROPS,
 };
 use famfs_core::codec::Field;
-use famfs_core::init::{build_init_out, check_init_request, request_flags, InitError, InitParams};
+use famfs_core::init::{
+    build_init_out, check_init_request, request_flags, InitError, InitParams, PROTO_RS_FLAGS,
+};
 
 use crate::dlog;
 
@@ -42,13 +46,15 @@ fn params(minor: u32, flags: u64, max_readahead: u32, max_pages: u16) -> InitPar
         time_gran: 1,
         max_pages,
         proto_version: 0,
+        rs_flags: 0,
     }
 }
 
 /// famfs_rs.ko's INIT, for a daemon that speaks famfs_rs protocol versions
-/// up to `ours`: the reply body and the version agreed, or the errno to
+/// up to `ours` and would take famfs_rs flags `rs_wanted`: the reply body,
+/// the version agreed and the famfs_rs flags accepted, or the errno to
 /// refuse with.
-pub fn famfs(i: &fuse_init_in, ours: u16) -> Result<(Vec<u8>, u16), i32> {
+pub fn famfs(i: &fuse_init_in, ours: u16, rs_wanted: u32) -> Result<(Vec<u8>, u16, u32), i32> {
     let (offered, version) = check_init_request(i, ours).map_err(|e| {
         let why = match e {
             InitError::ProtoMismatch { ours, theirs } => format!(
@@ -68,17 +74,27 @@ pub fn famfs(i: &fuse_init_in, ours: u16) -> Result<(Vec<u8>, u16), i32> {
     if offered & FUSE_DAX_FMAP == 0 {
         dlog!("INIT: the kernel did not offer FUSE_DAX_FMAP; file data will not be mappable");
     }
+    // The word was unused before protocol 4: whatever it holds then means
+    // nothing.
+    let rs_offered = if version >= PROTO_RS_FLAGS && offered & FUSE_DAX_FMAP != 0 {
+        i.famfs_rs_flags
+    } else {
+        0
+    };
     let p = InitParams {
         proto_version: version,
+        rs_flags: rs_offered & rs_wanted,
         ..params(0, offered & FUSE_DAX_FMAP, i.max_readahead, 0)
     };
     dlog!(
-        "INIT: FUSE {}.{}, famfs_rs protocol {version}, flags offered {offered:#x}, accepted {:#x}",
+        "INIT: FUSE {}.{}, famfs_rs protocol {version}, flags offered {offered:#x}, accepted {:#x}, \
+         famfs_rs flags offered {rs_offered:#x}, accepted {:#x}",
         i.major,
         i.minor,
-        p.flags
+        p.flags,
+        p.rs_flags
     );
-    Ok((body(&build_init_out(&p), usize::MAX), version))
+    Ok((body(&build_init_out(&p), usize::MAX), version, p.rs_flags))
 }
 
 /// The kernel FUSE's INIT (plain mode).

@@ -337,6 +337,13 @@ pub enum Bad {
     /// READDIR: "." and ".." with made-up inode numbers and types, "."
     /// twice (well-formed; the kernel reports its own).
     ReaddirDots,
+    /// LOOKUP (FAMFS_RS_INIT_LOOKUP_FMAP on): the entry, then a map whose
+    /// extent sits at a 4 KiB offset.
+    LookupFmapBad,
+    /// LOOKUP: the entry, then a well-formed map, on a mount where the
+    /// daemon declined FAMFS_RS_INIT_LOOKUP_FMAP (the daemon declines it
+    /// whenever this case is armed).
+    LookupFmapUnasked,
 }
 
 macro_rules! cases {
@@ -423,6 +430,8 @@ cases! {
     "alias-dot" LookupIn AliasDot "LOOKUP in a directory answered with the directory itself (ELOOP)";
     "alias-dotdot" LookupIn AliasDotdot "LOOKUP in a directory answered with its parent, the root";
     "readdir-dots" ReadDir ReaddirDots "READDIR \".\" and \"..\" with made-up inode numbers and types, \".\" twice (succeeds)";
+    "lookup-fmap-bad" Lookup LookupFmapBad "LOOKUP reply carrying a map with an extent at a 4 KiB offset";
+    "lookup-fmap-unasked" Lookup LookupFmapUnasked "LOOKUP reply carrying a map the daemon declined at INIT to send";
 }
 
 /// The case called `name`.
@@ -796,9 +805,29 @@ pub fn malformed(case: &Case, unique: u64, good: &[u8], size: u32, index: u64) -
             e.nodeid = ROOT_ID;
             e.attr.ino = ROOT_ID;
         }),
+        Bad::LookupFmapBad | Bad::LookupFmapUnasked => lookup_with_fmap(b, unique, good),
     }
 }
 
 /// The regular-file mode bits of trigger files (read-only: they are
 /// empty anyway).
 pub const TRIGGER_FILE_MODE: u32 = S_IFREG | 0o444;
+
+/// Whether an armed case needs the daemon to decline
+/// FAMFS_RS_INIT_LOOKUP_FMAP at INIT.
+pub fn declines_lookup_fmap(armed: &[&Case]) -> bool {
+    armed.iter().any(|c| c.bad == Bad::LookupFmapUnasked)
+}
+
+/// The trigger's LOOKUP reply `good` with a map after the entry: a
+/// misaligned one, or a well-formed one for a file of the entry's size
+/// (0: one 2 MiB extent at device offset 0).
+fn lookup_with_fmap(bad: Bad, unique: u64, good: &[u8]) -> Vec<u8> {
+    let mut body = good.get(OUT_HEADER_LEN..).unwrap_or(&[]).to_vec();
+    body.extend(bad_fmap(if bad == Bad::LookupFmapBad {
+        Bad::FmapMisaligned
+    } else {
+        bad
+    }));
+    with_body(unique, &body)
+}

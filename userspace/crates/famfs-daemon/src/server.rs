@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use famfs_core::abi::{
     fuse_in_header, fuse_kstatfs, fuse_open_out, fuse_read_in, fuse_statfs_out, Opcode,
-    FOPEN_KEEP_CACHE, FUSE_NO_OPEN_SUPPORT, MAX_REPLY, NAME_MAX, OUT_HEADER_LEN,
+    FAMFS_RS_INIT_LOOKUP_FMAP, FOPEN_KEEP_CACHE, FUSE_NO_OPEN_SUPPORT, LOOKUP_FMAP_MAX, MAX_REPLY,
+    NAME_MAX, OUT_HEADER_LEN,
 };
 use famfs_core::codec::Field;
 use famfs_core::init::request_flags;
@@ -173,6 +174,9 @@ pub struct Server {
     /// writers and keeps the page cache; not when misbehave cases are
     /// armed (some are played on OPEN).
     no_open: bool,
+    /// FAMFS_RS_INIT_LOOKUP_FMAP was agreed: a LOOKUP reply for a file
+    /// carries its map (when it fits), so a cold open needs no GET_FMAP.
+    lookup_fmap: bool,
     /// Counters.
     pub stats: Stats,
 }
@@ -224,6 +228,7 @@ impl Server {
             armed_daxdev: None,
             proto_version: 0,
             no_open: false,
+            lookup_fmap: false,
             stats: Stats::default(),
         }
     }
@@ -385,13 +390,16 @@ impl Server {
     fn init(&mut self, unique: u64, i: &famfs_core::abi::fuse_init_in) -> Vec<Out> {
         crate::faults::point("init");
         let body = match self.cfg.mode {
-            Mode::Famfs => crate::init::famfs(i, self.cfg.proto).map(|(body, version)| {
-                self.proto_version = version;
-                self.no_open = request_flags(i) & u64::from(FUSE_NO_OPEN_SUPPORT) != 0
-                    && self.cfg.misbehave.is_empty()
-                    && !self.cfg.keep_open;
-                body
-            }),
+            Mode::Famfs => crate::init::famfs(i, self.cfg.proto, self.rs_wanted()).map(
+                |(body, version, rs_flags)| {
+                    self.proto_version = version;
+                    self.lookup_fmap = rs_flags & FAMFS_RS_INIT_LOOKUP_FMAP != 0;
+                    self.no_open = request_flags(i) & u64::from(FUSE_NO_OPEN_SUPPORT) != 0
+                        && self.cfg.misbehave.is_empty()
+                        && !self.cfg.keep_open;
+                    body
+                },
+            ),
             Mode::Plain => crate::init::plain(i),
         };
         let good = match body {
@@ -458,20 +466,39 @@ impl Server {
         }
     }
 
+    /// The famfs_rs INIT flags this daemon takes when offered.
+    fn rs_wanted(&self) -> u32 {
+        if misbehave::declines_lookup_fmap(&self.cfg.misbehave) {
+            0
+        } else {
+            FAMFS_RS_INIT_LOOKUP_FMAP
+        }
+    }
+
     fn lookup(&mut self, unique: u64, parent: u64, name: &[u8]) -> Vec<Out> {
         let Ok(name) = std::str::from_utf8(name) else {
             return self.error(unique, libc::ENOENT);
         };
-        let mut found = self.child(&self.view.current(), parent, name);
+        let mut snap = self.view.current();
+        let mut found = self.child(&snap, parent, name);
         if matches!(found, Child::Missing | Child::NoParent) {
             // Maybe another process or host appended it: catch up, briefly.
-            let snap = self.view.fresh(self.cfg.refresh_wait);
+            snap = self.view.fresh(self.cfg.refresh_wait);
             found = self.child(&snap, parent, name);
         }
         match found {
             Child::Found(a) => {
                 self.counts.add(a.ino);
-                self.one(unique, ok_msg(unique, &self.policy.entry(&a)))
+                let entry = ok_msg(unique, &self.policy.entry(&a));
+                let msg = match self.lookup_fmap_of(&snap, &a) {
+                    Some(map) => {
+                        let mut body = entry[OUT_HEADER_LEN..].to_vec();
+                        body.extend_from_slice(&map);
+                        bytes_msg(unique, &body)
+                    }
+                    None => entry,
+                };
+                self.one(unique, msg)
             }
             Child::Trigger(c) => {
                 let a = if c.bad == Bad::AliasDir {
@@ -672,18 +699,17 @@ impl Server {
     /// all-hosts-read-only files everywhere.
     fn get_fmap(&mut self, unique: u64, nodeid: u64) -> Vec<Out> {
         let (snap, _) = self.target(nodeid);
-        let body = match nodes::resolve(&snap.replay.ns, nodeid) {
+        let t = nodes::resolve(&snap.replay.ns, nodeid);
+        if let Some(Target::Trigger(c)) = t {
+            return self.trigger_fmap(unique, c, &snap);
+        }
+        if matches!(t, Some(Target::Log(n)) if !n.is_dir()) {
+            crate::faults::point("get-fmap");
+        }
+        let body = match t.map(|t| self.fmap_body(&snap, t)) {
             None => return self.error(unique, libc::ESTALE),
-            Some(Target::Log(n)) => match &n.kind {
-                famfs_meta::NodeKind::File { size, fmap, flags } => {
-                    crate::faults::point("get-fmap");
-                    crate::fmap::encode_file(*size, fmap, flags & FM_ALL_HOSTS_RO != 0)
-                }
-                famfs_meta::NodeKind::Dir { .. } => return self.error(unique, libc::EISDIR),
-            },
-            Some(Target::Meta(f)) => crate::fmap::encode_meta(f, &snap.sb, !self.is_master(&snap)),
-            Some(Target::MetaDir) => return self.error(unique, libc::EISDIR),
-            Some(Target::Trigger(c)) => return self.trigger_fmap(unique, c, &snap),
+            Some(None) => return self.error(unique, libc::EISDIR),
+            Some(Some(b)) => b,
         };
         match body {
             Ok(b) => self.one(unique, bytes_msg(unique, &b)),
@@ -692,6 +718,40 @@ impl Server {
                 self.error(unique, libc::EIO)
             }
         }
+    }
+
+    /// The map body of the file `t` names (`None`: a directory, or a
+    /// trigger, whose maps are built apart).
+    fn fmap_body(
+        &self,
+        snap: &Snapshot,
+        t: Target<'_>,
+    ) -> Option<Result<Vec<u8>, famfs_core::fmap::FmapError>> {
+        match t {
+            Target::Log(n) => {
+                match &n.kind {
+                    famfs_meta::NodeKind::File { size, fmap, flags } => Some(
+                        crate::fmap::encode_file(*size, fmap, flags & FM_ALL_HOSTS_RO != 0),
+                    ),
+                    famfs_meta::NodeKind::Dir { .. } => None,
+                }
+            }
+            Target::Meta(f) => Some(crate::fmap::encode_meta(f, &snap.sb, !self.is_master(snap))),
+            Target::MetaDir | Target::Trigger(_) => None,
+        }
+    }
+
+    /// The map to send with the LOOKUP reply for `a`, when agreed at INIT,
+    /// for a regular file whose map fits (a larger one, or one that cannot
+    /// be encoded, is left to GET_FMAP).
+    fn lookup_fmap_of(&self, snap: &Snapshot, a: &Attr) -> Option<Vec<u8>> {
+        if !self.lookup_fmap || a.is_dir() {
+            return None;
+        }
+        let t = nodes::resolve(&snap.replay.ns, a.ino)?;
+        self.fmap_body(snap, t)?
+            .ok()
+            .filter(|b| b.len() <= LOOKUP_FMAP_MAX)
     }
 
     /// Trigger files are one 2 MiB unit, the device's last (no real

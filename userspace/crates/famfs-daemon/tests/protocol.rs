@@ -417,12 +417,13 @@ fn protocol_versions_are_negotiated() {
     // An older module: the daemon speaks its version.
     let mut i = build_init_in(FUSE_DAX_FMAP, 0);
     i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION);
-    let (_, agreed) = famfs_daemon::init::famfs(&i, PROTO_VERSION).unwrap();
+    let (_, agreed, rs) = famfs_daemon::init::famfs(&i, PROTO_VERSION, u32::MAX).unwrap();
+    assert_eq!(rs, 0, "no famfs_rs flags before protocol 4");
     assert_eq!(agreed, PROTO_MIN_VERSION);
     // One older than we speak is refused.
     i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION - 1);
     assert_eq!(
-        famfs_daemon::init::famfs(&i, PROTO_VERSION),
+        famfs_daemon::init::famfs(&i, PROTO_VERSION, u32::MAX),
         Err(libc::EPROTO)
     );
 }

@@ -33,11 +33,13 @@ famfs_prepare() {
 }
 
 # The same famfs and daemon over the kernel's FUSE: a mount of its own for
-# the cold opens (the daemon's count of requests covers them alone), then
-# the reads.
+# the cold opens, right after mount and after drop_caches (the daemon's
+# count of requests covers them alone, FORGETs included), then the reads.
 fuse_cases() {
 	figure mount fuse_many famfs_mount --plain-fuse
 	figure cold_open fuse opens $MNT/many $FILES
+	drop_caches
+	figure cold_open_dropped fuse opens $MNT/many $FILES
 	figure umount fuse_many famfs_umount
 	echo "BENCH cold_open.served fuse $(daemon_served)" >"$OUT"
 	famfs_mount --plain-fuse >/dev/null 2>&1 || { bench_fail "famfs mount --plain-fuse"; return 1; }
@@ -48,18 +50,18 @@ fuse_cases() {
 	famfs_umount >/dev/null
 }
 
-# famfs_rs: a mount of its own for the cold opens, then the data cases
-# with the module's counters around each.
+# famfs_rs: a mount of its own for the cold opens (as plain FUSE's), then
+# the data cases with the module's counters around each.
 famfs_cases() {
 	figure mount famfs_many famfs_mount
 	with_counters cold_open famfs opens $MNT/many $FILES
+	# Cold again without a remount: names and inodes dropped.
+	drop_caches
+	with_counters cold_open_dropped famfs opens $MNT/many $FILES
 	figure umount famfs_many famfs_umount
 	echo "BENCH cold_open.served famfs $(daemon_served)" >"$OUT"
 	famfs_mount >/dev/null 2>&1 || { bench_fail "famfs mount"; return 1; }
 	data_cases famfs with_counters $MNT/bench/seq $MNT/bench/fault
-	# Cold again without a remount: names and inodes dropped.
-	drop_caches
-	with_counters cold_open_dropped famfs opens $MNT/many $FILES
 	fio_set famfs $MNT/bench/seq $SEQ
 	famfs_umount >/dev/null
 }
