@@ -538,7 +538,7 @@ impl Mount {
         self.connection.transport.count_bad_reply();
         if log::ratelimit_ok() {
             pr_warn!(
-                "the map of node {}: it overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
+                "node {}: its map overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
                 ino,
                 c.ino,
                 c.range.0,

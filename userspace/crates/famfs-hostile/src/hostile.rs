@@ -66,6 +66,8 @@ struct State {
     held: Vec<Held>,
     /// What the INIT the kernel took agreed: GET_DAXDEV by number.
     by_number: bool,
+    /// ... and maps with LOOKUP replies.
+    lookup_fmap: bool,
     /// The last uniques read, for replies after the connection ended.
     recent: VecDeque<u64>,
     closed: bool,
@@ -87,12 +89,14 @@ pub struct Hostile {
 }
 
 /// What request `op` waits for; `by_number`: the agreed protocol lets a
-/// GET_DAXDEV reply name the device by number.
-fn pending_of(op: &Op<'_>, by_number: bool) -> Option<Pending> {
+/// GET_DAXDEV reply name the device by number; `lookup_fmap`: a LOOKUP
+/// reply carry a map.
+fn pending_of(op: &Op<'_>, by_number: bool, lookup_fmap: bool) -> Option<Pending> {
     Some(match op {
         Op::Init(i) => Pending::Init {
             offered: request_flags(i),
         },
+        Op::Lookup(_) if lookup_fmap => Pending::LookupFmap,
         Op::Lookup(_) => Pending::Lookup,
         Op::GetAttr(_) => Pending::GetAttr,
         Op::Open(_) => Pending::Open,
@@ -140,6 +144,7 @@ impl Hostile {
                 withdrawn: HashMap::new(),
                 held: Vec::new(),
                 by_number: false,
+                lookup_fmap: false,
                 recent: VecDeque::new(),
                 closed: false,
                 destroyed: false,
@@ -202,6 +207,7 @@ impl Hostile {
         let got = raw_write(self.dev.raw_fd(), msg);
         if let (Some(params), Got::Ok) = (init, got) {
             s.by_number = params.daxdev_by_number();
+            s.lookup_fmap = params.lookup_fmap();
         }
         let outcome = if s.closed {
             // Replies after the connection ended: nobody may take them.
@@ -367,7 +373,7 @@ impl Hostile {
             }
         }
         if let Ok(r) = decode_request(msg) {
-            if let Some(p) = pending_of(&r.op, s.by_number) {
+            if let Some(p) = pending_of(&r.op, s.by_number, s.lookup_fmap) {
                 s.outstanding.insert(h.unique, p);
             }
         }

@@ -40,7 +40,7 @@ fn attr(base: usize) -> [Fld; 16] {
 pub fn fields(p: Pending) -> Vec<Fld> {
     let mut v = Vec::new();
     match p {
-        Pending::Lookup => {
+        Pending::Lookup | Pending::LookupFmap => {
             v.extend(flds!(0, fuse_entry_out;
                 nodeid: 8, generation: 8, entry_valid: 8, attr_valid: 8,
                 entry_valid_nsec: 4, attr_valid_nsec: 4));

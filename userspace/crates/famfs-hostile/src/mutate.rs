@@ -404,7 +404,7 @@ pub fn mutate(rng: &mut Rng, good: &[u8], p: Pending, ctx: &Ctx<'_>) -> (Vec<u8>
 pub fn no_cache(msg: &mut [u8], p: Pending) {
     let body = &mut msg[OUT_HEADER_LEN..];
     let zero: &[usize] = match p {
-        Pending::Lookup => &[2, 3, 4, 5],
+        Pending::Lookup | Pending::LookupFmap => &[2, 3, 4, 5],
         Pending::GetAttr => &[0, 1],
         _ => return,
     };
