@@ -106,8 +106,11 @@ fn lookup_and_getattr_show_the_log() {
     assert_eq!(dir.attr.mode, 0o040750);
     assert_eq!((dir.attr.uid, dir.attr.gid, dir.attr.nlink), (1000, 100, 2));
     let b = h.lookup(dir.nodeid, "b");
-    match check_reply(Pending::Lookup, b.ok(), MAX_REPLY).unwrap() {
-        ReplyBody::Entry(e) => {
+    // INIT agreed FAMFS_RS_INIT_LOOKUP_FMAP: the file's map comes along.
+    assert!(h.lookup_fmap);
+    match check_reply(Pending::LookupFmap, b.ok(), MAX_REPLY).unwrap() {
+        ReplyBody::EntryFmap(e, fmap) => {
+            assert_eq!(fmap.file_size(), 1);
             assert_eq!(e.kind, FileKind::Regular);
             assert_eq!(e.raw.attr.size, 1);
             assert_eq!(e.raw.attr.mode, 0o100600);
@@ -414,6 +417,10 @@ fn protocol_versions_are_negotiated() {
     let mut h = Harness::new(fs.server(cfg));
     let o = fuse_init_out::get(h.init(FUSE_DAX_FMAP).ok().get(16..).unwrap()).unwrap();
     assert_eq!(o.famfs_rs_proto, proto_word(PROTO_MIN_VERSION));
+    // No famfs_rs flags before protocol 4: LOOKUP replies are bare entries.
+    assert_eq!(o.famfs_rs_flags, 0);
+    assert!(!h.lookup_fmap);
+    assert_eq!(h.lookup(ROOT_ID, "a").ok().len(), 16 + 128);
     // An older module: the daemon speaks its version.
     let mut i = build_init_in(FUSE_DAX_FMAP, 0);
     i.famfs_rs_proto = proto_word(PROTO_MIN_VERSION);
@@ -555,7 +562,7 @@ fn serve_loop_over_the_channel_ends_when_closed() {
     );
     let n = famfs_core::wire::encode_lookup(&mut buf, &header(Opcode::Lookup, 4, ROOT_ID), b"a")
         .unwrap();
-    chan.push(buf[..n].to_vec(), 4, Some(Pending::Lookup));
+    chan.push(buf[..n].to_vec(), 4, Some(Pending::LookupFmap));
     let v = chan.wait_verdicts(2, Duration::from_secs(10));
     assert_eq!(v.len(), 2);
     assert!(v.iter().all(|v| v.result.is_ok()));

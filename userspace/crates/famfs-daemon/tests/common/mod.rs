@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use famfs_core::abi::{
-    fuse_getattr_in, fuse_open_in, fuse_read_in, Opcode, FUSE_ASYNC_READ, FUSE_DAX_FMAP,
+    fuse_getattr_in, fuse_open_in, fuse_read_in, Opcode, FUSE_ASYNC_READ, FUSE_DAX_FMAP, MAX_REPLY,
 };
 use famfs_core::codec::Field;
 use famfs_core::init::build_init_in;
-use famfs_core::wire::{encode_lookup, encode_request, Pending, RequestHeader};
+use famfs_core::wire::{
+    check_reply, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader,
+};
 use famfs_daemon::channel::Channel;
 use famfs_daemon::devices::Devices;
 use famfs_daemon::refresh::Refresher;
@@ -99,6 +101,9 @@ pub struct Harness {
     pub server: Server,
     pub chan: MemChannel,
     pub unique: u64,
+    /// INIT agreed maps with LOOKUP replies (the kernel model checks them
+    /// as the module then does).
+    pub lookup_fmap: bool,
 }
 
 /// What one request brought back.
@@ -145,6 +150,7 @@ impl Harness {
             server,
             chan: MemChannel::new(),
             unique: 0,
+            lookup_fmap: false,
         }
     }
 
@@ -200,7 +206,16 @@ impl Harness {
 
     pub fn init(&mut self, offered: u64) -> Exchange {
         let i = build_init_in(offered, 1 << 20);
-        self.request(Opcode::Init, 0, &i, Some(Pending::Init { offered }))
+        let pending = Pending::Init { offered };
+        let x = self.request(Opcode::Init, 0, &i, Some(pending));
+        if let Some(Ok(ReplyBody::Init(p))) = x
+            .outs
+            .first()
+            .map(|o| check_reply(pending, &o.bytes, MAX_REPLY))
+        {
+            self.lookup_fmap = p.lookup_fmap();
+        }
+        x
     }
 
     pub fn lookup(&mut self, parent: u64, name: &str) -> Exchange {
@@ -213,7 +228,12 @@ impl Harness {
         )
         .unwrap();
         buf.truncate(n);
-        self.exchange(buf, unique, Some(Pending::Lookup))
+        let pending = if self.lookup_fmap {
+            Pending::LookupFmap
+        } else {
+            Pending::Lookup
+        };
+        self.exchange(buf, unique, Some(pending))
     }
 
     pub fn getattr(&mut self, nodeid: u64) -> Exchange {
