@@ -749,6 +749,10 @@ impl Server {
             return None;
         }
         let t = nodes::resolve(&snap.replay.ns, a.ino)?;
+        if matches!(t, Target::Log(_)) {
+            // Where a file's map is built for the kernel, as in GET_FMAP.
+            crate::faults::point("get-fmap");
+        }
         self.fmap_body(snap, t)?
             .ok()
             .filter(|b| b.len() <= LOOKUP_FMAP_MAX)
