@@ -476,7 +476,7 @@ impl Mount {
             return Err(EIO);
         }
         let meta = self.meta_files()?;
-        if let Err(e) = meta.area().check(&fmap, meta.role(ino)) {
+        if let Err(e) = meta.area().check(fmap, meta.role(ino)) {
             self.log_bad_fmap(ino, placement_error(e));
             return Err(EIO);
         }
