@@ -17,13 +17,13 @@ use famfs_core::abi::{
 use famfs_core::codec::Field;
 use famfs_core::init::request_flags;
 use famfs_core::wire::{decode_request, encode_error, encode_reply, finish_reply, Op};
+use famfs_host::dlog;
 use famfs_meta::FM_ALL_HOSTS_RO;
 use famfs_omf::ALLOC_UNIT;
 use uuid::Uuid;
 
 use crate::attrs::{Attr, AttrPolicy};
 use crate::devices::Devices;
-use crate::dlog;
 use crate::misbehave::{self, Bad, Case, Trigger, FOLLOW_UP_ERRNO, TRIGGER_DEVINDEX};
 use crate::nodes::{self, LookupCounts, MetaFile, Target, META_DIR_ID, META_DIR_NAME};
 use crate::nodes::{META_LOG_ID, META_LOG_NAME, META_SB_ID, META_SB_NAME};
@@ -383,7 +383,7 @@ impl Server {
     }
 
     fn init(&mut self, unique: u64, i: &famfs_core::abi::fuse_init_in) -> Vec<Out> {
-        crate::faults::point("init");
+        famfs_host::faults::point("init");
         let body = match self.cfg.mode {
             Mode::Famfs => crate::init::famfs(i, self.cfg.proto).map(|(body, version)| {
                 self.proto_version = version;
@@ -557,7 +557,7 @@ impl Server {
 
     fn readdir(&mut self, unique: u64, nodeid: u64, r: &fuse_read_in) -> Vec<Out> {
         if r.offset != 0 {
-            crate::faults::point("readdir-more");
+            famfs_host::faults::point("readdir-more");
         }
         // A listing from the start is a good moment to catch up.
         let snap = if r.offset == 0 {
@@ -676,7 +676,7 @@ impl Server {
             None => return self.error(unique, libc::ESTALE),
             Some(Target::Log(n)) => match &n.kind {
                 famfs_meta::NodeKind::File { size, fmap, flags } => {
-                    crate::faults::point("get-fmap");
+                    famfs_host::faults::point("get-fmap");
                     crate::fmap::encode_file(*size, fmap, flags & FM_ALL_HOSTS_RO != 0)
                 }
                 famfs_meta::NodeKind::Dir { .. } => return self.error(unique, libc::EISDIR),
