@@ -42,6 +42,25 @@ if grep -nE '^\s*[^/ ].*\bunsafe\b' module/famfs_rs.rs; then
 	rc=1
 fi
 
+# The userspace crates' layers (Documentation/famfs_rs.rst, "Userspace"):
+# famfs-host, the host plumbing the command and the daemon share, depends
+# on neither of them nor on the metadata crates; in the famfs command only
+# mount_cmd.rs, which runs the daemon (`famfs daemon`, started by `famfs
+# mount`), and the tests of a mounted famfs may name the daemon crate.
+hostdeps=$(grep -nE '^famfs(-(daemon|meta|omf|hostile|fuzz|mangen))? *=' userspace/crates/famfs-host/Cargo.toml)
+if [[ -n $hostdeps ]]; then
+	echo "$hostdeps"
+	echo "lint: famfs-host depends on a famfs crate other than famfs-core (keep it the small shared layer)"
+	rc=1
+fi
+daemonuse=$(grep -rlE '\bfamfs_daemon\b' userspace/crates/famfs/src |
+	grep -vE '/(mount_cmd|mounted_tests)\.rs$')
+if [[ -n $daemonuse ]]; then
+	echo "$daemonuse"
+	echo "lint: the famfs command names famfs_daemon outside mount_cmd.rs (use famfs_host for mount table, paths, handover)"
+	rc=1
+fi
+
 # Kbuild's CLIPPY=1 reports but does not fail: count the warnings about
 # our own sources (the generated bindings are bindgen's). The touch makes
 # Kbuild compile the crate again, through clippy, even when it is current.

@@ -13,7 +13,7 @@
 //! famfs_rs mode, in order: replay the log from the raw device; have the
 //! refresh thread let go of it (no mapping or descriptor of any device
 //! left); move every device to famfs_rs.ko's dax driver, or fsdev_dax on
-//! 7.x ([`crate::held`]);
+//! 7.x ([`famfs_host::held`]);
 //! serve and mount(2); only then point the refresh thread at the mount's
 //! `.meta/.log` ([`MountMeta`]). Between the handover and that switch,
 //! requests are answered from the snapshot. When the connection ends (or
@@ -27,16 +27,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use famfs_host::dlog;
+use famfs_host::handover::Sysfs;
+use famfs_host::held::Held;
+use famfs_host::mount::{self, CONTROL_DEV, FSTYPE_FAMFS, FSTYPE_FUSE, FUSE_DEV, MOUNT_FLAGS};
+use famfs_host::paths;
 use famfs_meta::{DaxDevice, Media, MetaError};
 
 use crate::channel::{Channel, DevChannel};
 use crate::devices::Devices;
-use crate::dlog;
-use crate::handover::Sysfs;
-use crate::held::Held;
 use crate::misbehave::Case;
-use crate::mount::{self, CONTROL_DEV, FSTYPE_FAMFS, FSTYPE_FUSE, FUSE_DEV, MOUNT_FLAGS};
-use crate::paths;
 use crate::refresh::Refresher;
 use crate::serve::{serve, FAMFS_BUFFER, FUSE_BUFFER};
 use crate::server::{Config, Mode, Server};

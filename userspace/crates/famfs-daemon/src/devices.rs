@@ -9,7 +9,7 @@
 //! remembered.
 //!
 //! In famfs_rs mode the devices are moved to famfs_rs.ko's dax driver, or
-//! fsdev_dax on 7.x ([`crate::held`]), once resolved: all known ones before mount(2)
+//! fsdev_dax on 7.x ([`famfs_host::held`]), once resolved: all known ones before mount(2)
 //! ([`Devices::hand_over`]), one added later when first asked for. Each
 //! is then named `/dev/daxX.Y` (its dax bus name), whatever path found it.
 
@@ -20,9 +20,9 @@ use famfs_meta::store::read_superblock;
 use famfs_meta::{DaxDevice, DaxdevInfo, Media};
 use uuid::Uuid;
 
-use crate::dlog;
-use crate::handover::Sysfs;
-use crate::held::Held;
+use famfs_host::dlog;
+use famfs_host::handover::Sysfs;
+use famfs_host::held::Held;
 
 /// One resolved device.
 struct Entry {

@@ -21,12 +21,7 @@ use famfs_core::codec::Field;
 use famfs_core::init::{
     build_init_out, check_init_request, request_flags, InitError, InitParams, PROTO_RS_FLAGS,
 };
-
-use crate::dlog;
-
-/// The famfs_rs protocol versions this daemon speaks (the newest is its
-/// default; `famfs mount --famfs-rs-proto` picks an older one).
-pub use famfs_core::init::{PROTO_MIN_VERSION, PROTO_VERSION};
+use famfs_host::dlog;
 
 /// Largest write the daemon announces (it takes no writes).
 pub const MAX_WRITE: u32 = 128 << 10;

@@ -10,30 +10,24 @@
 //!   its own and served from immutable snapshots;
 //! - [`nodes`], [`attrs`], [`readdir`], [`fmap`], [`devices`], [`read`],
 //!   [`init`]: the answers;
-//! - [`misbehave`]: the malformed-reply test mode; [`faults`]: dying at
-//!   a chosen point (fault-injection tests);
+//! - [`misbehave`]: the malformed-reply test mode;
 //! - [`verdict`]: what the kernel does with a reply (the model of the
 //!   test channel and of the hostile-daemon fuzzer);
-//! - [`daemon`], [`mount`], [`mountinfo`], [`paths`]: running as a daemon,
-//!   mounting, finding mounts;
-//! - [`handover`], [`held`]: moving the devices to famfs_rs.ko's dax
-//!   driver (or the kernel's fsdev_dax on 7.x) for a mount, and back.
+//! - [`daemon`]: running as a daemon: replay, device handover, mount(2),
+//!   serve, give the devices back.
+//!
+//! The host plumbing the famfs command needs as well (mount table, paths,
+//! mount(2), device handover and its record, the log line, the
+//! fault-injection points) lives in the [`famfs_host`] crate.
 
 pub mod attrs;
 pub mod channel;
 pub mod daemon;
 pub mod devices;
-pub mod faults;
 pub mod fmap;
-pub mod handover;
-pub mod held;
 pub mod init;
-pub mod log;
 pub mod misbehave;
-pub mod mount;
-pub mod mountinfo;
 pub mod nodes;
-pub mod paths;
 pub mod read;
 pub mod readdir;
 pub mod refresh;

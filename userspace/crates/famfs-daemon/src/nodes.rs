@@ -17,11 +17,11 @@ use famfs_meta::namespace::{Namespace, Node};
 use crate::misbehave::{Case, CASES};
 
 /// The directory holding the superblock and log files.
-pub const META_DIR_NAME: &str = ".meta";
+pub const META_DIR_NAME: &str = famfs_meta::store::META_DIR;
 /// The superblock file in `.meta`.
-pub const META_SB_NAME: &str = ".superblock";
+pub const META_SB_NAME: &str = famfs_meta::store::SB_FILE;
 /// The log file in `.meta`.
-pub const META_LOG_NAME: &str = ".log";
+pub const META_LOG_NAME: &str = famfs_meta::store::LOG_FILE;
 
 /// Nodeid of `.meta` (far above any log-made inode number: a log holds
 /// at most a few million entries).

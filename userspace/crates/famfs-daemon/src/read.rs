@@ -2,11 +2,11 @@
 //! READ in plain FUSE mode: file bytes copied from the devices through the
 //! file's map (famfs_rs.ko never sends READ; it maps the memory itself).
 
+use famfs_host::dlog;
 use famfs_meta::NodeKind;
 
 use crate::attrs::meta_size;
 use crate::devices::Devices;
-use crate::dlog;
 use crate::nodes::{self, MetaFile, Target};
 use crate::snapshot::Snapshot;
 

@@ -19,10 +19,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use famfs_host::dlog;
 use famfs_meta::store::MetaStore;
 use famfs_meta::Replay;
 
-use crate::dlog;
 use crate::snapshot::{SbFacts, Snapshot};
 use crate::source::MetaSource;
 

@@ -4,8 +4,9 @@
 
 use std::io;
 
+use famfs_host::dlog;
+
 use crate::channel::{Channel, Recv, Sent};
-use crate::dlog;
 use crate::misbehave::Case;
 use crate::server::{OutKind, Server};
 

@@ -18,13 +18,13 @@ use famfs_core::abi::{
 use famfs_core::codec::Field;
 use famfs_core::init::request_flags;
 use famfs_core::wire::{decode_request, encode_error, encode_reply, finish_reply, Op};
+use famfs_host::dlog;
 use famfs_meta::FM_ALL_HOSTS_RO;
 use famfs_omf::ALLOC_UNIT;
 use uuid::Uuid;
 
 use crate::attrs::{Attr, AttrPolicy};
 use crate::devices::Devices;
-use crate::dlog;
 use crate::misbehave::{self, Bad, Case, Trigger, FOLLOW_UP_ERRNO, TRIGGER_DEVINDEX};
 use crate::nodes::{self, LookupCounts, MetaFile, Target, META_DIR_ID, META_DIR_NAME};
 use crate::nodes::{META_LOG_ID, META_LOG_NAME, META_SB_ID, META_SB_NAME};
@@ -388,7 +388,7 @@ impl Server {
     }
 
     fn init(&mut self, unique: u64, i: &famfs_core::abi::fuse_init_in) -> Vec<Out> {
-        crate::faults::point("init");
+        famfs_host::faults::point("init");
         let body = match self.cfg.mode {
             Mode::Famfs => crate::init::famfs(i, self.cfg.proto, self.rs_wanted()).map(
                 |(body, version, rs_flags)| {
@@ -584,7 +584,7 @@ impl Server {
 
     fn readdir(&mut self, unique: u64, nodeid: u64, r: &fuse_read_in) -> Vec<Out> {
         if r.offset != 0 {
-            crate::faults::point("readdir-more");
+            famfs_host::faults::point("readdir-more");
         }
         // A listing from the start is a good moment to catch up.
         let snap = if r.offset == 0 {
@@ -704,7 +704,7 @@ impl Server {
             return self.trigger_fmap(unique, c, &snap);
         }
         if matches!(t, Some(Target::Log(n)) if !n.is_dir()) {
-            crate::faults::point("get-fmap");
+            famfs_host::faults::point("get-fmap");
         }
         let body = match t.map(|t| self.fmap_body(&snap, t)) {
             None => return self.error(unique, libc::ESTALE),
@@ -751,7 +751,7 @@ impl Server {
         let t = nodes::resolve(&snap.replay.ns, a.ino)?;
         if matches!(t, Target::Log(_)) {
             // Where a file's map is built for the kernel, as in GET_FMAP.
-            crate::faults::point("get-fmap");
+            famfs_host::faults::point("get-fmap");
         }
         self.fmap_body(snap, t)?
             .ok()

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use famfs_daemon::channel::Channel;
 use famfs_daemon::daemon::{self, ChannelWrap, Options};
-use famfs_daemon::handover::Sysfs;
-use famfs_daemon::held::Held;
+use famfs_host::handover::Sysfs;
+use famfs_host::held::Held;
 
 use crate::hostile::{Hostile, Knobs};
 use crate::proc::{self, Ended, Lines};
@@ -104,7 +104,7 @@ fn serve_child(setup: &Setup, plan: &Plan, status: File, report: File) -> ! {
         plain: false,
         misbehave: Vec::new(),
         daxdevs: Vec::new(),
-        proto: famfs_daemon::init::PROTO_VERSION,
+        proto: famfs_host::PROTO_VERSION,
         keep_open: plan.keep_open,
         status_fd: Some(status.into_raw_fd()),
         refresh_period: Duration::from_secs(1),
@@ -162,14 +162,14 @@ fn stop_workers(workers: Vec<Child>, bound: Duration, r: &mut Report) {
 fn umount(mnt: &Path, bound: Duration, r: &mut Report) {
     let deadline = Instant::now() + bound;
     loop {
-        match famfs_daemon::mount::umount(mnt, 0) {
+        match famfs_host::mount::umount(mnt, 0) {
             Ok(()) => return,
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(100))
             }
             Err(e) => {
                 r.problems.push(format!("umount {}: {e}", mnt.display()));
-                let _ = famfs_daemon::mount::umount(mnt, libc::MNT_DETACH);
+                let _ = famfs_host::mount::umount(mnt, libc::MNT_DETACH);
                 return;
             }
         }
@@ -264,12 +264,12 @@ pub fn run(setup: &Setup, plan: &Plan) -> std::io::Result<Report> {
             umount(&setup.mnt, setup.bound, &mut r);
             let held = Held::new(
                 Sysfs::from_env(),
-                Some(famfs_daemon::paths::devices_file(&setup.mnt)),
+                Some(famfs_host::paths::devices_file(&setup.mnt)),
             );
             for e in held.give_back_all() {
                 r.problems.push(format!("giving back after the abort: {e}"));
             }
-            let _ = std::fs::remove_file(famfs_daemon::paths::pid_file(&setup.mnt));
+            let _ = std::fs::remove_file(famfs_host::paths::pid_file(&setup.mnt));
         } else {
             stop_workers(workers, setup.bound, &mut r);
             umount(&setup.mnt, setup.bound, &mut r);

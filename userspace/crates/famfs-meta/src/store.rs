@@ -19,6 +19,9 @@ use crate::device::DaxDevice;
 use crate::media::{MappedFile, Media, Window};
 use crate::MetaError;
 
+/// Name of a mount's metadata directory, at its root (the daemon serves
+/// it; the famfs command opens the two files below in it).
+pub const META_DIR: &str = ".meta";
 /// Name of the superblock file in a mount's `.meta` directory.
 pub const SB_FILE: &str = ".superblock";
 /// Name of the log file in a mount's `.meta` directory.

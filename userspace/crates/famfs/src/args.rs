@@ -508,7 +508,7 @@ pub struct ServeArgs {
     /// Speak at most this famfs_rs protocol version with famfs_rs.ko (as
     /// an older famfs would; 2: devices by name only). Default: the newest.
     #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(u16).range(
-        i64::from(famfs_daemon::init::PROTO_MIN_VERSION)..=i64::from(famfs_daemon::init::PROTO_VERSION)
+        i64::from(famfs_host::PROTO_MIN_VERSION)..=i64::from(famfs_host::PROTO_VERSION)
     ))]
     pub famfs_rs_proto: Option<u16>,
     /// Answer OPEN of files, as upstream famfs's daemon does, instead of

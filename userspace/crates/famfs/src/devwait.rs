@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use famfs_daemon::handover::{Holder, Sysfs};
-use famfs_daemon::held::{read_record, Held};
-use famfs_daemon::{mountinfo, paths};
+use famfs_host::handover::{Holder, Sysfs};
+use famfs_host::held::{read_record, Held};
+use famfs_host::{mountinfo, paths};
 
 /// How long a give-back may take (the daemon's exit remaps 1 GiB of
 /// page state; seconds under emulation, more on a loaded host).

@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use famfs_daemon::daemon::{self, Options};
-use famfs_daemon::handover::Sysfs;
-use famfs_daemon::held::Held;
 use famfs_daemon::misbehave::{self, CASES};
-use famfs_daemon::mount::{CONTROL_DEV, FUSE_DEV};
-use famfs_daemon::{mountinfo, paths};
+use famfs_host::handover::Sysfs;
+use famfs_host::held::Held;
+use famfs_host::mount::{CONTROL_DEV, FUSE_DEV};
+use famfs_host::{mountinfo, paths};
 use famfs_meta::store::read_superblock;
 use famfs_meta::DaxDevice;
 use famfs_omf::SbRole;
@@ -364,7 +364,7 @@ fn give_back_leftovers(mnt: &Path) -> Result<usize> {
 fn umount_retrying(mnt: &Path, flags: i32) -> std::io::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
-        match famfs_daemon::mount::umount(mnt, flags) {
+        match famfs_host::mount::umount(mnt, flags) {
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -463,10 +463,7 @@ pub fn daemon(a: &DaemonArgs) -> Result<Status> {
         plain: a.serve.plain_fuse,
         misbehave,
         daxdevs: a.serve.daxdev.clone(),
-        proto: a
-            .serve
-            .famfs_rs_proto
-            .unwrap_or(famfs_daemon::init::PROTO_VERSION),
+        proto: a.serve.famfs_rs_proto.unwrap_or(famfs_host::PROTO_VERSION),
         keep_open: a.serve.keep_open,
         status_fd: a.status_fd,
         refresh_period: Duration::from_millis(a.refresh_ms.max(10)),

@@ -21,7 +21,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use famfs_daemon::mountinfo::{self, InMount, MountEntry};
+use famfs_host::mountinfo::{self, InMount, MountEntry};
 use famfs_meta::{Famfs, MetaError, MetaStore};
 use uuid::Uuid;
 
@@ -113,7 +113,7 @@ impl Whole {
 
 /// The `.meta` directory of the famfs_rs mount at `mountpoint`.
 pub fn meta_dir(mountpoint: &Path) -> PathBuf {
-    mountpoint.join(famfs_daemon::nodes::META_DIR_NAME)
+    mountpoint.join(famfs_meta::store::META_DIR)
 }
 
 /// A device argument that may also be a famfs mount point (fsck,

@@ -10,7 +10,7 @@
 # say exactly why not.
 #
 # The daemon dies at a chosen point through FAMFS_DAEMON_DIE_AT (see
-# userspace/crates/famfs-daemon/src/faults.rs): it kills itself there.
+# userspace/crates/famfs-host/src/faults.rs): it kills itself there.
 
 # Generous: a call that outlives this is a hang, not a slow machine.
 BOUND_MS=20000

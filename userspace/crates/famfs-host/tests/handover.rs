@@ -8,8 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use famfs_daemon::handover::{is_dax_name, ModuleLoader, Sysfs};
-use famfs_daemon::held::{read_record, Held};
+use famfs_host::handover::{is_dax_name, ModuleLoader, Sysfs};
+use famfs_host::held::{read_record, Held};
 
 struct FakeBus {
     root: PathBuf,
