@@ -247,3 +247,19 @@ run_shown() {
 	echo "$out" | while read -r l; do diag "$l"; done
 	[ $status -eq 0 ] || fail "$tool $* exited $status"
 }
+
+# stress_start SECONDS FILE...: io_stress in the background (pid in $ps,
+# output in /tmp/stress.out), back once every worker has opened its file:
+# a loaded guest may take longer than any fixed sleep to get there.
+stress_start() {
+	rm -f /tmp/stress.ready
+	IO_STRESS_READY=/tmp/stress.ready "$BIN/io_stress" "$@" >/tmp/stress.out 2>&1 &
+	ps=$!
+	_waited=0
+	while [ ! -e /tmp/stress.ready ]; do
+		kill -0 $ps 2>/dev/null || { fail "io_stress ended before its workers started: $(cat /tmp/stress.out)"; return 1; }
+		_waited=$((_waited + 1))
+		[ $_waited -lt 600 ] || { fail "io_stress's workers had not opened their files after 60 s"; return 1; }
+		sleep 0.1
+	done
+}

@@ -5,6 +5,10 @@
  * run in their own processes for SECONDS, while the test takes the
  * device away, poisons it, or kills the daemon.
  *
+ * The SECONDS start once every worker has opened its file; with
+ * IO_STRESS_READY=PATH in the environment, PATH is created then, so a test
+ * waits for it instead of guessing how long a loaded guest takes to open.
+ *
  * Errors a famfs file may give once its device is gone are counted: EIO
  * and ENXIO from read/write/mmap, SIGBUS from a mapping. Anything else
  * (another errno, another signal, a short transfer) is a failure. Each
@@ -145,16 +149,29 @@ static void faulter(int fd, off_t size, double end, struct tally *t)
 	}
 }
 
-static int run(const char *kind, const char *path, double end)
+/* Tells the parent this worker is past its open, waits for the start. */
+static double opened(int ready, int go, double seconds)
+{
+	char c = 0;
+
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+		return 0;
+	return now() + seconds;
+}
+
+static int run(const char *kind, const char *path, double seconds, int ready, int go)
 {
 	struct tally t = { 0 };
 	struct stat st;
 	int fd = open(path, O_RDWR);
+	double end;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		printf("# %s %s: cannot open (errno %d %s)\n", kind, path, errno, strerror(errno));
+		opened(ready, go, 0);
 		return 1;
 	}
+	end = opened(ready, go, seconds);
 	srandom(getpid());
 	if (!strcmp(kind, "reader"))
 		reader(fd, st.st_size, end, &t);
@@ -171,9 +188,10 @@ int main(int argc, char **argv)
 {
 	static const char *kinds[] = { "reader", "writer", "faulter" };
 	struct tally total = { 0 };
-	double end;
+	double seconds;
 	int i, k, status, bad = 0, n = 0;
-	int out[2];
+	int out[2], ready[2], go[2];
+	const char *ready_path = getenv("IO_STRESS_READY");
 	FILE *f;
 	char line[256];
 
@@ -182,19 +200,30 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
-	end = now() + atof(argv[1]);
-	if (pipe(out) < 0)
+	seconds = atof(argv[1]);
+	if (pipe(out) < 0 || pipe(ready) < 0 || pipe(go) < 0)
 		return 2;
 	for (i = 2; i < argc; i++)
 		for (k = 0; k < 3; k++) {
 			if (fork() == 0) {
 				close(out[0]);
 				dup2(out[1], 1);
-				_exit(run(kinds[k], argv[i], end));
+				_exit(run(kinds[k], argv[i], seconds, ready[1], go[0]));
 			}
 			n++;
 		}
 	close(out[1]);
+	for (i = 0; i < n; i++) {
+		char c;
+
+		if (read(ready[0], &c, 1) != 1)
+			return 2;
+	}
+	if (ready_path)
+		close(open(ready_path, O_CREAT | O_WRONLY, 0644));
+	for (i = 0; i < n; i++)
+		if (write(go[1], "", 1) != 1)
+			return 2;
 	f = fdopen(out[0], "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		unsigned long a, b, c, d;

@@ -288,11 +288,10 @@ test_unbind_under_io() {
 	round=0
 	while [ $round -lt "$rounds" ]; do
 		famfs_mount || return 1
-		"$BIN/io_stress" 4 $MNT/one $MNT/two >/tmp/stress.out 2>&1 &
-		pid=$!
-		sleep 1.5
+		stress_start 4 $MNT/one $MNT/two || return 1
+		sleep 0.5
 		echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind || { fail "round $round: unbind failed"; return 1; }
-		wait $pid
+		wait $ps
 		r=$?
 		total=$(grep '^total:' /tmp/stress.out)
 		diag "round $round: $total"

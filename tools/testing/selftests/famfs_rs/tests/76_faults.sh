@@ -136,12 +136,12 @@ test_daemon_killed_at_random_points() {
 	worst=0
 	while [ $round -lt "${rounds:-3}" ]; do
 		famfs_mount || return 1
-		"$BIN/io_stress" 4 $MNT/keep2 >/tmp/stress.out 2>&1 & ps=$!
+		stress_start 4 $MNT/keep2 || return 1
 		stat_loop & p1=$!
 		stat_loop & p2=$!
-		# io_stress opens its files first (no daemon, no open); then the
-		# daemon dies at a random moment of the load.
-		sleep "1.$((RANDOM % 10))"
+		# io_stress has opened its files (no daemon, no open); the daemon
+		# dies at a random moment of the load.
+		sleep "0.$((RANDOM % 10))"
 		kill -9 "$(daemon_pid)"
 		t0=$(now_ms)
 		wait $p1 $p2
@@ -176,8 +176,8 @@ test_poison_under_several_processes() {
 	# (the poison fences only the files that map it, since issue 20; famfs
 	# verify would also read the superblock through .meta).
 	"$BIN/dax_probe" fill $MNT/safe 21 >/dev/null || { famfs_umount; fail "filling /safe failed"; return 1; }
-	"$BIN/io_stress" 4 $MNT/hot $MNT/warm >/tmp/stress.out 2>&1 & ps=$!
-	sleep 1
+	stress_start 4 $MNT/hot $MNT/warm || { famfs_umount; return 1; }
+	sleep 0.5
 	t0=$(now_ms)
 	"$BIN/dax_probe" poison $MNT/hot 2101248 >/tmp/poison.out 2>&1
 	wait $ps
