@@ -8,6 +8,8 @@
 #   famfs_rs_test.mode=twohost  one side (famfs_rs_test.role=master or
 #                               client) of the two-guest selftests
 #   famfs_rs_test.mode=harness  the harness canaries
+#   famfs_rs_test.mode=kselftest, run_kselftest  the selftests through
+#                               kselftest's make run_tests, run_kselftest.sh
 #   famfs_rs_test.mode=demo     the demo script
 #   famfs_rs_test.mode=bench    the benchmark (raw figures on /dev/ttyS1)
 #   famfs_rs_test.mode=stall    never finish (the host timeout must fire)
@@ -100,15 +102,29 @@ if [ -n "$(param cxl2_size)" ]; then
 	setup_devdax 2 "$(param cxl2_size)" fsdax || say "no fsdax namespace: its peers will fail"
 fi
 
-# famfs_rs_test.only=PATTERN runs only the test files matching it.
+# The selftests' settings (run_tests.sh lists them): the devices made
+# above, then every famfs_rs_test.<name>=<value> of the command line as
+# FAMFS_RS_TEST_<NAME> (famfs_rs_test.dev2= leaves the tests one device;
+# famfs_rs_test.only=PATTERN runs only the test files matching it). Their
+# KTAP goes to the second serial port.
+export TAP_OUT=/dev/ttyS1 FAMFS_RS_TEST_POISON=1
+[ -c /dev/dax0.0 ] && export FAMFS_RS_TEST_DEV=/dev/dax0.0
+[ -c /dev/dax1.0 ] && export FAMFS_RS_TEST_DEV2=/dev/dax1.0
+for kv in $(cat /proc/cmdline); do
+	case $kv in famfs_rs_test.*=*) ;; *) continue ;; esac
+	k=${kv%%=*}
+	export "FAMFS_RS_TEST_$(echo "${k#famfs_rs_test.}" | tr a-z A-Z)=${kv#*=}"
+done
 only=$(param only)
 case "$mode" in
-test)
-	if [ -n "$only" ]; then
-		/selftests/run_tests.sh $(ls /selftests/tests/*.sh | grep -- "$only")
-	else
-		/selftests/run_tests.sh
-	fi ;;
+test) /selftests/run_tests.sh ;;
+# The same suite the kselftest way (scripts/mkinitramfs.sh with
+# FAMFS_RS_WITH_KSELFTEST=1): `make run_tests` in its source directory, or
+# the kernel's run_kselftest.sh over `make install`'s tree; KTAP on stdout.
+kselftest)
+	(unset TAP_OUT; make -C /src/famfs_rs run_tests KSFT_DIR=/src/ksft) >/dev/ttyS1 2>&1 ;;
+run_kselftest)
+	(unset TAP_OUT; /kselftest/run_kselftest.sh -c famfs_rs) >/dev/ttyS1 2>&1 ;;
 twohost)
 	# The same test files on both guests; each test does its role's part,
 	# in step with the other guest through a mailbox in the shared memory.

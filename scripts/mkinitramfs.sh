@@ -153,6 +153,29 @@ else
 	log "no $interop/upstream-1g.tar.gz: tests/70_upstream.sh will fail"
 fi
 
+# The selftests as a kselftest, on request (FAMFS_RS_WITH_KSELFTEST=1; the
+# guest's modes kselftest and run_kselftest): GNU make, the kernel's
+# kselftest framework, this suite's directory built for the guest (static
+# helpers) and its ksft_install tree with run_kselftest.sh.
+if [[ ${FAMFS_RS_WITH_KSELFTEST:-0} == 1 ]]; then
+	ksft=$(make -s -C "$selftests" --no-print-directory -f - ksft_dir <<<'include Makefile
+ksft_dir: ; @echo $(KSFT_DIR)') || die "no kselftest framework: set KSFT_DIR"
+	copy_with_libs "$(command -v make)" usr/bin/make
+	mkdir -p "$stage/src/ksft" "$stage/src/famfs_rs"
+	cp -a "$ksft/lib.mk" "$ksft/run_kselftest.sh" "$ksft/kselftest" "$stage/src/ksft/"
+	build=$(dirname "$out")/kselftest-build
+	rm -rf "$build" && mkdir -p "$build"
+	cp -a "$selftests"/{Makefile,config,settings,lib.sh,run_tests.sh,tests,src} "$build/"
+	make -s -C "$build" KSFT_DIR="$ksft" FAMFS_RS_INCLUDE="$top/include" USERLDFLAGS=-static \
+		all ksft_install KSFT_INSTALL_PATH="$(realpath "$stage")/kselftest" >/dev/null || die "building the kselftest failed"
+	rm -rf "$build/kselftest_install"
+	cp -a "$build/." "$stage/src/famfs_rs/"
+	if [[ -d $stage/selftests/data ]]; then
+		cp -a "$stage/selftests/data" "$stage/src/famfs_rs/"
+		cp -a "$stage/selftests/data" "$stage/kselftest/famfs_rs/"
+	fi
+fi
+
 cat >"$stage/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false

@@ -28,7 +28,8 @@ BAD = re.compile(
     r"kernel BUG at|Unable to handle kernel"
 )
 MARK = re.compile(r"famfs_rs-selftest: (begin|end) (\S+)")
-TAP = re.compile(r"^(ok|not ok) \d+ - (\S+)(.*)$")
+# KTAP's "ok N name" (and TAP's "ok N - name").
+TAP = re.compile(r"^(ok|not ok) \d+ (?:- )?(\S+)(.*)$")
 
 
 def main():
@@ -61,7 +62,8 @@ def main():
                 why = why or "; ".join(diags) or "failed in the guest"
                 results[name] = [] if m.group(1) == "ok" else [why]
                 if m.group(1) == "ok" and "# SKIP" in m.group(3):
-                    skipped[name] = "; ".join(not_run) or "not run"
+                    said = m.group(3).split("# SKIP", 1)[1].strip()
+                    skipped[name] = said or "; ".join(not_run) or "not run"
                 diags = []
                 not_run = []
             elif line.startswith("# famfs_rs-selftests: done"):

@@ -1,33 +1,59 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest-side selftest library (busybox sh). Each test is a shell function
-# run by run_tests.sh in a subshell; it fails by returning non-zero, after
-# saying why with `fail`. Begin/end markers go to the kernel log so the host
-# can tie any kernel WARN/BUG/Oops to the test that was running.
+# Selftest library (POSIX sh; busybox's in the QEMU guest). Each test is a
+# shell function run by run_tests.sh in a subshell; it fails by returning
+# non-zero, after saying why with `fail`. Begin/end markers go to the
+# kernel log so that a kernel WARN/BUG/Oops is tied to the test that was
+# running.
+#
+# Settings come from the environment (run_tests.sh's header lists them);
+# the QEMU guest's init sets them from its kernel command line. Tests touch
+# only the devices named there: FAMFS_RS_TEST_DEV and FAMFS_RS_TEST_DEV2.
 
-TAP_OUT=${TAP_OUT:-/dev/ttyS1}
 SELFTEST_DIR=${SELFTEST_DIR:-/selftests}
+# The C helpers: bin/ in the QEMU guest, beside this file where make
+# built or installed them.
 BIN=$SELFTEST_DIR/bin
-MODULE=${MODULE:-/lib/modules/famfs_rs.ko}
+[ -d "$BIN" ] || BIN=$SELFTEST_DIR
+
+# famfs_rs.ko, for the tests that unload and load it again: the guest's,
+# or the one modprobe would load.
+MODULE=${FAMFS_RS_TEST_MODULE:-/lib/modules/famfs_rs.ko}
+[ -e "$MODULE" ] || MODULE=$(modinfo -n famfs_rs 2>/dev/null || echo "$MODULE")
+
+# KTAP goes to descriptor 7, which run_tests.sh opens (stdout, or TAP_OUT:
+# the guest's second serial port); a test's own output goes elsewhere.
+{ true >&7; } 2>/dev/null || if [ -n "${TAP_OUT:-}" ]; then exec 7>>"$TAP_OUT"; else exec 7>&1; fi
 
 kmsg() { echo "famfs_rs-selftest: $*" >/dev/kmsg; }
-tap() { echo "$*" >"$TAP_OUT"; }
-diag() { echo "# $*" >"$TAP_OUT"; echo "# $*"; }
+tap() { echo "$*" >&7; }
+# A diagnostic: a KTAP comment; in the guest also on the console, beside
+# the commands' output.
+diag() {
+	echo "# $*" >&7
+	[ -z "${TAP_OUT:-}" ] || echo "# $*"
+}
 fail() { diag "FAIL: $*"; return 1; }
 # not_run WHY: the test cannot run here (missing test data, say): reported
-# as a TAP SKIP with WHY, counted apart on the host; never silent.
+# as a KTAP SKIP with WHY (run_tests.sh reads it from SKIP_NOTE), counted
+# apart on the host; never silent.
 NOT_RUN=4
-not_run() { diag "NOT RUN: $*"; return $NOT_RUN; }
+not_run() {
+	diag "NOT RUN: $*"
+	[ -z "${SKIP_NOTE:-}" ] || echo "$*" >"$SKIP_NOTE"
+	return $NOT_RUN
+}
 
-# A kernel parameter famfs_rs.<name>=<value> from the host (expected sizes...).
-param() { sed -n "s/.*famfs_rs_test\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+# param NAME: the setting FAMFS_RS_TEST_<NAME> (expected sizes, rounds...;
+# the guest's famfs_rs_test.<name>=<value>).
+param() { eval "echo \"\${FAMFS_RS_TEST_$(echo "$1" | tr a-z A-Z):-}\""; }
 
 # expect_eq WHAT EXPECTED ACTUAL
 expect_eq() {
 	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
 }
 
-module_loaded() { grep -q '^famfs_rs ' /proc/modules; }
+module_loaded() { grep -qs '^famfs_rs ' /proc/modules; }
 
 # The dax driver a mounted famfs's devices are bound to: famfs_rs's own on
 # kernels without fs-dax for devdax (6.12), the kernel's fsdev_dax where it
@@ -148,8 +174,14 @@ kmemleak_clean() {
 	fail "kmemleak found $leaks unreferenced objects"
 }
 
-# A famfs on the guest's devdax, mounted with `famfs mount` (daemon and all).
-FAMFS_DEV=/dev/dax0.0
+# The devdax the tests may overwrite, and the second one of the
+# multi-device tests (run_tests.sh skips a test that needs one not given);
+# their names on the dax bus.
+FAMFS_DEV=${FAMFS_RS_TEST_DEV:-}
+FAMFS_DEV2=${FAMFS_RS_TEST_DEV2:-}
+DEVNAME=${FAMFS_DEV##*/}
+DEVNAME2=${FAMFS_DEV2##*/}
+# A famfs on $FAMFS_DEV, mounted with `famfs mount` (daemon and all).
 MNT=/mnt/famfs
 
 # The pid of the daemon serving (or last serving) $MNT.
@@ -168,7 +200,7 @@ daemon_gone() {
 	done
 }
 
-# devdax_home [SECONDS]: waits until every devdax is with device_dax again.
+# devdax_home [SECONDS]: waits until the given devdax are with device_dax again.
 # A daemon gives its devices back when its mount ends (after a plain
 # umount, asynchronously): it is waited for first, so that a bind by hand
 # never races its give-back. rmmod leaves a device it had with no driver,
@@ -176,7 +208,7 @@ daemon_gone() {
 devdax_home() {
 	local d i
 	daemon_gone "${1:-30}" || { fail "the daemon of $MNT still runs after ${1:-30} s"; return 1; }
-	for d in dax0.0 dax1.0; do
+	for d in $DEVNAME $DEVNAME2; do
 		[ -e /sys/bus/dax/devices/$d ] || continue
 		i=0
 		while [ "$(basename "$(readlink /sys/bus/dax/devices/$d/driver 2>/dev/null)")" != device_dax ]; do
@@ -199,7 +231,7 @@ leftovers_cleared() {
 	fi
 	# A daemon still exiting gives its devices back itself: let it.
 	daemon_gone 60 || diag "the daemon of $MNT still runs after 60 s: going on"
-	for d in dax0.0 dax1.0; do
+	for d in $DEVNAME $DEVNAME2; do
 		[ -e /sys/bus/dax/drivers/$DAXDRV/$d ] || continue
 		grep -q " famfs_rs " /proc/mounts && continue
 		diag "$d was left with $DAXDRV: giving it back"

@@ -3,6 +3,8 @@
 # Negative self-test of the harness: each of these tests "passes" in the
 # guest, yet the host must report it as failed. vm-test.sh checks that it
 # does; a harness that let them through could not catch real bugs.
+#
+# needs:
 
 # A kernel WARN inside a test must fail that test.
 test_canary_warn() {

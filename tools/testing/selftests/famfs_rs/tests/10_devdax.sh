@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The emulated CXL memory reached the guest as a devdax device.
+#
+# needs: dev
+# needs test_devdax_size: param:cxl_size
+# needs test_devdax_on_cxl: param:cxl_size cmd:cxl
 
 test_devdax_present() {
-	[ -c /dev/dax0.0 ] || fail "/dev/dax0.0 is not a character device" || return 1
-	[ -d /sys/bus/dax/devices/dax0.0 ] || fail "dax0.0 not on the dax bus"
+	[ -c $FAMFS_DEV ] || fail "$FAMFS_DEV is not a character device" || return 1
+	[ -d /sys/bus/dax/devices/$DEVNAME ] || fail "$DEVNAME not on the dax bus"
 }
 
 # The devdax spans the CXL memory the host configured, less the namespace's
@@ -14,13 +18,13 @@ test_devdax_present() {
 test_devdax_size() {
 	want=$(param cxl_size)
 	[ -n "$want" ] || fail "host did not pass famfs_rs_test.cxl_size" || return 1
-	size=$(cat /sys/bus/dax/devices/dax0.0/size)
-	diag "dax0.0 size $size bytes, CXL memory $want bytes"
+	size=$(cat /sys/bus/dax/devices/$DEVNAME/size)
+	diag "$DEVNAME size $size bytes, CXL memory $want bytes"
 	[ "$size" -le "$want" ] || fail "size $size exceeds the CXL memory $want" || return 1
 	[ "$size" -ge $((want - 4194304)) ] || fail "size $size is more than 4 MiB under $want" || return 1
 	[ $((size % 2097152)) -eq 0 ] || fail "size $size is not 2 MiB aligned" || return 1
-	align=$(cat /sys/bus/dax/devices/dax0.0/align)
-	expect_eq "dax0.0 align" 2097152 "$align"
+	align=$(cat /sys/bus/dax/devices/$DEVNAME/align)
+	expect_eq "$DEVNAME align" 2097152 "$align"
 }
 
 # The memory is CXL memory, not something else that happened to be there.

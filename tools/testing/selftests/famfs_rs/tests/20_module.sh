@@ -2,6 +2,12 @@
 #
 # famfs_rs.ko loads, provides a root-only control device, and unloads
 # cleanly, again and again.
+#
+# needs:
+# needs test_insmod: module
+# needs test_open_control_pins_module: module
+# needs test_rmmod: module
+# needs test_load_unload_cycles_no_leak: module
 
 test_insmod() {
 	module_loaded && rmmod famfs_rs

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The famfs_rs file system type: mount options, privilege, statfs, umount.
+#
+# needs: dev famfs
+# needs test_mount_pins_module: module
 
 OPTS=rootmode=40755,user_id=0,group_id=0
 

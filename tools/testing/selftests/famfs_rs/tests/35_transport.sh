@@ -5,6 +5,8 @@
 # reads and poll, signals, every class of malformed INIT reply (the write's
 # errno and what the waiting mount(2) gets), INTERRUPT, and the daemon
 # going away.
+#
+# needs:
 
 transport_setup() {
 	module_loaded || insmod "$MODULE" || return 1

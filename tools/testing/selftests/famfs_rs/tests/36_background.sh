@@ -5,6 +5,9 @@
 # when the daemon never answers them), and concurrent cold opens of one
 # file (one device) send one GET_FMAP (one GET_DAXDEV), the others waiting
 # for its answer.
+#
+# needs: dev famfs
+# needs test_concurrent_cold_opens_coalesce: dev2
 
 daemon_log() { ls /var/log/famfs_rs/mnt-famfs.log /run/famfs_rs/mnt-famfs.log 2>/dev/null | head -1; }
 
@@ -67,15 +70,15 @@ test_unread_releases_bounded_never_block() {
 # the module's counters and the daemon's own count agree.
 test_concurrent_cold_opens_coalesce() {
 	famfs_fresh || return 1
-	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
-	famfs adddev -D $FAMFS_DEV /dev/dax1.0 >/dev/null || { fail "adddev failed"; return 1; }
-	D="-D $FAMFS_DEV --daxdev /dev/dax1.0"
+	[ -e $FAMFS_DEV2 ] || { fail "no second devdax ($FAMFS_DEV2)"; return 1; }
+	famfs adddev -D $FAMFS_DEV $FAMFS_DEV2 >/dev/null || { fail "adddev failed"; return 1; }
+	D="-D $FAMFS_DEV --daxdev $FAMFS_DEV2"
 	files=""
 	for i in 1 2 3 4 5; do
 		famfs creat $D -s 4M -N 2 -C 2M --devices 0,1 /c$i || { fail "creat /c$i failed"; return 1; }
 		files="$files $MNT/c$i"
 	done
-	famfs_mount --daxdev /dev/dax1.0 || return 1
+	famfs_mount --daxdev $FAMFS_DEV2 || return 1
 	rc=0
 	# The daemon opens the .meta files itself, sometime: their maps (on
 	# device 0) are loaded first, so that only the five files' count.

@@ -4,12 +4,14 @@
 # file): format, build a namespace, check it. The host then finds the
 # superblock in the CXL backing file (vm-test.sh), which proves the bytes
 # went to the CXL memory.
+#
+# needs: dev famfs
 
-export FAMFS_DEVICE=/dev/dax0.0
+export FAMFS_DEVICE=$FAMFS_DEV
 
 test_famfs_mkfs_devdax() {
 	command -v famfs >/dev/null || fail "famfs is not in the initramfs" || return 1
-	famfs mkfs --force /dev/dax0.0 || fail "famfs mkfs /dev/dax0.0 failed"
+	famfs mkfs --force $FAMFS_DEV || fail "famfs mkfs $FAMFS_DEV failed"
 }
 
 test_famfs_namespace_devdax() {
@@ -18,11 +20,11 @@ test_famfs_namespace_devdax() {
 	head -c 5000000 /dev/urandom >/tmp/src.bin
 	famfs cp /tmp/src.bin /a/copy.bin || fail "cp failed" || return 1
 	famfs verify --seed 7 /a/b/f1 || fail "verify failed" || return 1
-	out=$(famfs logplay /dev/dax0.0) || fail "logplay failed" || return 1
+	out=$(famfs logplay $FAMFS_DEV) || fail "logplay failed" || return 1
 	for p in a/b/f1 a/copy.bin; do
 		echo "$out" | grep -q "$p" || fail "logplay does not list $p" || return 1
 	done
-	famfs fsck /dev/dax0.0 || fail "fsck of the devdax is not clean"
+	famfs fsck $FAMFS_DEV || fail "fsck of the devdax is not clean"
 }
 
 # A file's map, as the daemon will hand it to the kernel.

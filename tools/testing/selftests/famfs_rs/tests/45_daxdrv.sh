@@ -3,9 +3,13 @@
 # The famfs_rs dax bus driver: /dev/dax0.0 handed over from device_dax
 # through sysfs and given back, with its bytes intact; only the devices
 # named to it are taken; unbinds and module unloads leave nothing behind.
+#
+# needs: dev famfs
+# needs test_daxdrv_rmmod_unbinds: module
+# needs test_daxdrv_rmmod_after: module
 
-export FAMFS_DEVICE=/dev/dax0.0
-DAX=dax0.0
+export FAMFS_DEVICE=$FAMFS_DEV
+DAX=$DEVNAME
 BUS=/sys/bus/dax
 OURS=$BUS/drivers/famfs_rs
 DEVDAX=$BUS/drivers/device_dax

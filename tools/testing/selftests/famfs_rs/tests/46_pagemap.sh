@@ -5,6 +5,9 @@
 # test guest makes its namespaces with --map=mem, famfs_rs refuses a device
 # whose namespace keeps its page map in the device (ndctl's default,
 # map=dev), and what the page map costs in RAM is measured.
+#
+# needs: dev dev2 famfs
+# needs test_page_map_in_device_refused: cmd:ndctl
 
 # The namespace (nd) device behind dax bus device $1, and its map mode:
 # "ram" (--map=mem) or "pmem" (--map=dev).
@@ -32,20 +35,20 @@ test_page_map_in_host_ram() {
 	leftovers_cleared
 	devdax_home || return 1
 	module_loaded || insmod "$MODULE" || return 1
-	expect_eq "dax0.0 namespace map mode" ram "$(map_mode dax0.0)" || return 1
-	expect_eq "dax1.0 namespace map mode" ram "$(map_mode dax1.0)" || return 1
-	size=$(cat /sys/bus/dax/devices/dax0.0/size)
+	expect_eq "$DEVNAME namespace map mode" ram "$(map_mode $DEVNAME)" || return 1
+	expect_eq "$DEVNAME2 namespace map mode" ram "$(map_mode $DEVNAME2)" || return 1
+	size=$(cat /sys/bus/dax/devices/$DEVNAME/size)
 	[ -n "$(memmap_pages)" ] || { fail "no nr_memmap_pages in /proc/vmstat"; return 1; }
 	m0=$(memmap_pages)
-	echo dax0.0 >/sys/bus/dax/drivers/device_dax/unbind
+	echo $DEVNAME >/sys/bus/dax/drivers/device_dax/unbind
 	m1=$(memmap_pages)
-	echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/new_id
+	echo $DEVNAME >/sys/bus/dax/drivers/$DAXDRV/new_id
 	m2=$(memmap_pages)
-	drv=$(basename "$(readlink /sys/bus/dax/devices/dax0.0/driver)")
-	echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind
-	echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/remove_id
-	echo dax0.0 >/sys/bus/dax/drivers/device_dax/bind
-	expect_eq "dax0.0 driver after new_id" $DAXDRV "$drv" || rc=1
+	drv=$(basename "$(readlink /sys/bus/dax/devices/$DEVNAME/driver)")
+	echo $DEVNAME >/sys/bus/dax/drivers/$DAXDRV/unbind
+	echo $DEVNAME >/sys/bus/dax/drivers/$DAXDRV/remove_id
+	echo $DEVNAME >/sys/bus/dax/drivers/device_dax/bind
+	expect_eq "$DEVNAME driver after new_id" $DAXDRV "$drv" || rc=1
 	diag "page map in RAM for $((size >> 20)) MiB of device: $DAXDRV's $(((m2 - m1) / 256)) MiB," \
 		"$(per_gib $((m2 - m1)) "$size") MiB per GiB; device_dax's $(((m0 - m1) / 256)) MiB," \
 		"$(per_gib $((m0 - m1)) "$size") MiB per GiB"
@@ -67,41 +70,41 @@ test_page_map_in_device_refused() {
 	leftovers_cleared
 	devdax_home || return 1
 	module_loaded || insmod "$MODULE" || return 1
-	nd=$(nd_of dax1.0)
+	nd=$(nd_of $DEVNAME2)
 	ns=$(cat "$nd/namespace")
-	[ -n "$ns" ] || { fail "no namespace behind dax1.0 ($nd)"; return 1; }
+	[ -n "$ns" ] || { fail "no namespace behind $DEVNAME2 ($nd)"; return 1; }
 	quietly ndctl create-namespace --force --reconfig="$ns" --mode=devdax --map=dev || return 1
-	expect_eq "dax1.0 map mode after --map=dev" pmem "$(map_mode dax1.0)" || rc=1
-	quietly famfs mkfs --force /dev/dax1.0 || rc=1
+	expect_eq "$DEVNAME2 map mode after --map=dev" pmem "$(map_mode $DEVNAME2)" || rc=1
+	quietly famfs mkfs --force $FAMFS_DEV2 || rc=1
 	dmesg -c >/dev/null
 	if [ $DAXDRV = famfs_rs ]; then
-		echo dax1.0 >/sys/bus/dax/drivers/device_dax/unbind
-		echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/new_id
-		drv=$(basename "$(readlink /sys/bus/dax/devices/dax1.0/driver 2>/dev/null)")
-		echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/remove_id
-		[ "$drv" = famfs_rs ] && echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/unbind
-		echo dax1.0 >/sys/bus/dax/drivers/device_dax/bind
+		echo $DEVNAME2 >/sys/bus/dax/drivers/device_dax/unbind
+		echo $DEVNAME2 >/sys/bus/dax/drivers/famfs_rs/new_id
+		drv=$(basename "$(readlink /sys/bus/dax/devices/$DEVNAME2/driver 2>/dev/null)")
+		echo $DEVNAME2 >/sys/bus/dax/drivers/famfs_rs/remove_id
+		[ "$drv" = famfs_rs ] && echo $DEVNAME2 >/sys/bus/dax/drivers/famfs_rs/unbind
+		echo $DEVNAME2 >/sys/bus/dax/drivers/device_dax/bind
 		[ "$drv" = famfs_rs ] && { fail "famfs_rs took a device whose page map is in the device"; rc=1; }
-		dmesg | grep -q 'dax1.0: refused.*--map=mem' ||
-			{ fail "no refusal naming --map=mem in the kernel log: $(dmesg | grep dax1.0 | tail -2)"; rc=1; }
-		diag "kernel: $(dmesg | grep -o 'dax1.0: refused.*' | cut -c1-150)..."
+		dmesg | grep -q "$DEVNAME2: refused.*--map=mem" ||
+			{ fail "no refusal naming --map=mem in the kernel log: $(dmesg | grep $DEVNAME2 | tail -2)"; rc=1; }
+		diag "kernel: $(dmesg | grep -o "$DEVNAME2: refused.*" | cut -c1-150)..."
 	else
 		# fsdev_dax binds it: the refusals are famfs mount's (below) and
 		# famfs_rs's claim (a daemon that skipped the check: EOPNOTSUPP).
 		diag "fsdev_dax binds a map=dev device; famfs mount and famfs_rs's claim refuse it"
 	fi
 	mkdir -p $MNT
-	if famfs mount /dev/dax1.0 $MNT >/tmp/mount.out 2>&1; then
+	if famfs mount $FAMFS_DEV2 $MNT >/tmp/mount.out 2>&1; then
 		fail "famfs mount of a map=dev device succeeded"; rc=1
 		famfs_umount
 	else
 		grep -q -- '--map=mem' /tmp/mount.out ||
 			{ fail "famfs mount's refusal does not say --map=mem: $(tail -2 /tmp/mount.out)"; rc=1; }
-		diag "famfs mount: $(grep -o 'dax1.0: its namespace.*' /tmp/mount.out | cut -c1-200)..."
+		diag "famfs mount: $(grep -o "$DEVNAME2: its namespace.*" /tmp/mount.out | cut -c1-200)..."
 	fi
 	devdax_home || rc=1
 	quietly ndctl create-namespace --force --reconfig="$ns" --mode=devdax --map=mem || return 1
-	expect_eq "dax1.0 map mode put back" ram "$(map_mode dax1.0)" || rc=1
-	[ -c /dev/dax1.0 ] || { fail "/dev/dax1.0 is gone after putting the namespace back"; rc=1; }
+	expect_eq "$DEVNAME2 map mode put back" ram "$(map_mode $DEVNAME2)" || rc=1
+	[ -c $FAMFS_DEV2 ] || { fail "$FAMFS_DEV2 is gone after putting the namespace back"; rc=1; }
 	return $rc
 }

@@ -7,6 +7,8 @@
 # umount for the page (killably), the device's removal (unbind) for it
 # before its page map goes; nothing warns, and an interrupted umount
 # leaves the wait to the removal.
+#
+# needs: dev famfs
 
 # hold_page FILE: a page_hold process holding FILE's first page in a pipe;
 # its pid in $holder.
@@ -109,7 +111,7 @@ test_unbind_waits_for_held_page() {
 	local rc=0 ub
 	needs_own_daxdrv || return $?
 	held_setup || return 1
-	echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind &
+	echo $DEVNAME >/sys/bus/dax/drivers/$DAXDRV/unbind &
 	ub=$!
 	logged "unbinding waits for the page at offset" || rc=1
 	still_running $ub "the unbind" || rc=1
@@ -124,7 +126,7 @@ test_unbind_waits_for_held_page() {
 # Reads copy the device's memory with machine-check-safe copies
 # (DAXDEV_NOMC), read back from the dax device: 1 in debugfs.
 test_reads_machine_check_safe() {
-	local rc=0 f=/sys/kernel/debug/famfs_rs_dax/dax0.0/mc_safe
+	local rc=0 f=/sys/kernel/debug/famfs_rs_dax/$DEVNAME/mc_safe
 	needs_own_daxdrv || return $?
 	famfs_fresh || return 1
 	famfs_mount || return 1

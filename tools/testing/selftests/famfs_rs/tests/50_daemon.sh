@@ -3,6 +3,9 @@
 # famfs mounts served by the famfs daemon over /dev/famfs_rs: the namespace
 # the log holds, files added later, permissions, the daemon dying, mount
 # cycles, and a daemon that sends malformed replies on purpose.
+#
+# needs: dev famfs
+# needs test_daemon_killed_enotconn: module
 
 # Builds a namespace through the raw device and prints what a correct mount
 # must show, one "path mode uid gid size type" line per entry (no size for

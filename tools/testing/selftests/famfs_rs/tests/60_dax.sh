@@ -4,6 +4,10 @@
 # written with read()/write() and mmap, faults served from the cached file
 # map (no upcall), PMD faults where the extents allow, a poisoned page
 # fencing its file, hostile file maps, and operations famfs refuses.
+#
+# needs: dev famfs
+# needs test_poison_fences_its_file: dev2 module poison
+# needs test_file_spans_two_devices: dev2
 
 # A fresh file system with FILES ("path size" pairs) made on the device,
 # then mounted.
@@ -173,12 +177,12 @@ test_overlapping_maps_refused() {
 # (tests/78_fence.sh covers the fence itself).
 test_poison_fences_its_file() {
 	famfs_fresh || return 1
-	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
-	famfs adddev -D $FAMFS_DEV /dev/dax1.0 >/dev/null || { fail "adddev failed"; return 1; }
-	D="-D $FAMFS_DEV --daxdev /dev/dax1.0"
+	[ -e $FAMFS_DEV2 ] || { fail "no second devdax ($FAMFS_DEV2)"; return 1; }
+	famfs adddev -D $FAMFS_DEV $FAMFS_DEV2 >/dev/null || { fail "adddev failed"; return 1; }
+	D="-D $FAMFS_DEV --daxdev $FAMFS_DEV2"
 	famfs creat $D -s 4M -m 0666 /hot && famfs creat $D -s 2M -m 0666 /cold &&
 		famfs creat $D -s 2M -m 0666 --devices 1 /elsewhere || { fail "creat failed"; return 1; }
-	famfs_mount --daxdev /dev/dax1.0 || return 1
+	famfs_mount --daxdev $FAMFS_DEV2 || return 1
 	probe fill $MNT/cold 5 && probe fill $MNT/elsewhere 6 || { famfs_umount; return 1; }
 	probe poison $MNT/hot 8192 || { famfs_umount; return 1; }
 	rc=0
@@ -236,14 +240,14 @@ test_interleaved_chunks_land_on_their_strips() {
 # read back, and each half is on its device.
 test_file_spans_two_devices() {
 	famfs_fresh || return 1
-	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
-	famfs adddev -D $FAMFS_DEV /dev/dax1.0 >/tmp/adddev.out 2>&1 ||
+	[ -e $FAMFS_DEV2 ] || { fail "no second devdax ($FAMFS_DEV2)"; return 1; }
+	famfs adddev -D $FAMFS_DEV $FAMFS_DEV2 >/tmp/adddev.out 2>&1 ||
 		{ cat /tmp/adddev.out; fail "famfs adddev failed"; return 1; }
-	famfs creat -D $FAMFS_DEV --daxdev /dev/dax1.0 -s 8M -N 2 -C 2M --devices 0,1 -m 0666 /both >/tmp/creat.out 2>&1 ||
+	famfs creat -D $FAMFS_DEV --daxdev $FAMFS_DEV2 -s 8M -N 2 -C 2M --devices 0,1 -m 0666 /both >/tmp/creat.out 2>&1 ||
 		{ cat /tmp/creat.out; fail "creat across devices failed"; return 1; }
-	famfs getmap -D $FAMFS_DEV --daxdev /dev/dax1.0 /both >/tmp/both.map
+	famfs getmap -D $FAMFS_DEV --daxdev $FAMFS_DEV2 /both >/tmp/both.map
 	grep -q "device 1" /tmp/both.map || { diag "$(cat /tmp/both.map)"; fail "the file does not use device 1"; return 1; }
-	famfs_mount --daxdev /dev/dax1.0 || return 1
+	famfs_mount --daxdev $FAMFS_DEV2 || return 1
 	probe fill $MNT/both 13 && probe check $MNT/both 13
 	r=$?
 	famfs_umount || return 1
@@ -259,7 +263,7 @@ test_unbind_while_mapped() {
 	"$BIN/dax_probe" hold $MNT/mapped 4 >/tmp/hold.out 2>&1 &
 	holder=$!
 	sleep 2
-	echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind || { fail "unbind failed"; }
+	echo $DEVNAME >/sys/bus/dax/drivers/$DAXDRV/unbind || { fail "unbind failed"; }
 	wait $holder
 	r=$?
 	while read -r l; do diag "$l"; done </tmp/hold.out
@@ -290,7 +294,7 @@ test_unbind_under_io() {
 		famfs_mount || return 1
 		stress_start 4 $MNT/one $MNT/two || return 1
 		sleep 0.5
-		echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind || { fail "round $round: unbind failed"; return 1; }
+		echo $DEVNAME >/sys/bus/dax/drivers/$DAXDRV/unbind || { fail "round $round: unbind failed"; return 1; }
 		wait $ps
 		r=$?
 		total=$(grep '^total:' /tmp/stress.out)

@@ -3,6 +3,8 @@
 # What users see of famfs files besides their data: the bytes past the
 # end of a new file, access(2), st_blocks, statx's direct I/O alignment,
 # and times (issue 20, items 10-14).
+#
+# needs: dev famfs
 
 # 3,000,000 bytes take two 2 MiB units (8192 blocks of 512 bytes); the
 # page that holds the end of the file shows 2368 bytes past it.

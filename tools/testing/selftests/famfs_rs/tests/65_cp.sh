@@ -4,6 +4,8 @@
 # their end (the iomap iterator asks for the rest of the last read past
 # the end of the file: a hole, not an error), made before the mount and
 # copied in through it.
+#
+# needs: dev famfs
 
 test_odd_size_made_before_mount_reads_back() {
 	famfs_fresh || return 1

@@ -4,6 +4,8 @@
 # dd, cat) and the ways other programs reach files (mmap of the whole file,
 # sendfile and splice, O_DIRECT), each compared byte for byte with its
 # source; and every way to append refused without changing a byte.
+#
+# needs: dev famfs
 
 # 1 byte, around a page, around a 2 MiB unit, and odd millions.
 SIZES="1 4095 4096 4097 2097151 2097153 3000000"

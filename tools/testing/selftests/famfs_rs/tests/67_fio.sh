@@ -4,6 +4,8 @@
 # files: mmap, psync and libaio (O_DIRECT) engines, sequential and random,
 # a plain, an odd-sized and an interleaved file, two jobs at once, every
 # block verified (crc32c). Bandwidth lines are printed, never asserted.
+#
+# needs: dev famfs cmd:fio
 
 # A fresh mount with the fio target files: a, b (16 MiB), odd (3,000,000
 # bytes) and il (16 MiB interleaved over 2 strips of 2 MiB chunks).

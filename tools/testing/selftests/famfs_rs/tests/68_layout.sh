@@ -3,6 +3,10 @@
 # What famfs_rs offers beyond upstream famfs, all resting on famfs maps
 # never changing: MAP_SYNC mappings, FIEMAP (filefrag) reporting where
 # every byte lives, and devices named to the kernel by number.
+#
+# needs: dev famfs
+# needs test_fiemap_matches_getmap: dev2 cmd:filefrag
+# needs test_daxdev_numbers_refused: dev2
 
 layout_probe() { run_shown layout_probe "$@"; }
 
@@ -76,12 +80,12 @@ expected_fiemap() {
 # getmap, byte for byte; filefrag (e2fsprogs) reads the same extents.
 test_fiemap_matches_getmap() {
 	famfs_fresh || return 1
-	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
-	famfs adddev -D $FAMFS_DEV /dev/dax1.0 >/dev/null || { fail "adddev failed"; return 1; }
-	D="-D $FAMFS_DEV --daxdev /dev/dax1.0"
+	[ -e $FAMFS_DEV2 ] || { fail "no second devdax ($FAMFS_DEV2)"; return 1; }
+	famfs adddev -D $FAMFS_DEV $FAMFS_DEV2 >/dev/null || { fail "adddev failed"; return 1; }
+	D="-D $FAMFS_DEV --daxdev $FAMFS_DEV2"
 	famfs creat $D -s 5000000 /simple && famfs creat $D -s 8M -N 2 -C 2M /il &&
 		famfs creat $D -s 8M -N 2 -C 2M --devices 0,1 /both || { fail "creat failed"; return 1; }
-	famfs_mount --daxdev /dev/dax1.0 || return 1
+	famfs_mount --daxdev $FAMFS_DEV2 || return 1
 	rc=0
 	for f in simple il both; do
 		expected_fiemap $MNT/$f >/tmp/fiemap.want
@@ -159,20 +163,20 @@ test_daxdev_numbers_refused() {
 	# (On fsdev_dax kernels the device's name is private to the kernel:
 	# famfs_rs finds devices by number only and cannot compare names.)
 	if [ $DAXDRV = famfs_rs ]; then
-		echo dax1.0 >/sys/bus/dax/drivers/device_dax/unbind && echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/new_id ||
-			{ fail "handing dax1.0 to famfs_rs failed"; rc=1; }
+		echo $DEVNAME2 >/sys/bus/dax/drivers/device_dax/unbind && echo $DEVNAME2 >/sys/bus/dax/drivers/famfs_rs/new_id ||
+			{ fail "handing $DEVNAME2 to famfs_rs failed"; rc=1; }
 		expect_open daxdev-number-name-mismatch EIO || rc=1
-		echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/unbind
-		echo dax1.0 >/sys/bus/dax/drivers/famfs_rs/remove_id
-		echo dax1.0 >/sys/bus/dax/drivers/device_dax/bind
+		echo $DEVNAME2 >/sys/bus/dax/drivers/famfs_rs/unbind
+		echo $DEVNAME2 >/sys/bus/dax/drivers/famfs_rs/remove_id
+		echo $DEVNAME2 >/sys/bus/dax/drivers/device_dax/bind
 	else
 		diag "name against number not checked: $DAXDRV keeps device names private"
 	fi
 	# dax1.0 held by another mount: a mount claims a device when a file
 	# on it is first opened (reading its log does).
 	mkdir -p /mnt/other
-	quietly famfs mkfs --force /dev/dax1.0 && quietly famfs mount /dev/dax1.0 /mnt/other &&
-		cat /mnt/other/.meta/.log >/dev/null || { fail "the other mount on dax1.0 failed"; rc=1; }
+	quietly famfs mkfs --force $FAMFS_DEV2 && quietly famfs mount $FAMFS_DEV2 /mnt/other &&
+		cat /mnt/other/.meta/.log >/dev/null || { fail "the other mount on $DEVNAME2 failed"; rc=1; }
 	expect_open daxdev-number-other EBUSY || rc=1
 	quietly famfs umount --timeout 60 /mnt/other || rc=1
 	[ "$(timeout 10 "$BIN/open_as" 0 0 $MNT/ok rdonly)" = ok ] || { fail "the mount stopped working"; rc=1; }

@@ -7,6 +7,8 @@
 # removed while its mount is lazily unmounted: the removal's reference to
 # the super block may be its last one. Each ends with a clean errno and no
 # kernel report (the harness fails a test on any WARN/BUG/KASAN).
+#
+# needs: dev famfs
 
 ALIAS_CASES=alias-dir,alias-dot,alias-dotdot,readdir-dots
 
@@ -123,7 +125,7 @@ test_lazy_umount_races_device_removal() {
 		sleep 2
 		grep -q "^ok pinned" /tmp/hold.out || { diag "$(cat /tmp/hold.out)"; fail "round $round: no page pinned"; return 1; }
 		umount -l $MNT || { fail "round $round: umount -l failed"; return 1; }
-		echo dax0.0 >/sys/bus/dax/drivers/$DAXDRV/unbind &
+		echo $DEVNAME >/sys/bus/dax/drivers/$DAXDRV/unbind &
 		unbind=$!
 		sleep 1
 		kill $holder

@@ -11,6 +11,8 @@
 # scripts/mkinitramfs.sh ships the image's used head (superblock, log and
 # the files' data: the rest of upstream's image is zeros) as
 # /selftests/data/upstream-1g.head.gz.
+#
+# needs: dev famfs
 
 # timeout test_upstream_image_mounts_reads_and_writes 600
 # timeout test_upstream_odd_size_file_maps 600

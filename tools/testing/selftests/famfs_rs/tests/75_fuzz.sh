@@ -12,8 +12,13 @@
 # (famfs_rs_test.fuzz_seed, famfs_rs_test.fuzz_replies; make soak raises
 # the replies), else 1 and 10,000; famfs_rs_test.fuzz_seconds runs for
 # that long instead (make fuzz-long).
+#
+# needs: dev2 famfs
+# needs test_hostile_daemon_fuzz: cmd:famfs-hostile module
+# needs test_hostile_fuzzer_catches_a_wrong_oracle: cmd:famfs-hostile
+# needs test_unheld_daxdev_replies_log_ratelimited: dev
 
-FUZZ_DEV=/dev/dax1.0
+FUZZ_DEV=$FAMFS_DEV2
 FUZZ_MNT=/mnt/hostile
 
 # A famfs on the second device: files of several sizes, interleaved and

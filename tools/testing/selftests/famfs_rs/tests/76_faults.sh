@@ -11,6 +11,9 @@
 #
 # The daemon dies at a chosen point through FAMFS_DAEMON_DIE_AT (see
 # userspace/crates/famfs-host/src/faults.rs): it kills itself there.
+#
+# needs: dev famfs
+# needs test_poison_under_several_processes: dev2 module poison
 
 # Generous: a call that outlives this is a hang, not a slow machine.
 BOUND_MS=20000
@@ -166,12 +169,12 @@ test_daemon_killed_at_random_points() {
 # timeout test_poison_under_several_processes 600
 test_poison_under_several_processes() {
 	famfs_fresh || return 1
-	[ -e /dev/dax1.0 ] || { fail "no second devdax (/dev/dax1.0)"; return 1; }
-	quietly famfs adddev -D $FAMFS_DEV /dev/dax1.0 || return 1
-	D="-D $FAMFS_DEV --daxdev /dev/dax1.0"
+	[ -e $FAMFS_DEV2 ] || { fail "no second devdax ($FAMFS_DEV2)"; return 1; }
+	quietly famfs adddev -D $FAMFS_DEV $FAMFS_DEV2 || return 1
+	D="-D $FAMFS_DEV --daxdev $FAMFS_DEV2"
 	quietly famfs creat $D -s 8M -m 0666 /hot && quietly famfs creat $D -s 4M -m 0666 /warm &&
 		quietly famfs creat $D -s 4M -m 0666 --devices 1 /safe || return 1
-	famfs_mount --daxdev /dev/dax1.0 || return 1
+	famfs_mount --daxdev $FAMFS_DEV2 || return 1
 	# Checked with dax_probe, which needs nothing but the file itself
 	# (the poison fences only the files that map it, since issue 20; famfs
 	# verify would also read the superblock through .meta).
@@ -193,7 +196,7 @@ test_poison_under_several_processes() {
 	devdax_home || return 1
 	rmmod famfs_rs || { fail "rmmod after the poison failed"; return 1; }
 	insmod "$MODULE" || return 1
-	famfs_mount --daxdev /dev/dax1.0 || { fail "the next mount failed"; return 1; }
+	famfs_mount --daxdev $FAMFS_DEV2 || { fail "the next mount failed"; return 1; }
 	run_shown dax_probe check $MNT/safe 21 || { famfs_umount; return 1; }
 	famfs_umount && devdax_home && quietly famfs fsck $FAMFS_DEV
 }

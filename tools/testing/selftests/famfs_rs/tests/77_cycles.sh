@@ -4,6 +4,8 @@
 # mount, and no object left behind (slab counts; kmemleak on the debug
 # kernel). famfs_rs_test.mount_cycles sets the number (default 3; make
 # soak runs 100 on the debug kernel).
+#
+# needs: dev famfs
 
 # One cycle: mount; io_stress's reader, writer and faulter on two files
 # and a lister for 2 s; every call ends in a clean result; umount.

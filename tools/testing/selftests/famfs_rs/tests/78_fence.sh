@@ -8,6 +8,10 @@
 # serving. A synchronous write, fsync and msync(MS_SYNC) end with a store
 # fence; QEMU cannot observe a fence, so the mount counts them
 # (debugfs store_fences) and the test checks the count for each kind.
+#
+# needs: dev famfs
+# needs test_fenced_file_syncs_fail: poison
+# needs test_poison_fences_only_its_file: poison
 
 # fence_setup FILE SIZE...: a fresh file system with those files (made in
 # order: adjacent on the device), mounted.
@@ -47,7 +51,7 @@ test_poison_fences_only_its_file() {
 		quietly famfs creat -D $FAMFS_DEV -s ${f#*:} -m 0666 ${f%:*} || return 1
 	done
 	late_off=$(famfs getmap -D $FAMFS_DEV /late | sed -n 's/.*extent 0: device 0, offset \(0x[0-9a-f]*\),.*/\1/p')
-	base=$(cat /sys/bus/dax/devices/dax0.0/resource)
+	base=$(cat /sys/bus/dax/devices/$DEVNAME/resource)
 	[ -n "$late_off" ] && [ -n "$base" ] || { fail "no device offset ($late_off) or base ($base) for /late"; return 1; }
 	famfs_mount || return 1
 	hot=$(stat -c %i $MNT/hot) cold=$(stat -c %i $MNT/cold) late=$(stat -c %i $MNT/late)

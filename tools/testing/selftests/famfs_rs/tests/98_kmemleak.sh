@@ -3,6 +3,8 @@
 # After every other test: kmemleak finds no unreferenced object left by
 # the whole run (the debug kernel; make soak). A kernel without kmemleak
 # (the normal test kernel) cannot tell: the test says so (SKIP).
+#
+# needs: module
 
 test_kmemleak_whole_run() {
 	leftovers_cleared

@@ -4,6 +4,8 @@
 # backing file (scripts/vm-test.sh), at the device offset the file's map
 # gives. Bytes written through the mount reaching the memory itself prove
 # there is no page cache between famfs files and the CXL memory.
+#
+# needs: dev famfs
 
 test_file_bytes_for_the_host() {
 	famfs_fresh || return 1

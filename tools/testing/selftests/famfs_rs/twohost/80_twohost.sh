@@ -75,9 +75,9 @@ test_two_hosts_up() {
 	mkdir -p /opt/famfs
 	echo "$uuid" >/opt/famfs/system_uuid
 	diag "$ROLE: system UUID $uuid"
-	nd=$(dirname "$(readlink -f /sys/bus/dax/devices/dax0.0)")
+	nd=$(dirname "$(readlink -f /sys/bus/dax/devices/$DEVNAME)")
 	mode=$(cat "$nd/mode" 2>/dev/null)
-	expect_eq "page map of dax0.0's namespace ($nd/mode: ram = --map=mem)" ram "$mode" || return 1
+	expect_eq "page map of $DEVNAME's namespace ($nd/mode: ram = --map=mem)" ram "$mode" || return 1
 	# The other guest may take a while to boot.
 	step 100 300
 }
