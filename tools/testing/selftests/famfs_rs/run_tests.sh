@@ -22,8 +22,8 @@
 # A test that needs what is not there is reported SKIP, with why. What a
 # test needs is said in its file: a "# needs: WHAT..." line for all its
 # tests, "# needs TEST: WHAT..." lines for one; WHAT is dev, dev2, famfs
-# (the CLI), module (a famfs_rs.ko to load again), poison, cmd:NAME (a
-# program in PATH) or param:NAME. A file without a "# needs:" line needs
+# (the CLI), module (a famfs_rs.ko to load again), poison, slab_counts
+# (exact ones: slub_debug), cmd:NAME (a program in PATH) or param:NAME. A file without a "# needs:" line needs
 # dev dev2 famfs module: it may touch both devices.
 SELFTEST_DIR=${SELFTEST_DIR:-$(cd "$(dirname "$0")" && pwd)}
 export SELFTEST_DIR
@@ -31,6 +31,9 @@ if [ -n "${TAP_OUT:-}" ]; then exec 7>>"$TAP_OUT"; else exec 7>&1; fi
 . "$SELFTEST_DIR/lib.sh"
 export PATH="$PATH:/sbin:/usr/sbin"
 
+# The tests' shell: bash where there is one (read -t, local), else sh
+# (busybox's in the QEMU guest).
+TEST_SHELL=${FAMFS_RS_TEST_SHELL:-$(command -v bash || echo sh)}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 scale=$(param timeout_scale)
 work=$(mktemp -d /tmp/famfs_rs-selftest.XXXXXX) || exit 1
@@ -79,6 +82,8 @@ lacking() {
 				echo "poisons pages of the devices until reboot: set FAMFS_RS_TEST_POISON=1 to allow"
 			[ -e /proc/sys/vm/memory_failure_recovery ] ||
 				echo "this kernel has no CONFIG_MEMORY_FAILURE" ;;
+		slab_counts) grep -q 'slub_debug' /proc/cmdline || [ -w /sys/kernel/debug/kmemleak ] ||
+				echo "counts slab objects, exactly only with slub_debug=F on the kernel command line (or kmemleak)" ;;
 		cmd:*) command -v "${what#cmd:}" >/dev/null || echo "no ${what#cmd:} in PATH" ;;
 		param:*) [ -n "$(param "${what#param:}")" ] ||
 				echo "FAMFS_RS_TEST_$(echo "${what#param:}" | tr a-z A-Z) is not set (the QEMU guest sets it)" ;;
@@ -134,13 +139,13 @@ for f in $files; do
 		if [ -n "${TAP_OUT:-}" ]; then
 			# The guest: the test's output goes to the console, where
 			# the host keeps it beside the kernel's messages.
-			timeout "$limit" sh -c "$cmd"
+			timeout "$limit" "$TEST_SHELL" -c "$cmd"
 			rc=$?
 		else
 			# KTAP: the test's output, once it ended, as diagnostic
 			# lines (a file, not a pipe: a daemon it started may keep
 			# its output open).
-			timeout "$limit" sh -c "$cmd" >"$work/out" 2>&1 </dev/null
+			timeout "$limit" "$TEST_SHELL" -c "$cmd" >"$work/out" 2>&1 </dev/null
 			rc=$?
 			sed "s/^/# /" "$work/out" >&7
 		fi

@@ -7,7 +7,7 @@
 # needs test_insmod: module
 # needs test_open_control_pins_module: module
 # needs test_rmmod: module
-# needs test_load_unload_cycles_no_leak: module
+# needs test_load_unload_cycles_no_leak: module slab_counts
 
 test_insmod() {
 	module_loaded && rmmod famfs_rs

@@ -7,6 +7,7 @@
 # needs: dev famfs
 # needs test_daxdrv_rmmod_unbinds: module
 # needs test_daxdrv_rmmod_after: module
+# needs test_daxdrv_cycles_no_leak: slab_counts
 
 export FAMFS_DEVICE=$FAMFS_DEV
 DAX=$DEVNAME

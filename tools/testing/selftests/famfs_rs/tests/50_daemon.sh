@@ -6,6 +6,7 @@
 #
 # needs: dev famfs
 # needs test_daemon_killed_enotconn: module
+# needs test_mount_umount_cycles_no_leak: slab_counts
 
 # Builds a namespace through the raw device and prints what a correct mount
 # must show, one "path mode uid gid size type" line per entry (no size for

@@ -6,6 +6,7 @@
 # soak runs 100 on the debug kernel).
 #
 # needs: dev famfs
+# needs test_mount_cycles_under_load: slab_counts
 
 # One cycle: mount; io_stress's reader, writer and faulter on two files
 # and a lister for 2 s; every call ends in a clean result; umount.
