@@ -5,6 +5,8 @@
 # GET_FMAP; an older daemon (protocol 3) gets GET_FMAP as before; a bad
 # map in a LOOKUP reply, or one the daemon did not agree to send, fails
 # the lookup cleanly (EIO, a bad reply counted).
+#
+# needs: dev famfs
 
 daemon_log() { ls /var/log/famfs_rs/mnt-famfs.log /run/famfs_rs/mnt-famfs.log 2>/dev/null | head -1; }
 
