@@ -13,9 +13,9 @@
 # the replies), else 1 and 10,000; famfs_rs_test.fuzz_seconds runs for
 # that long instead (make fuzz-long).
 #
-# needs: dev2 famfs
-# needs test_hostile_daemon_fuzz: cmd:famfs-hostile module
-# needs test_hostile_fuzzer_catches_a_wrong_oracle: cmd:famfs-hostile
+# needs: famfs
+# needs test_hostile_daemon_fuzz: dev2 cmd:famfs-hostile module
+# needs test_hostile_fuzzer_catches_a_wrong_oracle: dev2 cmd:famfs-hostile
 # needs test_unheld_daxdev_replies_log_ratelimited: dev
 
 FUZZ_DEV=$FAMFS_DEV2
