@@ -71,7 +71,8 @@ kernel_fragments() {
 	case "$KERNEL_FLAVOUR" in
 	normal) ;;
 	debug) echo "$FAMFS_RS_TOP/scripts/kconfig/debug.config" ;;
-	*) die "unknown KERNEL_FLAVOUR '$KERNEL_FLAVOUR' (use normal or debug)" ;;
+	vng) echo "$FAMFS_RS_TOP/scripts/kconfig/vng.config" ;;
+	*) die "unknown KERNEL_FLAVOUR '$KERNEL_FLAVOUR' (use normal, debug or vng)" ;;
 	esac
 }
 
