@@ -9,5 +9,12 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod background;
+pub(crate) mod client;
 pub(crate) mod connection;
+mod dir;
+mod file;
+mod inode;
+mod readdir;
 pub(crate) mod transport;
+
+pub(crate) use client::Client;
