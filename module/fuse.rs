@@ -13,7 +13,7 @@ pub(crate) mod client;
 pub(crate) mod connection;
 mod dir;
 mod file;
-mod inode;
+pub(crate) mod inode;
 mod readdir;
 pub(crate) mod transport;
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The INIT handshake and DESTROY, GETATTR and STATFS, and the attributes
-//! and timeouts of a reply as the VFS takes them (fs/fuse/inode.c).
+//! The INIT handshake and DESTROY, GETATTR and STATFS, the attributes and
+//! timeouts of a reply as the VFS takes them, and what FUSE keeps per
+//! inode (fs/fuse/inode.c).
 
 #![forbid(unsafe_code)]
 
@@ -14,8 +15,9 @@ use crate::core_logic::famfs_core::init::build_init_in;
 use crate::core_logic::famfs_core::wire::{encode_request, Pending, ReplyBody};
 use crate::fuse::connection::Connection;
 use crate::kapi::errno::{enotconn, etimedout};
-use crate::kapi::time::{hz, jiffies};
+use crate::kapi::time::{hz, jiffies, time_before};
 use crate::kapi::vfs::{InodeAttr, StatFs};
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -46,6 +48,46 @@ pub(super) fn attr_of(ino: u64, a: &fuse_attr) -> InodeAttr {
         nlink: a.nlink,
         blocks: a.blocks,
         mtime: (i64::try_from(a.mtime).unwrap_or(i64::MAX), a.mtimensec),
+    }
+}
+
+/// What FUSE keeps per inode (a file system's inode state holds one).
+pub(crate) struct Node {
+    /// LOOKUP replies for this node, to be given back with FORGET.
+    lookups: AtomicU64,
+    /// Jiffies until which the attributes need not be asked for again.
+    attr_expiry: AtomicU64,
+}
+
+impl Node {
+    /// A node whose attributes must be asked for before use.
+    pub(crate) fn new_expired() -> Self {
+        Self {
+            lookups: AtomicU64::new(0),
+            attr_expiry: AtomicU64::new(jiffies()),
+        }
+    }
+
+    /// One more LOOKUP reply named this node; its attributes hold until
+    /// `attr_expiry`.
+    pub(crate) fn looked_up(&self, attr_expiry: u64) {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        self.refreshed(attr_expiry);
+    }
+
+    /// Fresh attributes were taken, valid until `attr_expiry`.
+    pub(crate) fn refreshed(&self, attr_expiry: u64) {
+        self.attr_expiry.store(attr_expiry, Ordering::Relaxed);
+    }
+
+    /// Whether the cached attributes may still be used.
+    pub(crate) fn attr_fresh(&self) -> bool {
+        time_before(jiffies(), self.attr_expiry.load(Ordering::Relaxed))
+    }
+
+    /// LOOKUP replies counted so far.
+    pub(crate) fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
     }
 }
 
