@@ -7,7 +7,8 @@
 //! "Source layout"):
 //! - `kapi`: the kernel API, safe wrappers over the raw bindings; all of the
 //!   module's `unsafe` is there;
-//! - `fuse`: the daemon's control device and the FUSE transport;
+//! - `fuse`: the daemon's control device, the FUSE transport, and the FUSE
+//!   client a mount sends its requests through;
 //! - `famfs`: the file system.
 //!
 //! `core_logic` is the `no_std` core shared with userspace. This root only

@@ -6,17 +6,16 @@
 
 #![forbid(unsafe_code)]
 
-use crate::fuse::connection::Connection;
+use crate::fuse::Client;
 use crate::kapi::debugfs::DebugDir;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::str::CStr;
 use kernel::sync::Arc;
 
-/// What the file system counts (the transport counts the rest).
+/// What famfs counts (the FUSE client and transport count the rest).
 #[derive(Default)]
 pub(crate) struct Counters {
-    pub(super) lookups: AtomicU64,
     pub(super) fmaps: AtomicU64,
     /// Maps taken from a LOOKUP reply at open (no GET_FMAP sent).
     pub(super) lookup_fmaps: AtomicU64,
@@ -44,16 +43,7 @@ pub(super) fn bump(c: &AtomicU64) {
 
 type Field<O> = (&'static CStr, fn(&O) -> &AtomicU64);
 
-const TRANSPORT: [Field<Connection>; 3] = [
-    (c_str!("upcalls"), |c| c.transport.upcalls_counter()),
-    (c_str!("bad_replies"), |c| c.transport.bad_replies_counter()),
-    (c_str!("releases_dropped"), |c| {
-        c.transport.releases_dropped_counter()
-    }),
-];
-
-const MOUNT: [Field<Counters>; 13] = [
-    (c_str!("lookups"), |c| &c.lookups),
+const MOUNT: [Field<Counters>; 12] = [
     (c_str!("fmaps"), |c| &c.fmaps),
     (c_str!("lookup_fmaps"), |c| &c.lookup_fmaps),
     (c_str!("daxdev_gets"), |c| &c.daxdev_gets),
@@ -73,15 +63,13 @@ const MOUNT: [Field<Counters>; 13] = [
 pub(super) fn publish(
     parent: Option<&DebugDir>,
     dev: (u32, u32),
-    connection: &Arc<Connection>,
+    client: &Client,
     counters: &Arc<Counters>,
 ) -> Option<DebugDir> {
     let name =
         kernel::str::CString::try_from_fmt(core::format_args!("{}:{}", dev.0, dev.1)).ok()?;
     let mut dir = DebugDir::new(&name, Some(parent?))?;
-    for (name, field) in TRANSPORT {
-        dir.add_counter(name, connection, field).ok()?;
-    }
+    client.publish_counters(&mut dir).ok()?;
     for (name, field) in MOUNT {
         dir.add_counter(name, counters, field).ok()?;
     }

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What a famfs mount keeps per inode: what the daemon has counted, how
-//! long the cached attributes hold, and the file's map.
+//! What a famfs mount keeps per inode: FUSE's per-node state (lookups
+//! counted, how long the cached attributes hold) and the file's map.
 
 #![forbid(unsafe_code)]
 
 use super::mapped::FileFence;
 use crate::core_logic::famfs_core::fmap::FmapRef;
+use crate::fuse::inode::Node;
 use crate::kapi::once::OnceBox;
-use crate::kapi::time::{jiffies, time_before};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -24,10 +24,8 @@ pub(super) struct CachedMap {
 
 /// Per-inode state.
 pub(crate) struct InodeState {
-    /// LOOKUP replies for this node, to be given back with FORGET.
-    lookups: AtomicU64,
-    /// Jiffies until which the attributes need not be asked for again.
-    attr_expiry: AtomicU64,
+    /// What FUSE keeps: lookups to give back, the attributes' expiry.
+    node: Node,
     /// The file's map, set once, before any I/O; read lock-free by
     /// `iomap_begin`.
     fmap: OnceBox<CachedMap>,
@@ -43,8 +41,7 @@ impl InodeState {
     pub(crate) fn new_expired() -> Result<KBox<Self>> {
         Ok(KBox::new(
             Self {
-                lookups: AtomicU64::new(0),
-                attr_expiry: AtomicU64::new(jiffies()),
+                node: Node::new_expired(),
                 fmap: OnceBox::new(),
                 offered: OnceBox::new(),
                 offered_taken: AtomicBool::new(false),
@@ -53,26 +50,24 @@ impl InodeState {
         )?)
     }
 
-    /// One more LOOKUP reply named this node; its attributes hold until
-    /// `attr_expiry`.
+    /// One more LOOKUP reply named this node ([`Node::looked_up`]).
     pub(crate) fn looked_up(&self, attr_expiry: u64) {
-        self.lookups.fetch_add(1, Ordering::Relaxed);
-        self.refreshed(attr_expiry);
+        self.node.looked_up(attr_expiry);
     }
 
-    /// Fresh attributes were taken, valid until `attr_expiry`.
+    /// Fresh attributes were taken ([`Node::refreshed`]).
     pub(crate) fn refreshed(&self, attr_expiry: u64) {
-        self.attr_expiry.store(attr_expiry, Ordering::Relaxed);
+        self.node.refreshed(attr_expiry);
     }
 
     /// Whether the cached attributes may still be used.
     pub(crate) fn attr_fresh(&self) -> bool {
-        time_before(jiffies(), self.attr_expiry.load(Ordering::Relaxed))
+        self.node.attr_fresh()
     }
 
     /// LOOKUP replies counted so far.
     pub(crate) fn lookups(&self) -> u64 {
-        self.lookups.load(Ordering::Relaxed)
+        self.node.lookups()
     }
 
     /// The file's map, once known.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One famfs mount: its daemon connection and the requests the file system
-//! sends over it (INIT, LOOKUP, GETATTR, OPEN/OPENDIR, READDIR, RELEASE,
-//! STATFS, FORGET, DESTROY), each reply checked by the shared core.
+//! One famfs mount: its FUSE client and what famfs adds to it (GET_FMAP
+//! and GET_DAXDEV, the map checks, the daxdev table, the mapped device
+//! ranges, fencing, fault and store counters), as fs/fuse/famfs.c is to
+//! fs/fuse upstream.
 
 #![forbid(unsafe_code)]
 
@@ -12,86 +13,37 @@ use super::daxtable::{DaxEntry, DaxTable, DeviceRef, Fence};
 use super::inode::{CachedMap, InodeState};
 use super::mapped::{Conflict, FileFence, MappedRanges, Refusal};
 use super::meta_files::MetaFiles;
-use crate::core_logic::famfs_core::abi::{
-    fuse_attr, fuse_getattr_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode, FUSE_DAX_FMAP,
-    FUSE_NO_OPEN_SUPPORT, NAME_MAX, ROOT_ID,
-};
-use crate::core_logic::famfs_core::attr::Timeout;
+use crate::core_logic::famfs_core::abi::{Opcode, FUSE_DAX_FMAP, ROOT_ID};
 use crate::core_logic::famfs_core::fmap::{FmapError, FmapRef};
-use crate::core_logic::famfs_core::init::{build_init_in, InitParams};
-use crate::core_logic::famfs_core::wire::{
-    encode_get_daxdev, encode_lookup, encode_request, Pending, ReplyBody, RequestHeader, WireError,
-};
+use crate::core_logic::famfs_core::wire::{encode_get_daxdev, encode_request, Pending, ReplyBody};
 use crate::fuse::connection::Connection;
-use crate::fuse::transport::Reply;
+use crate::fuse::Client;
 use crate::kapi::cred;
 use crate::kapi::debugfs::DebugDir;
-use crate::kapi::errno::{enametoolong, enosys, enotconn, eopnotsupp, etimedout};
+use crate::kapi::errno::eopnotsupp;
 use crate::kapi::fsdax::Claim;
 use crate::kapi::log;
 use crate::kapi::once::OnceBox;
-use crate::kapi::time::{hz, jiffies};
-use crate::kapi::vfs::open_flags::{O_CREAT, O_EXCL, O_NOCTTY};
+use crate::kapi::vec;
 use crate::kapi::vfs::{
     DaxExtent, DirEmitter, Entry, FaultOutcome, FiemapSink, InodeAttr, StatFs, SuperRef,
 };
-use core::cell::Cell;
-use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// FUSE's node id of the root directory.
 pub(crate) const ROOT_NODEID: u64 = ROOT_ID;
 
-/// What the module offers at INIT: to a daemon that may do raw I/O, the
-/// famfs extension (GET_FMAP and GET_DAXDEV, for the dax data path). File
-/// maps point at raw device memory, so, as upstream famfs, only a daemon
-/// with `CAP_SYS_RAWIO` is offered it; another mounts without dax. To
-/// every daemon, FUSE's no-open protocol: a file needs no OPEN when the
-/// daemon keeps no state per open file, and a cold open is then LOOKUP
-/// and GET_FMAP only (`make bench`: OPEN and RELEASE were a third of it).
-fn offered() -> u64 {
-    let no_open = u64::from(FUSE_NO_OPEN_SUPPORT);
+/// What the module offers at INIT beyond FUSE: to a daemon that may do raw
+/// I/O, the famfs extension (GET_FMAP and GET_DAXDEV, for the dax data
+/// path). File maps point at raw device memory, so, as upstream famfs,
+/// only a daemon with `CAP_SYS_RAWIO` is offered it; another mounts
+/// without dax.
+fn extensions() -> u64 {
     if cred::may_raw_io() {
-        FUSE_DAX_FMAP | no_open
+        FUSE_DAX_FMAP
     } else {
-        no_open
-    }
-}
-
-/// How long `mount(2)` waits for the daemon's INIT reply. The new super
-/// block is locked meanwhile, and `sync(2)` waits for it: a daemon that
-/// never answers must not hang the system, only fail its mount.
-const INIT_TIMEOUT_SECS: u64 = 15;
-
-/// Bytes asked for per READDIR.
-const READDIR_SIZE: u32 = 4096;
-
-/// The longest a daemon's timeout is honoured, in seconds: expiry times
-/// are compared modulo the jiffies counter, which must not wrap in between.
-const MAX_TIMEOUT_SECS: u64 = 24 * 3600;
-
-/// Open flags that only mean something to the VFS, not to the daemon.
-const OPEN_FLAGS_LOCAL: u32 = O_CREAT | O_EXCL | O_NOCTTY;
-
-/// The jiffies at which a timeout from now runs out.
-fn expiry(timeout: Timeout) -> u64 {
-    let hz = hz();
-    let max = MAX_TIMEOUT_SECS.saturating_mul(u64::from(hz));
-    jiffies().wrapping_add(timeout.as_jiffies(hz).min(max))
-}
-
-/// Attributes of node `ino` from a reply the core has checked.
-fn attr_of(ino: u64, a: &fuse_attr) -> InodeAttr {
-    InodeAttr {
-        ino,
-        mode: a.mode,
-        uid: a.uid,
-        gid: a.gid,
-        size: a.size,
-        nlink: a.nlink,
-        blocks: a.blocks,
-        mtime: (i64::try_from(a.mtime).unwrap_or(i64::MAX), a.mtimensec),
+        0
     }
 }
 
@@ -104,36 +56,11 @@ fn placement_error(e: FmapError) -> &'static str {
     }
 }
 
-/// A copy of a map the core accepted, to keep on the inode.
-fn copy_fmap(fmap: &FmapRef<'_>) -> Result<KVec<u8>> {
-    let mut bytes = KVec::with_capacity(fmap.as_bytes().len(), GFP_KERNEL)?;
-    bytes.extend_from_slice(fmap.as_bytes(), GFP_KERNEL)?;
-    Ok(bytes)
-}
-
-/// A request header from the calling task.
-fn header(opcode: Opcode, nodeid: u64) -> RequestHeader {
-    let caller = cred::caller();
-    RequestHeader {
-        opcode,
-        unique: 0,
-        nodeid,
-        uid: caller.uid,
-        gid: caller.gid,
-        pid: caller.pid,
-    }
-}
-
-/// How long INIT and DESTROY may take, in jiffies.
-fn handshake_timeout() -> u64 {
-    INIT_TIMEOUT_SECS * u64::from(hz())
-}
-
 /// One famfs mount.
 pub(crate) struct Mount {
-    connection: Arc<Connection>,
-    /// What INIT settled.
-    params: InitParams,
+    /// First, so that a mount that goes closes the connection before
+    /// anything else of it goes (`Client`'s drop).
+    client: Client,
     counters: Arc<Counters>,
     /// debugfs `famfs_rs/MAJ:MIN/`, removed at `put_super` (the name is
     /// the anonymous device number, freed before the mount state).
@@ -146,9 +73,6 @@ pub(crate) struct Mount {
     fence: Fence,
     /// The `.meta` files and the area they map, once asked for.
     meta: OnceBox<MetaFiles>,
-    /// The daemon answered an OPEN of a file with ENOSYS: files are opened
-    /// and closed without it from then on.
-    no_open: AtomicBool,
     /// The GET_FMAPs in flight, by node id.
     fmap_loads: Coalescer,
 }
@@ -164,59 +88,17 @@ impl Mount {
         dev: (u32, u32),
         debug_root: Option<&DebugDir>,
     ) -> Result<Self> {
-        connection.claim()?;
-        let transport = &connection.transport;
-        let offered = offered();
-        let init = build_init_in(offered, 0);
-        let result = transport
-            .call_within(
-                Pending::Init { offered },
-                header(Opcode::Init, 0),
-                |buf, h| encode_request(buf, h, &init, &[]),
-                Some(handshake_timeout()),
-            )
-            .and_then(|reply| match reply.body()? {
-                ReplyBody::Init(params) => Ok(params),
-                _ => Err(EIO),
-            });
-        let params = match result {
-            Ok(p) => p,
-            // A signal before the daemon read INIT: nothing happened on the
-            // connection, so it stays as it was and `mount(2)` restarts
-            // (SA_RESTART) or fails with EINTR; either way the daemon can
-            // be mounted again.
-            Err(e) if e == ERESTARTSYS => {
-                connection.unclaim();
-                return Err(e);
-            }
-            Err(e) if e == etimedout() => {
-                pr_err!(
-                    "the daemon did not answer INIT within {} s\n",
-                    INIT_TIMEOUT_SECS
-                );
-                transport.close(ENODEV);
-                return Err(e);
-            }
-            Err(e) => {
-                pr_err!("INIT handshake with the daemon failed: {:?}\n", e);
-                transport.close(ENODEV);
-                return Err(e);
-            }
-        };
-        if !params.famfs() {
+        let client = Client::init(connection, extensions())?;
+        if !client.params().famfs() {
             pr_info!("the daemon declined FUSE_DAX_FMAP: no dax data path on this mount\n");
         }
-        let mount = Self::with(&connection, params, sb, dev, debug_root);
-        if mount.is_err() {
-            transport.close(ENODEV);
-        }
-        mount
+        // On failure the client goes, and closes the connection.
+        Self::with(client, sb, dev, debug_root)
     }
 
     /// The state of a mount whose INIT went through.
     fn with(
-        connection: &Arc<Connection>,
-        params: InitParams,
+        client: Client,
         sb: SuperRef,
         dev: (u32, u32),
         debug_root: Option<&DebugDir>,
@@ -224,9 +106,8 @@ impl Mount {
         let counters = Arc::new(Counters::default(), GFP_KERNEL)?;
         let mapped = MappedRanges::new()?;
         Ok(Self {
-            counters_dir: counters::publish(debug_root, dev, connection, &counters),
-            connection: connection.clone(),
-            params,
+            counters_dir: counters::publish(debug_root, dev, &client, &counters),
+            client,
             counters: counters.clone(),
             daxdevs: DaxTable::new()?,
             fence: Fence {
@@ -236,177 +117,49 @@ impl Mount {
             },
             mapped,
             meta: OnceBox::new(),
-            no_open: AtomicBool::new(false),
             fmap_loads: Coalescer::new()?,
         })
     }
 
     /// Whether the daemon accepted the famfs extension.
     pub(crate) fn famfs(&self) -> bool {
-        self.params.famfs()
+        self.client.params().famfs()
     }
 
-    fn call(
-        &self,
-        pending: Pending,
-        opcode: Opcode,
-        nodeid: u64,
-        encode: impl FnOnce(&mut [u8], &RequestHeader) -> core::result::Result<usize, WireError>,
-    ) -> Result<Reply> {
-        self.connection
-            .transport
-            .call(pending, header(opcode, nodeid), encode)
-    }
-
-    /// LOOKUP of `name` in directory `parent`; `None` if the daemon says
-    /// ENOENT (never cached: a later lookup asks again).
+    /// LOOKUP of `name` in directory `parent` (the map a reply may carry
+    /// is checked at open, as a GET_FMAP reply's).
     pub(crate) fn lookup(&self, parent: u64, name: &[u8]) -> Result<Option<Entry>> {
-        if name.len() > NAME_MAX {
-            return Err(enametoolong());
-        }
-        bump(&self.counters.lookups);
-        let pending = if self.params.lookup_fmap() {
-            Pending::LookupFmap
-        } else {
-            Pending::Lookup
-        };
-        let reply = match self.call(pending, Opcode::Lookup, parent, |b, h| {
-            encode_lookup(b, h, name)
-        }) {
-            Ok(r) => r,
-            Err(e) if e == ENOENT => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let (e, payload) = match reply.body()? {
-            ReplyBody::Entry(e) => (e, None),
-            // The map is checked against the mount (size, devices, other
-            // files' bytes) at open, as a GET_FMAP reply's.
-            ReplyBody::EntryFmap(e, fmap) => (e, Some(copy_fmap(&fmap)?)),
-            _ => return Err(EIO),
-        };
-        Ok(Some(Entry {
-            attr: attr_of(e.raw.nodeid, &e.raw.attr),
-            expiry: expiry(e.entry_timeout),
-            attr_expiry: expiry(e.attr_timeout),
-            payload: Cell::new(payload),
-        }))
+        self.client.lookup(parent, name)
     }
 
-    /// GETATTR of node `ino`: its attributes and until when they hold.
+    /// GETATTR of node `ino`.
     pub(crate) fn getattr(&self, ino: u64) -> Result<(InodeAttr, u64)> {
-        let body = fuse_getattr_in {
-            getattr_flags: 0,
-            dummy: 0,
-            fh: 0,
-        };
-        let reply = self.call(Pending::GetAttr, Opcode::GetAttr, ino, |b, h| {
-            encode_request(b, h, &body, &[])
-        })?;
-        match reply.body()? {
-            ReplyBody::Attr(a) => Ok((attr_of(ino, &a.raw.attr), expiry(a.attr_timeout))),
-            _ => Err(EIO),
-        }
+        self.client.getattr(ino)
     }
 
-    /// OPEN or OPENDIR of node `ino`; the daemon's handle. A daemon that
-    /// answers OPEN of a file with ENOSYS keeps no state per open file
-    /// (FUSE's no-open protocol, offered at INIT): that open succeeds with
-    /// handle 0, and no OPEN or RELEASE of a file is sent again.
+    /// OPEN or OPENDIR of node `ino`.
     pub(crate) fn open(&self, ino: u64, dir: bool, flags: u32) -> Result<u64> {
-        if !dir && self.no_open.load(Ordering::Acquire) {
-            return Ok(0);
-        }
-        let (pending, opcode) = if dir {
-            (Pending::OpenDir, Opcode::OpenDir)
-        } else {
-            (Pending::Open, Opcode::Open)
-        };
-        let body = fuse_open_in {
-            flags: flags & !OPEN_FLAGS_LOCAL,
-            open_flags: 0,
-        };
-        let reply = match self.call(pending, opcode, ino, |b, h| {
-            encode_request(b, h, &body, &[])
-        }) {
-            Err(e) if e == enosys() && !dir => {
-                self.no_open.store(true, Ordering::Release);
-                return Ok(0);
-            }
-            r => r?,
-        };
-        match reply.body()? {
-            ReplyBody::Open(o) => Ok(o.fh),
-            _ => Err(EIO),
-        }
+        self.client.open(ino, dir, flags)
     }
 
-    /// RELEASE or RELEASEDIR of handle `fh`, on the background queue: never
-    /// waited for, never blocked on the daemon (the last close may run in a
-    /// kernel worker). None for files once the daemon
-    /// has said it keeps no open state (only famfs_rs's own daemon serves
-    /// a famfs_rs mount, and it says so at its first OPEN of a file, so no
-    /// file has a handle of the daemon's by then).
+    /// RELEASE or RELEASEDIR of handle `fh`.
     pub(crate) fn release(&self, ino: u64, dir: bool, fh: u64, flags: u32) {
-        if !dir && self.no_open.load(Ordering::Acquire) {
-            return;
-        }
-        let (pending, opcode) = if dir {
-            (Pending::ReleaseDir, Opcode::ReleaseDir)
-        } else {
-            (Pending::Release, Opcode::Release)
-        };
-        let body = fuse_release_in {
-            fh,
-            flags: flags & !OPEN_FLAGS_LOCAL,
-            release_flags: 0,
-            lock_owner: 0,
-        };
-        // Nothing to do on failure: the daemon is gone or reads nothing (the
-        // transport counted and logged the drop); either way the handle
-        // dies with the connection.
-        let _ = self
-            .connection
-            .transport
-            .send_background(pending, header(opcode, ino), |b, h| {
-                encode_request(b, h, &body, &[])
-            });
+        self.client.release(ino, dir, fh, flags)
     }
 
-    /// READDIRs directory `ino` (handle `fh`) from the emitter's position
-    /// until the caller's buffer is full or the daemon sends nothing more.
+    /// READDIR of directory `ino` (handle `fh`) into `emitter`.
     pub(crate) fn readdir(&self, ino: u64, fh: u64, emitter: &mut DirEmitter<'_>) -> Result {
-        loop {
-            let offset = emitter.pos();
-            let body = fuse_read_in {
-                fh,
-                offset,
-                size: READDIR_SIZE,
-                read_flags: 0,
-                lock_owner: 0,
-                flags: 0,
-                padding: 0,
-            };
-            let pending = Pending::ReadDir {
-                size: READDIR_SIZE,
-                offset,
-            };
-            let reply = self.call(pending, Opcode::ReadDir, ino, |b, h| {
-                encode_request(b, h, &body, &[])
-            })?;
-            let ReplyBody::Dirents(dirents) = reply.body()? else {
-                return Err(EIO);
-            };
-            if dirents.is_empty() {
-                return Ok(());
-            }
-            for d in dirents.iter() {
-                // The core checked that cookies only grow, so this loop
-                // ends when the daemon runs out or the buffer fills.
-                if !emitter.emit(d.name, d.ino, d.kind.dtype(), d.off) {
-                    return Ok(());
-                }
-            }
-        }
+        self.client.readdir(ino, fh, emitter)
+    }
+
+    /// STATFS.
+    pub(crate) fn statfs(&self) -> Result<StatFs> {
+        self.client.statfs()
+    }
+
+    /// Gives back `n` lookups of node `ino`.
+    pub(crate) fn forget(&self, ino: u64, n: u64) {
+        self.client.forget(ino, n)
     }
 
     /// Makes sure regular file `ino` (of `size` bytes, even 0) has its map:
@@ -441,16 +194,18 @@ impl Mount {
             }
         }
         bump(&self.counters.fmaps);
-        let reply = self.call(Pending::GetFmap, Opcode::GetFmap, ino, |b, h| {
-            encode_request(b, h, &(), &[])
-        })?;
+        let reply = self
+            .client
+            .call(Pending::GetFmap, Opcode::GetFmap, ino, |b, h| {
+                encode_request(b, h, &(), &[])
+            })?;
         let ReplyBody::Fmap(fmap) = reply.body()? else {
             return Err(EIO);
         };
         // Copied before the range lock: nothing allocates under it.
         let fence = FileFence::new()?;
         let map = CachedMap {
-            bytes: copy_fmap(&fmap)?,
+            bytes: vec::copied(fmap.as_bytes())?,
             fence: fence.clone(),
         };
         let map = KBox::new(map, GFP_KERNEL)?;
@@ -535,7 +290,7 @@ impl Mount {
 
     /// A map that shares device bytes with another file's: a bad reply.
     fn refuse_overlap(&self, ino: u64, c: Conflict) {
-        self.connection.transport.count_bad_reply();
+        self.client.count_bad_reply();
         if log::ratelimit_ok() {
             pr_warn!(
                 "node {}: its map overlaps node {}'s bytes {:#x}..{:#x} on device {}: refused\n",
@@ -557,7 +312,7 @@ impl Mount {
         if fmap.file_size() == size {
             return Ok(());
         }
-        self.connection.transport.count_bad_reply();
+        self.client.count_bad_reply();
         if log::ratelimit_ok() {
             pr_warn!(
                 "node {}: a reply changes its size from {} to {} under its cached map: refused\n",
@@ -570,7 +325,7 @@ impl Mount {
     }
 
     fn log_bad_fmap(&self, ino: u64, why: &str) {
-        self.connection.transport.count_bad_reply();
+        self.client.count_bad_reply();
         if log::ratelimit_ok() {
             pr_warn!("the map of node {}: {}\n", ino, why);
         }
@@ -583,16 +338,17 @@ impl Mount {
             bump(&self.counters.daxdev_gets);
             let pending = Pending::GetDaxdev {
                 index: u64::from(index),
-                with_dev: self.params.daxdev_by_number(),
+                with_dev: self.client.params().daxdev_by_number(),
             };
-            let reply = self.call(pending, Opcode::GetDaxdev, u64::from(index), |b, h| {
-                encode_get_daxdev(b, h.unique, index)
-            })?;
+            let reply =
+                self.client
+                    .call(pending, Opcode::GetDaxdev, u64::from(index), |b, h| {
+                        encode_get_daxdev(b, h.unique, index)
+                    })?;
             let ReplyBody::Daxdev(d) = reply.body()? else {
                 return Err(EIO);
             };
-            let mut name = KVec::new();
-            name.extend_from_slice(d.name, GFP_KERNEL)?;
+            let name = vec::copied(d.name)?;
             if d.dev.is_some() {
                 bump(&self.counters.daxdev_by_number);
             }
@@ -731,24 +487,6 @@ impl Mount {
         });
     }
 
-    /// STATFS.
-    pub(crate) fn statfs(&self) -> Result<StatFs> {
-        let reply = self.call(Pending::Statfs, Opcode::Statfs, ROOT_NODEID, |b, h| {
-            encode_request(b, h, &(), &[])
-        })?;
-        match reply.body()? {
-            ReplyBody::Statfs(st) => Ok(StatFs {
-                bsize: st.bsize,
-                blocks: st.blocks,
-                bfree: st.bfree,
-                files: st.files,
-                ffree: st.ffree,
-                namelen: st.namelen,
-            }),
-            _ => Err(EIO),
-        }
-    }
-
     /// Waits, killably, until no page of file `ino`'s map is held beyond
     /// its dax entries (EINTR when killed).
     // Called only where eviction does not break the layout itself.
@@ -773,40 +511,16 @@ impl Mount {
         }
     }
 
-    /// Gives back `n` lookups of node `ino` (FORGET, no reply).
-    pub(crate) fn forget(&self, ino: u64, n: u64) {
-        self.connection.transport.forget(ino, n);
-    }
-
     /// DESTROY at unmount (`put_super`: every inode is gone); then the
     /// daemon's reads end with ENODEV.
     pub(crate) fn destroy(&mut self) {
-        // Bounded, as INIT: the super block is locked, and the last
-        // unmount may run in a kworker that no signal reaches.
-        let result = self.connection.transport.call_within(
-            Pending::Destroy,
-            header(Opcode::Destroy, 0),
-            |b, h| encode_request(b, h, &(), &[]),
-            Some(handshake_timeout()),
-        );
-        if let Err(e) = result {
-            if e != enotconn() {
-                pr_info!("DESTROY: {:?}\n", e);
-            }
-        }
+        self.client.destroy();
         // The devices go back before the daemon (which gives them back to
         // device_dax when its reads end) is told.
         self.daxdevs.release_all();
         // Named after the anonymous device number, which is freed before
         // the mount state: go first.
         self.counters_dir = None;
-        self.connection.transport.close(ENODEV);
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        // A mount that failed after INIT still releases its daemon.
-        self.connection.transport.close(ENODEV);
+        self.client.close();
     }
 }

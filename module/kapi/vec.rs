@@ -50,3 +50,10 @@ pub(crate) fn truncate<T>(v: &mut KVec<T>, len: usize) {
         ptr::drop_in_place(tail);
     }
 }
+
+/// A copy of `bytes`, exactly as long.
+pub(crate) fn copied(bytes: &[u8]) -> Result<KVec<u8>> {
+    let mut v = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
+    v.extend_from_slice(bytes, GFP_KERNEL)?;
+    Ok(v)
+}
