@@ -41,6 +41,13 @@
  */
 #define FAMFS_RS_DAX_DRIVER	"famfs_rs"
 
+/*
+ * Directory under /dev of the raw nodes of the devices bound to that driver
+ * (6.12): /dev/<dir>/daxX.Y reads and writes the device with pread/pwrite
+ * while /dev/daxX.Y fails with ENXIO.
+ */
+#define FAMFS_RS_RAW_DIR	"famfs_rs_raw"
+
 /* f_type reported by statfs(2), the value upstream tools accept as famfs. */
 #define FAMFS_RS_STATFS_MAGIC	0x87b282fd
 

@@ -19,5 +19,6 @@ pub(crate) mod famfs_core {
     pub mod fmap;
     pub mod init;
     pub mod meta_area;
+    pub mod rawio;
     pub mod wire;
 }

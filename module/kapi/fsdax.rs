@@ -34,6 +34,8 @@ mod driver;
 #[cfg(not(famfs_rs_fsdev_dax))]
 mod ops;
 #[cfg(not(famfs_rs_fsdev_dax))]
+mod rawnode;
+#[cfg(not(famfs_rs_fsdev_dax))]
 pub(crate) use driver::Driver;
 
 /// What happened to a claimed device.

@@ -3,6 +3,7 @@
 #include "helpers.h"
 #include <linux/cdev.h>
 #include <linux/delay.h>
+#include <linux/libnvdimm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/wait_bit.h>
@@ -167,3 +168,11 @@ void famfs_rs_invalidate_unlock_shared(struct address_space *mapping) { filemap_
 void famfs_rs_pmem_wmb(void) { pmem_wmb(); }
 void famfs_rs_mapping_set_error(struct address_space *mapping, int error) { mapping_set_error(mapping, error); }
 ssize_t famfs_rs_generic_write_sync(struct kiocb *iocb, ssize_t count) { return generic_write_sync(iocb, count); }
+size_t famfs_rs_raw_copy_to_iter(void *addr, size_t bytes, struct iov_iter *i)
+{
+#ifdef CONFIG_ARCH_HAS_PMEM_API
+	arch_invalidate_pmem(addr, bytes);
+#endif
+	return _copy_mc_to_iter(addr, bytes, i);
+}
+size_t famfs_rs_raw_copy_from_iter(void *addr, size_t bytes, struct iov_iter *i) { return _copy_from_iter_flushcache(addr, bytes, i); }

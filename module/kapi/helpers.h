@@ -158,5 +158,10 @@ void famfs_rs_invalidate_unlock_shared(struct address_space *mapping);
 void famfs_rs_pmem_wmb(void);
 void famfs_rs_mapping_set_error(struct address_space *mapping, int error);
 ssize_t famfs_rs_generic_write_sync(struct kiocb *iocb, ssize_t count);
+/* The raw node of a bound device (module/kapi/fsdax/rawnode.rs): reads evict
+ * this CPU's cached lines first (another host may have written the memory)
+ * and copy machine-check-safely; writes bypass the caches. */
+size_t famfs_rs_raw_copy_to_iter(void *addr, size_t bytes, struct iov_iter *i);
+size_t famfs_rs_raw_copy_from_iter(void *addr, size_t bytes, struct iov_iter *i);
 
 #endif

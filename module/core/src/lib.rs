@@ -33,4 +33,5 @@ pub mod errno;
 pub mod fmap;
 pub mod init;
 pub mod meta_area;
+pub mod rawio;
 pub mod wire;

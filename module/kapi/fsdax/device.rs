@@ -75,6 +75,9 @@ pub(super) struct DaxDev {
     bad: SpinLock<BadPages>,
     #[pin]
     holder: Mutex<Option<HolderSlot>>,
+    /// Writes through the raw node in flight; changed from 0 only under
+    /// `holder`'s lock, so that a mount and a raw write exclude each other.
+    raw_writers: AtomicUsize,
     /// Whether reads use machine-check-safe copies: 1 yes, 0 no, 2 not
     /// confirmed (debugfs `famfs_rs_dax/NAME/mc_safe`).
     pub(super) mc_safe: AtomicU64,
@@ -108,6 +111,7 @@ impl DaxDev {
                 nbad: AtomicUsize::new(0),
                 bad <- new_spinlock!(BadPages { all: false, len: 0, ranges: [(0, 0); MAX_BAD] }),
                 holder <- new_mutex!(None),
+                raw_writers: AtomicUsize::new(0),
                 mc_safe: AtomicU64::new(2),
             }),
             GFP_KERNEL,
@@ -301,14 +305,28 @@ impl DaxDev {
         npages.saturating_mul(PAGE_SIZE as u64)
     }
 
-    /// Makes `holder` the holder; EBUSY if there is one.
+    /// Makes `holder` the holder; EBUSY if there is one, or while a write
+    /// through the raw node is in flight.
     pub(super) fn attach<H: FailureHolder>(&self, holder: Arc<H>) -> Result {
         let mut slot = self.holder.lock();
-        if slot.is_some() {
+        if slot.is_some() || self.raw_writers.load(Ordering::Acquire) != 0 {
             return Err(EBUSY);
         }
         *slot = Some(HolderSlot::new(holder));
         Ok(())
+    }
+
+    /// Starts a write through the raw node: EBUSY while a mount holds the
+    /// device (its daemon writes the log through the mount; bytes written
+    /// under it here would race its appends and its files' mappings). No
+    /// mount can claim the device until the guard is dropped.
+    pub(super) fn raw_write_begin(&self) -> Result<RawWrite<'_>> {
+        let slot = self.holder.lock();
+        if slot.is_some() {
+            return Err(EBUSY);
+        }
+        self.raw_writers.fetch_add(1, Ordering::AcqRel);
+        Ok(RawWrite(self))
     }
 
     /// Lets the holder go. Waits for a notification in progress.
@@ -321,6 +339,15 @@ impl DaxDev {
     /// the device.
     pub(super) fn notify(&self, failure: Failure) -> Option<Recovery> {
         self.holder.lock().as_ref().map(|s| s.notify(failure))
+    }
+}
+
+/// A write through the raw node in flight (see [`DaxDev::raw_write_begin`]).
+pub(super) struct RawWrite<'a>(&'a DaxDev);
+
+impl Drop for RawWrite<'_> {
+    fn drop(&mut self) {
+        self.0.raw_writers.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

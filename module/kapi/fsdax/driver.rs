@@ -10,6 +10,7 @@
 
 use super::device::{DataRange, DaxDev, NAME_LEN};
 use super::ops::{DAX_OPS, PGMAP_OPS};
+use super::rawnode::{self, RawNode};
 use super::{Claim, Failure, FailureHolder};
 use crate::kapi::debugfs::DebugDir;
 use crate::kapi::{bindings, log};
@@ -38,14 +39,26 @@ struct Inner {
     debug: Option<DebugDir>,
     /// The driver's name in /sys/bus/dax/drivers.
     name: &'static CStr,
+    /// The file operations of every device's raw node.
+    #[pin]
+    raw_fops: Opaque<bindings::file_operations>,
 }
 
 // SAFETY: `raw` is handed to the driver core at registration and read by
 // it under its own locks; Rust only touches it before registering and to
-// unregister (in `Drop`). `devices` is a lock.
+// unregister (in `Drop`). `raw_fops` is written before registration only.
+// `devices` is a lock.
 unsafe impl Send for Inner {}
 // SAFETY: as for `Send`: `&Inner` gives no unsynchronised access to `raw`.
 unsafe impl Sync for Inner {}
+
+/// The directory under /dev of the raw nodes (`/dev/famfs_rs_raw/daxX.Y`).
+const RAW_DIR: &str = match core::str::from_utf8(
+    crate::core_logic::famfs_core::abi::abi_str(crate::core_logic::famfs_core::abi::FAMFS_RS_RAW_DIR),
+) {
+    Ok(s) => s,
+    Err(_) => panic!("the ABI header's names are ASCII"),
+};
 
 /// The registered driver, for the bus callbacks and `claim`: set while
 /// [`Driver`] is registered.
@@ -76,6 +89,11 @@ impl Driver {
                 devices <- new_mutex!(KVec::new()),
                 debug: DebugDir::new(c_str!("famfs_rs_dax"), None),
                 name,
+                raw_fops <- Opaque::ffi_init(|slot: *mut bindings::file_operations| {
+                    // SAFETY: `slot` is valid for writes of the structure.
+                    unsafe { slot.write(Default::default()) };
+                    rawnode::fops(slot, module.as_ptr());
+                }),
             }),
             GFP_KERNEL,
         )?;
@@ -185,10 +203,11 @@ pub(super) fn claim<H: FailureHolder>(
     Ok(Claim { dev })
 }
 
-/// A bound device and its debugfs directory.
+/// A bound device, its debugfs directory and its raw node.
 struct Bound {
     state: Arc<DaxDev>,
     _debug: Option<DebugDir>,
+    raw: Option<RawNode>,
 }
 
 /// The device's debugfs directory, `famfs_rs_dax/NAME/`: `mc_safe` says
@@ -442,10 +461,22 @@ unsafe fn probe(drv: &Inner, dev_dax: *mut bindings::famfs_rs_dev_dax) -> Result
 
     state.confirm_machine_check_safe();
     let debug = publish(drv, &state);
+    let raw = RawNode::register(&state, RAW_DIR, drv.raw_fops.get())
+        .inspect_err(|e| {
+            pr_warn!(
+                "{}: no raw node /dev/{}/{} ({:?}): famfs commands cannot open it while bound\n",
+                state.name_str(),
+                RAW_DIR,
+                state.name_str(),
+                e
+            )
+        })
+        .ok();
     drv.devices.lock().push(
         Bound {
             state: state.clone(),
             _debug: debug,
+            raw,
         },
         GFP_KERNEL,
     )?;
@@ -504,9 +535,11 @@ unsafe extern "C" fn remove_callback(dev_dax: *mut bindings::famfs_rs_dev_dax) {
         let found = devices.iter().position(|d| d.state.key == dev_dax as usize);
         found.and_then(|i| crate::kapi::vec::swap_remove(&mut devices, i))
     };
-    let Some(Bound { state, .. }) = state else {
+    let Some(Bound { state, raw, .. }) = state else {
         return;
     };
+    // No new opens; open files read ENXIO from the kill on.
+    drop(raw);
     state.set_dead();
     // SAFETY: ours, alive until the state's drop puts it. Waits for every
     // dax_direct_access() that saw it alive.
