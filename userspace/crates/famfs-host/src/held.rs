@@ -34,7 +34,8 @@ pub fn read_record(file: &Path) -> Vec<String> {
         .collect()
 }
 
-fn write_record(file: &Path, names: &[String]) -> std::io::Result<()> {
+/// Writes `names` to record `file` (removed when empty), atomically.
+pub fn write_record(file: &Path, names: &[String]) -> std::io::Result<()> {
     if names.is_empty() {
         return match std::fs::remove_file(file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -85,7 +86,14 @@ impl Held {
 
     /// Moves `name` to famfs_rs's driver or fsdev_dax (recorded first).
     /// A device refused, or left on no holder, is not ours to give back.
+    /// A device bound with `famfs bind` is taken (if it is not on its
+    /// holder any more) but not recorded: it is not the mount's to give
+    /// back.
     pub fn take(&self, name: &str) -> Result<(), HandoverError> {
+        if crate::bound::is_bound(name) {
+            dlog!("{name}: bound with famfs bind: kept bound after the mount");
+            return self.sysfs.take(name);
+        }
         let mut names = self.names();
         if !names.iter().any(|n| n == name) {
             names.push(name.to_owned());
@@ -105,9 +113,11 @@ impl Held {
     }
 
     /// Gives every held device back (last taken first); those that
-    /// cannot be given back stay recorded. Returns the failures.
+    /// cannot be given back stay recorded. Returns the failures. A device
+    /// bound with `famfs bind` since is dropped from the record instead.
     pub fn give_back_all(&self) -> Vec<HandoverError> {
         let mut names = self.names();
+        names.retain(|n| !crate::bound::is_bound(n));
         let mut failed = Vec::new();
         let mut kept = Vec::new();
         for n in names.iter().rev() {

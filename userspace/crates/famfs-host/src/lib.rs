@@ -10,13 +10,14 @@
 //! - [`handover`], [`held`]: moving the devices to famfs_rs.ko's dax
 //!   driver (or the kernel's fsdev_dax on 7.x) for a mount, and back, with
 //!   the on-disk record `famfs umount` gives back from if the daemon could
-//!   not;
+//!   not; [`bound`]: keeping devices there across mounts (`famfs bind`);
 //! - [`log`] ([`dlog!`]) and [`faults`]: the daemon's log line and its
 //!   fault-injection points, which the handover uses too;
 //! - [`PROTO_VERSION`], [`PROTO_MIN_VERSION`]: the famfs_rs protocol
 //!   versions this userspace speaks, which `famfs mount --famfs-rs-proto`
 //!   offers and the daemon answers with.
 
+pub mod bound;
 pub mod faults;
 pub mod handover;
 pub mod held;

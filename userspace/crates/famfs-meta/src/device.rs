@@ -1,89 +1,157 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Opening a devdax character device or an image file standing in for one.
+//!
+//! A devdax device bound to famfs_rs.ko's dax driver between mounts (`famfs
+//! bind`, Linux 6.12) fails to open with ENXIO; it is then opened through
+//! its raw node (`/dev/famfs_rs_raw/daxX.Y`, see [`crate::rawnode`]) with
+//! `pread`/`pwrite` instead of a mapping, transparently: commands given
+//! `/dev/daxX.Y` work on a bound device as on a free one.
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use famfs_omf::ALLOC_UNIT;
 
-use crate::media::MappedFile;
+use crate::media::{MappedFile, Media};
+use crate::rawnode::{raw_node, RawFile, RAW_NODE_DIR};
 use crate::MetaError;
 
 /// What kind of thing holds the file system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeviceKind {
-    /// A devdax character device (`/dev/daxX.Y`).
+    /// A devdax character device (`/dev/daxX.Y`), mapped.
     Devdax,
+    /// A devdax device bound to famfs_rs.ko's driver, through its raw
+    /// node (`pread`/`pwrite`).
+    RawNode,
     /// A regular file used as an image.
     Image,
 }
 
-/// A whole device (or image) mapped shared.
+/// A whole device (or image), mapped shared or read through its raw node.
 pub struct DaxDevice {
-    pub map: Arc<MappedFile>,
+    /// Its bytes.
+    pub map: Arc<dyn Media>,
     pub kind: DeviceKind,
     /// Usable size: the device size rounded down to the allocation unit.
     pub size: u64,
+    /// The path it was opened by (the raw node's for [`DeviceKind::RawNode`]).
+    pub path: PathBuf,
+    /// The open file, to flock the log on.
+    lock: File,
 }
 
-/// Size of a devdax device, from sysfs (st_size of the node is 0).
-fn devdax_size(path: &Path, file: &File) -> Result<u64, MetaError> {
-    use std::os::unix::fs::MetadataExt;
-    let rdev = file
-        .metadata()
-        .map_err(|e| MetaError::io(path, "stat", e))?
-        .rdev();
-    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
-    let sys = format!("/sys/dev/char/{maj}:{min}/size");
-    let text =
-        std::fs::read_to_string(&sys).map_err(|e| MetaError::io(Path::new(&sys), "read", e))?;
+/// Reads a dax device size attribute (bytes, in decimal).
+fn read_size(sys: &Path) -> Result<u64, MetaError> {
+    let text = std::fs::read_to_string(sys).map_err(|e| MetaError::io(sys, "read", e))?;
     text.trim().parse().map_err(|_| MetaError::Invalid {
-        media: sys,
+        media: sys.display().to_string(),
         msg: format!("unreadable size {:?}", text.trim()),
     })
 }
 
+/// Size of a devdax device, from sysfs (st_size of the node is 0).
+fn devdax_size(rdev: u64) -> Result<u64, MetaError> {
+    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
+    read_size(Path::new(&format!("/sys/dev/char/{maj}:{min}/size")))
+}
+
+/// The dax bus name (`daxX.Y`) of the character device numbered `rdev`.
+fn dax_name(rdev: u64) -> Option<String> {
+    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
+    let link = std::fs::read_link(format!("/sys/dev/char/{maj}:{min}")).ok()?;
+    let name = link.file_name()?.to_string_lossy().into_owned();
+    name.starts_with("dax").then_some(name)
+}
+
+/// The raw node standing in for `path` and the device's size: `path` is
+/// a raw node itself, or a devdax node that failed with ENXIO whose device
+/// has one.
+fn raw_node_for(path: &Path, enxio: bool) -> Option<(PathBuf, u64)> {
+    let in_raw_dir = path.parent() == Some(Path::new(RAW_NODE_DIR));
+    let name = if in_raw_dir {
+        path.file_name()?.to_string_lossy().into_owned()
+    } else if enxio {
+        dax_name(std::fs::metadata(path).ok()?.rdev())?
+    } else {
+        return None;
+    };
+    let raw = raw_node(&name);
+    let size = read_size(&Path::new("/sys/bus/dax/devices").join(&name).join("size")).ok()?;
+    raw.exists().then_some((raw, size))
+}
+
+fn usable(path: &Path, raw: u64) -> Result<u64, MetaError> {
+    let size = raw - raw % ALLOC_UNIT;
+    if size == 0 {
+        return Err(MetaError::Invalid {
+            media: path.display().to_string(),
+            msg: format!("too small ({raw} bytes)"),
+        });
+    }
+    Ok(size)
+}
+
 impl DaxDevice {
-    /// Open and map `path` whole. Regular files are images; character
-    /// devices must be devdax. Anything else is refused by name.
+    /// Open `path` whole: regular files are images, character devices
+    /// devdax (mapped), or bound to famfs_rs.ko's driver (through the raw
+    /// node). Anything else is refused by name.
     pub fn open(path: &Path, writable: bool) -> Result<Self, MetaError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(writable)
-            .open(path)
-            .map_err(|e| MetaError::io(path, "open", e))?;
-        let ft = file
+        let opened = OpenOptions::new().read(true).write(writable).open(path);
+        let enxio = matches!(&opened, Err(e) if e.raw_os_error() == Some(libc::ENXIO));
+        if let Some((raw, size)) = raw_node_for(path, enxio) {
+            return Self::open_raw(&raw, size, writable);
+        }
+        let file = opened.map_err(|e| MetaError::io(path, "open", e))?;
+        let md = file
             .metadata()
-            .map_err(|e| MetaError::io(path, "stat", e))?
-            .file_type();
-        let (kind, raw) = if ft.is_file() {
-            let len = file
-                .metadata()
-                .map_err(|e| MetaError::io(path, "stat", e))?
-                .len();
-            (DeviceKind::Image, len)
-        } else if ft.is_char_device() {
-            (DeviceKind::Devdax, devdax_size(path, &file)?)
+            .map_err(|e| MetaError::io(path, "stat", e))?;
+        let (kind, raw) = if md.file_type().is_file() {
+            (DeviceKind::Image, md.len())
+        } else if md.file_type().is_char_device() {
+            (DeviceKind::Devdax, devdax_size(md.rdev())?)
         } else {
             return Err(MetaError::Invalid {
                 media: path.display().to_string(),
                 msg: "neither a devdax character device nor a regular image file".into(),
             });
         };
-        let size = raw - raw % ALLOC_UNIT;
-        if size == 0 {
-            return Err(MetaError::Invalid {
-                media: path.display().to_string(),
-                msg: format!("too small ({raw} bytes)"),
-            });
-        }
+        let size = usable(path, raw)?;
+        let lock = file
+            .try_clone()
+            .map_err(|e| MetaError::io(path, "dup", e))?;
         let map = MappedFile::map(file, path, 0, size, writable)?;
         Ok(DaxDevice {
             map: Arc::new(map),
             kind,
             size,
+            path: path.to_owned(),
+            lock,
         })
+    }
+
+    fn open_raw(raw: &Path, bytes: u64, writable: bool) -> Result<Self, MetaError> {
+        let size = usable(raw, bytes)?;
+        let node = RawFile::open(raw, size, writable)?;
+        let lock = node
+            .file()
+            .try_clone()
+            .map_err(|e| MetaError::io(raw, "dup", e))?;
+        Ok(DaxDevice {
+            map: Arc::new(node),
+            kind: DeviceKind::RawNode,
+            size,
+            path: raw.to_owned(),
+            lock,
+        })
+    }
+
+    /// A descriptor of the device to flock the log on.
+    pub fn lock_file(&self) -> Result<File, MetaError> {
+        self.lock
+            .try_clone()
+            .map_err(|e| MetaError::io(&self.path, "dup", e))
     }
 }

@@ -22,6 +22,7 @@ pub mod fuzz;
 pub mod media;
 pub mod namespace;
 pub mod pattern;
+pub mod rawnode;
 pub mod replay;
 pub mod role;
 pub mod stitched;

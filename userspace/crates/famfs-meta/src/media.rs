@@ -39,7 +39,7 @@ pub trait Media: Send + Sync {
     }
 }
 
-fn check_range(m: &dyn Media, off: u64, len: usize) -> Result<(), MetaError> {
+pub(crate) fn check_range(m: &dyn Media, off: u64, len: usize) -> Result<(), MetaError> {
     match off.checked_add(len as u64) {
         Some(end) if end <= m.len() => Ok(()),
         _ => Err(MetaError::OutOfRange {

@@ -87,11 +87,7 @@ impl MetaStore {
     pub fn on_device(dev: &DaxDevice) -> Result<Self, MetaError> {
         let whole: Arc<dyn Media> = dev.map.clone();
         let sb = read_superblock(whole.as_ref())?;
-        let lock = dev
-            .map
-            .file()
-            .try_clone()
-            .map_err(|e| MetaError::io(dev.map.path(), "dup", e))?;
+        let lock = dev.lock_file()?;
         Self::with_geometry(whole, Some(lock), sb.log_offset(), sb.log_len())
     }
 

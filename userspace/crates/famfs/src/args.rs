@@ -491,6 +491,25 @@ pub struct MkmetaArgs {
     pub device: PathBuf,
 }
 
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct BindArgs {
+    #[command(flatten)]
+    pub help: HelpArg,
+    /// devdax devices (/dev/daxX.Y); none: list the bound ones.
+    pub devices: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct UnbindArgs {
+    #[command(flatten)]
+    pub help: HelpArg,
+    /// devdax devices (/dev/daxX.Y), not mounted.
+    #[arg(required = true)]
+    pub devices: Vec<PathBuf>,
+}
+
 /// What both `mount` and `daemon` pass to the daemon.
 #[derive(Debug, Args)]
 pub struct ServeArgs {

@@ -10,7 +10,8 @@
 //! every command that opens a device first waits here, bounded and saying
 //! so, for a give-back in progress. When the daemon is gone and the
 //! device is still held (it died), the give-back is done here, as `famfs
-//! umount` would.
+//! umount` would. A device kept bound with `famfs bind` is not waited
+//! for: commands reach it through its raw node (famfs_meta::device).
 
 use std::fs::File;
 use std::os::unix::fs::FileTypeExt;
@@ -120,6 +121,11 @@ pub fn settle(path: &Path, verb: &str) -> Result<()> {
     let Some(name) = name else {
         return Ok(());
     };
+    // Kept bound with famfs bind: nothing will give it back, and famfs_meta
+    // opens it through its raw node.
+    if famfs_host::bound::is_bound(&name) {
+        return Ok(());
+    }
     // Held: still on a holder, or between drivers while a daemon's record
     // (removed only once the device is back) lists it.
     if records_listing(&name).is_empty() {

@@ -2,6 +2,7 @@
 //! `famfs`: the famfs command line (also `mkfs.famfs`, chosen by `argv[0]`).
 
 mod args;
+mod bind_cmd;
 mod cli;
 mod commands;
 mod compat;
@@ -94,6 +95,8 @@ fn main() -> ExitCode {
             Command::Mkmeta(a) => extra::mkmeta(a),
             Command::Mount(a) => mount_cmd::mount(a),
             Command::Umount(a) => mount_cmd::umount(a),
+            Command::Bind(a) => bind_cmd::bind(a),
+            Command::Unbind(a) => bind_cmd::unbind(a),
             Command::Daemon(a) => mount_cmd::daemon(a),
         }
     };

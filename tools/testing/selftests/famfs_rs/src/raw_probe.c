@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raw_probe hostile NODE SIZE: feeds the raw node of a bound device
+ * (/dev/famfs_rs_raw/daxX.Y, SIZE bytes) offsets and lengths a caller
+ * should not send, and checks each gets a clean answer: reads at or past
+ * the end see end of file, writes there ENOSPC, transfers across the end
+ * are cut at it, negative and overflowing offsets EINVAL, a bad buffer
+ * EFAULT; a byte written is read back. It writes only the device's last
+ * page (and restores it).
+ *
+ * raw_probe pwrite NODE OFFSET: writes one byte there (what it read), and
+ * prints "ok" or the errno name (exit 0, or 1 if refused).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EBUSY: return "EBUSY";
+	case EINVAL: return "EINVAL";
+	case ENOSPC: return "ENOSPC";
+	case EFAULT: return "EFAULT";
+	case ENXIO: return "ENXIO";
+	case EPERM: return "EPERM";
+	default: return strerror(e);
+	}
+}
+
+/* pread/pwrite with the offset as the raw 64-bit value (negative ones
+ * too, which glibc would pass on as well, but explicitly). */
+static ssize_t raw_pread(int fd, void *buf, size_t n, int64_t off)
+{
+	return syscall(SYS_pread64, fd, buf, n, off);
+}
+
+static ssize_t raw_pwrite(int fd, const void *buf, size_t n, int64_t off)
+{
+	return syscall(SYS_pwrite64, fd, buf, n, off);
+}
+
+static int one_write(const char *node, int64_t off)
+{
+	char c;
+	int fd = open(node, O_RDWR);
+
+	if (fd < 0) {
+		printf("%s\n", errno_name(errno));
+		return 1;
+	}
+	if (raw_pread(fd, &c, 1, off) != 1 || raw_pwrite(fd, &c, 1, off) != 1) {
+		printf("%s\n", errno_name(errno));
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
+static int hostile(const char *node, int64_t size)
+{
+	const size_t huge = (size_t)1 << 30;
+	char page[4096], back[4096], saved[4096];
+	struct iovec iov[2];
+	char *big;
+	ssize_t n;
+	int fd;
+
+	fd = open(node, O_RDWR);
+	check(fd >= 0, "open the raw node read-write");
+	if (fd < 0)
+		return 1;
+	/* A 1 GiB buffer nothing backs until touched: a "huge length". */
+	big = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	check(big != MAP_FAILED, "map a 1 GiB buffer");
+	if (big == MAP_FAILED)
+		return 1;
+
+	n = raw_pread(fd, page, sizeof(page), size);
+	check(n == 0, "pread at the end reads nothing");
+	n = raw_pread(fd, page, sizeof(page), INT64_MAX - 4096);
+	check(n == 0, "pread at INT64_MAX - 4096 reads nothing");
+	n = raw_pread(fd, page, sizeof(page), size - 10);
+	check(n == 10, "pread across the end is cut at it (10 bytes)");
+	n = raw_pread(fd, big, huge, size - 4096);
+	check(n == 4096, "pread of 1 GiB at the last page reads the page");
+	errno = 0;
+	n = raw_pread(fd, page, sizeof(page), -1);
+	check(n < 0 && errno == EINVAL, "pread at -1: EINVAL");
+	errno = 0;
+	n = raw_pread(fd, page, sizeof(page), INT64_MIN);
+	check(n < 0 && errno == EINVAL, "pread at INT64_MIN: EINVAL");
+	errno = 0;
+	n = raw_pread(fd, page, sizeof(page), INT64_MAX - 10);
+	check(n < 0 && errno == EINVAL, "pread whose end overflows: EINVAL");
+	errno = 0;
+	n = raw_pread(fd, NULL, sizeof(page), 0);
+	check(n < 0 && errno == EFAULT, "pread into NULL: EFAULT");
+	errno = 0;
+	n = raw_pread(fd, (void *)-4096L, sizeof(page), 0);
+	check(n < 0 && errno == EFAULT, "pread into a kernel address: EFAULT");
+
+	errno = 0;
+	n = raw_pwrite(fd, page, sizeof(page), size);
+	check(n < 0 && errno == ENOSPC, "pwrite at the end: ENOSPC");
+	errno = 0;
+	n = raw_pwrite(fd, page, sizeof(page), INT64_MAX - 4096);
+	check(n < 0 && errno == ENOSPC, "pwrite at INT64_MAX - 4096: ENOSPC");
+	errno = 0;
+	n = raw_pwrite(fd, page, sizeof(page), -4096);
+	check(n < 0 && errno == EINVAL, "pwrite at -4096: EINVAL");
+	errno = 0;
+	n = raw_pwrite(fd, NULL, sizeof(page), size - 4096);
+	check(n < 0 && errno == EFAULT, "pwrite from NULL: EFAULT");
+
+	/* The last page: saved, overwritten, read back (in two pieces, one
+	 * of them across the end), restored. */
+	check(raw_pread(fd, saved, sizeof(saved), size - 4096) == 4096, "save the last page");
+	memset(page, 0x5a, sizeof(page));
+	n = raw_pwrite(fd, page, sizeof(page) + 100, size - 4096);
+	check(n == 4096, "pwrite across the end is cut at it");
+	iov[0] = (struct iovec){ back, 100 };
+	iov[1] = (struct iovec){ back + 100, sizeof(back) - 100 };
+	n = preadv(fd, iov, 2, size - 4096);
+	check(n == 4096 && !memcmp(page, back, sizeof(page)), "the page reads back (preadv)");
+	check(raw_pwrite(fd, saved, sizeof(saved), size - 4096) == 4096, "restore the last page");
+	munmap(big, huge);
+	close(fd);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "hostile"))
+		return hostile(argv[2], strtoll(argv[3], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "pwrite"))
+		return one_write(argv[2], strtoll(argv[3], NULL, 0));
+	fprintf(stderr, "usage: %s hostile NODE SIZE | pwrite NODE OFFSET\n", argv[0]);
+	return 2;
+}
