@@ -53,9 +53,9 @@ unsafe impl Send for Inner {}
 unsafe impl Sync for Inner {}
 
 /// The directory under /dev of the raw nodes (`/dev/famfs_rs_raw/daxX.Y`).
-const RAW_DIR: &str = match core::str::from_utf8(
-    crate::core_logic::famfs_core::abi::abi_str(crate::core_logic::famfs_core::abi::FAMFS_RS_RAW_DIR),
-) {
+const RAW_DIR: &str = match core::str::from_utf8(crate::core_logic::famfs_core::abi::abi_str(
+    crate::core_logic::famfs_core::abi::FAMFS_RS_RAW_DIR,
+)) {
     Ok(s) => s,
     Err(_) => panic!("the ABI header's names are ASCII"),
 };

@@ -3,7 +3,7 @@
 
 use famfs_core::abi::{
     abi_str, FAMFS_RS_CTL_NAME, FAMFS_RS_DAX_DRIVER, FAMFS_RS_FS_TYPE, FAMFS_RS_OPT_FD,
-    FAMFS_RS_OPT_GROUP_ID, FAMFS_RS_OPT_ROOTMODE, FAMFS_RS_OPT_USER_ID,
+    FAMFS_RS_OPT_GROUP_ID, FAMFS_RS_OPT_ROOTMODE, FAMFS_RS_OPT_USER_ID, FAMFS_RS_RAW_DIR,
 };
 use std::ffi::CString;
 use std::io;
@@ -30,7 +30,10 @@ pub const FSTYPE_FUSE: &str = "fuse.famfs";
 /// Control device of famfs_rs.ko.
 pub const CONTROL_DEV: &str = "/dev/famfs_rs";
 const _: () = assert!(is_dev_node(CONTROL_DEV, CONTROL_NAME));
-
+/// Where famfs_rs.ko's raw nodes of bound devices are (6.12): the
+/// directory under /dev named by the ABI header.
+pub const RAW_NODE_DIR: &str = "/dev/famfs_rs_raw";
+const _: () = assert!(is_dev_node(RAW_NODE_DIR, abi_name(FAMFS_RS_RAW_DIR)));
 /// Whether `path` is `/dev/` followed by `name` (checked at compile time:
 /// the path is spelled out for `const` users, the name comes from the ABI).
 const fn is_dev_node(path: &str, name: &str) -> bool {

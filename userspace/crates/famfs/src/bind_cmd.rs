@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 use famfs_host::bound;
-use famfs_host::handover::Sysfs;
+use famfs_host::handover::{Holder, Sysfs};
 use famfs_meta::rawnode::raw_node;
 
 use crate::cli::{BindArgs, UnbindArgs};
@@ -36,6 +36,17 @@ pub fn bind(a: &BindArgs) -> Result<Status> {
     if a.devices.is_empty() {
         list(&sysfs);
         return Ok(Status::Ok);
+    }
+    // fsdev_dax (7.x): the device's node can be neither read nor mapped
+    // there, and famfs_rs.ko has no raw node for it: mount, mkfs and fsck
+    // could not read the device while it stays bound.
+    if sysfs.holder().map_err(|e| anyhow!("{e}"))? == Holder::Fsdev {
+        bail!(
+            "this kernel's famfs_rs.ko uses the kernel's {} driver, for whose devices it \
+             has no raw node yet: famfs commands could not read a device kept there. Mount \
+             without famfs bind (each mount moves the device)",
+            Holder::Fsdev.driver()
+        );
     }
     for path in &a.devices {
         let name = name_of(&sysfs, path)?;
@@ -72,4 +83,17 @@ pub fn unbind(a: &UnbindArgs) -> Result<Status> {
         eprintln!("famfs unbind: {name} is back on device_dax");
     }
     Ok(Status::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    /// famfs_meta (which does not link the ABI header) names the raw
+    /// nodes' directory too.
+    #[test]
+    fn raw_node_dir_is_the_abi_one() {
+        assert_eq!(
+            famfs_host::mount::RAW_NODE_DIR,
+            famfs_meta::rawnode::RAW_NODE_DIR
+        );
+    }
 }

@@ -25,6 +25,12 @@ famfs_prepare() {
 	mkdir -p $MNT
 	figure mount few_files famfs_mount
 	figure umount few_files famfs_umount
+	# The same remount with the device kept bound (famfs bind): no
+	# handover at mount, no give-back at umount.
+	figure bind whole timeit famfs bind $FAMFS_DEV
+	figure mount few_files_bound famfs_mount
+	figure umount few_files_bound famfs_umount
+	figure unbind whole timeit famfs unbind $FAMFS_DEV
 	i=0
 	awk -v n="$FILES" 'BEGIN { for (i = 0; i < n; i++) printf "-M/many/f%05d,2M\n", i }' |
 		xargs -n 1000 timeit famfs creat $d >/tmp/creat.times 2>/tmp/creat.log ||
