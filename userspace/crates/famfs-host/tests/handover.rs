@@ -487,3 +487,49 @@ fn a_failed_modprobe_is_reported() {
     assert!(bus.seen().is_empty() && bus.on("device_dax", "dax0.0"));
     assert!(read_record(&record).is_empty());
 }
+
+/// The run directory of this test process, where `famfs bind` keeps its
+/// record: set once, before any test reads it (and only device dax7.0 is
+/// ever bound in it, which no other test uses).
+fn bound_run_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        std::env::set_var(famfs_daemon::paths::RUN_DIR_ENV, d.path());
+        d
+    })
+    .path()
+}
+
+#[test]
+fn a_bound_device_is_neither_recorded_nor_given_back_by_a_mount() {
+    let run = bound_run_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let bus = FakeBus::new(dir.path(), "dax7.0", true, true);
+    famfs_daemon::bound::bind(&bus.sysfs, "dax7.0").unwrap();
+    assert!(bus.on("famfs_rs", "dax7.0"));
+    assert_eq!(read_record(&run.join("bound.devices")), vec!["dax7.0"]);
+    let before = bus.seen().len();
+    // A mount: the device is already there, and not the mount's.
+    let record = dir.path().join("run/mnt-famfs.devices");
+    let held = Held::new(bus.sysfs.clone(), Some(record.clone()));
+    held.take("dax7.0").unwrap();
+    assert!(held.list().is_empty() && !record.exists());
+    assert!(held.give_back_all().is_empty());
+    assert_eq!(
+        bus.seen().len(),
+        before,
+        "no sysfs write for a bound device"
+    );
+    assert!(bus.on("famfs_rs", "dax7.0"));
+    // A record left by a mount from before the bind gives back nothing.
+    fs::create_dir_all(record.parent().unwrap()).unwrap();
+    fs::write(&record, "dax7.0\n").unwrap();
+    let stale = Held::new(bus.sysfs.clone(), Some(record.clone()));
+    assert!(stale.give_back_all().is_empty());
+    assert!(bus.on("famfs_rs", "dax7.0") && !record.exists());
+    // famfs unbind: back to device_dax, off the record.
+    famfs_daemon::bound::unbind(&bus.sysfs, "dax7.0").unwrap();
+    assert!(bus.on("device_dax", "dax7.0") && !bus.on("famfs_rs", "dax7.0"));
+    assert!(!famfs_daemon::bound::is_bound("dax7.0"));
+}
