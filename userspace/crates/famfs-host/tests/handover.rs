@@ -495,7 +495,7 @@ fn bound_run_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let d = tempfile::tempdir().unwrap();
-        std::env::set_var(famfs_daemon::paths::RUN_DIR_ENV, d.path());
+        std::env::set_var(famfs_host::paths::RUN_DIR_ENV, d.path());
         d
     })
     .path()
@@ -506,7 +506,7 @@ fn a_bound_device_is_neither_recorded_nor_given_back_by_a_mount() {
     let run = bound_run_dir();
     let dir = tempfile::tempdir().unwrap();
     let bus = FakeBus::new(dir.path(), "dax7.0", true, true);
-    famfs_daemon::bound::bind(&bus.sysfs, "dax7.0").unwrap();
+    famfs_host::bound::bind(&bus.sysfs, "dax7.0").unwrap();
     assert!(bus.on("famfs_rs", "dax7.0"));
     assert_eq!(read_record(&run.join("bound.devices")), vec!["dax7.0"]);
     let before = bus.seen().len();
@@ -529,7 +529,7 @@ fn a_bound_device_is_neither_recorded_nor_given_back_by_a_mount() {
     assert!(stale.give_back_all().is_empty());
     assert!(bus.on("famfs_rs", "dax7.0") && !record.exists());
     // famfs unbind: back to device_dax, off the record.
-    famfs_daemon::bound::unbind(&bus.sysfs, "dax7.0").unwrap();
+    famfs_host::bound::unbind(&bus.sysfs, "dax7.0").unwrap();
     assert!(bus.on("device_dax", "dax7.0") && !bus.on("famfs_rs", "dax7.0"));
-    assert!(!famfs_daemon::bound::is_bound("dax7.0"));
+    assert!(!famfs_host::bound::is_bound("dax7.0"));
 }
