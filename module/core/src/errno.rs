@@ -8,10 +8,10 @@
 pub const EIO: i32 = 5;
 /// No such device or address: an offset outside the file's map.
 pub const ENXIO: i32 = 6;
-/// No space left on device: a raw-node write at or past the device's end.
-pub const ENOSPC: i32 = 28;
 /// Invalid argument: a reply whose header cannot be accepted at all.
 pub const EINVAL: i32 = 22;
+/// No space left on device: a raw-node write at or past the device's end.
+pub const ENOSPC: i32 = 28;
 /// Result too large: a caller's buffer cannot hold the message.
 pub const ERANGE: i32 = 34;
 /// File name too long.
