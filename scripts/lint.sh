@@ -61,6 +61,20 @@ if [[ -n $daemonuse ]]; then
 	rc=1
 fi
 
+# A #[vtable] trait's optional method (a default body that must never run)
+# decides its C slot, or whether the layer calls it, by its HAS_ constant:
+# one no code of the layer reads would have its default called.
+for f in $(grep -rl '^#\[vtable\]' module/kapi); do
+	for m in $(awk '/fn [a-z_0-9]+/ { match($0, /fn [a-z_0-9]+/); name = substr($0, RSTART + 3, RLENGTH - 3) }
+		/VTABLE_DEFAULT_ERROR/ { print name }' "$f"); do
+		has=HAS_${m^^}
+		grep -rqw "$has" module/kapi --include='*.rs' || {
+			echo "lint: $f: optional method $m: nothing in module/kapi reads $has (fill its slot or guard its call with it)"
+			rc=1
+		}
+	done
+done
+
 # Kbuild's CLIPPY=1 reports but does not fail: count the warnings about
 # our own sources (the generated bindings are bindgen's). The touch makes
 # Kbuild compile the crate again, through clippy, even when it is current.

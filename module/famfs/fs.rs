@@ -13,11 +13,13 @@ use crate::core_logic::famfs_core::abi::{
 };
 use crate::fuse::connection::{self, ControlDevice};
 use crate::kapi::debugfs::DebugDir;
+use crate::kapi::errno::eopnotsupp;
 use crate::kapi::fsdax::Claim;
 use crate::kapi::vfs::open_flags::{O_ACCMODE, O_RDONLY};
 use crate::kapi::vfs::{
-    self, DaxExtent, DirEmitter, Entry, FaultOutcome, FiemapSink, FileSystem, Inode, InodeAttr,
-    NewSuper, StatFs, SuperRef,
+    self, AddressSpaceOperations, DaxExtent, DentryOperations, DirEmitter, Entry, FaultOutcome,
+    FiemapSink, FileOperations, FileSystem, Inode, InodeAttr, InodeCache, InodeOperations,
+    IomapOperations, NewSuper, StatFs, SuperOperations, SuperRef,
 };
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -130,15 +132,11 @@ impl FileSystem for Famfs {
         };
         Ok((mount, root, InodeState::new_expired()?))
     }
+}
 
-    fn statfs(mount: &Mount) -> Result<StatFs> {
-        mount.statfs()
-    }
-
-    fn lookup(mount: &Mount, dir: Inode<'_, Self>, name: &[u8]) -> Result<Option<Entry>> {
-        mount.lookup(dir.ino(), name)
-    }
-
+/// FUSE's lookup counting: every entry a reply gave is counted until the
+/// inode goes (FORGET).
+impl InodeCache for Famfs {
     fn new_inode(_mount: &Mount, _entry: &Entry) -> Result<KBox<InodeState>> {
         InodeState::new_expired()
     }
@@ -152,23 +150,44 @@ impl FileSystem for Famfs {
         mount.forget(ino, 1);
     }
 
-    fn revalidate(
-        mount: &Mount,
-        dir: Inode<'_, Self>,
-        name: &[u8],
-        _inode: Inode<'_, Self>,
-    ) -> Result<Option<Entry>> {
-        mount.lookup(dir.ino(), name)
-    }
-
     /// Once a file's map is cached, its size is the map's for the life of
     /// the inode: a reply that says otherwise is a bad reply (EIO). A size
     /// that moved under a cached map would send writes past the map.
     fn check_update(mount: &Mount, inode: Inode<'_, Self>, attr: &InodeAttr) -> Result {
         mount.check_size(inode.data(), inode.ino(), attr.size)
     }
+}
 
-    fn refresh(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+#[vtable]
+impl SuperOperations for Famfs {
+    fn statfs(mount: &Mount) -> Result<StatFs> {
+        mount.statfs()
+    }
+
+    fn evict_inode(mount: &Mount, ino: u64, data: KBox<InodeState>, unmounting: bool) {
+        mount.evicted(ino, &data);
+        let n = data.lookups();
+        if n > 0 && !unmounting {
+            mount.forget(ino, n);
+        }
+    }
+
+    fn wait_pages_let_go(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        mount.wait_pages_let_go(inode.ino(), inode.data())
+    }
+
+    fn put_super(mount: &mut Mount) {
+        mount.destroy();
+    }
+}
+
+#[vtable]
+impl InodeOperations for Famfs {
+    fn lookup(mount: &Mount, dir: Inode<'_, Self>, name: &[u8]) -> Result<Option<Entry>> {
+        mount.lookup(dir.ino(), name)
+    }
+
+    fn getattr(mount: &Mount, inode: Inode<'_, Self>) -> Result {
         if inode.data().attr_fresh() {
             return Ok(());
         }
@@ -181,7 +200,7 @@ impl FileSystem for Famfs {
     /// A file the map says is read-only on this host is not writable
     /// (EROFS, even for root), as `open` says: the map is fetched for it
     /// if it is not cached yet (what the open would do next anyway).
-    fn check_write(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+    fn permission(mount: &Mount, inode: Inode<'_, Self>) -> Result {
         mount.load_fmap(inode.data(), inode.ino(), inode.size())?;
         if inode.data().read_only() {
             return Err(EROFS);
@@ -189,6 +208,37 @@ impl FileSystem for Famfs {
         Ok(())
     }
 
+    /// famfs files never change size, owner, mode or times (EPERM): the log
+    /// is the only truth, and it is append-only.
+    fn setattr(_mount: &Mount, _inode: Inode<'_, Self>) -> Result {
+        Err(EPERM)
+    }
+
+    fn fiemap(
+        mount: &Mount,
+        inode: Inode<'_, Self>,
+        start: u64,
+        len: u64,
+        sink: &mut FiemapSink<'_>,
+    ) -> Result {
+        mount.fiemap(inode.data(), start, len, sink)
+    }
+}
+
+#[vtable]
+impl DentryOperations for Famfs {
+    fn d_revalidate(
+        mount: &Mount,
+        dir: Inode<'_, Self>,
+        name: &[u8],
+        _inode: Inode<'_, Self>,
+    ) -> Result<Option<Entry>> {
+        mount.lookup(dir.ino(), name)
+    }
+}
+
+#[vtable]
+impl FileOperations for Famfs {
     /// OPEN (or OPENDIR); a regular file also gets its map now, so that no
     /// later read, write or fault needs the daemon. A file the map says is
     /// read-only on this host does not open for writing (EROFS, even for
@@ -216,7 +266,7 @@ impl FileSystem for Famfs {
         mount.release(inode.ino(), inode.is_dir(), fh, flags);
     }
 
-    fn readdir(
+    fn iterate_shared(
         mount: &Mount,
         dir: Inode<'_, Self>,
         fh: u64,
@@ -225,19 +275,41 @@ impl FileSystem for Famfs {
         mount.readdir(dir.ino(), fh, emitter)
     }
 
-    fn wait_pages_let_go(mount: &Mount, inode: Inode<'_, Self>) -> Result {
-        mount.wait_pages_let_go(inode.ino(), inode.data())
+    fn read_iter(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        mount.check_io(inode.data(), inode.size())
     }
 
-    fn evict(mount: &Mount, ino: u64, data: KBox<InodeState>, unmounting: bool) {
-        mount.evicted(ino, &data);
-        let n = data.lookups();
-        if n > 0 && !unmounting {
-            mount.forget(ino, n);
+    fn write_iter(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        mount.check_io(inode.data(), inode.size())
+    }
+
+    /// MAP_SYNC only if the file's devices make a written-back store
+    /// durable (famfs faults never need a metadata update).
+    fn mmap(mount: &Mount, inode: Inode<'_, Self>, sync: bool) -> Result {
+        mount.check_io(inode.data(), inode.size())?;
+        if sync && !mount.sync_faults_supported(inode.data()) {
+            return Err(eopnotsupp());
         }
+        Ok(())
     }
 
-    fn resolve<'a>(
+    /// Counts the store fence; a fenced file is not durable (EIO).
+    fn fsync(mount: &Mount, inode: Inode<'_, Self>) -> Result {
+        mount.store_fenced();
+        mount.check_io(inode.data(), inode.size())
+    }
+}
+
+#[vtable]
+impl AddressSpaceOperations for Famfs {
+    fn writepages<'a>(mount: &'a Mount, inode: Inode<'_, Self>) -> Result<Option<&'a Claim>> {
+        mount.writeback_device(inode.data())
+    }
+}
+
+#[vtable]
+impl IomapOperations for Famfs {
+    fn iomap_begin<'a>(
         mount: &'a Mount,
         inode: Inode<'_, Self>,
         pos: u64,
@@ -246,37 +318,7 @@ impl FileSystem for Famfs {
         mount.resolve(inode.data(), pos, write)
     }
 
-    fn check_io(mount: &Mount, inode: Inode<'_, Self>) -> Result {
-        mount.check_io(inode.data(), inode.size())
-    }
-
-    fn sync_faults_supported(mount: &Mount, inode: Inode<'_, Self>) -> bool {
-        mount.sync_faults_supported(inode.data())
-    }
-
-    fn fiemap(
-        mount: &Mount,
-        inode: Inode<'_, Self>,
-        start: u64,
-        len: u64,
-        sink: &mut FiemapSink<'_>,
-    ) -> Result {
-        mount.fiemap(inode.data(), start, len, sink)
-    }
-
     fn fault_done(mount: &Mount, order: u32, outcome: FaultOutcome) {
         mount.fault_done(order, outcome);
-    }
-
-    fn writeback_device<'a>(mount: &'a Mount, inode: Inode<'_, Self>) -> Result<Option<&'a Claim>> {
-        mount.writeback_device(inode.data())
-    }
-
-    fn store_fenced(mount: &Mount) {
-        mount.store_fenced();
-    }
-
-    fn put_super(mount: &mut Mount) {
-        mount.destroy();
     }
 }

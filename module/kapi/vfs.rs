@@ -4,17 +4,15 @@
 //! (`fs_context`), super blocks, inodes, dentries, files, and the fs-dax
 //! data path.
 //!
-//! A file system implements [`FileSystem`] in safe Rust; the trampolines
-//! here turn the C callbacks into calls of it, dispatched per type (the
-//! iomap callback too: see `vfs/dax.rs`). The 6.12 kernel crate has no VFS
-//! abstractions.
+//! A file system implements [`FileSystem`] and one trait per C operation
+//! table (`vfs/traits.rs`) in safe Rust; the trampolines here turn the C
+//! callbacks into calls of them, dispatched per type (the iomap callback
+//! too: see `vfs/dax.rs`). The 6.12 kernel crate has no VFS abstractions.
 
 use crate::kapi::bindings;
-use crate::kapi::fsdax::Claim;
 use core::cell::Cell;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
-use kernel::str::CStr;
 use kernel::types::ForeignOwnable;
 
 mod dax;
@@ -22,12 +20,17 @@ mod fiemap;
 mod ops;
 mod registration;
 mod super_block;
+mod traits;
 
 pub(crate) use dax::{DaxExtent, FaultOutcome};
 pub(crate) use fiemap::FiemapSink;
 pub(crate) use ops::{DirEmitter, Inode};
 pub(crate) use registration::{FsTypeStorage, Registration};
 pub(crate) use super_block::SuperRef;
+pub(crate) use traits::{
+    AddressSpaceOperations, DentryOperations, FileOperations, FileSystem, InodeCache,
+    InodeOperations, IomapOperations, NewSuper, Operations, SuperOperations,
+};
 
 /// `S_IFDIR`: the file type bits of a directory.
 pub(crate) const S_IFDIR: u32 = bindings::S_IFDIR;
@@ -37,7 +40,7 @@ pub(crate) const S_IFREG: u32 = bindings::S_IFREG;
 /// `S_IFMT`: the mask of the file type bits.
 pub(crate) const S_IFMT: u32 = bindings::S_IFMT;
 
-/// Open flags a file system sees in [`FileSystem::open`].
+/// Open flags a file system sees in [`FileOperations::open`].
 pub(crate) mod open_flags {
     use crate::kapi::bindings;
     /// The access mode bits.
@@ -109,164 +112,13 @@ pub(crate) struct Entry {
     pub(crate) payload: Cell<Option<KVec<u8>>>,
 }
 
-/// What [`FileSystem::fill_super`] makes of a new mount: the per-mount
-/// state, the root directory's attributes and the root inode's state.
-pub(crate) type NewSuper<I, D> = (I, InodeAttr, KBox<D>);
-
-/// A file system type.
-pub(crate) trait FileSystem: Sized + 'static {
-    /// Name, as given to `mount -t`.
-    const NAME: &'static CStr;
-    /// `f_type` reported by `statfs(2)`.
-    const MAGIC: u64;
-    /// State of the type while it is registered (given to
-    /// [`Registration::register`], seen by every new mount).
-    type TypeData: Send + Sync + 'static;
-    /// Mount options, collected before the super block exists.
-    type Options: Default + Send + 'static;
-    /// Per-mount state, kept with the super block.
-    type Info: Send + Sync + 'static;
-    /// Per-inode state, the inode's `i_private`.
-    type InodeData: Send + Sync + 'static;
-
-    /// Takes one mount option; `value` is `None` for a flag. Unknown keys
-    /// return [`unknown_option`].
-    fn parse(options: &mut Self::Options, key: &[u8], value: Option<&[u8]>) -> Result;
-
-    /// Sets up a new mount from its options: the per-mount state, the
-    /// attributes of the root directory and its inode state. `sb` is the
-    /// new super block, for work done later outside the VFS's callbacks;
-    /// `dev` its anonymous device number (major, minor).
-    fn fill_super(
-        ty: &Self::TypeData,
-        options: Self::Options,
-        sb: SuperRef,
-        dev: (u32, u32),
-    ) -> Result<NewSuper<Self::Info, Self::InodeData>>;
-
-    /// `statfs(2)`.
-    fn statfs(info: &Self::Info) -> Result<StatFs>;
-
-    /// Looks `name` up in `dir`; `None` if it does not exist.
-    fn lookup(info: &Self::Info, dir: Inode<'_, Self>, name: &[u8]) -> Result<Option<Entry>>;
-
-    /// State for an inode first seen in `entry`.
-    fn new_inode(info: &Self::Info, entry: &Entry) -> Result<KBox<Self::InodeData>>;
-
-    /// `entry` (from [`FileSystem::lookup`] or [`FileSystem::revalidate`])
-    /// now refers to `inode`, new or not.
-    fn found(inode: Inode<'_, Self>, entry: &Entry);
-
-    /// A lookup's result could not be used (e.g. the node changed type):
-    /// undo what it counted.
-    fn lookup_failed(info: &Self::Info, ino: u64);
-
-    /// Checks that `name` in `dir` still names `inode`; the new entry if so.
-    fn revalidate(
-        info: &Self::Info,
-        dir: Inode<'_, Self>,
-        name: &[u8],
-        inode: Inode<'_, Self>,
-    ) -> Result<Option<Entry>>;
-
-    /// Whether `inode` may take the attributes `attr` from a reply (its
-    /// type already matches): an error refuses the reply, and the inode
-    /// keeps what it had.
-    fn check_update(info: &Self::Info, inode: Inode<'_, Self>, attr: &InodeAttr) -> Result;
-
-    /// Brings the attributes of `inode` up to date if they have expired.
-    fn refresh(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
-
-    /// Whether regular file `inode` may be written at all (the
-    /// `permission` check of every open for writing and of
-    /// `access(W_OK)`, before the mode bits): EROFS for a file the file
-    /// system holds read-only. May block (never called in RCU walk).
-    fn check_write(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
-
-    /// Opens `inode` (`O_*` flags, see [`open_flags`]); returns the file
-    /// handle.
-    fn open(info: &Self::Info, inode: Inode<'_, Self>, flags: u32) -> Result<u64>;
-
-    /// The last close of a file opened with handle `fh`.
-    fn release(info: &Self::Info, inode: Inode<'_, Self>, fh: u64, flags: u32);
-
-    /// Emits the entries of directory `dir` (opened as `fh`) from
-    /// `emitter.pos()` on, until the emitter is full or the end.
-    fn readdir(
-        info: &Self::Info,
-        dir: Inode<'_, Self>,
-        fh: u64,
-        emitter: &mut DirEmitter<'_>,
-    ) -> Result;
-
-    /// Waits, killably, until no page of regular file `inode` is held by
-    /// anyone but its mapping (see [`Claim::wait_pages_let_go`]): its dax
-    /// entries are dropped next, as the mount goes. EINTR when killed.
-    /// Kernels before 6.15 only (later ones wait at eviction themselves).
-    ///
-    /// [`Claim::wait_pages_let_go`]: crate::kapi::fsdax::Claim::wait_pages_let_go
-    // Called only where eviction does not break the layout itself.
-    #[cfg_attr(famfs_rs_dax_break_layout, allow(dead_code))]
-    fn wait_pages_let_go(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
-
-    /// An inode is gone from memory; `unmounting` when the whole mount is.
-    fn evict(info: &Self::Info, ino: u64, data: KBox<Self::InodeData>, unmounting: bool);
-
-    /// Where file offset `pos` of regular file `inode` lives (for
-    /// `iomap_begin`): from state cached on the inode, never asking a
-    /// server. `None` at or past the end of the file (reads).
-    fn resolve<'a>(
-        info: &'a Self::Info,
-        inode: Inode<'_, Self>,
-        pos: u64,
-        write: bool,
-    ) -> Result<Option<DaxExtent<'a>>>;
-
-    /// Whether `read`, `write` and `mmap` of `inode` may go ahead.
-    fn check_io(info: &Self::Info, inode: Inode<'_, Self>) -> Result;
-
-    /// Whether `inode` may be mapped `MAP_SYNC`: every device its data
-    /// lives on makes a written-back CPU store durable, and the file
-    /// system never needs a metadata update to make a fault durable.
-    fn sync_faults_supported(info: &Self::Info, inode: Inode<'_, Self>) -> bool;
-
-    /// `FS_IOC_FIEMAP`: reports the extents of regular file `inode` that
-    /// overlap `start..start + len` to `sink`, in file order.
-    fn fiemap(
-        info: &Self::Info,
-        inode: Inode<'_, Self>,
-        start: u64,
-        len: u64,
-        sink: &mut FiemapSink<'_>,
-    ) -> Result;
-
-    /// A page fault of `order` on a file of this mount ended so.
-    fn fault_done(info: &Self::Info, order: u32, outcome: FaultOutcome);
-
-    /// The dax device whose cache flush writes back `inode`'s dirty
-    /// entries (`None`: nothing to do); an error when its stores cannot be
-    /// made durable (writeback fails with it, kept on the mapping).
-    fn writeback_device<'a>(
-        info: &'a Self::Info,
-        inode: Inode<'_, Self>,
-    ) -> Result<Option<&'a Claim>>;
-
-    /// A store fence was issued for a file of this mount (`fsync`,
-    /// `msync`, a synchronous write), for the counters.
-    fn store_fenced(info: &Self::Info);
-
-    /// The mount is going away, after its inodes (only if `fill_super`
-    /// succeeded): nothing else uses its state any more.
-    fn put_super(info: &mut Self::Info);
-}
-
 /// Fills a new inode (still `I_NEW`, so nobody else sees it) from `attr`,
 /// with the operations for its type, and hands it `data`.
 ///
 /// # Safety
 ///
 /// `inode` must be a new, locked inode of a super block of `T`.
-unsafe fn init_inode<T: FileSystem>(
+unsafe fn init_inode<T: Operations>(
     inode: *mut bindings::inode,
     attr: &InodeAttr,
     data: KBox<T::InodeData>,

@@ -2,10 +2,11 @@
 
 //! File data through the kernel's fs-dax code: `read`/`write` with
 //! `dax_iomap_rw`, page faults with `dax_iomap_fault`, `fsync` with
-//! `dax_writeback_mapping_range` and a store fence. The one file-system
-//! hook is [`FileSystem::resolve`], which `iomap_begin` calls to turn a
-//! file offset into a device and an offset on it, from state cached on the
-//! inode: no request to the daemon can happen on these paths.
+//! `dax_writeback_mapping_range` and a store fence. The file system says
+//! whether each may go ahead ([`FileOperations`]), and
+//! [`IomapOperations::iomap_begin`] turns a file offset into a device and
+//! an offset on it, from state cached on the inode: no request to the
+//! daemon can happen on these paths.
 //!
 //! `struct iomap_ops` is opaque in the 6.12 kernel crate, so its table is
 //! defined in C (module/kapi/helpers.c) and points at
@@ -14,14 +15,15 @@
 
 use super::ops::Inode;
 use super::super_block::{super_header, super_info};
-use super::FileSystem;
+use super::{AddressSpaceOperations, FileOperations, FileSystem, IomapOperations, Operations};
 use crate::kapi::bindings;
 use crate::kapi::fsdax::Claim;
 use core::ptr;
 use kernel::ffi::{c_int, c_uint, c_ulong};
 use kernel::prelude::*;
 
-/// A contiguous run of a file on a device, from [`FileSystem::resolve`].
+/// A contiguous run of a file on a device, from
+/// [`IomapOperations::iomap_begin`].
 pub(crate) struct DaxExtent<'a> {
     /// Byte offset on the device.
     pub(crate) addr: u64,
@@ -65,12 +67,12 @@ pub(super) unsafe extern "C" fn famfs_rs_iomap_begin(
 }
 
 /// `iomap_begin` of the files of `T`: turns a file offset into a device
-/// and an offset on it with [`FileSystem::resolve`].
+/// and an offset on it with [`IomapOperations::iomap_begin`].
 ///
 /// # Safety
 ///
 /// As [`famfs_rs_iomap_begin`], for an inode of `T`.
-pub(super) unsafe fn iomap_begin<T: FileSystem>(
+pub(super) unsafe fn iomap_begin<T: IomapOperations>(
     inode: *mut bindings::inode,
     pos: bindings::loff_t,
     length: bindings::loff_t,
@@ -85,7 +87,7 @@ pub(super) unsafe fn iomap_begin<T: FileSystem>(
     let Ok(pos_u) = u64::try_from(pos) else {
         return EINVAL.to_errno();
     };
-    match T::resolve(info, inode_ref, pos_u, write) {
+    match T::iomap_begin(info, inode_ref, pos_u, write) {
         // Past the end of the file: the iomap iterator asks for the rest
         // of a read that ends there; a hole tells it there is nothing.
         Ok(None) => {
@@ -134,18 +136,21 @@ unsafe fn file_inode(file: *mut bindings::file) -> *mut bindings::inode {
     unsafe { (*file).f_inode }
 }
 
-/// The inode of an open file, if [`FileSystem::check_io`] lets I/O on it
-/// go ahead.
+/// The inode of an open file, if the file system's `check` (its
+/// [`FileOperations`] method of the call) lets I/O on it go ahead.
 ///
 /// # Safety
 ///
 /// `file` must be an open file of ours.
-unsafe fn io_inode<T: FileSystem>(file: *mut bindings::file) -> Result<*mut bindings::inode> {
+unsafe fn io_inode<T: FileSystem>(
+    file: *mut bindings::file,
+    check: impl FnOnce(&T::Info, Inode<'_, T>) -> Result,
+) -> Result<*mut bindings::inode> {
     // SAFETY: per the contract the file, hence its inode and super block,
     // are alive for the call.
     unsafe {
         let inode = file_inode(file);
-        T::check_io(super_info::<T>((*inode).i_sb), Inode::from_raw(inode))?;
+        check(super_info::<T>((*inode).i_sb), Inode::from_raw(inode))?;
         Ok(inode)
     }
 }
@@ -201,7 +206,7 @@ unsafe fn unlock_after_io(inode: *mut bindings::inode, how: Lock) {
 ///
 /// Called by the VFS only, as `file_operations::read_iter` of a file of
 /// `T`, with a valid `iocb` and iterator.
-pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
+pub(super) unsafe extern "C" fn read_iter<T: FileOperations>(
     iocb: *mut bindings::kiocb,
     to: *mut bindings::iov_iter,
 ) -> isize {
@@ -209,7 +214,7 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
     // iterator. fs/dax.c wants the inode lock held (shared for reads);
     // the iomap table is the C one, valid for the module's life.
     unsafe {
-        let inode = match io_inode::<T>((*iocb).ki_filp) {
+        let inode = match io_inode::<T>((*iocb).ki_filp, T::read_iter) {
             Ok(inode) => inode,
             Err(e) => return e.to_errno() as isize,
         };
@@ -239,7 +244,7 @@ pub(super) unsafe extern "C" fn read_iter<T: FileSystem>(
 ///
 /// Called by the VFS only, as `file_operations::write_iter` of a file of
 /// `T`, with a valid `iocb` and iterator.
-pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
+pub(super) unsafe extern "C" fn write_iter<T: FileOperations>(
     iocb: *mut bindings::kiocb,
     from: *mut bindings::iov_iter,
 ) -> isize {
@@ -247,7 +252,7 @@ pub(super) unsafe extern "C" fn write_iter<T: FileSystem>(
     // under which `ki_pos` and the iterator are ours to adjust.
     unsafe {
         let file = (*iocb).ki_filp;
-        let inode = match io_inode::<T>(file) {
+        let inode = match io_inode::<T>(file, T::write_iter) {
             Ok(inode) => inode,
             Err(e) => return e.to_errno() as isize,
         };
@@ -312,23 +317,17 @@ unsafe fn write_locked(
 ///
 /// Called by the VFS only, as `file_operations::mmap` of a file of `T`,
 /// with the new VMA, not yet visible to other threads.
-pub(super) unsafe extern "C" fn mmap<T: FileSystem>(
+pub(super) unsafe extern "C" fn mmap<T: Operations>(
     file: *mut bindings::file,
     vma: *mut bindings::vm_area_struct,
 ) -> c_int {
     // SAFETY: the VFS passes an open file of ours and the new VMA, which is
     // not yet visible to any other thread.
     unsafe {
-        let inode = match io_inode::<T>(file) {
-            Ok(inode) => inode,
-            Err(e) => return e.to_errno(),
-        };
-        // MAP_SYNC (the VMA is VM_SYNC): only if the file's devices make a
-        // written-back store durable.
-        if (*vma).__bindgen_anon_2.vm_flags & (bindings::VM_SYNC as c_ulong) != 0
-            && !T::sync_faults_supported(super_info::<T>((*inode).i_sb), Inode::from_raw(inode))
-        {
-            return crate::kapi::errno::eopnotsupp().to_errno();
+        // MAP_SYNC (the VMA is VM_SYNC): the file system decides.
+        let sync = (*vma).__bindgen_anon_2.vm_flags & (bindings::VM_SYNC as c_ulong) != 0;
+        if let Err(e) = io_inode::<T>(file, |info, inode| T::mmap(info, inode, sync)) {
+            return e.to_errno();
         }
         (*vma).vm_ops = &Vm::<T>::OPS;
         bindings::famfs_rs_vm_flags_set(vma, bindings::VM_HUGEPAGE as _);
@@ -342,7 +341,7 @@ pub(super) unsafe extern "C" fn mmap<T: FileSystem>(
 ///
 /// Called by the fault code only, as `vm_operations_struct::huge_fault`
 /// (or through [`fault`]) of a VMA [`mmap`] set up, with a live `vmf`.
-unsafe extern "C" fn huge_fault<T: FileSystem>(
+unsafe extern "C" fn huge_fault<T: IomapOperations>(
     vmf: *mut bindings::vm_fault,
     order: c_uint,
 ) -> bindings::vm_fault_t {
@@ -379,7 +378,9 @@ unsafe extern "C" fn huge_fault<T: FileSystem>(
         } else {
             FaultOutcome::Mapped
         };
-        T::fault_done(super_info::<T>((*inode).i_sb), order, outcome);
+        if T::HAS_FAULT_DONE {
+            T::fault_done(super_info::<T>((*inode).i_sb), order, outcome);
+        }
         ret
     }
 }
@@ -387,14 +388,16 @@ unsafe extern "C" fn huge_fault<T: FileSystem>(
 /// # Safety
 ///
 /// As [`huge_fault`], for `fault`, `page_mkwrite` and `pfn_mkwrite`.
-unsafe extern "C" fn fault<T: FileSystem>(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+unsafe extern "C" fn fault<T: IomapOperations>(
+    vmf: *mut bindings::vm_fault,
+) -> bindings::vm_fault_t {
     // SAFETY: forwarded as received.
     unsafe { huge_fault::<T>(vmf, 0) }
 }
 
 struct Vm<T>(core::marker::PhantomData<T>);
 
-impl<T: FileSystem> Vm<T> {
+impl<T: IomapOperations> Vm<T> {
     const OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
         fault: Some(fault::<T>),
         huge_fault: Some(huge_fault::<T>),
@@ -426,7 +429,7 @@ fn store_fence() {
 ///
 /// Called by the VFS only, as `file_operations::fsync` of a file of `T`,
 /// with an open file.
-pub(super) unsafe extern "C" fn fsync<T: FileSystem>(
+pub(super) unsafe extern "C" fn fsync<T: FileOperations>(
     file: *mut bindings::file,
     start: bindings::loff_t,
     end: bindings::loff_t,
@@ -442,13 +445,14 @@ pub(super) unsafe extern "C" fn fsync<T: FileSystem>(
     let info = unsafe { super_info::<T>((*raw).i_sb) };
     // SAFETY: as above.
     let inode = unsafe { Inode::<T>::from_raw(raw) };
-    T::store_fenced(info);
+    // Also when the writeback failed: the fence was issued. A fenced file
+    // whose entries were all written back (or dropped) before is still
+    // not durable: the file system says so.
+    let durable = T::fsync(info, inode);
     if ret != 0 {
         return ret;
     }
-    // A fenced file whose entries were all written back (or dropped)
-    // before: still not durable.
-    match T::check_io(info, inode) {
+    match durable {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
@@ -458,7 +462,7 @@ pub(super) unsafe extern "C" fn fsync<T: FileSystem>(
 ///
 /// Called by writeback only, as `address_space_operations::writepages`,
 /// with the mapping of an inode of a super block of `T` and a valid `wbc`.
-pub(super) unsafe extern "C" fn writepages<T: FileSystem>(
+pub(super) unsafe extern "C" fn writepages<T: AddressSpaceOperations>(
     mapping: *mut bindings::address_space,
     wbc: *mut bindings::writeback_control,
 ) -> c_int {
@@ -469,7 +473,7 @@ pub(super) unsafe extern "C" fn writepages<T: FileSystem>(
     let info = unsafe { super_info::<T>((*raw).i_sb) };
     // SAFETY: as above.
     let inode = unsafe { Inode::<T>::from_raw(raw) };
-    match T::writeback_device(info, inode) {
+    match T::writepages(info, inode) {
         // SAFETY: a live mapping and writeback control from the caller;
         // the claim keeps the dax device alive.
         Ok(Some(dev)) => unsafe {

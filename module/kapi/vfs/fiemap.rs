@@ -5,7 +5,7 @@
 
 use super::ops::Inode;
 use super::super_block::super_info;
-use super::FileSystem;
+use super::InodeOperations;
 use crate::kapi::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_int;
@@ -51,7 +51,7 @@ impl FiemapSink<'_> {
 ///
 /// Called by the VFS only, as `inode_operations::fiemap` of a regular file
 /// of `T`, with a valid `fieinfo`.
-pub(super) unsafe extern "C" fn fiemap<T: FileSystem>(
+pub(super) unsafe extern "C" fn fiemap<T: InodeOperations>(
     inode: *mut bindings::inode,
     fieinfo: *mut bindings::fiemap_extent_info,
     start: u64,

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Inode, dentry and file operations of a [`FileSystem`]: the C callbacks,
-//! turned into calls of its safe methods.
+//! The inode, dentry, file and address space operation tables of a file
+//! system: the C callbacks, turned into calls of its safe methods
+//! ([`InodeOperations`], [`DentryOperations`], [`FileOperations`],
+//! [`AddressSpaceOperations`](super::AddressSpaceOperations);
+//! `evict_inode` of [`SuperOperations`]).
 //!
 //! famfs has no rename, but a dentry can still move: a daemon that answers
 //! one directory under two names makes `d_splice_alias` move the
@@ -10,7 +13,10 @@
 //! being looked up (negative, so no alias of anything) is read in place.
 
 use super::super_block::super_info;
-use super::{init_inode, Entry, FileSystem, InodeAttr, S_IFMT};
+use super::{
+    init_inode, DentryOperations, Entry, FileOperations, FileSystem, InodeAttr, InodeCache,
+    InodeOperations, Operations, SuperOperations, S_IFMT,
+};
 use crate::kapi::bindings;
 use crate::kapi::time::{jiffies, time_before};
 use core::marker::PhantomData;
@@ -81,9 +87,11 @@ impl<'a, T: FileSystem> Inode<'a, T> {
         // until `evict_inode`, after the last reference is gone.
         unsafe { &*((*self.ptr).i_private as *const T::InodeData) }
     }
+}
 
+impl<T: InodeCache> Inode<'_, T> {
     /// Takes new attributes. The file type cannot change (EIO), and the
-    /// file system may refuse others ([`FileSystem::check_update`]).
+    /// file system may refuse others ([`InodeCache::check_update`]).
     pub(crate) fn update(&self, attr: &InodeAttr) -> Result {
         if attr.mode & S_IFMT != self.mode() & S_IFMT {
             return Err(EIO);
@@ -174,26 +182,36 @@ const fn zeroed<X>() -> X {
     unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
 }
 
-impl<T: FileSystem> Tables<T> {
+/// A table slot: `f` if the file system implements the method (`has`,
+/// its `#[vtable]` `HAS_` constant), else NULL (the VFS's default).
+pub(super) const fn slot<F: Copy>(has: bool, f: F) -> Option<F> {
+    if has {
+        Some(f)
+    } else {
+        None
+    }
+}
+
+impl<T: Operations> Tables<T> {
     pub(super) const DIR_INODE: bindings::inode_operations = bindings::inode_operations {
         lookup: Some(lookup::<T>),
-        getattr: Some(getattr::<T>),
-        setattr: Some(setattr),
+        getattr: slot(T::HAS_GETATTR, getattr::<T>),
+        setattr: slot(T::HAS_SETATTR, setattr::<T>),
         ..zeroed()
     };
 
     pub(super) const FILE_INODE: bindings::inode_operations = bindings::inode_operations {
-        permission: Some(permission::<T>),
-        getattr: Some(getattr::<T>),
-        setattr: Some(setattr),
-        fiemap: Some(super::fiemap::fiemap::<T>),
+        permission: slot(T::HAS_PERMISSION, permission::<T>),
+        getattr: slot(T::HAS_GETATTR, getattr::<T>),
+        setattr: slot(T::HAS_SETATTR, setattr::<T>),
+        fiemap: slot(T::HAS_FIEMAP, super::fiemap::fiemap::<T>),
         ..zeroed()
     };
 
     pub(super) const DIR_FILE: bindings::file_operations = bindings::file_operations {
         open: Some(open::<T>),
-        release: Some(release::<T>),
-        iterate_shared: Some(iterate_shared::<T>),
+        release: slot(T::HAS_RELEASE, release::<T>),
+        iterate_shared: slot(T::HAS_ITERATE_SHARED, iterate_shared::<T>),
         read: Some(bindings::generic_read_dir),
         llseek: Some(bindings::generic_file_llseek),
         ..zeroed()
@@ -201,17 +219,17 @@ impl<T: FileSystem> Tables<T> {
 
     pub(super) const FILE_FILE: bindings::file_operations = bindings::file_operations {
         open: Some(open::<T>),
-        release: Some(release::<T>),
+        release: slot(T::HAS_RELEASE, release::<T>),
         llseek: Some(bindings::generic_file_llseek),
-        read_iter: Some(super::dax::read_iter::<T>),
-        write_iter: Some(super::dax::write_iter::<T>),
-        mmap: Some(super::dax::mmap::<T>),
-        fsync: Some(super::dax::fsync::<T>),
+        read_iter: slot(T::HAS_READ_ITER, super::dax::read_iter::<T>),
+        write_iter: slot(T::HAS_WRITE_ITER, super::dax::write_iter::<T>),
+        mmap: slot(T::HAS_MMAP, super::dax::mmap::<T>),
+        fsync: slot(T::HAS_FSYNC, super::dax::fsync::<T>),
         get_unmapped_area: Some(bindings::thp_get_unmapped_area),
         // sendfile/splice: dax has no page cache to splice from, so the
         // data is copied through a buffer (what ext4 and xfs do for dax).
-        splice_read: Some(bindings::copy_splice_read),
-        splice_write: Some(bindings::iter_file_splice_write),
+        splice_read: slot(T::HAS_READ_ITER, bindings::copy_splice_read),
+        splice_write: slot(T::HAS_WRITE_ITER, bindings::iter_file_splice_write),
         // Faults never need a metadata update (`mmap` checks the devices).
         fop_flags: bindings::famfs_rs_fop_flags_FAMFS_RS_FOP_MMAP_SYNC,
         ..zeroed()
@@ -219,13 +237,13 @@ impl<T: FileSystem> Tables<T> {
 
     pub(super) const DAX_AOPS: bindings::address_space_operations =
         bindings::address_space_operations {
-            writepages: Some(super::dax::writepages::<T>),
+            writepages: slot(T::HAS_WRITEPAGES, super::dax::writepages::<T>),
             dirty_folio: Some(bindings::noop_dirty_folio),
             ..zeroed()
         };
 
     pub(super) const DENTRY: bindings::dentry_operations = bindings::dentry_operations {
-        d_revalidate: Some(d_revalidate::<T>),
+        d_revalidate: slot(T::HAS_D_REVALIDATE, d_revalidate::<T>),
         ..zeroed()
     };
 }
@@ -301,7 +319,7 @@ unsafe fn release_parent_and_name(
 /// # Safety
 ///
 /// `sb` must be a live super block of `T`.
-unsafe fn entry_inode<T: FileSystem>(
+unsafe fn entry_inode<T: Operations>(
     sb: *mut bindings::super_block,
     info: &T::Info,
     entry: &Entry,
@@ -349,7 +367,7 @@ unsafe fn entry_inode<T: FileSystem>(
 ///
 /// Called by the VFS only, as `inode_operations::lookup`, with a directory
 /// inode of `T` (locked) and a negative dentry in it.
-unsafe extern "C" fn lookup<T: FileSystem>(
+unsafe extern "C" fn lookup<T: Operations>(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
     _flags: c_uint,
@@ -390,7 +408,7 @@ unsafe extern "C" fn lookup<T: FileSystem>(
 /// `dentry` is a dentry of a super block of `T` being revalidated by the
 /// VFS (under RCU when `flags` has LOOKUP_RCU). `lookup` gets the dentry's
 /// inode (initialised, referenced for the call).
-unsafe fn revalidate<T: FileSystem>(
+unsafe fn revalidate<T: DentryOperations>(
     dentry: *mut bindings::dentry,
     flags: c_uint,
     lookup: impl FnOnce(&T::Info, Inode<'_, T>) -> Result<Option<Entry>>,
@@ -434,7 +452,7 @@ unsafe fn revalidate<T: FileSystem>(
 /// Called by the VFS only, as `dentry_operations::d_revalidate`, with a
 /// dentry of a super block of `T` (under RCU when `flags` has LOOKUP_RCU).
 #[cfg(not(famfs_rs_d_revalidate_dir_name))]
-unsafe extern "C" fn d_revalidate<T: FileSystem>(
+unsafe extern "C" fn d_revalidate<T: DentryOperations>(
     dentry: *mut bindings::dentry,
     flags: c_uint,
 ) -> c_int {
@@ -444,7 +462,7 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
         // otherwise): a referenced, positive dentry; a root is never
         // revalidated. `snap` stays here until released.
         let (parent, dir, name) = unsafe { take_parent_and_name::<T>(dentry, &mut snap) };
-        let result = T::revalidate(info, dir, name, this);
+        let result = T::d_revalidate(info, dir, name, this);
         // SAFETY: taken above; `dir` and `name` are not used any more.
         unsafe { release_parent_and_name(parent, &mut snap) };
         result
@@ -459,7 +477,7 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
 /// directory, a name stable for the call, and a dentry of a super block of
 /// `T` (under RCU when `flags` has LOOKUP_RCU).
 #[cfg(famfs_rs_d_revalidate_dir_name)]
-unsafe extern "C" fn d_revalidate<T: FileSystem>(
+unsafe extern "C" fn d_revalidate<T: DentryOperations>(
     dir: *mut bindings::inode,
     name: *const bindings::qstr,
     dentry: *mut bindings::dentry,
@@ -475,7 +493,7 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
         // SAFETY: called in ref-walk only: the VFS's `dir` is the dentry's
         // referenced parent, a directory of ours, for the call.
         let dir = unsafe { Inode::<T>::from_raw(dir) };
-        T::revalidate(info, dir, name, this)
+        T::d_revalidate(info, dir, name, this)
     };
     // SAFETY: per the function's contract.
     unsafe { revalidate::<T>(dentry, flags, lookup) }
@@ -485,7 +503,7 @@ unsafe extern "C" fn d_revalidate<T: FileSystem>(
 ///
 /// Called by the VFS only, as `inode_operations::getattr`, with a path on
 /// a mount of `T` and a valid `stat`.
-unsafe extern "C" fn getattr<T: FileSystem>(
+unsafe extern "C" fn getattr<T: InodeOperations>(
     idmap: *mut bindings::mnt_idmap,
     path: *const bindings::path,
     stat: *mut bindings::kstat,
@@ -497,7 +515,7 @@ unsafe extern "C" fn getattr<T: FileSystem>(
     unsafe {
         let inode_ptr = (*(*path).dentry).d_inode;
         inode = Inode::<T>::from_raw(inode_ptr);
-        if let Err(e) = T::refresh(super_info::<T>((*inode_ptr).i_sb), inode) {
+        if let Err(e) = T::getattr(super_info::<T>((*inode_ptr).i_sb), inode) {
             return e.to_errno();
         }
         bindings::generic_fillattr(idmap, request_mask, inode_ptr, stat);
@@ -530,7 +548,7 @@ const DIO_ALIGN: u32 = 1;
 ///
 /// Called by the VFS only, as `inode_operations::permission`, with an
 /// inode of `T` (with `MAY_NOT_BLOCK` in RCU walk: no reference held).
-unsafe extern "C" fn permission<T: FileSystem>(
+unsafe extern "C" fn permission<T: InodeOperations>(
     idmap: *mut bindings::mnt_idmap,
     inode: *mut bindings::inode,
     mask: c_int,
@@ -546,7 +564,7 @@ unsafe extern "C" fn permission<T: FileSystem>(
         // SAFETY: ref-walk: the caller holds a reference on this inode of
         // ours, and so on its super block.
         let (info, this) = unsafe { (super_info::<T>((*inode).i_sb), Inode::<T>::from_raw(inode)) };
-        if let Err(e) = T::check_write(info, this) {
+        if let Err(e) = T::permission(info, this) {
             return e.to_errno();
         }
     }
@@ -554,26 +572,39 @@ unsafe extern "C" fn permission<T: FileSystem>(
     unsafe { bindings::generic_permission(idmap, inode, mask) }
 }
 
-/// famfs files never change size, owner, mode or times (EPERM): the log
-/// is the only truth, and it is append-only.
+/// Asks the file system whether the attributes may change; if so, the
+/// VFS's `simple_setattr` changes them (see [`InodeOperations::setattr`]).
 ///
 /// # Safety
 ///
-/// Called by the VFS only, as `inode_operations::setattr` (no argument is
-/// used).
-unsafe extern "C" fn setattr(
-    _idmap: *mut bindings::mnt_idmap,
-    _dentry: *mut bindings::dentry,
-    _attr: *mut bindings::iattr,
+/// Called by the VFS only, as `inode_operations::setattr`, with a positive
+/// dentry of a mounted super block of `T` (its inode referenced) and a
+/// valid `attr`.
+unsafe extern "C" fn setattr<T: InodeOperations>(
+    idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    attr: *mut bindings::iattr,
 ) -> c_int {
-    EPERM.to_errno()
+    // SAFETY: the VFS passes a live, positive dentry of ours: its inode is
+    // initialised and referenced, its super block mounted.
+    let (info, inode) = unsafe {
+        (
+            super_info::<T>((*dentry).d_sb),
+            Inode::<T>::from_raw((*dentry).d_inode),
+        )
+    };
+    if let Err(e) = T::setattr(info, inode) {
+        return e.to_errno();
+    }
+    // SAFETY: the arguments the VFS gave us.
+    unsafe { bindings::simple_setattr(idmap, dentry, attr) }
 }
 
 /// # Safety
 ///
 /// Called by the VFS only, as `file_operations::open`, with an inode of `T`
 /// and its file being opened.
-unsafe extern "C" fn open<T: FileSystem>(
+unsafe extern "C" fn open<T: FileOperations>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
@@ -605,7 +636,7 @@ unsafe extern "C" fn open<T: FileSystem>(
 ///
 /// Called by the VFS only, as `file_operations::release`, once per file
 /// [`open`] succeeded on.
-unsafe extern "C" fn release<T: FileSystem>(
+unsafe extern "C" fn release<T: FileOperations>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
@@ -624,7 +655,7 @@ unsafe extern "C" fn release<T: FileSystem>(
 ///
 /// Called by the VFS only, as `file_operations::iterate_shared`, with an
 /// open directory of `T` and a valid `ctx`.
-unsafe extern "C" fn iterate_shared<T: FileSystem>(
+unsafe extern "C" fn iterate_shared<T: FileOperations>(
     file: *mut bindings::file,
     ctx: *mut bindings::dir_context,
 ) -> c_int {
@@ -642,7 +673,7 @@ unsafe extern "C" fn iterate_shared<T: FileSystem>(
         file,
         _p: PhantomData,
     };
-    match T::readdir(info, dir, fh, &mut emitter) {
+    match T::iterate_shared(info, dir, fh, &mut emitter) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
@@ -652,7 +683,7 @@ unsafe extern "C" fn iterate_shared<T: FileSystem>(
 ///
 /// Called by the VFS only, as `super_operations::evict_inode`, once, for
 /// an inode of `T` nobody uses any more.
-pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {
+pub(super) unsafe extern "C" fn evict_inode<T: SuperOperations>(inode: *mut bindings::inode) {
     // SAFETY: the VFS evicts an inode of ours nobody uses any more.
     unsafe { bindings::famfs_rs_dax_break_layout_final(inode) };
     // SAFETY: as above, its data still in place.
@@ -677,7 +708,7 @@ pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings:
     // SAFETY: the inode's super block, whose state is in place until
     // `put_super`, after every inode is gone.
     let (info, unmounting) = unsafe { (super_info::<T>(sb), !bindings::famfs_rs_sb_active(sb)) };
-    T::evict(info, ino, data, unmounting);
+    T::evict_inode(info, ino, data, unmounting);
 }
 
 /// Before 6.15, truncation warns about (and drops the entry of) a page
@@ -692,7 +723,7 @@ pub(super) unsafe extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings:
 ///
 /// `inode` is an inode of `T` being evicted, its data still in place.
 #[cfg(not(famfs_rs_dax_break_layout))]
-unsafe fn let_go_of_pages<T: FileSystem>(inode: *mut bindings::inode) {
+unsafe fn let_go_of_pages<T: SuperOperations>(inode: *mut bindings::inode) {
     // SAFETY: per the contract; `nrpages` counts dax entries (zero for a
     // file never mapped: nothing to do).
     let (mapping, entries) =
@@ -733,7 +764,7 @@ unsafe fn let_go_of_pages<T: FileSystem>(inode: *mut bindings::inode) {
 /// # Safety
 ///
 /// `sb` must be a super block of `T` being set up.
-pub(super) unsafe fn set_dentry_ops<T: FileSystem>(sb: *mut bindings::super_block) {
+pub(super) unsafe fn set_dentry_ops<T: Operations>(sb: *mut bindings::super_block) {
     // SAFETY: per the contract.
     unsafe { bindings::famfs_rs_set_default_d_op(sb, &Tables::<T>::DENTRY) };
 }

@@ -7,7 +7,7 @@
 use super::dax;
 use super::ops;
 use super::super_block::{self, super_info, SuperData, SuperHeader};
-use super::{init_inode, FileSystem, InodeAttr, SuperRef};
+use super::{init_inode, FileSystem, InodeAttr, Operations, SuperOperations, SuperRef};
 use crate::kapi::bindings;
 use crate::kapi::once::OnceBox;
 use core::cell::UnsafeCell;
@@ -94,7 +94,7 @@ pub(crate) struct Registration<T: FileSystem> {
     storage: &'static FsTypeStorage<T>,
 }
 
-impl<T: FileSystem> Registration<T> {
+impl<T: Operations> Registration<T> {
     /// Registers `T` in `storage`, which must not be used for anything
     /// else, with `data` as the type's state for every mount.
     pub(crate) fn register(
@@ -166,7 +166,7 @@ impl<T: FileSystem> Drop for Registration<T> {
 /// The operation tables of `T`, built at compile time.
 struct Tables<T>(PhantomData<T>);
 
-impl<T: FileSystem> Tables<T> {
+impl<T: Operations> Tables<T> {
     const CONTEXT: bindings::fs_context_operations = bindings::fs_context_operations {
         free: Some(free_fs_context::<T>),
         dup: None,
@@ -177,9 +177,10 @@ impl<T: FileSystem> Tables<T> {
     };
 
     const SUPER: bindings::super_operations = bindings::super_operations {
-        statfs: Some(statfs::<T>),
+        statfs: ops::slot(T::HAS_STATFS, statfs::<T>),
+        // Always: it gives back the inode's data.
         evict_inode: Some(ops::evict_inode::<T>),
-        put_super: Some(super_block::put_super::<T>),
+        put_super: ops::slot(T::HAS_PUT_SUPER, super_block::put_super::<T>),
         // SAFETY: all-zero is a valid `super_operations` (no callbacks).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
@@ -189,7 +190,7 @@ impl<T: FileSystem> Tables<T> {
 ///
 /// Called by the VFS only, as `file_system_type::init_fs_context` of a
 /// famfs_rs type registered for `T`, with a new, valid `fc`.
-unsafe extern "C" fn init_fs_context<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
+unsafe extern "C" fn init_fs_context<T: Operations>(fc: *mut bindings::fs_context) -> c_int {
     let options = match KBox::new(T::Options::default(), GFP_KERNEL) {
         Ok(o) => o,
         Err(e) => return Error::from(e).to_errno(),
@@ -273,7 +274,7 @@ unsafe extern "C" fn parse_param<T: FileSystem>(
 ///
 /// Called by the VFS only, as `fs_context_operations::get_tree`, with an
 /// `fc` set up by [`init_fs_context`].
-unsafe extern "C" fn get_tree<T: FileSystem>(fc: *mut bindings::fs_context) -> c_int {
+unsafe extern "C" fn get_tree<T: Operations>(fc: *mut bindings::fs_context) -> c_int {
     // SAFETY: `fc` is valid; `get_tree_nodev` makes a new anonymous super
     // block and calls `fill_super` on it.
     unsafe { bindings::get_tree_nodev(fc, Some(fill_super::<T>)) }
@@ -283,7 +284,7 @@ unsafe extern "C" fn get_tree<T: FileSystem>(fc: *mut bindings::fs_context) -> c
 ///
 /// Called by `get_tree_nodev` only (from [`get_tree`]), with a new super
 /// block nobody else uses yet and the `fc` of that mount.
-unsafe extern "C" fn fill_super<T: FileSystem>(
+unsafe extern "C" fn fill_super<T: Operations>(
     sb: *mut bindings::super_block,
     fc: *mut bindings::fs_context,
 ) -> c_int {
@@ -348,7 +349,7 @@ unsafe extern "C" fn fill_super<T: FileSystem>(
 }
 
 /// Makes the root inode and dentry of a new super block.
-fn make_root<T: FileSystem>(
+fn make_root<T: Operations>(
     sb: *mut bindings::super_block,
     attr: &InodeAttr,
     data: KBox<T::InodeData>,
@@ -391,13 +392,14 @@ unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
         data.sb.clear();
     }
     // SAFETY: `get_tree_nodev` made it an anonymous super block. Its
-    // `put_super` takes the state (if `fill_super` made a root).
+    // `put_super` takes the state (if `fill_super` made a root and the
+    // file system has one).
     unsafe { bindings::kill_anon_super(sb) };
     // SAFETY: as above; NULL if `put_super` took it.
     let p = unsafe { (*sb).s_fs_info };
     if !p.is_null() {
-        // SAFETY: the box `fill_super` stored (it failed late); no inode
-        // or file is left.
+        // SAFETY: the box `fill_super` stored (it failed late, or there is
+        // no `put_super`); no inode or file is left.
         drop(unsafe { KBox::<SuperData<T>>::from_foreign(p) });
     }
 }
@@ -406,7 +408,7 @@ unsafe extern "C" fn kill_sb<T: FileSystem>(sb: *mut bindings::super_block) {
 ///
 /// Called by the VFS only, as `super_operations::statfs`, with a dentry
 /// of a mounted super block of `T` and a valid `buf`.
-unsafe extern "C" fn statfs<T: FileSystem>(
+unsafe extern "C" fn statfs<T: SuperOperations>(
     dentry: *mut bindings::dentry,
     buf: *mut bindings::kstatfs,
 ) -> c_int {

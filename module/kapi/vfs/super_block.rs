@@ -6,7 +6,7 @@
 //! active reference to the super block, as a mount does, so that it never
 //! meets an unmount half-way.
 
-use super::FileSystem;
+use super::{FileSystem, SuperOperations};
 use crate::kapi::bindings;
 use kernel::ffi::{c_int, c_uint};
 use kernel::new_mutex;
@@ -255,7 +255,7 @@ impl Drop for ActiveSuper {
 ///
 /// Called by the VFS only, as `super_operations::put_super`, once, for a
 /// super block of `T` whose `fill_super` succeeded.
-pub(super) unsafe extern "C" fn put_super<T: FileSystem>(sb: *mut bindings::super_block) {
+pub(super) unsafe extern "C" fn put_super<T: SuperOperations>(sb: *mut bindings::super_block) {
     // SAFETY: at `put_super` every inode and file is gone, the VFS runs no
     // other callback of this super block, and no `SuperRef` reaches it
     // (`kill_sb` cleared them before, and no active reference is left):
