@@ -31,16 +31,18 @@ sys_counts() {
 }
 
 # diag_pass NAME SIDE ARGS...: one timed run of opens, with the tasks
-# whose CPU time moved (largest first) and the system counts' change.
+# whose CPU time moved (largest first) and the system counts' change; its
+# figure ("ns=N files=N") is left in PASS.
 diag_pass() {
 	local name=$1 side=$2 b a sb sa line
 	shift 2
 	b=$(task_times)
 	sb=$(sys_counts)
+	PASS=
 	line=$(opens "$@") || { bench_fail "opens $*"; return; }
 	sa=$(sys_counts)
 	a=$(task_times)
-	echo "BENCH $name $side $line" >"$OUT"
+	PASS=$line
 	echo "BENCH $name.sys $side $(delta "$sb" "$sa")" >"$OUT"
 	{
 		echo "$b" | sed 's/^/B /'
@@ -48,7 +50,7 @@ diag_pass() {
 	} | awk '$1 == "B" { rt[$2] = $4; sw[$2] = $5; next }
 		{ d = $4 - rt[$2]; if (d > 0) printf "%d %s/%s switches=%d\n", d, $3, $2, $5 - sw[$2] }' |
 		sort -rn | head -n 8 | while read -r ns who rest; do
-		echo "BENCH $name.task $side $who cpu_ns=$ns $rest" >"$OUT"
+		echo "BENCH $name.task $side task=$who cpu_ns=$ns $rest" >"$OUT"
 	done
 }
 
@@ -56,10 +58,15 @@ diag_side() {
 	local side=$1
 	shift
 	famfs_mount "$@" >/dev/null 2>&1 || { bench_fail "famfs mount $*"; return 1; }
+	local cold
 	diag_pass cold_open $side $MNT/many $FILES cold
+	cold=$PASS
 	diag_pass warm_open $side $MNT/many $FILES warm
+	# As the whole bench prints them (scripts/bench-report.py).
+	[ -n "$cold" ] && echo "BENCH cold_open $side $cold warm_ns=$(echo "$PASS" | sed -n 's/^ns=\([0-9]*\).*/\1/p')" >"$OUT"
 	drop_caches
 	diag_pass cold_open_dropped $side $MNT/many $FILES cold
+	[ -n "$PASS" ] && echo "BENCH cold_open_dropped $side $PASS" >"$OUT"
 	famfs_umount >/dev/null
 	echo "BENCH cold_open.served $side $(daemon_served)" >"$OUT"
 }
