@@ -16,6 +16,8 @@
 #   BENCH_PROFILE=1      instead of the figures, perf profiles of the cases
 #                        that miss their targets (perf from the host's
 #                        linux-perf, copied into the guest)
+#   BENCH_ONLY=opens     the open cases alone, with the CPU time of every
+#                        task around each pass (bench/diag.sh)
 #
 # Output: the table on stdout, also kept with the raw lines in
 # build/bench/ (table.txt, run/tap.log, run/console.log).
@@ -53,6 +55,8 @@ if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
 	export FAMFS_RS_WITH_PERF=1
 	params+=" famfs_rs_test.bench_profile=1"
 fi
+[[ -n ${BENCH_ONLY:-} ]] && params+=" famfs_rs_test.bench_only=$BENCH_ONLY"
+
 "$FAMFS_RS_TOP/scripts/mkinitramfs.sh" "$INITRD" || die "building the initramfs failed"
 
 # Fresh, sparse memory each run.

@@ -138,6 +138,9 @@ struct State {
     closed: Option<Error>,
     slots: KVec<Option<Slot>>,
     in_flight: usize,
+    /// Slots not read by the daemon yet: with none, the daemon's read
+    /// needs no walk over the slots (see `BackgroundQueue::unread`).
+    unsent: usize,
     /// FORGETs not yet read: (node id, lookup count). Grown with
     /// GFP_NOWAIT only: eviction (which queues them) may run in reclaim,
     /// and nothing may allocate with reclaim allowed under this lock.
@@ -154,6 +157,9 @@ impl State {
     /// The oldest call not yet read. Uniques grow, so it has the
     /// smallest unique among the unsent.
     fn oldest_unsent(&self) -> Option<usize> {
+        if self.unsent == 0 {
+            return None;
+        }
         let mut best: Option<(usize, u64)> = None;
         for (i, slot) in self.slots.iter().enumerate() {
             if let Some(s) = slot {
@@ -183,8 +189,11 @@ impl State {
 
     fn take(&mut self, index: usize) -> Option<Slot> {
         let slot = self.slots.get_mut(index)?.take();
-        if slot.is_some() {
+        if let Some(s) = &slot {
             self.in_flight -= 1;
+            if !s.sent {
+                self.unsent = self.unsent.saturating_sub(1);
+            }
         }
         slot
     }
@@ -248,6 +257,7 @@ impl Transport {
                 closed: None,
                 slots: empty_slots()?,
                 in_flight: 0,
+                unsent: 0,
                 forgets: KVec::new(),
                 interrupts: [0; MAX_IN_FLIGHT],
                 n_interrupts: 0,
@@ -435,6 +445,7 @@ impl Transport {
             interrupted: false,
         });
         state.in_flight += 1;
+        state.unsent += 1;
         drop(state);
         self.upcalls.fetch_add(1, Ordering::Relaxed);
         self.wake_reader();
@@ -521,7 +532,9 @@ impl Transport {
         match state.slots.get_mut(index) {
             Some(Some(slot)) => {
                 slot.sent = true;
-                Some(Outgoing::Request(slot.request.clone()))
+                let request = slot.request.clone();
+                state.unsent = state.unsent.saturating_sub(1);
+                Some(Outgoing::Request(request))
             }
             _ => None,
         }

@@ -49,28 +49,56 @@ fn body_len(fmap: &Fmap) -> usize {
 
 /// `buf[..n]`, marked read-only on this host if `read_only`.
 fn finish(mut buf: Vec<u8>, n: usize, read_only: bool) -> Result<Vec<u8>, FmapError> {
-    buf.truncate(n);
-    if read_only {
-        mark_read_only(&mut buf)?;
-    }
+    finish_at(&mut buf, 0, n, read_only)?;
     Ok(buf)
 }
 
 /// The GET_FMAP body of a file of `size` bytes with map `fmap`, read-only
 /// on this host if `read_only`.
 pub fn encode_file(size: u64, fmap: &Fmap, read_only: bool) -> Result<Vec<u8>, FmapError> {
+    let mut buf = Vec::new();
+    append_file(&mut buf, size, fmap, read_only)?;
+    Ok(buf)
+}
+
+/// [`encode_file`]'s body appended to `out` (a LOOKUP reply being built:
+/// no buffer of its own to allocate, copy and free on every cold open).
+/// On failure `out` is as it was.
+pub fn append_file(
+    out: &mut Vec<u8>,
+    size: u64,
+    fmap: &Fmap,
+    read_only: bool,
+) -> Result<(), FmapError> {
+    let start = out.len();
+    let r = encode_file_at(out, start, size, fmap, read_only);
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
+}
+
+/// Encodes the body into `out` from `start`, leaving it exactly that long.
+fn encode_file_at(
+    out: &mut Vec<u8>,
+    start: usize,
+    size: u64,
+    fmap: &Fmap,
+    read_only: bool,
+) -> Result<(), FmapError> {
     if size == 0 {
         // An empty file maps nothing (the kernel refuses extents on it),
         // whatever its log entry allocated.
-        let mut buf = vec![0u8; size_of::<fuse_famfs_fmap_header>()];
-        let n = encode_simple(&mut buf, FamfsFileType::Regular, 0, &[])?;
-        return finish(buf, n, read_only);
+        out.resize(start + size_of::<fuse_famfs_fmap_header>(), 0);
+        let n = encode_simple(&mut out[start..], FamfsFileType::Regular, 0, &[])?;
+        return finish_at(out, start, n, read_only);
     }
-    let mut buf = vec![0u8; body_len(fmap)];
+    out.resize(start + body_len(fmap), 0);
+    let buf = &mut out[start..];
     let n = match fmap {
         Fmap::Simple(ext) => {
             let ext: Vec<SimpleExt> = ext.iter().map(simple).collect::<Result<_, _>>()?;
-            encode_simple(&mut buf, FamfsFileType::Regular, size, &ext)?
+            encode_simple(buf, FamfsFileType::Regular, size, &ext)?
         }
         Fmap::Interleaved(iext) => {
             let strips: Vec<Vec<SimpleExt>> = iext
@@ -89,10 +117,20 @@ pub fn encode_file(size: u64, fmap: &Fmap, read_only: bool) -> Result<Vec<u8>, F
                     })
                 })
                 .collect::<Result<_, FmapError>>()?;
-            encode_interleaved(&mut buf, FamfsFileType::Regular, size, &specs)?
+            encode_interleaved(buf, FamfsFileType::Regular, size, &specs)?
         }
     };
-    finish(buf, n, read_only)
+    finish_at(out, start, n, read_only)
+}
+
+/// `out` cut to the `n` bytes of the body at `start`, marked read-only on
+/// this host if `read_only`.
+fn finish_at(out: &mut Vec<u8>, start: usize, n: usize, read_only: bool) -> Result<(), FmapError> {
+    out.truncate(start + n);
+    if read_only {
+        mark_read_only(&mut out[start..])?;
+    }
+    Ok(())
 }
 
 /// The GET_FMAP body of a `.meta` file: the superblock region (device 0,
@@ -147,5 +185,30 @@ mod tests {
         let body = encode_file(8 * MB2, &il, true).unwrap();
         assert_eq!(body.len(), body_len(&il));
         assert_eq!(body.len(), 32 + 24 + 2 * 24);
+    }
+
+    /// A LOOKUP reply's map is appended after what the reply holds, the
+    /// same bytes as a GET_FMAP body; one that cannot be encoded leaves
+    /// the reply as it was.
+    #[test]
+    fn append_is_the_body_after_the_prefix() {
+        let simple = Fmap::Simple(vec![ext(10 * MB2, MB2), ext(20 * MB2, MB2)]);
+        for ro in [false, true] {
+            let mut out = vec![7u8; 40];
+            append_file(&mut out, 2 * MB2, &simple, ro).unwrap();
+            assert_eq!(&out[..40], &[7u8; 40][..]);
+            assert_eq!(&out[40..], &encode_file(2 * MB2, &simple, ro).unwrap()[..]);
+        }
+        let mut out = vec![7u8; 40];
+        append_file(&mut out, 0, &simple, false).unwrap();
+        assert_eq!(&out[40..], &encode_file(0, &simple, false).unwrap()[..]);
+        let bad = Fmap::Simple(vec![Extent {
+            devindex: 99,
+            offset: 0,
+            len: MB2,
+        }]);
+        let mut out = vec![7u8; 40];
+        assert!(append_file(&mut out, MB2, &bad, false).is_err());
+        assert_eq!(out, vec![7u8; 40]);
     }
 }

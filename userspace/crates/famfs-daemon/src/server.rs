@@ -489,15 +489,11 @@ impl Server {
         match found {
             Child::Found(a) => {
                 self.counts.add(a.ino);
-                let entry = ok_msg(unique, &self.policy.entry(&a));
-                let msg = match self.lookup_fmap_of(&snap, &a) {
-                    Some(map) => {
-                        let mut body = entry[OUT_HEADER_LEN..].to_vec();
-                        body.extend_from_slice(&map);
-                        bytes_msg(unique, &body)
-                    }
-                    None => entry,
-                };
+                let mut msg = ok_msg(unique, &self.policy.entry(&a));
+                if self.append_lookup_fmap(&snap, &a, &mut msg) {
+                    let body = msg.len() - OUT_HEADER_LEN;
+                    let _ = finish_reply(&mut msg, unique, body);
+                }
                 self.one(unique, msg)
             }
             Child::Trigger(c) => {
@@ -741,21 +737,41 @@ impl Server {
         }
     }
 
-    /// The map to send with the LOOKUP reply for `a`, when agreed at INIT,
-    /// for a regular file whose map fits (a larger one, or one that cannot
-    /// be encoded, is left to GET_FMAP).
-    fn lookup_fmap_of(&self, snap: &Snapshot, a: &Attr) -> Option<Vec<u8>> {
+    /// Appends to the LOOKUP reply `msg` the map of `a`, when agreed at
+    /// INIT, for a regular file whose map fits (a larger one, or one that
+    /// cannot be encoded, is left to GET_FMAP); whether it did. The map
+    /// is built in the reply itself: this is every cold open's work.
+    fn append_lookup_fmap(&self, snap: &Snapshot, a: &Attr, msg: &mut Vec<u8>) -> bool {
         if !self.lookup_fmap || a.is_dir() {
-            return None;
+            return false;
         }
-        let t = nodes::resolve(&snap.replay.ns, a.ino)?;
-        if matches!(t, Target::Log(_)) {
-            // Where a file's map is built for the kernel, as in GET_FMAP.
-            famfs_host::faults::point("get-fmap");
+        let Some(t) = nodes::resolve(&snap.replay.ns, a.ino) else {
+            return false;
+        };
+        let start = msg.len();
+        let ok = match t {
+            Target::Log(n) => match &n.kind {
+                famfs_meta::NodeKind::File { size, fmap, flags } => {
+                    // Where a file's map is built for the kernel, as in GET_FMAP.
+                    famfs_host::faults::point("get-fmap");
+                    let ro = flags & FM_ALL_HOSTS_RO != 0;
+                    crate::fmap::append_file(msg, *size, fmap, ro).is_ok()
+                }
+                famfs_meta::NodeKind::Dir { .. } => false,
+            },
+            _ => match self.fmap_body(snap, t) {
+                Some(Ok(b)) => {
+                    msg.extend_from_slice(&b);
+                    true
+                }
+                _ => false,
+            },
+        };
+        if ok && msg.len() - start <= LOOKUP_FMAP_MAX {
+            return true;
         }
-        self.fmap_body(snap, t)?
-            .ok()
-            .filter(|b| b.len() <= LOOKUP_FMAP_MAX)
+        msg.truncate(start);
+        false
     }
 
     /// Trigger files are one 2 MiB unit, the device's last (no real

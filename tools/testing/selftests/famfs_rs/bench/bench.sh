@@ -22,7 +22,8 @@
 # the cold-open case), bench_seq (bytes of the sequential cases),
 # bench_ops (random accesses), bench_rounds (fault rounds), bench_sizes
 # (device sizes whose handover is measured), bench_profile=1 (profile the
-# cases that miss their targets instead, see profile.sh).
+# cases that miss their targets instead, see profile.sh), bench_only=opens
+# (the open cases alone, with where their time goes, see diag.sh).
 export PATH=/bench/bin:/bin:/sbin:/usr/bin:/usr/sbin
 . /bench/lib.sh
 
@@ -49,8 +50,11 @@ insmod /lib/modules/famfs_rs.ko || bench_fail "insmod famfs_rs.ko"
 . /bench/subjects.sh
 . /bench/cases.sh
 . /bench/profile.sh
+. /bench/diag.sh
 
-if [ "$(param bench_profile)" = 1 ]; then
+if [ "$(param bench_only)" = opens ]; then
+	diag_opens
+elif [ "$(param bench_profile)" = 1 ]; then
 	# Profiling instead of the figures (perf's sampling costs time).
 	famfs_prepare
 	profile_cases
