@@ -331,9 +331,8 @@ Example:
 }
 
 const BIND_LONG: &str = "\
-Move each DEVICE (a devdax device, /dev/daxX.Y) to the dax driver \
-famfs_rs.ko mounts it from (its own on Linux 6.12, the kernel's fsdev_dax \
-on 7.x) once, and keep it there until famfs unbind: famfs mount then skips \
+Move each DEVICE (a devdax device, /dev/daxX.Y) to famfs_rs.ko's own dax \
+driver (Linux 6.12) once, and keep it there until famfs unbind: famfs mount then skips \
 the move and famfs umount leaves the device bound. Without it every mount \
 moves its devices there and every umount moves them back to device_dax, \
 which costs CPU and memory in proportion to the device's size (on 6.12, \
@@ -349,6 +348,10 @@ given /dev/daxX.Y (mkfs, fsck, logplay, mount, and -D) then read and write \
 it through its raw node, /dev/famfs_rs_raw/daxX.Y; writes through that \
 node are refused while the device is mounted (write through the mount). \
 Without DEVICE, lists the bound devices.
+
+On Linux 7.x (the kernel's fsdev_dax) famfs bind refuses: famfs_rs.ko has \
+no raw node for a device fsdev_dax holds yet, so nothing could read a \
+device kept there between mounts; mounts move the devices each time.
 
 Examples:
   famfs bind /dev/dax0.0
