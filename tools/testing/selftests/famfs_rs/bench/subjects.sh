@@ -26,11 +26,17 @@ famfs_prepare() {
 	figure mount few_files famfs_mount
 	figure umount few_files famfs_umount
 	# The same remount with the device kept bound (famfs bind): no
-	# handover at mount, no give-back at umount.
-	figure bind whole timeit famfs bind $FAMFS_DEV
-	figure mount few_files_bound famfs_mount
-	figure umount few_files_bound famfs_umount
-	figure unbind whole timeit famfs unbind $FAMFS_DEV
+	# handover at mount, no give-back at umount. famfs bind refuses on 7.x
+	# (fsdev_dax): then there is no such remount to measure.
+	line=$(timeit famfs bind $FAMFS_DEV 2>/tmp/bind.err)
+	if [ "${line##*status=}" = 0 ]; then
+		echo "BENCH bind whole $line" >"$OUT"
+		figure mount few_files_bound famfs_mount
+		figure umount few_files_bound famfs_umount
+		figure unbind whole timeit famfs unbind $FAMFS_DEV
+	else
+		info bind_refused "$(tail -n 1 /tmp/bind.err)"
+	fi
 	i=0
 	awk -v n="$FILES" 'BEGIN { for (i = 0; i < n; i++) printf "-M/many/f%05d,2M\n", i }' |
 		xargs -n 1000 timeit famfs creat $d >/tmp/creat.times 2>/tmp/creat.log ||
