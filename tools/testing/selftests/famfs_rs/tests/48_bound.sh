@@ -99,3 +99,18 @@ test_bound_unbind() {
 	famfs_umount || return 1
 	devdax_home 60
 }
+
+# On 7.x the kernel's fsdev_dax holds the devices and famfs_rs.ko has no raw
+# node for them: famfs bind refuses, saying why, and moves nothing.
+test_bound_refused_on_fsdev_dax() {
+	[ $DAXDRV = fsdev_dax ] ||
+		{ not_run "this kernel has no fsdev_dax: famfs bind works here (the tests above)"; return; }
+	famfs_fresh || return 1
+	drv=$(bound_driver)
+	out=$(famfs bind $FAMFS_DEV 2>&1) && { fail "famfs bind succeeded on fsdev_dax: $out"; return 1; }
+	echo "$out" | grep -q "fsdev_dax driver, for whose devices it has no raw node" ||
+		{ fail "famfs bind's refusal does not say why: $out"; return 1; }
+	expect_eq "driver of $DAX after the refused bind" "$drv" "$(bound_driver)" || return 1
+	famfs bind | grep -q "^$DAX" && { fail "famfs bind lists $DAX after refusing it"; return 1; }
+	return 0
+}
