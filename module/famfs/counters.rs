@@ -6,11 +6,12 @@
 
 #![forbid(unsafe_code)]
 
+pub(super) use crate::fuse::client::bump;
+use crate::fuse::client::Field;
 use crate::fuse::Client;
 use crate::kapi::debugfs::DebugDir;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::AtomicU64;
 use kernel::c_str;
-use kernel::str::CStr;
 use kernel::sync::Arc;
 
 /// What famfs counts (the FUSE client and transport count the rest).
@@ -35,13 +36,6 @@ pub(crate) struct Counters {
     /// Store fences issued (synchronous writes, fsync, msync).
     pub(super) store_fences: AtomicU64,
 }
-
-/// Counts one.
-pub(super) fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
-}
-
-type Field<O> = (&'static CStr, fn(&O) -> &AtomicU64);
 
 const MOUNT: [Field<Counters>; 12] = [
     (c_str!("fmaps"), |c| &c.fmaps),

@@ -30,11 +30,12 @@ pub(super) struct Stats {
 }
 
 /// Counts one.
-pub(super) fn bump(c: &AtomicU64) {
+pub(crate) fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-type Field<O> = (&'static CStr, fn(&O) -> &AtomicU64);
+/// A debugfs counter file: its name and where its value lives in `O`.
+pub(crate) type Field<O> = (&'static CStr, fn(&O) -> &AtomicU64);
 
 const TRANSPORT: [Field<Connection>; 3] = [
     (c_str!("upcalls"), |c| c.transport.upcalls_counter()),
