@@ -26,6 +26,7 @@
 #define _FAMFS_RS_ABI_H
 
 #include <linux/types.h>
+#include <linux/ioctl.h>
 
 /* ------------------------------------------------------------------------
  * famfs_rs's own identity
@@ -47,6 +48,27 @@
  * while /dev/daxX.Y fails with ENXIO.
  */
 #define FAMFS_RS_RAW_DIR	"famfs_rs_raw"
+
+/*
+ * Kernels with the kernel's fsdev_dax driver (7.x), whose /dev/daxX.Y opens
+ * but can be neither read nor mapped: the one node /dev/<dir>/<this> reads
+ * and writes, with pread/pwrite, the device whose open /dev/daxX.Y is given
+ * to FAMFS_RS_RAW_SET_FD (as LOOP_SET_FD gives a loop device its file). The
+ * descriptor proves the device is a devdax device with a node (a number
+ * alone could name any dax device); it may be closed afterwards.
+ */
+#define FAMFS_RS_RAW_FSDEV_NAME	"fsdev"
+
+/*
+ * ioctl on that node: the argument points to an __s32, the descriptor of an
+ * open /dev/daxX.Y bound to fsdev_dax. Once per open file (EBUSY after);
+ * ENODEV if it is not such a device; reads and writes before it fail with
+ * ENXIO. 0xF5 is free in Documentation/userspace-api/ioctl/ioctl-number.rst;
+ * bindgen cannot expand _IOW, so its parts are names too (checked equal).
+ */
+#define FAMFS_RS_IOC_MAGIC		0xF5
+#define FAMFS_RS_RAW_SET_FD_NR		1
+#define FAMFS_RS_RAW_SET_FD		_IOW(FAMFS_RS_IOC_MAGIC, FAMFS_RS_RAW_SET_FD_NR, __s32)
 
 /* f_type reported by statfs(2), the value upstream tools accept as famfs. */
 #define FAMFS_RS_STATFS_MAGIC	0x87b282fd
@@ -112,8 +134,9 @@
 #define FAMFS_RS_MAX_REPLY	(16 + 32768)
 
 /*
- * No ioctls: the control device speaks only read/write/poll, as /dev/fuse
- * does. If one is ever needed, its magic and numbers belong here.
+ * No ioctls on the control device: it speaks only read/write/poll, as
+ * /dev/fuse does. (The one ioctl famfs_rs has, FAMFS_RS_RAW_SET_FD, is the
+ * raw fsdev node's, above.)
  */
 
 /* ------------------------------------------------------------------------

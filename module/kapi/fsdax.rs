@@ -21,7 +21,10 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 mod holder;
+mod raw;
 
+#[cfg(famfs_rs_fsdev_dax)]
+mod rawfsdev;
 #[cfg(famfs_rs_fsdev_dax)]
 mod upstream;
 #[cfg(famfs_rs_fsdev_dax)]

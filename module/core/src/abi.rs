@@ -112,6 +112,19 @@ pub const FMAP_READONLY: u8 = FAMFS_RS_FMAP_READONLY as u8;
 /// Every `fuse_famfs_fmap_header.flags` bit famfs_rs knows.
 pub const FMAP_FLAGS_KNOWN: u8 = FMAP_READONLY;
 
+/// `_IOW(type, nr, size)` of the kernel's generic ioctl encoding (x86,
+/// arm64, riscv: 2 direction bits over 14 size bits over the type and
+/// number bytes).
+const fn ioc_write(ty: u32, nr: u32, size: usize) -> u32 {
+    (1 << 30) | ((size as u32) << 16) | (ty << 8) | nr
+}
+
+/// `FAMFS_RS_RAW_SET_FD`: gives the raw fsdev node the device of an open
+/// `/dev/daxX.Y` (the argument points to its descriptor, an `__s32`).
+pub const RAW_SET_FD: u32 = ioc_write(FAMFS_RS_IOC_MAGIC, FAMFS_RS_RAW_SET_FD_NR, size_of::<i32>());
+// What the header's _IOW(0xF5, 1, __s32) is (raw_probe.c uses the macro).
+const _: () = assert!(RAW_SET_FD == 0x4004_f501);
+
 /// The FUSE opcodes famfs_rs knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]

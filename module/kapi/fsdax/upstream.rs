@@ -19,6 +19,7 @@
 //! [`lookup`]).
 
 use super::holder::HolderSlot;
+use super::rawfsdev::FsdevNode;
 use super::{Failure, FailureHolder, Recovery};
 use crate::kapi::{bindings, log};
 use core::ptr;
@@ -29,6 +30,12 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
 use kernel::ThisModule;
+
+kernel::sync::global_lock! {
+    // SAFETY: initialised in `Driver::register`, at module init, before
+    // anything can lock it; no other lock uses this type.
+    unsafe(uninit) static RAW_WRITES: Mutex<KVec<usize>> = KVec::new();
+}
 
 /// The major number of dax device nodes, learned at registration; 0 while
 /// not registered.
@@ -71,21 +78,45 @@ impl Drop for Scratch {
     }
 }
 
-/// Nothing is registered on these kernels (the kernel's `fsdev_dax` is the
-/// driver); registration learns the dax major, and dropping waits for
-/// notifications still in the module's code.
+/// The directory under /dev of the raw node.
+const RAW_DIR: &str = match core::str::from_utf8(crate::core_logic::famfs_core::abi::abi_str(
+    crate::core_logic::famfs_core::abi::FAMFS_RS_RAW_DIR,
+)) {
+    Ok(s) => s,
+    Err(_) => panic!("the ABI header's names are ASCII"),
+};
+
+/// No dax driver is registered on these kernels (the kernel's `fsdev_dax`
+/// is the driver); registration learns the dax major and makes the raw
+/// node, and dropping waits for notifications still in the module's code.
 pub(crate) struct Driver {
+    _raw: Option<FsdevNode>,
     _scratch: Scratch,
 }
 
 impl Driver {
-    pub(crate) fn register(_module: &'static ThisModule, _name: &'static CStr) -> Result<Self> {
+    pub(crate) fn register(module: &'static ThisModule, _name: &'static CStr) -> Result<Self> {
+        // SAFETY: once, at module init, before anything else of the module
+        // runs.
+        unsafe { RAW_WRITES.init() };
         let scratch = Scratch::new()?;
         // SAFETY: a live dax device of ours; its inode's number is set at
         // allocation and stable.
         let devt = unsafe { (*bindings::dax_inode(scratch.0)).i_rdev };
         DAX_MAJOR.store(devt >> bindings::MINORBITS, Ordering::Release);
-        Ok(Driver { _scratch: scratch })
+        let raw = FsdevNode::register(RAW_DIR, module.as_ptr())
+            .inspect_err(|e| {
+                pr_warn!(
+                    "no raw node /dev/{}/fsdev ({:?}): famfs commands cannot read devices kept bound to fsdev_dax\n",
+                    RAW_DIR,
+                    e
+                )
+            })
+            .ok();
+        Ok(Driver {
+            _raw: raw,
+            _scratch: scratch,
+        })
     }
 }
 
@@ -147,7 +178,14 @@ unsafe extern "C" fn notify_failure(
 }
 
 /// A dax device reference from [`lookup`], put on drop.
-struct DaxRef(*mut bindings::dax_device);
+pub(super) struct DaxRef(*mut bindings::dax_device);
+
+impl DaxRef {
+    /// The dax device, referenced as long as `self` lives.
+    pub(super) fn as_ptr(&self) -> *mut bindings::dax_device {
+        self.0
+    }
+}
 
 // SAFETY: a dax device reference may be used and put from any thread: the
 // dax device's own functions synchronise (its flags are atomic bits, its
@@ -165,7 +203,7 @@ impl Drop for DaxRef {
 
 /// The dax device whose node has `number`, with a reference. ENODEV if the
 /// number is not a dax device's, or the device is gone.
-fn lookup((major, minor): (u32, u32)) -> Result<DaxRef> {
+pub(super) fn lookup((major, minor): (u32, u32)) -> Result<DaxRef> {
     let dax_major = DAX_MAJOR.load(Ordering::Acquire);
     if dax_major == 0 || major != dax_major || minor >= 1 << bindings::MINORBITS {
         return Err(ENODEV);
@@ -284,7 +322,7 @@ impl Drop for Claim {
 
 /// The device's data size: the first page offset `dax_direct_access()`
 /// refuses (its pages are a prefix of page offsets), found by bisection.
-fn data_size(dax_dev: *mut bindings::dax_device) -> Result<u64> {
+pub(super) fn data_size(dax_dev: *mut bindings::dax_device) -> Result<u64> {
     let valid = |pgoff: u64| -> bool {
         // SAFETY: a referenced dax device, under the dax read lock as
         // dax_direct_access() requires; nothing is written back.
@@ -395,10 +433,18 @@ pub(crate) fn claim<H: FailureHolder>(
     let data = ptr::from_ref::<HolderSlot>(&holder)
         .cast_mut()
         .cast::<c_void>();
-    // SAFETY: a referenced dax device; `data` lives until after the
-    // matching fs_put_dax() (in `Claim::drop`, or the error path below
-    // never registered it); `HOLDER_OPS` is static.
-    let ret = unsafe { bindings::fs_dax_get(dax.0, data, &HOLDER_OPS) };
+    let ret = {
+        // Not while a write through the raw node is in flight (see
+        // `raw_write_begin`).
+        let writes = RAW_WRITES.lock();
+        if writes.contains(&(dax.0 as usize)) {
+            return Err(EBUSY);
+        }
+        // SAFETY: a referenced dax device; `data` lives until after the
+        // matching fs_put_dax() (in `Claim::drop`, or the error path below
+        // never registered it); `HOLDER_OPS` is static.
+        unsafe { bindings::fs_dax_get(dax.0, data, &HOLDER_OPS) }
+    };
     if ret != 0 {
         if log::ratelimit_ok() {
             match ret {
@@ -455,4 +501,33 @@ pub(crate) fn claim<H: FailureHolder>(
         scratch: Some(scratch),
         size,
     })
+}
+
+/// A write through the raw node in flight (see [`raw_write_begin`]).
+pub(super) struct RawWrite(usize);
+
+/// Starts a write through the raw node to `dax_dev`: EBUSY while a file
+/// system holds the device (a mount's daemon writes the log through the
+/// mount; bytes written under it here would race its appends and its
+/// files' mappings). Until the guard is dropped no mount can claim the
+/// device: claims and this check are made under one lock.
+pub(super) fn raw_write_begin(dax_dev: *mut bindings::dax_device) -> Result<RawWrite> {
+    let mut writes = RAW_WRITES.lock();
+    // SAFETY: the caller holds a reference on the dax device; the holder
+    // is only read.
+    if !unsafe { bindings::dax_holder(dax_dev) }.is_null() {
+        return Err(EBUSY);
+    }
+    writes.push(dax_dev as usize, GFP_KERNEL)?;
+    Ok(RawWrite(dax_dev as usize))
+}
+
+impl Drop for RawWrite {
+    fn drop(&mut self) {
+        let mut writes = RAW_WRITES.lock();
+        if let Some(i) = writes.iter().position(|&w| w == self.0) {
+            // Found just now: in range.
+            let _ = writes.remove(i);
+        }
+    }
 }

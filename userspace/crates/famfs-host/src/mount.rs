@@ -4,6 +4,7 @@
 use famfs_core::abi::{
     abi_str, FAMFS_RS_CTL_NAME, FAMFS_RS_DAX_DRIVER, FAMFS_RS_FS_TYPE, FAMFS_RS_OPT_FD,
     FAMFS_RS_OPT_GROUP_ID, FAMFS_RS_OPT_ROOTMODE, FAMFS_RS_OPT_USER_ID, FAMFS_RS_RAW_DIR,
+    FAMFS_RS_RAW_FSDEV_NAME,
 };
 use std::ffi::CString;
 use std::io;
@@ -34,6 +35,11 @@ const _: () = assert!(is_dev_node(CONTROL_DEV, CONTROL_NAME));
 /// directory under /dev named by the ABI header.
 pub const RAW_NODE_DIR: &str = "/dev/famfs_rs_raw";
 const _: () = assert!(is_dev_node(RAW_NODE_DIR, abi_name(FAMFS_RS_RAW_DIR)));
+/// The one raw node of 7.x kernels under [`RAW_NODE_DIR`], for devices
+/// bound to fsdev_dax.
+pub const RAW_FSDEV_NAME: &str = abi_name(FAMFS_RS_RAW_FSDEV_NAME);
+/// Its ioctl, `FAMFS_RS_RAW_SET_FD`.
+pub const RAW_SET_FD: u32 = famfs_core::abi::RAW_SET_FD;
 /// Whether `path` is `/dev/` followed by `name` (checked at compile time:
 /// the path is spelled out for `const` users, the name comes from the ABI).
 const fn is_dev_node(path: &str, name: &str) -> bool {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Opening a devdax character device or an image file standing in for one.
 //!
-//! A devdax device bound to famfs_rs.ko's dax driver between mounts (`famfs
-//! bind`, Linux 6.12) fails to open with ENXIO; it is then opened through
-//! its raw node (`/dev/famfs_rs_raw/daxX.Y`, see [`crate::rawnode`]) with
-//! `pread`/`pwrite` instead of a mapping, transparently: commands given
-//! `/dev/daxX.Y` work on a bound device as on a free one.
+//! A devdax device kept bound between mounts (`famfs bind`) can be neither
+//! read nor mapped: on Linux 6.12 (famfs_rs.ko's dax driver) it fails to
+//! open with ENXIO, on 7.x (the kernel's fsdev_dax) it opens but maps
+//! nothing. It is then read and written through famfs_rs.ko's raw node
+//! (see [`crate::rawnode`]) with `pread`/`pwrite` instead of a mapping,
+//! transparently: commands given `/dev/daxX.Y` work on a bound device as on
+//! a free one.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -15,7 +17,7 @@ use std::sync::Arc;
 use famfs_omf::ALLOC_UNIT;
 
 use crate::media::{MappedFile, Media};
-use crate::rawnode::{raw_node, RawFile, RAW_NODE_DIR};
+use crate::rawnode::{fsdev_node, raw_node, RawFile, RAW_NODE_DIR};
 use crate::MetaError;
 
 /// What kind of thing holds the file system.
@@ -57,6 +59,16 @@ fn devdax_size(rdev: u64) -> Result<u64, MetaError> {
     let (maj, min) = (libc::major(rdev), libc::minor(rdev));
     read_size(Path::new(&format!("/sys/dev/char/{maj}:{min}/size")))
 }
+
+/// The driver the character device numbered `rdev` is bound to, if any.
+fn driver_of(rdev: u64) -> Option<String> {
+    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
+    let link = std::fs::read_link(format!("/sys/dev/char/{maj}:{min}/driver")).ok()?;
+    Some(link.file_name()?.to_string_lossy().into_owned())
+}
+
+/// The kernel's fs-dax devdax driver (Linux 7.x).
+const FSDEV_DAX: &str = "fsdev_dax";
 
 /// The dax bus name (`daxX.Y`) of the character device numbered `rdev`.
 fn dax_name(rdev: u64) -> Option<String> {
@@ -110,6 +122,11 @@ impl DaxDevice {
             .map_err(|e| MetaError::io(path, "stat", e))?;
         let (kind, raw) = if md.file_type().is_file() {
             (DeviceKind::Image, md.len())
+        } else if md.file_type().is_char_device()
+            && driver_of(md.rdev()).as_deref() == Some(FSDEV_DAX)
+        {
+            let size = usable(path, devdax_size(md.rdev())?)?;
+            return Self::open_fsdev(file, path, size, writable);
         } else if md.file_type().is_char_device() {
             (DeviceKind::Devdax, devdax_size(md.rdev())?)
         } else {
@@ -134,16 +151,28 @@ impl DaxDevice {
 
     fn open_raw(raw: &Path, bytes: u64, writable: bool) -> Result<Self, MetaError> {
         let size = usable(raw, bytes)?;
-        let node = RawFile::open(raw, size, writable)?;
+        Self::through(RawFile::open(raw, size, writable)?, size, raw.to_owned())
+    }
+
+    /// `file`, an open `/dev/daxX.Y` bound to fsdev_dax, through the fsdev
+    /// raw node.
+    fn open_fsdev(file: File, path: &Path, size: u64, writable: bool) -> Result<Self, MetaError> {
+        let node = RawFile::open_fsdev(file, path, size, writable)?;
+        Self::through(node, size, fsdev_node())
+    }
+
+    /// The device of `size` usable bytes read through raw node `node`
+    /// (opened by `path`).
+    fn through(node: RawFile, size: u64, path: PathBuf) -> Result<Self, MetaError> {
         let lock = node
-            .file()
+            .lock_file()
             .try_clone()
-            .map_err(|e| MetaError::io(raw, "dup", e))?;
+            .map_err(|e| MetaError::io(&path, "dup", e))?;
         Ok(DaxDevice {
             map: Arc::new(node),
             kind: DeviceKind::RawNode,
             size,
-            path: raw.to_owned(),
+            path,
             lock,
         })
     }

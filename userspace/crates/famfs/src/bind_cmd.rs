@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Result};
 use famfs_host::bound;
 use famfs_host::handover::{Holder, Sysfs};
-use famfs_meta::rawnode::raw_node;
+use famfs_meta::rawnode::{fsdev_node, raw_node};
 
 use crate::cli::{BindArgs, UnbindArgs};
 use crate::{devwait, Status};
@@ -37,17 +37,6 @@ pub fn bind(a: &BindArgs) -> Result<Status> {
         list(&sysfs);
         return Ok(Status::Ok);
     }
-    // fsdev_dax (7.x): the device's node can be neither read nor mapped
-    // there, and famfs_rs.ko has no raw node for it: mount, mkfs and fsck
-    // could not read the device while it stays bound.
-    if sysfs.holder().map_err(|e| anyhow!("{e}"))? == Holder::Fsdev {
-        bail!(
-            "this kernel's famfs_rs.ko uses the kernel's {} driver, for whose devices it \
-             has no raw node yet: famfs commands could not read a device kept there. Mount \
-             without famfs bind (each mount moves the device)",
-            Holder::Fsdev.driver()
-        );
-    }
     for path in &a.devices {
         let name = name_of(&sysfs, path)?;
         // A mount that just ended may still be giving it back: let it
@@ -56,8 +45,14 @@ pub fn bind(a: &BindArgs) -> Result<Status> {
             devwait::settle(path, "bind")?;
         }
         bound::bind(&sysfs, &name).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        let to = sysfs.holder_of(&name).map_or("famfs_rs.ko", |h| h.driver());
-        let raw = raw_node(&name);
+        let holder = sysfs.holder_of(&name);
+        let to = holder.map_or("famfs_rs.ko", |h| h.driver());
+        // 6.12: the device's own raw node; 7.x: the one fsdev node.
+        let raw = if holder == Some(Holder::Fsdev) {
+            fsdev_node()
+        } else {
+            raw_node(&name)
+        };
         let via = if raw.exists() {
             format!("; famfs commands reach it through {}", raw.display())
         } else {
@@ -88,12 +83,20 @@ pub fn unbind(a: &UnbindArgs) -> Result<Status> {
 #[cfg(test)]
 mod tests {
     /// famfs_meta (which does not link the ABI header) names the raw
-    /// nodes' directory too.
+    /// nodes' directory, the fsdev node and its ioctl too.
     #[test]
-    fn raw_node_dir_is_the_abi_one() {
+    fn raw_node_names_are_the_abi_ones() {
         assert_eq!(
             famfs_host::mount::RAW_NODE_DIR,
             famfs_meta::rawnode::RAW_NODE_DIR
+        );
+        assert_eq!(
+            famfs_host::mount::RAW_FSDEV_NAME,
+            famfs_meta::rawnode::FSDEV_NODE_NAME
+        );
+        assert_eq!(
+            famfs_host::mount::RAW_SET_FD,
+            famfs_meta::rawnode::RAW_SET_FD
         );
     }
 }

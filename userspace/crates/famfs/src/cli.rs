@@ -331,27 +331,26 @@ Example:
 }
 
 const BIND_LONG: &str = "\
-Move each DEVICE (a devdax device, /dev/daxX.Y) to famfs_rs.ko's own dax \
-driver (Linux 6.12) once, and keep it there until famfs unbind: famfs mount then skips \
+Move each DEVICE (a devdax device, /dev/daxX.Y) to the dax driver famfs \
+mounts use (famfs_rs.ko's own on Linux 6.12, the kernel's fsdev_dax on \
+7.x) once, and keep it there until famfs unbind: famfs mount then skips \
 the move and famfs umount leaves the device bound. Without it every mount \
 moves its devices there and every umount moves them back to device_dax, \
-which costs CPU and memory in proportion to the device's size (on 6.12, \
-about 10 ms of CPU per GiB each way, seconds per TiB), while a mount of a \
-bound device costs only its log replay.
+which costs CPU and memory in proportion to the device's size (about 10 ms \
+of CPU per GiB each way on 6.12, 42 ms on 7.3: seconds to tens of seconds \
+per TiB), while a mount of a bound device costs only its log replay.
 
 A bound device keeps its page map (struct pages: 16 MiB of this host's RAM \
 per GiB of device, 16 GiB per TiB) for as long as it is bound: bind the \
 devices you mount, not every device on the host.
 
-While bound, /dev/daxX.Y cannot be opened (Linux 6.12). famfs commands \
-given /dev/daxX.Y (mkfs, fsck, logplay, mount, and -D) then read and write \
-it through its raw node, /dev/famfs_rs_raw/daxX.Y; writes through that \
-node are refused while the device is mounted (write through the mount). \
-Without DEVICE, lists the bound devices.
-
-On Linux 7.x (the kernel's fsdev_dax) famfs bind refuses: famfs_rs.ko has \
-no raw node for a device fsdev_dax holds yet, so nothing could read a \
-device kept there between mounts; mounts move the devices each time.
+While bound, /dev/daxX.Y can be neither read nor mapped (6.12: it does not \
+open; 7.x: it opens, for naming the device, and nothing more). famfs \
+commands given /dev/daxX.Y (mkfs, fsck, logplay, mount, and -D) then read \
+and write it through famfs_rs.ko's raw node: /dev/famfs_rs_raw/daxX.Y on \
+6.12, /dev/famfs_rs_raw/fsdev on 7.x. Writes through it are refused while \
+the device is mounted (write through the mount). Without DEVICE, lists \
+the bound devices.
 
 Examples:
   famfs bind /dev/dax0.0

@@ -10,6 +10,21 @@
  *
  * raw_probe pwrite NODE OFFSET: writes one byte there (what it read), and
  * prints "ok" or the errno name (exit 0, or 1 if refused).
+ *
+ * NODE may be fsdev:/dev/daxX.Y: the one raw node of 7.x kernels,
+ * /dev/famfs_rs_raw/fsdev, given that device with FAMFS_RS_RAW_SET_FD.
+ *
+ * raw_probe watch NODE: prints "watching", then reads the first byte every
+ * 20 ms until a read fails, and prints that errno's name (exit 0; 1 if
+ * none failed within 60 s).
+ *
+ * raw_probe setfd /dev/daxX.Y [OTHER]: hostile FAMFS_RS_RAW_SET_FD calls on
+ * the fsdev node: I/O before it ENXIO; unknown command ENOTTY; NULL
+ * argument EFAULT; -1, a closed and an O_PATH descriptor EBADF; a regular
+ * file and a character device that is no dax device (/dev/null) ENODEV;
+ * OTHER (a devdax device not bound to fsdev_dax) ENODEV; the device itself
+ * 0, a second time EBUSY; closing the device's descriptor after it leaves
+ * the node working.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +38,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
 #include "check.h"
+#include "famfs_rs_abi.h"
+
+#define FSDEV_NODE "/dev/" FAMFS_RS_RAW_DIR "/" FAMFS_RS_RAW_FSDEV_NAME
+#define FSDEV_PREFIX "fsdev:"
 
 static const char *errno_name(int e)
 {
@@ -34,6 +56,11 @@ static const char *errno_name(int e)
 	case EFAULT: return "EFAULT";
 	case ENXIO: return "ENXIO";
 	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ENODEV: return "ENODEV";
+	case EBADF: return "EBADF";
+	case ENOTTY: return "ENOTTY";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	default: return strerror(e);
 	}
 }
@@ -50,10 +77,42 @@ static ssize_t raw_pwrite(int fd, const void *buf, size_t n, int64_t off)
 	return syscall(SYS_pwrite64, fd, buf, n, off);
 }
 
+/* FAMFS_RS_RAW_SET_FD with descriptor `dax`; 0 or -1 with errno. */
+static int set_fd(int node, int dax)
+{
+	int32_t arg = dax;
+
+	return ioctl(node, FAMFS_RS_RAW_SET_FD, &arg);
+}
+
+/* Opens NODE: a raw node's path, or fsdev:DEVDAX (the fsdev node, given
+ * DEVDAX). -1 with errno on failure. */
+static int open_node(const char *node, int flags)
+{
+	int fd, dax, e;
+
+	if (strncmp(node, FSDEV_PREFIX, strlen(FSDEV_PREFIX)))
+		return open(node, flags);
+	fd = open(FSDEV_NODE, flags);
+	if (fd < 0)
+		return -1;
+	dax = open(node + strlen(FSDEV_PREFIX), O_RDONLY);
+	if (dax < 0 || set_fd(fd, dax)) {
+		e = errno;
+		close(fd);
+		if (dax >= 0)
+			close(dax);
+		errno = e;
+		return -1;
+	}
+	close(dax);
+	return fd;
+}
+
 static int one_write(const char *node, int64_t off)
 {
 	char c;
-	int fd = open(node, O_RDWR);
+	int fd = open_node(node, O_RDWR);
 
 	if (fd < 0) {
 		printf("%s\n", errno_name(errno));
@@ -76,7 +135,7 @@ static int hostile(const char *node, int64_t size)
 	ssize_t n;
 	int fd;
 
-	fd = open(node, O_RDWR);
+	fd = open_node(node, O_RDWR);
 	check(fd >= 0, "open the raw node read-write");
 	if (fd < 0)
 		return 1;
@@ -139,12 +198,94 @@ static int hostile(const char *node, int64_t size)
 	return failures ? 1 : 0;
 }
 
+static int watch(const char *node)
+{
+	char c;
+	int fd = open_node(node, O_RDONLY);
+
+	if (fd < 0) {
+		printf("open: %s\n", errno_name(errno));
+		return 1;
+	}
+	printf("watching\n");
+	fflush(stdout);
+	for (int i = 0; i < 3000; i++) {
+		if (pread(fd, &c, 1, 0) != 1) {
+			printf("%s\n", errno_name(errno));
+			return 0;
+		}
+		usleep(20000);
+	}
+	printf("no read failed within 60 s\n");
+	return 1;
+}
+
+static int setfd(const char *devdax, const char *other)
+{
+	char c;
+	int fd, dax, closed, path, reg, null, odax;
+
+	fd = open(FSDEV_NODE, O_RDWR);
+	check(fd >= 0, "open " FSDEV_NODE);
+	if (fd < 0)
+		return 1;
+	errno = 0;
+	check(pread(fd, &c, 1, 0) < 0 && errno == ENXIO, "pread before SET_FD: ENXIO");
+	errno = 0;
+	check(pwrite(fd, &c, 1, 0) < 0 && errno == ENXIO, "pwrite before SET_FD: ENXIO");
+	errno = 0;
+	check(ioctl(fd, _IOW(FAMFS_RS_IOC_MAGIC, 2, int32_t), &c) < 0 && errno == ENOTTY,
+	      "an unknown ioctl: ENOTTY");
+	errno = 0;
+	check(ioctl(fd, FAMFS_RS_RAW_SET_FD, NULL) < 0 && errno == EFAULT, "SET_FD with NULL: EFAULT");
+	errno = 0;
+	check(set_fd(fd, -1) < 0 && errno == EBADF, "SET_FD of -1: EBADF");
+	closed = open("/dev/null", O_RDONLY);
+	close(closed);
+	errno = 0;
+	check(set_fd(fd, closed) < 0 && errno == EBADF, "SET_FD of a closed descriptor: EBADF");
+	path = open(devdax, O_PATH);
+	errno = 0;
+	check(path >= 0 && set_fd(fd, path) < 0 && errno == EBADF, "SET_FD of an O_PATH descriptor: EBADF");
+	close(path);
+	reg = open("/proc/self/status", O_RDONLY);
+	errno = 0;
+	check(reg >= 0 && set_fd(fd, reg) < 0 && errno == ENODEV, "SET_FD of a regular file: ENODEV");
+	close(reg);
+	null = open("/dev/null", O_RDONLY);
+	errno = 0;
+	check(null >= 0 && set_fd(fd, null) < 0 && errno == ENODEV, "SET_FD of /dev/null: ENODEV");
+	close(null);
+	if (other) {
+		odax = open(other, O_RDONLY);
+		errno = 0;
+		check(odax >= 0 && set_fd(fd, odax) < 0 && errno == ENODEV,
+		      "SET_FD of a devdax device not on fsdev_dax: ENODEV");
+		close(odax);
+	}
+	errno = 0;
+	check(pread(fd, &c, 1, 0) < 0 && errno == ENXIO, "pread after the refused ones: ENXIO");
+	dax = open(devdax, O_RDONLY);
+	check(dax >= 0 && set_fd(fd, dax) == 0, "SET_FD of the device");
+	errno = 0;
+	check(set_fd(fd, dax) < 0 && errno == EBUSY, "SET_FD a second time: EBUSY");
+	close(dax);
+	check(pread(fd, &c, 1, 0) == 1, "pread after its descriptor is closed");
+	close(fd);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "watch"))
+		return watch(argv[2]);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "setfd"))
+		return setfd(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 4 && !strcmp(argv[1], "hostile"))
 		return hostile(argv[2], strtoll(argv[3], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "pwrite"))
 		return one_write(argv[2], strtoll(argv[3], NULL, 0));
-	fprintf(stderr, "usage: %s hostile NODE SIZE | pwrite NODE OFFSET\n", argv[0]);
+	fprintf(stderr, "usage: %s hostile NODE SIZE | pwrite NODE OFFSET | watch NODE | setfd DEVDAX [OTHER]\n",
+		argv[0]);
 	return 2;
 }
