@@ -40,9 +40,11 @@ SIZES=${SIZES:-512M 1G 2G}
 # The fault cases map 64 MiB per thread: 32 PMD faults a round.
 FMAP=64M
 
+BENCH_ONLY_PARAM=
+[ -n "$(param bench_only)" ] && BENCH_ONLY_PARAM=" bench_only=$(param bench_only)"
 info kernel "$(uname -r)"
 info clocksource "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-info params "files=$FILES seq=$SEQ ops=$OPS rounds=$ROUNDS sizes=$SIZES"
+info params "files=$FILES seq=$SEQ ops=$OPS rounds=$ROUNDS sizes=$SIZES${BENCH_ONLY_PARAM}"
 info empty_timeit "$(timeit true)"
 insmod /lib/modules/famfs_rs.ko || bench_fail "insmod famfs_rs.ko"
 

@@ -26,8 +26,9 @@ famfs_prepare() {
 	figure mount few_files famfs_mount
 	figure umount few_files famfs_umount
 	# The same remount with the device kept bound (famfs bind): no
-	# handover at mount, no give-back at umount. famfs bind refuses on 7.x
-	# (fsdev_dax): then there is no such remount to measure.
+	# handover at mount, no give-back at umount. If famfs bind fails (a
+	# famfs_rs.ko without the raw node it needs) there is no such remount
+	# to measure, and the table says why.
 	line=$(timeit famfs bind $FAMFS_DEV 2>/tmp/bind.err)
 	if [ "${line##*status=}" = 0 ]; then
 		echo "BENCH bind whole $line" >"$OUT"
