@@ -63,10 +63,13 @@
  * ioctl on that node: the argument points to an __s32, the descriptor of an
  * open /dev/daxX.Y bound to fsdev_dax. Once per open file (EBUSY after);
  * ENODEV if it is not such a device; reads and writes before it fail with
- * ENXIO. 0xF5 is free in Documentation/userspace-api/ioctl/ioctl-number.rst;
- * bindgen cannot expand _IOW, so its parts are names too (checked equal).
+ * ENXIO; writes fail with EBADF if that descriptor was not open for
+ * writing. 0xF4 is neither listed in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst nor used by any ioctl
+ * in the 7.3 tree (0xF5, listed free, is f2fs's). bindgen cannot expand
+ * _IOW, so its parts are names too (the Rust value is checked equal).
  */
-#define FAMFS_RS_IOC_MAGIC		0xF5
+#define FAMFS_RS_IOC_MAGIC		0xF4
 #define FAMFS_RS_RAW_SET_FD_NR		1
 #define FAMFS_RS_RAW_SET_FD		_IOW(FAMFS_RS_IOC_MAGIC, FAMFS_RS_RAW_SET_FD_NR, __s32)
 

@@ -119,6 +119,7 @@ void famfs_rs_set_default_d_op(struct super_block *sb, const struct dentry_opera
 enum famfs_rs_consts {
 	FAMFS_RS_LOOKUP_RCU = LOOKUP_RCU,
 	FAMFS_RS_MF_MEM_PRE_REMOVE = MF_MEM_PRE_REMOVE,
+	FAMFS_RS_FMODE_WRITE = (__force int)FMODE_WRITE,
 };
 
 /* The fs-dax data path (module/kapi/vfs/dax.rs). struct iomap_ops is opaque in

@@ -122,8 +122,16 @@ const fn ioc_write(ty: u32, nr: u32, size: usize) -> u32 {
 /// `FAMFS_RS_RAW_SET_FD`: gives the raw fsdev node the device of an open
 /// `/dev/daxX.Y` (the argument points to its descriptor, an `__s32`).
 pub const RAW_SET_FD: u32 = ioc_write(FAMFS_RS_IOC_MAGIC, FAMFS_RS_RAW_SET_FD_NR, size_of::<i32>());
-// What the header's _IOW(0xF5, 1, __s32) is (raw_probe.c uses the macro).
-const _: () = assert!(RAW_SET_FD == 0x4004_f501);
+// What the header's _IOW(0xF4, 1, __s32) is (raw_probe.c uses the macro).
+const _: () = assert!(RAW_SET_FD == 0x4004_f401);
+// Other encodings (powerpc, mips, sparc, alpha) would need their own.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+)))]
+compile_error!("RAW_SET_FD assumes the generic ioctl encoding");
 
 /// The FUSE opcodes famfs_rs knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -70,10 +70,15 @@ pub(super) unsafe fn transfer<G>(
     // `span` checked: `pos` is not negative and `pos + len <= size`.
     let start = pos as u64;
     let (mut done, mut err) = (0usize, EIO);
+    // A device of several physical ranges maps only within one range at a
+    // time (fsdev_dax answers EFAULT for a span across two): then page by
+    // page.
+    let mut by_page = false;
     while done < len {
         let at = start + done as u64;
         let in_page = (at & (PAGE_SIZE as u64 - 1)) as usize;
-        let (want, pages) = chunk(in_page, len - done, CHUNK, PAGE_SIZE);
+        let most = if by_page { PAGE_SIZE - in_page } else { CHUNK };
+        let (want, pages) = chunk(in_page, len - done, most, PAGE_SIZE);
         let mut kaddr: *mut c_void = ptr::null_mut();
         // SAFETY: a referenced dax device (per the contract; if killed the
         // access fails with ENXIO); dax_direct_access() wants the dax read
@@ -93,7 +98,13 @@ pub(super) unsafe fn transfer<G>(
         if avail <= 0 || kaddr.is_null() {
             // SAFETY: taken above.
             unsafe { bindings::dax_read_unlock(id) };
-            if avail < 0 {
+            if avail == EFAULT.to_errno() as _ && pages > 1 {
+                by_page = true;
+                continue;
+            }
+            // EFAULT here is the device's (a page it cannot map), not a
+            // bad user buffer's: EIO.
+            if avail < 0 && avail != EFAULT.to_errno() as _ {
                 err = Error::from_errno(avail as c_int);
             }
             break;

@@ -42,6 +42,10 @@ struct Attached {
     /// Data bytes when it was given (a later resize needs an unbind, after
     /// which the dax device refuses any page past its new end itself).
     size: u64,
+    /// Whether the `/dev/daxX.Y` it was given was open for writing: if
+    /// not, writes fail with EBADF (as a loop device given a read-only
+    /// file is read-only), whatever this node was opened for.
+    writable: bool,
 }
 
 /// An open file of the node.
@@ -139,32 +143,50 @@ unsafe extern "C" fn release_callback(
     0
 }
 
-/// The dax device number of the file open as descriptor `fd` of the
-/// calling task: it must be a character device (EBADF: no such open file,
-/// O_PATH ones included; ENODEV: not a character device).
-fn char_device_of(fd: i32) -> Result<(u32, u32)> {
-    let fd = c_uint::try_from(fd).map_err(|_| EBADF)?;
-    // SAFETY: looks the descriptor up in the current task's table; a file
-    // comes with a reference, put below.
-    let file = unsafe { bindings::fget(fd) };
-    if file.is_null() {
-        return Err(EBADF);
+/// A file of the calling task, referenced until dropped.
+struct FileRef(*mut bindings::file);
+
+impl FileRef {
+    /// The file open as descriptor `fd`: EBADF if there is none (O_PATH
+    /// ones included: `fget` skips them).
+    fn get(fd: i32) -> Result<Self> {
+        let fd = c_uint::try_from(fd).map_err(|_| EBADF)?;
+        // SAFETY: looks the descriptor up in the current task's table; a
+        // file comes with a reference, put on drop.
+        let file = unsafe { bindings::fget(fd) };
+        if file.is_null() {
+            return Err(EBADF);
+        }
+        Ok(Self(file))
     }
-    // SAFETY: a referenced open file has an inode, whose type and device
-    // number are fixed for its life.
-    let (mode, rdev) = unsafe {
-        let inode = (*file).f_inode;
-        ((*inode).i_mode as u32, (*inode).i_rdev)
-    };
-    // SAFETY: the reference taken above.
-    unsafe { bindings::fput(file) };
-    if mode & bindings::S_IFMT != bindings::S_IFCHR {
-        return Err(ENODEV);
+
+    /// The device number, if it is a character device's file.
+    fn char_device(&self) -> Option<(u32, u32)> {
+        // SAFETY: a referenced open file has an inode, whose type and
+        // device number are fixed for its life.
+        let (mode, rdev) = unsafe {
+            let inode = (*self.0).f_inode;
+            (u32::from((*inode).i_mode), (*inode).i_rdev)
+        };
+        (mode & bindings::S_IFMT == bindings::S_IFCHR).then_some((
+            rdev >> bindings::MINORBITS,
+            rdev & ((1 << bindings::MINORBITS) - 1),
+        ))
     }
-    Ok((
-        rdev >> bindings::MINORBITS,
-        rdev & ((1 << bindings::MINORBITS) - 1),
-    ))
+
+    /// Whether it was opened for writing.
+    fn writable(&self) -> bool {
+        // SAFETY: a referenced open file; its mode is set at open.
+        let mode = unsafe { (*self.0).f_mode };
+        mode & bindings::famfs_rs_consts_FAMFS_RS_FMODE_WRITE as u32 != 0
+    }
+}
+
+impl Drop for FileRef {
+    fn drop(&mut self) {
+        // SAFETY: the reference `get` took.
+        unsafe { bindings::fput(self.0) };
+    }
 }
 
 /// `FAMFS_RS_RAW_SET_FD`: gives `state` the device open as the descriptor
@@ -177,13 +199,25 @@ fn set_fd(state: &OpenFile, arg: c_ulong) -> Result {
     if state.attached.is_set() {
         return Err(EBUSY);
     }
-    let dax = lookup(char_device_of(i32::from_ne_bytes(fd))?)?;
+    // The file stays referenced until the device is found: an open
+    // /dev/daxX.Y keeps its device (and so its number) from going away.
+    let file = FileRef::get(i32::from_ne_bytes(fd))?;
+    let dax = lookup(file.char_device().ok_or(ENODEV)?)?;
+    let writable = file.writable();
+    drop(file);
     // Only fsdev_dax gives its dax devices operations that map their data
     // (device_dax leaves them NULL: EOPNOTSUPP).
     let size = data_size(dax.as_ptr()).map_err(|_| ENODEV)?;
     state
         .attached
-        .set(KBox::new(Attached { dax, size }, GFP_KERNEL)?)
+        .set(KBox::new(
+            Attached {
+                dax,
+                size,
+                writable,
+            },
+            GFP_KERNEL,
+        )?)
         .map_err(|_| EBUSY)
 }
 
@@ -197,6 +231,11 @@ unsafe extern "C" fn ioctl_callback(
 ) -> c_long {
     if cmd != abi::RAW_SET_FD {
         return ENOTTY.to_errno() as c_long;
+    }
+    // Checked at open too, but an open file can be passed on.
+    // SAFETY: only reads the current task's credentials.
+    if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) } {
+        return EPERM.to_errno() as c_long;
     }
     // SAFETY: per this function's contract.
     let state = unsafe { open_file(file) };
@@ -216,6 +255,9 @@ unsafe fn transfer(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter, di
     let Some(at) = state.attached.get() else {
         return ENXIO.to_errno() as isize;
     };
+    if dir == Dir::Write && !at.writable {
+        return EBADF.to_errno() as isize;
+    }
     let dax_dev = at.dax.as_ptr();
     // SAFETY: per the contract; `at` holds a reference on the dax device.
     unsafe {

@@ -216,15 +216,7 @@ pub(super) fn lookup((major, minor): (u32, u32)) -> Result<DaxRef> {
         return Err(ENOMEM);
     }
     let found = DaxRef(dax_dev);
-    // SAFETY: a live, referenced dax device; dax_alive() wants the dax
-    // read lock held.
-    let alive = unsafe {
-        let id = bindings::dax_read_lock();
-        let alive = bindings::dax_alive(dax_dev);
-        bindings::dax_read_unlock(id);
-        alive
-    };
-    if !alive {
+    if !alive(dax_dev) {
         // A device that was killed (unbound from its driver, maybe on its
         // way to another): a real one, whose driver holds it; or one made
         // by an earlier lookup and already disarmed. Nothing to undo.
@@ -233,6 +225,12 @@ pub(super) fn lookup((major, minor): (u32, u32)) -> Result<DaxRef> {
     // SAFETY: a live, referenced dax device. A device some driver created
     // has its private data set before anyone can find it alive.
     if unsafe { bindings::dax_get_private(dax_dev) }.is_null() {
+        // dax_get_private() is NULL for a dead device too: a real one
+        // unbound since the check above (its ALIVE bit went first) is
+        // left alone.
+        if !alive(dax_dev) {
+            return Err(ENODEV);
+        }
         // Made just now by dax_dev_get(): alive, with a minor nobody
         // allocated. Disarm it before the put: dead (no WARN when freed
         // alive) and numberless (no minor freed that was never given
@@ -249,6 +247,19 @@ pub(super) fn lookup((major, minor): (u32, u32)) -> Result<DaxRef> {
         return Err(ENODEV);
     }
     Ok(found)
+}
+
+/// Whether `dax_dev`, which the caller holds a reference on, is alive
+/// (bound to a driver and not killed).
+fn alive(dax_dev: *mut bindings::dax_device) -> bool {
+    // SAFETY: a referenced dax device (per the caller); dax_alive() wants
+    // the dax read lock held.
+    unsafe {
+        let id = bindings::dax_read_lock();
+        let alive = bindings::dax_alive(dax_dev);
+        bindings::dax_read_unlock(id);
+        alive
+    }
 }
 
 /// A claimed device: famfs_rs is its `fs_dax_get()` holder. Dropping it
@@ -287,14 +298,7 @@ impl Claim {
 
     /// Whether the device was unbound (killed).
     pub(crate) fn is_dead(&self) -> bool {
-        // SAFETY: a referenced dax device; dax_alive() wants the dax read
-        // lock held.
-        unsafe {
-            let id = bindings::dax_read_lock();
-            let alive = bindings::dax_alive(self.dax.0);
-            bindings::dax_read_unlock(id);
-            !alive
-        }
+        !alive(self.dax.0)
     }
 
     /// Nothing to wait for here: since 6.15 eviction breaks the layout
@@ -438,6 +442,15 @@ pub(crate) fn claim<H: FailureHolder>(
         // `raw_write_begin`).
         let writes = RAW_WRITES.lock();
         if writes.contains(&(dax.0 as usize)) {
+            if log::ratelimit_ok() {
+                pr_err!(
+                    "{} ({}:{}): a write through /dev/{}/fsdev is in flight: not mounted (EBUSY)\n",
+                    printable,
+                    number.0,
+                    number.1,
+                    RAW_DIR
+                );
+            }
             return Err(EBUSY);
         }
         // SAFETY: a referenced dax device; `data` lives until after the

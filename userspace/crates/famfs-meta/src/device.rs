@@ -39,7 +39,9 @@ pub struct DaxDevice {
     pub kind: DeviceKind,
     /// Usable size: the device size rounded down to the allocation unit.
     pub size: u64,
-    /// The path it was opened by (the raw node's for [`DeviceKind::RawNode`]).
+    /// The path it was opened by (for [`DeviceKind::RawNode`] the raw node's
+    /// on 6.12, the device's own on 7.x, where one node serves every
+    /// device).
     pub path: PathBuf,
     /// The open file, to flock the log on.
     lock: File,
@@ -111,6 +113,14 @@ impl DaxDevice {
     /// devdax (mapped), or bound to famfs_rs.ko's driver (through the raw
     /// node). Anything else is refused by name.
     pub fn open(path: &Path, writable: bool) -> Result<Self, MetaError> {
+        if path == fsdev_node() {
+            return Err(MetaError::Invalid {
+                media: path.display().to_string(),
+                msg: "the raw node of devices bound to fsdev_dax, not a device: give the \
+                      device itself (/dev/daxX.Y), which famfs then reads through this node"
+                    .into(),
+            });
+        }
         let opened = OpenOptions::new().read(true).write(writable).open(path);
         let enxio = matches!(&opened, Err(e) if e.raw_os_error() == Some(libc::ENXIO));
         if let Some((raw, size)) = raw_node_for(path, enxio) {
@@ -158,7 +168,7 @@ impl DaxDevice {
     /// raw node.
     fn open_fsdev(file: File, path: &Path, size: u64, writable: bool) -> Result<Self, MetaError> {
         let node = RawFile::open_fsdev(file, path, size, writable)?;
-        Self::through(node, size, fsdev_node())
+        Self::through(node, size, path.to_owned())
     }
 
     /// The device of `size` usable bytes read through raw node `node`

@@ -34,9 +34,9 @@ pub fn raw_node(name: &str) -> PathBuf {
 /// (`FAMFS_RS_RAW_FSDEV_NAME` of include/famfs_rs_abi.h).
 pub const FSDEV_NODE_NAME: &str = "fsdev";
 
-/// `FAMFS_RS_RAW_SET_FD` of include/famfs_rs_abi.h: `_IOW(0xF5, 1,
+/// `FAMFS_RS_RAW_SET_FD` of include/famfs_rs_abi.h: `_IOW(0xF4, 1,
 /// __s32)` (famfs checks it against the header's).
-pub const RAW_SET_FD: u32 = 0x4004_f501;
+pub const RAW_SET_FD: u32 = 0x4004_f401;
 
 /// The one raw node of Linux 7.x, for devices bound to fsdev_dax.
 pub fn fsdev_node() -> PathBuf {

@@ -14,9 +14,10 @@
  * NODE may be fsdev:/dev/daxX.Y: the one raw node of 7.x kernels,
  * /dev/famfs_rs_raw/fsdev, given that device with FAMFS_RS_RAW_SET_FD.
  *
- * raw_probe watch NODE: prints "watching", then reads the first byte every
- * 20 ms until a read fails, and prints that errno's name (exit 0; 1 if
- * none failed within 60 s).
+ * raw_probe watch NODE [back]: prints "watching", then reads the first byte
+ * every 20 ms until a read fails, and prints that errno's name (exit 0; 1
+ * if none failed within 60 s); with "back", goes on until a read works
+ * again and prints "back" (exit 1 if none did within 60 s).
  *
  * raw_probe setfd /dev/daxX.Y [OTHER]: hostile FAMFS_RS_RAW_SET_FD calls on
  * the fsdev node: I/O before it ENXIO; unknown command ENOTTY; NULL
@@ -96,7 +97,8 @@ static int open_node(const char *node, int flags)
 	fd = open(FSDEV_NODE, flags);
 	if (fd < 0)
 		return -1;
-	dax = open(node + strlen(FSDEV_PREFIX), O_RDONLY);
+	/* Writable through the node only if given a writable descriptor. */
+	dax = open(node + strlen(FSDEV_PREFIX), (flags & O_ACCMODE) == O_RDWR ? O_RDWR : O_RDONLY);
 	if (dax < 0 || set_fd(fd, dax)) {
 		e = errno;
 		close(fd);
@@ -193,15 +195,39 @@ static int hostile(const char *node, int64_t size)
 	n = preadv(fd, iov, 2, size - 4096);
 	check(n == 4096 && !memcmp(page, back, sizeof(page)), "the page reads back (preadv)");
 	check(raw_pwrite(fd, saved, sizeof(saved), size - 4096) == 4096, "restore the last page");
+
+	/* More than one 2 MiB piece, unaligned at both ends: 5 MiB + 123
+	 * bytes at 4097 bytes past the start of the last 8 MiB but one page
+	 * (saved and restored). */
+	{
+		const size_t len = (5 << 20) + 123;
+		const int64_t at = size - (8 << 20) + 4097;
+		char *old = malloc(len), *pat = malloc(len), *got = malloc(len);
+
+		check(old && pat && got, "allocate 3 x 5 MiB");
+		if (old && pat && got) {
+			for (size_t i = 0; i < len; i++)
+				pat[i] = (char)(i * 7 + 3);
+			check(raw_pread(fd, old, len, at) == (ssize_t)len, "save 5 MiB + 123 at an odd offset");
+			check(raw_pwrite(fd, pat, len, at) == (ssize_t)len, "pwrite 5 MiB + 123 at an odd offset");
+			check(raw_pread(fd, got, len, at) == (ssize_t)len && !memcmp(pat, got, len),
+			      "it reads back (three pieces)");
+			check(raw_pwrite(fd, old, len, at) == (ssize_t)len, "restore them");
+		}
+		free(old);
+		free(pat);
+		free(got);
+	}
 	munmap(big, huge);
 	close(fd);
 	return failures ? 1 : 0;
 }
 
-static int watch(const char *node)
+static int watch(const char *node, int back)
 {
 	char c;
 	int fd = open_node(node, O_RDONLY);
+	int i;
 
 	if (fd < 0) {
 		printf("open: %s\n", errno_name(errno));
@@ -209,14 +235,28 @@ static int watch(const char *node)
 	}
 	printf("watching\n");
 	fflush(stdout);
-	for (int i = 0; i < 3000; i++) {
+	for (i = 0; i < 3000; i++) {
 		if (pread(fd, &c, 1, 0) != 1) {
 			printf("%s\n", errno_name(errno));
+			fflush(stdout);
+			break;
+		}
+		usleep(20000);
+	}
+	if (i == 3000) {
+		printf("no read failed within 60 s\n");
+		return 1;
+	}
+	if (!back)
+		return 0;
+	for (i = 0; i < 3000; i++) {
+		if (pread(fd, &c, 1, 0) == 1) {
+			printf("back\n");
 			return 0;
 		}
 		usleep(20000);
 	}
-	printf("no read failed within 60 s\n");
+	printf("no read worked again within 60 s (last: %s)\n", errno_name(errno));
 	return 1;
 }
 
@@ -265,27 +305,37 @@ static int setfd(const char *devdax, const char *other)
 	}
 	errno = 0;
 	check(pread(fd, &c, 1, 0) < 0 && errno == ENXIO, "pread after the refused ones: ENXIO");
-	dax = open(devdax, O_RDONLY);
-	check(dax >= 0 && set_fd(fd, dax) == 0, "SET_FD of the device");
+	dax = open(devdax, O_RDWR);
+	check(dax >= 0 && set_fd(fd, dax) == 0, "SET_FD of the device (open read-write)");
 	errno = 0;
 	check(set_fd(fd, dax) < 0 && errno == EBUSY, "SET_FD a second time: EBUSY");
 	close(dax);
 	check(pread(fd, &c, 1, 0) == 1, "pread after its descriptor is closed");
+	check(pwrite(fd, &c, 1, 0) == 1, "pwrite (given a writable descriptor)");
+	close(fd);
+	/* Given a read-only descriptor, the file is read-only. */
+	fd = open(FSDEV_NODE, O_RDWR);
+	dax = open(devdax, O_RDONLY);
+	check(fd >= 0 && dax >= 0 && set_fd(fd, dax) == 0, "SET_FD of a read-only descriptor");
+	close(dax);
+	check(pread(fd, &c, 1, 0) == 1, "pread through it");
+	errno = 0;
+	check(pwrite(fd, &c, 1, 0) < 0 && errno == EBADF, "pwrite through it: EBADF");
 	close(fd);
 	return failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "watch"))
-		return watch(argv[2]);
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "back"))) && !strcmp(argv[1], "watch"))
+		return watch(argv[2], argc == 4);
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "setfd"))
 		return setfd(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 4 && !strcmp(argv[1], "hostile"))
 		return hostile(argv[2], strtoll(argv[3], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "pwrite"))
 		return one_write(argv[2], strtoll(argv[3], NULL, 0));
-	fprintf(stderr, "usage: %s hostile NODE SIZE | pwrite NODE OFFSET | watch NODE | setfd DEVDAX [OTHER]\n",
+	fprintf(stderr, "usage: %s hostile NODE SIZE | pwrite NODE OFFSET | watch NODE [back] | setfd DEVDAX [OTHER]\n",
 		argv[0]);
 	return 2;
 }

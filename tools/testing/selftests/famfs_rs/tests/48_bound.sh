@@ -109,16 +109,38 @@ test_bound_fsdev_set_fd() {
 	run_shown raw_probe setfd $FAMFS_DEV $other
 }
 
+# wait_watcher: waits (up to 10 s) until raw_probe watch has printed a line
+# matching $1 into /tmp/raw_watch.out.
+wait_watcher() {
+	for _ in $(seq 100); do
+		grep -q "$1" /tmp/raw_watch.out && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# 7.x: the fsdev node's file outlives a give-back and works again when the
+# device comes back to fsdev_dax (it holds the dax device, which stays).
+test_bound_fsdev_file_outlives_unbind() {
+	[ $DAXDRV = fsdev_dax ] ||
+		{ not_run "6.12's raw nodes go with their device; test_bound_unbind checks its file's ENXIO"; return; }
+	"$BIN"/raw_probe watch $RAW back >/tmp/raw_watch.out 2>&1 &
+	watcher=$!
+	wait_watcher "^watching" || { kill $watcher; fail "raw_probe watch did not start: $(cat /tmp/raw_watch.out)"; return 1; }
+	quietly famfs unbind $FAMFS_DEV || { kill $watcher; return 1; }
+	wait_watcher "^E" || { kill $watcher; fail "no read failed after famfs unbind: $(cat /tmp/raw_watch.out)"; return 1; }
+	diag "the node's reads after famfs unbind: $(sed -n 2p /tmp/raw_watch.out)"
+	quietly famfs bind $FAMFS_DEV || { kill $watcher; return 1; }
+	wait $watcher || { fail "the node's reads after famfs bind: $(tail -n 1 /tmp/raw_watch.out)"; return 1; }
+	expect_eq "the node's reads after famfs bind" back "$(tail -n 1 /tmp/raw_watch.out)"
+}
+
 test_bound_unbind() {
 	# A reader of the raw node while the device is given back: its reads
 	# fail from then on (ENXIO: killed; EOPNOTSUPP: on device_dax again).
 	"$BIN"/raw_probe watch $RAW >/tmp/raw_watch.out 2>&1 &
 	watcher=$!
-	for _ in $(seq 100); do
-		grep -q "^watching" /tmp/raw_watch.out && break
-		sleep 0.1
-	done
-	grep -q "^watching" /tmp/raw_watch.out ||
+	wait_watcher "^watching" ||
 		{ kill $watcher; fail "raw_probe watch did not start: $(cat /tmp/raw_watch.out)"; return 1; }
 	quietly famfs unbind $FAMFS_DEV || { kill $watcher; return 1; }
 	wait $watcher
