@@ -7,6 +7,7 @@
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/wait_bit.h>
+#include <linux/uaccess.h>
 #include <linux/xarray.h>
 
 /* Here, not in module!: its author key was renamed (authors) after 6.12. */
@@ -170,9 +171,26 @@ void famfs_rs_mapping_set_error(struct address_space *mapping, int error) { mapp
 ssize_t famfs_rs_generic_write_sync(struct kiocb *iocb, ssize_t count) { return generic_write_sync(iocb, count); }
 size_t famfs_rs_raw_copy_to_iter(void *addr, size_t bytes, struct iov_iter *i)
 {
+	size_t n;
+
 #ifdef CONFIG_ARCH_HAS_PMEM_API
 	arch_invalidate_pmem(addr, bytes);
 #endif
-	return _copy_mc_to_iter(addr, bytes, i);
+	pagefault_disable();
+	n = _copy_mc_to_iter(addr, bytes, i);
+	pagefault_enable();
+	return n;
 }
-size_t famfs_rs_raw_copy_from_iter(void *addr, size_t bytes, struct iov_iter *i) { return _copy_from_iter_flushcache(addr, bytes, i); }
+size_t famfs_rs_raw_copy_from_iter(void *addr, size_t bytes, struct iov_iter *i)
+{
+	size_t n;
+
+	pagefault_disable();
+	n = _copy_from_iter_flushcache(addr, bytes, i);
+	pagefault_enable();
+	return n;
+}
+size_t famfs_rs_iov_iter_fault_in(struct iov_iter *i, size_t bytes, bool to_user)
+{
+	return to_user ? fault_in_iov_iter_writeable(i, bytes) : fault_in_iov_iter_readable(i, bytes);
+}

@@ -159,10 +159,15 @@ void famfs_rs_invalidate_unlock_shared(struct address_space *mapping);
 void famfs_rs_pmem_wmb(void);
 void famfs_rs_mapping_set_error(struct address_space *mapping, int error);
 ssize_t famfs_rs_generic_write_sync(struct kiocb *iocb, ssize_t count);
-/* The raw node of a bound device (module/kapi/fsdax/rawnode.rs): reads evict
+/* The raw nodes of bound devices (module/kapi/fsdax/raw.rs): reads evict
  * this CPU's cached lines first (another host may have written the memory)
- * and copy machine-check-safely; writes bypass the caches. */
+ * and copy machine-check-safely; writes bypass the caches. Both copy with
+ * page faults disabled (they run under the dax read lock, which a fault on
+ * a user page, say of a FUSE file, must not hold up): the caller faults
+ * the user's pages in first, famfs_rs_iov_iter_fault_in(), which returns
+ * the bytes it could not (to_user: the pages are written). */
 size_t famfs_rs_raw_copy_to_iter(void *addr, size_t bytes, struct iov_iter *i);
 size_t famfs_rs_raw_copy_from_iter(void *addr, size_t bytes, struct iov_iter *i);
+size_t famfs_rs_iov_iter_fault_in(struct iov_iter *i, size_t bytes, bool to_user);
 
 #endif

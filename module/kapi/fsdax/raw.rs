@@ -74,11 +74,25 @@ pub(super) unsafe fn transfer<G>(
     // time (fsdev_dax answers EFAULT for a span across two): then page by
     // page.
     let mut by_page = false;
+    // Copies in a row that moved nothing although the pages were faulted
+    // in: one may be a page reclaimed in between, two are the device.
+    let mut stuck = 0;
     while done < len {
         let at = start + done as u64;
         let in_page = (at & (PAGE_SIZE as u64 - 1)) as usize;
         let most = if by_page { PAGE_SIZE - in_page } else { CHUNK };
         let (want, pages) = chunk(in_page, len - done, most, PAGE_SIZE);
+        // The user's pages are faulted in now, with no lock held: under the
+        // dax read lock the copy runs with page faults disabled, since a
+        // fault there (on a FUSE file's page, say) could take any time, and
+        // every unbind and claim of any dax device waits for the lock's
+        // readers.
+        // SAFETY: the caller's iterator (per the contract).
+        let missing = unsafe { bindings::famfs_rs_iov_iter_fault_in(iter, want, dir == Dir::Read) };
+        if missing == want {
+            err = EFAULT;
+            break;
+        }
         let mut kaddr: *mut c_void = ptr::null_mut();
         // SAFETY: a referenced dax device (per the contract; if killed the
         // access fails with ENXIO); dax_direct_access() wants the dax read
@@ -112,7 +126,7 @@ pub(super) unsafe fn transfer<G>(
         let n = want.min((avail as usize * PAGE_SIZE).saturating_sub(in_page));
         // SAFETY: dax_direct_access() mapped `avail` pages from the page of
         // `at` at `kaddr`, and `in_page + n` lies within them; the iterator
-        // is the caller's (per the contract).
+        // is the caller's (per the contract). The copy does not sleep.
         let copied = unsafe {
             let addr = kaddr.cast::<u8>().add(in_page).cast::<c_void>();
             match dir {
@@ -123,11 +137,20 @@ pub(super) unsafe fn transfer<G>(
         // SAFETY: taken above.
         unsafe { bindings::dax_read_unlock(id) };
         done += copied;
-        if copied < n {
-            // A user buffer that faults, or poison under a read.
-            err = EFAULT;
+        if copied == 0 {
+            // Nothing copied of what was faulted in: a user page reclaimed
+            // in between (faulted in again next time), else poison under a
+            // read (EIO).
+            stuck += 1;
+            if stuck < 2 {
+                continue;
+            }
+            err = if missing == 0 { EIO } else { EFAULT };
             break;
         }
+        stuck = 0;
+        // A short copy goes on from where it stopped: the next pages are
+        // faulted in then.
     }
     if done == 0 {
         return err.to_errno() as isize;

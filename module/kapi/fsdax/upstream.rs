@@ -444,7 +444,7 @@ pub(crate) fn claim<H: FailureHolder>(
         if writes.contains(&(dax.0 as usize)) {
             if log::ratelimit_ok() {
                 pr_err!(
-                    "{} ({}:{}): a write through /dev/{}/fsdev is in flight: not mounted (EBUSY)\n",
+                    "{} ({}:{}): a write through /dev/{}/fsdev is in flight: not claimed (EBUSY)\n",
                     printable,
                     number.0,
                     number.1,

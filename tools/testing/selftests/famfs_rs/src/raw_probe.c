@@ -19,6 +19,12 @@
  * if none failed within 60 s); with "back", goes on until a read works
  * again and prints "back" (exit 1 if none did within 60 s).
  *
+ * raw_probe stallwrite NODE SIZE SRC GO: maps the first page of file SRC
+ * (MAP_PRIVATE), prints "mapped", waits until file GO exists, then writes
+ * that page to NODE's last page (the mapping faults inside the write: on a
+ * FUSE file whose daemon is stopped the write stalls there, with the
+ * node's write begun), restores the page, prints "ok" or the errno name.
+ *
  * raw_probe setfd /dev/daxX.Y [OTHER]: hostile FAMFS_RS_RAW_SET_FD calls on
  * the fsdev node: I/O before it ENXIO; unknown command ENOTTY; NULL
  * argument EFAULT; -1, a closed and an O_PATH descriptor EBADF; a regular
@@ -260,6 +266,39 @@ static int watch(const char *node, int back)
 	return 1;
 }
 
+static int stallwrite(const char *node, int64_t size, const char *src, const char *go)
+{
+	char saved[4096];
+	void *map;
+	int fd, sfd;
+
+	fd = open_node(node, O_RDWR);
+	sfd = open(src, O_RDONLY);
+	if (fd < 0 || sfd < 0) {
+		printf("open: %s\n", errno_name(errno));
+		return 1;
+	}
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, sfd, 0);
+	if (map == MAP_FAILED || size < 4096 || pread(fd, saved, 4096, size - 4096) != 4096) {
+		printf("setup: %s\n", errno_name(errno));
+		return 1;
+	}
+	printf("mapped\n");
+	fflush(stdout);
+	while (access(go, F_OK))
+		usleep(20000);
+	if (pwrite(fd, map, 4096, size - 4096) != 4096) {
+		printf("%s\n", errno_name(errno));
+		return 1;
+	}
+	if (pwrite(fd, saved, 4096, size - 4096) != 4096) {
+		printf("restore: %s\n", errno_name(errno));
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
 static int setfd(const char *devdax, const char *other)
 {
 	char c;
@@ -327,6 +366,8 @@ static int setfd(const char *devdax, const char *other)
 
 int main(int argc, char **argv)
 {
+	if (argc == 6 && !strcmp(argv[1], "stallwrite"))
+		return stallwrite(argv[2], strtoll(argv[3], NULL, 0), argv[4], argv[5]);
 	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "back"))) && !strcmp(argv[1], "watch"))
 		return watch(argv[2], argc == 4);
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "setfd"))
@@ -335,7 +376,7 @@ int main(int argc, char **argv)
 		return hostile(argv[2], strtoll(argv[3], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "pwrite"))
 		return one_write(argv[2], strtoll(argv[3], NULL, 0));
-	fprintf(stderr, "usage: %s hostile NODE SIZE | pwrite NODE OFFSET | watch NODE [back] | setfd DEVDAX [OTHER]\n",
+	fprintf(stderr, "usage: %s hostile NODE SIZE | pwrite NODE OFFSET | watch NODE [back] | stallwrite NODE SIZE SRC GO | setfd DEVDAX [OTHER]\n",
 		argv[0]);
 	return 2;
 }

@@ -11,6 +11,7 @@
 # back. famfs unbind gives the device back to device_dax.
 #
 # needs: dev famfs
+# needs test_bound_claim_refused_during_raw_write: dev dev2 famfs
 
 DAX=$DEVNAME
 if [ $DAXDRV = fsdev_dax ]; then
@@ -31,6 +32,17 @@ bound_driver() {
 # with a new number (kernfs numbers its nodes cyclically), on either
 # kernel; "none" while unbound.
 driver_link() { stat -c %i /sys/bus/dax/devices/$DAX/driver 2>/dev/null || echo none; }
+
+# wait_for_line FILE PATTERN: waits (up to 10 s) until FILE has a line
+# matching PATTERN.
+wait_for_line() {
+	for _ in $(seq 100); do
+		grep -q "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_watcher() { wait_for_line /tmp/raw_watch.out "$1"; }
 
 test_bound_bind() {
 	famfs_fresh || return 1
@@ -89,6 +101,55 @@ test_bound_remount_no_handover() {
 	expect_eq "driver of $DAX after the second umount" $DAXDRV "$(bound_driver)"
 }
 
+# A mount's claim of the device (at the first use of a file's data) is
+# refused while a write through the raw node is in flight, and works once
+# it is done: the write's source is a page of a plain-FUSE file whose daemon
+# is stopped, so the copy stalls inside the node's write until the daemon
+# goes on.
+test_bound_claim_refused_during_raw_write() {
+	quietly famfs mkfs --force $FAMFS_DEV2 || return 1
+	famfs creat -D $FAMFS_DEV2 -s 4M --randomize --seed 50 /src >/dev/null || fail "creat on $FAMFS_DEV2 failed" || return 1
+	mkdir -p /mnt/f2
+	quietly famfs mount --plain-fuse $FAMFS_DEV2 /mnt/f2 || return 1
+	pid=$(cat /run/famfs_rs/mnt-f2.pid)
+	rm -f /tmp/stall.go
+	"$BIN"/raw_probe stallwrite $RAW "$(cat /sys/bus/dax/devices/$DAX/size)" /mnt/f2/src /tmp/stall.go >/tmp/stall.out 2>&1 &
+	writer=$!
+	rc=0
+	mounted=0
+	if ! wait_for_line /tmp/stall.out "^mapped"; then
+		fail "raw_probe stallwrite did not start: $(cat /tmp/stall.out)"
+		rc=1
+	else
+		kill -STOP $pid
+		touch /tmp/stall.go
+		sleep 2
+		if ! kill -0 $writer 2>/dev/null; then
+			fail "the write did not stall: $(cat /tmp/stall.out)"
+			rc=1
+		elif ! famfs_mount; then
+			rc=1
+		else
+			mounted=1
+			if out=$(dd if=$MNT/b2 of=/dev/null bs=1M count=1 2>&1); then
+				fail "a read on the mount claimed the device while a raw write was in flight"
+				rc=1
+			else
+				diag "a read on the mount during the raw write: $(echo "$out" | head -n 1)"
+			fi
+		fi
+		kill -CONT $pid
+	fi
+	wait $writer
+	expect_eq "the stalled raw write, once its source could be read" ok "$(tail -n 1 /tmp/stall.out)" || rc=1
+	if [ $mounted = 1 ]; then
+		famfs verify --seed 49 $MNT/b2 || fail "verify after the raw write failed" || rc=1
+		famfs_umount || rc=1
+	fi
+	quietly famfs umount --timeout 60 /mnt/f2 || rc=1
+	return $rc
+}
+
 test_bound_hostile_raw_node() {
 	run_shown raw_probe hostile $RAW "$(cat /sys/bus/dax/devices/$DAX/size)" || return 1
 	# The node is root's; a copy with another mode still checks.
@@ -107,16 +168,6 @@ test_bound_fsdev_set_fd() {
 		other=$FAMFS_DEV2
 	[ -n "$other" ] || diag "no second device on device_dax: its SET_FD is not tried"
 	run_shown raw_probe setfd $FAMFS_DEV $other
-}
-
-# wait_watcher: waits (up to 10 s) until raw_probe watch has printed a line
-# matching $1 into /tmp/raw_watch.out.
-wait_watcher() {
-	for _ in $(seq 100); do
-		grep -q "$1" /tmp/raw_watch.out && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # 7.x: the fsdev node's file outlives a give-back and works again when the
