@@ -17,8 +17,8 @@
 //! if it comes back to fsdev_dax.
 //!
 //! The copy is [`raw::transfer`]'s. Writes are refused (EBUSY) while any
-//! file system holds the device, and a mount is refused while a write is
-//! in flight ([`super::upstream::raw_write_begin`]).
+//! file system holds the device, and a mount's claim of it is refused
+//! while a write is in flight ([`super::upstream::raw_write_begin`]).
 
 use super::raw::{self, Dir, MiscNode};
 use super::upstream::{data_size, lookup, raw_write_begin, DaxRef};

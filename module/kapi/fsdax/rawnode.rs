@@ -7,8 +7,8 @@
 //!
 //! The copy is [`raw::transfer`]'s. Reads are always allowed; writes are
 //! refused (EBUSY) while a mount holds the device, whose daemon writes the
-//! log through the mount's `.meta/.log`, and a mount is refused while a
-//! write is in flight (see [`DaxDev::raw_write_begin`]).
+//! log through the mount's `.meta/.log`, and a mount's claim is refused
+//! while a write is in flight (see [`DaxDev::raw_write_begin`]).
 
 use super::device::DaxDev;
 use super::raw::{self, Dir, MiscNode};
