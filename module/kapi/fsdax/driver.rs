@@ -10,6 +10,7 @@
 
 use super::device::{DataRange, DaxDev, NAME_LEN};
 use super::ops::{DAX_OPS, PGMAP_OPS};
+use super::raw::RAW_DIR;
 use super::rawnode::{self, RawNode};
 use super::{Claim, Failure, FailureHolder};
 use crate::kapi::debugfs::DebugDir;
@@ -51,14 +52,6 @@ struct Inner {
 unsafe impl Send for Inner {}
 // SAFETY: as for `Send`: `&Inner` gives no unsynchronised access to `raw`.
 unsafe impl Sync for Inner {}
-
-/// The directory under /dev of the raw nodes (`/dev/famfs_rs_raw/daxX.Y`).
-const RAW_DIR: &str = match core::str::from_utf8(crate::core_logic::famfs_core::abi::abi_str(
-    crate::core_logic::famfs_core::abi::FAMFS_RS_RAW_DIR,
-)) {
-    Ok(s) => s,
-    Err(_) => panic!("the ABI header's names are ASCII"),
-};
 
 /// The registered driver, for the bus callbacks and `claim`: set while
 /// [`Driver`] is registered.

@@ -13,7 +13,10 @@
 //! either still mapped or already refused (ENXIO): unbinding kills the dax
 //! device and waits for the readers before it unmaps the memory.
 
-use crate::core_logic::famfs_core::rawio::{chunk, span};
+use crate::core_logic::famfs_core::{
+    abi,
+    rawio::{chunk, span},
+};
 use crate::kapi::bindings;
 use core::ptr;
 use kernel::error::to_result;
@@ -21,7 +24,19 @@ use kernel::ffi::{c_int, c_void};
 use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
 use kernel::prelude::*;
 use kernel::str::CString;
-use kernel::types::Opaque;
+use kernel::types::{ForeignOwnable, Opaque};
+
+/// An ABI name as text, evaluated at build time only (in `const` items: a
+/// name that is not ASCII fails the build).
+pub(super) const fn abi_name(bytes: &'static [u8]) -> &'static str {
+    match core::str::from_utf8(abi::abi_str(bytes)) {
+        Ok(s) => s,
+        Err(_) => panic!("the ABI header's names are ASCII"),
+    }
+}
+
+/// The directory under /dev of the raw nodes (`/dev/famfs_rs_raw/`).
+pub(super) const RAW_DIR: &str = abi_name(abi::FAMFS_RS_RAW_DIR);
 
 /// Largest piece copied under one dax read lock.
 const CHUNK: usize = 2 << 20;
@@ -252,6 +267,32 @@ pub(super) unsafe fn node<'a, T>(file: *mut bindings::file) -> Result<&'a T> {
     // structure (registered while its lock is held), the first field of a
     // `Node<T>` (type invariant).
     Ok(unsafe { &(*((*file).private_data as *const Node<T>)).data })
+}
+
+/// Makes `state` the open file's: its `private_data` from here until
+/// [`release`].
+///
+/// # Safety
+///
+/// Called from a raw node's open callback, after [`node`], as the last
+/// thing it does (the file is opened with it).
+pub(super) unsafe fn adopt<P: ForeignOwnable>(file: *mut bindings::file, state: P) {
+    // SAFETY: the file is being opened; `private_data` is ours from here.
+    unsafe { (*file).private_data = state.into_foreign() as *mut c_void };
+}
+
+/// The `release` of every raw node whose open [`adopt`]ed a `P`: drops it.
+///
+/// # Safety
+///
+/// Called by the VFS once per file such an open callback opened.
+pub(super) unsafe extern "C" fn release<P: ForeignOwnable>(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: the `P` stored at open; release is the file's last call.
+    drop(unsafe { P::from_foreign((*file).private_data) });
+    0
 }
 
 /// The fields every raw node's file operations share (the caller's zeroed

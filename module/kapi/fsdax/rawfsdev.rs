@@ -25,16 +25,13 @@ use super::upstream::{data_size, lookup, raw_write_begin, DaxRef};
 use crate::core_logic::famfs_core::abi;
 use crate::kapi::{bindings, once::OnceBox};
 use core::ptr;
-use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
 use kernel::types::{ForeignOwnable, Opaque};
 use kernel::uaccess::{UserPtr, UserSlice};
 
 /// The name of the node under the raw nodes' directory.
-const NAME: &str = match core::str::from_utf8(abi::abi_str(abi::FAMFS_RS_RAW_FSDEV_NAME)) {
-    Ok(s) => s,
-    Err(_) => panic!("the ABI header's names are ASCII"),
-};
+const NAME: &str = raw::abi_name(abi::FAMFS_RS_RAW_FSDEV_NAME);
 
 /// The device an open file reads and writes, once given.
 struct Attached {
@@ -78,7 +75,7 @@ impl FsdevNode {
         // SAFETY: ours, not yet in use.
         unsafe {
             (*f).open = Some(open_callback);
-            (*f).release = Some(release_callback);
+            (*f).release = Some(raw::release::<KBox<OpenFile>>);
             (*f).read_iter = Some(read_iter);
             (*f).write_iter = Some(write_iter);
             (*f).unlocked_ioctl = Some(ioctl_callback);
@@ -126,20 +123,8 @@ unsafe extern "C" fn open_callback(
         Ok(state) => state,
         Err(_) => return ENOMEM.to_errno(),
     };
-    // SAFETY: the file is being opened; `private_data` is ours from here.
-    unsafe { (*file).private_data = state.into_foreign() as *mut c_void };
-    0
-}
-
-/// # Safety
-///
-/// Called by the VFS once per file `open_callback` opened.
-unsafe extern "C" fn release_callback(
-    _inode: *mut bindings::inode,
-    file: *mut bindings::file,
-) -> c_int {
-    // SAFETY: the box stored at open; release is the file's last call.
-    drop(unsafe { <KBox<OpenFile> as ForeignOwnable>::from_foreign((*file).private_data) });
+    // SAFETY: per this function's contract, after `raw::node`.
+    unsafe { raw::adopt(file, state) };
     0
 }
 

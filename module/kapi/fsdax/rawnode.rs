@@ -14,7 +14,7 @@ use super::device::DaxDev;
 use super::raw::{self, Dir, MiscNode};
 use crate::kapi::bindings;
 use core::ptr;
-use kernel::ffi::{c_int, c_void};
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ForeignOwnable;
@@ -34,7 +34,7 @@ pub(super) fn fops(fops: *mut bindings::file_operations, module: *mut bindings::
     // SAFETY: the caller's own, zeroed and not yet in use.
     unsafe {
         (*fops).open = Some(open_callback);
-        (*fops).release = Some(release_callback);
+        (*fops).release = Some(raw::release::<Arc<DaxDev>>);
         (*fops).read_iter = Some(read_iter);
         (*fops).write_iter = Some(write_iter);
     }
@@ -80,20 +80,8 @@ unsafe extern "C" fn open_callback(
         Ok(dev) => dev.clone(),
         Err(e) => return e.to_errno(),
     };
-    // SAFETY: the file is being opened; `private_data` is ours from here.
-    unsafe { (*file).private_data = dev.into_foreign() as *mut c_void };
-    0
-}
-
-/// # Safety
-///
-/// Called by the VFS once per file `open_callback` opened.
-unsafe extern "C" fn release_callback(
-    _inode: *mut bindings::inode,
-    file: *mut bindings::file,
-) -> c_int {
-    // SAFETY: the `Arc` stored at open; release is the file's last call.
-    drop(unsafe { <Arc<DaxDev> as ForeignOwnable>::from_foreign((*file).private_data) });
+    // SAFETY: per this function's contract, after `raw::node`.
+    unsafe { raw::adopt(file, dev) };
     0
 }
 

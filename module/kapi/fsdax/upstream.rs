@@ -19,6 +19,7 @@
 //! [`lookup`]).
 
 use super::holder::HolderSlot;
+use super::raw::RAW_DIR;
 use super::rawfsdev::FsdevNode;
 use super::{Failure, FailureHolder, Recovery};
 use crate::kapi::{bindings, log};
@@ -77,14 +78,6 @@ impl Drop for Scratch {
         }
     }
 }
-
-/// The directory under /dev of the raw node.
-const RAW_DIR: &str = match core::str::from_utf8(crate::core_logic::famfs_core::abi::abi_str(
-    crate::core_logic::famfs_core::abi::FAMFS_RS_RAW_DIR,
-)) {
-    Ok(s) => s,
-    Err(_) => panic!("the ABI header's names are ASCII"),
-};
 
 /// No dax driver is registered on these kernels (the kernel's `fsdev_dax`
 /// is the driver); registration learns the dax major and makes the raw

@@ -56,28 +56,35 @@ fn read_size(sys: &Path) -> Result<u64, MetaError> {
     })
 }
 
+/// The sysfs directory of the character device numbered `rdev`.
+fn sys_char(rdev: u64) -> PathBuf {
+    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
+    PathBuf::from(format!("/sys/dev/char/{maj}:{min}"))
+}
+
+/// The last component of the symbolic link `link` points to.
+fn link_name(link: &Path) -> Option<String> {
+    let target = std::fs::read_link(link).ok()?;
+    Some(target.file_name()?.to_string_lossy().into_owned())
+}
+
 /// Size of a devdax device, from sysfs (st_size of the node is 0).
 fn devdax_size(rdev: u64) -> Result<u64, MetaError> {
-    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
-    read_size(Path::new(&format!("/sys/dev/char/{maj}:{min}/size")))
+    read_size(&sys_char(rdev).join("size"))
 }
 
 /// The driver the character device numbered `rdev` is bound to, if any.
 fn driver_of(rdev: u64) -> Option<String> {
-    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
-    let link = std::fs::read_link(format!("/sys/dev/char/{maj}:{min}/driver")).ok()?;
-    Some(link.file_name()?.to_string_lossy().into_owned())
+    link_name(&sys_char(rdev).join("driver"))
 }
 
-/// The kernel's fs-dax devdax driver (Linux 7.x).
-const FSDEV_DAX: &str = "fsdev_dax";
+/// The kernel's fs-dax devdax driver (Linux 7.x), whose devices go through
+/// the fsdev raw node.
+pub const FSDEV_DAX: &str = "fsdev_dax";
 
 /// The dax bus name (`daxX.Y`) of the character device numbered `rdev`.
 fn dax_name(rdev: u64) -> Option<String> {
-    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
-    let link = std::fs::read_link(format!("/sys/dev/char/{maj}:{min}")).ok()?;
-    let name = link.file_name()?.to_string_lossy().into_owned();
-    name.starts_with("dax").then_some(name)
+    link_name(&sys_char(rdev)).filter(|name| name.starts_with("dax"))
 }
 
 /// The raw node standing in for `path` and the device's size: `path` is

@@ -98,5 +98,10 @@ mod tests {
             famfs_host::mount::RAW_SET_FD,
             famfs_meta::rawnode::RAW_SET_FD
         );
+        // And the driver whose devices go through the fsdev node.
+        assert_eq!(
+            famfs_host::handover::FSDEV_DAX,
+            famfs_meta::device::FSDEV_DAX
+        );
     }
 }

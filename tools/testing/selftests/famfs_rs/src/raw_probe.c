@@ -51,6 +51,14 @@
 #include "check.h"
 #include "famfs_rs_abi.h"
 
+/* CALL fails with errno ERR (errno cleared first, so that a failed check
+ * does not show a stale one). */
+#define check_fails(call, err, what)                          \
+	do {                                                  \
+		errno = 0;                                    \
+		check((call) < 0 && errno == (err), what);    \
+	} while (0)
+
 #define FSDEV_NODE "/dev/" FAMFS_RS_RAW_DIR "/" FAMFS_RS_RAW_FSDEV_NAME
 #define FSDEV_PREFIX "fsdev:"
 
@@ -161,34 +169,16 @@ static int hostile(const char *node, int64_t size)
 	check(n == 10, "pread across the end is cut at it (10 bytes)");
 	n = raw_pread(fd, big, huge, size - 4096);
 	check(n == 4096, "pread of 1 GiB at the last page reads the page");
-	errno = 0;
-	n = raw_pread(fd, page, sizeof(page), -1);
-	check(n < 0 && errno == EINVAL, "pread at -1: EINVAL");
-	errno = 0;
-	n = raw_pread(fd, page, sizeof(page), INT64_MIN);
-	check(n < 0 && errno == EINVAL, "pread at INT64_MIN: EINVAL");
-	errno = 0;
-	n = raw_pread(fd, page, sizeof(page), INT64_MAX - 10);
-	check(n < 0 && errno == EINVAL, "pread whose end overflows: EINVAL");
-	errno = 0;
-	n = raw_pread(fd, NULL, sizeof(page), 0);
-	check(n < 0 && errno == EFAULT, "pread into NULL: EFAULT");
-	errno = 0;
-	n = raw_pread(fd, (void *)-4096L, sizeof(page), 0);
-	check(n < 0 && errno == EFAULT, "pread into a kernel address: EFAULT");
+	check_fails(raw_pread(fd, page, sizeof(page), -1), EINVAL, "pread at -1: EINVAL");
+	check_fails(raw_pread(fd, page, sizeof(page), INT64_MIN), EINVAL, "pread at INT64_MIN: EINVAL");
+	check_fails(raw_pread(fd, page, sizeof(page), INT64_MAX - 10), EINVAL, "pread whose end overflows: EINVAL");
+	check_fails(raw_pread(fd, NULL, sizeof(page), 0), EFAULT, "pread into NULL: EFAULT");
+	check_fails(raw_pread(fd, (void *)-4096L, sizeof(page), 0), EFAULT, "pread into a kernel address: EFAULT");
 
-	errno = 0;
-	n = raw_pwrite(fd, page, sizeof(page), size);
-	check(n < 0 && errno == ENOSPC, "pwrite at the end: ENOSPC");
-	errno = 0;
-	n = raw_pwrite(fd, page, sizeof(page), INT64_MAX - 4096);
-	check(n < 0 && errno == ENOSPC, "pwrite at INT64_MAX - 4096: ENOSPC");
-	errno = 0;
-	n = raw_pwrite(fd, page, sizeof(page), -4096);
-	check(n < 0 && errno == EINVAL, "pwrite at -4096: EINVAL");
-	errno = 0;
-	n = raw_pwrite(fd, NULL, sizeof(page), size - 4096);
-	check(n < 0 && errno == EFAULT, "pwrite from NULL: EFAULT");
+	check_fails(raw_pwrite(fd, page, sizeof(page), size), ENOSPC, "pwrite at the end: ENOSPC");
+	check_fails(raw_pwrite(fd, page, sizeof(page), INT64_MAX - 4096), ENOSPC, "pwrite at INT64_MAX - 4096: ENOSPC");
+	check_fails(raw_pwrite(fd, page, sizeof(page), -4096), EINVAL, "pwrite at -4096: EINVAL");
+	check_fails(raw_pwrite(fd, NULL, sizeof(page), size - 4096), EFAULT, "pwrite from NULL: EFAULT");
 
 	/* The last page: saved, overwritten, read back (in two pieces, one
 	 * of them across the end), restored. */
@@ -308,21 +298,14 @@ static int setfd(const char *devdax, const char *other)
 	check(fd >= 0, "open " FSDEV_NODE);
 	if (fd < 0)
 		return 1;
-	errno = 0;
-	check(pread(fd, &c, 1, 0) < 0 && errno == ENXIO, "pread before SET_FD: ENXIO");
-	errno = 0;
-	check(pwrite(fd, &c, 1, 0) < 0 && errno == ENXIO, "pwrite before SET_FD: ENXIO");
-	errno = 0;
-	check(ioctl(fd, _IOW(FAMFS_RS_IOC_MAGIC, 2, int32_t), &c) < 0 && errno == ENOTTY,
-	      "an unknown ioctl: ENOTTY");
-	errno = 0;
-	check(ioctl(fd, FAMFS_RS_RAW_SET_FD, NULL) < 0 && errno == EFAULT, "SET_FD with NULL: EFAULT");
-	errno = 0;
-	check(set_fd(fd, -1) < 0 && errno == EBADF, "SET_FD of -1: EBADF");
+	check_fails(pread(fd, &c, 1, 0), ENXIO, "pread before SET_FD: ENXIO");
+	check_fails(pwrite(fd, &c, 1, 0), ENXIO, "pwrite before SET_FD: ENXIO");
+	check_fails(ioctl(fd, _IOW(FAMFS_RS_IOC_MAGIC, 2, int32_t), &c), ENOTTY, "an unknown ioctl: ENOTTY");
+	check_fails(ioctl(fd, FAMFS_RS_RAW_SET_FD, NULL), EFAULT, "SET_FD with NULL: EFAULT");
+	check_fails(set_fd(fd, -1), EBADF, "SET_FD of -1: EBADF");
 	closed = open("/dev/null", O_RDONLY);
 	close(closed);
-	errno = 0;
-	check(set_fd(fd, closed) < 0 && errno == EBADF, "SET_FD of a closed descriptor: EBADF");
+	check_fails(set_fd(fd, closed), EBADF, "SET_FD of a closed descriptor: EBADF");
 	path = open(devdax, O_PATH);
 	errno = 0;
 	check(path >= 0 && set_fd(fd, path) < 0 && errno == EBADF, "SET_FD of an O_PATH descriptor: EBADF");
@@ -342,12 +325,10 @@ static int setfd(const char *devdax, const char *other)
 		      "SET_FD of a devdax device not on fsdev_dax: ENODEV");
 		close(odax);
 	}
-	errno = 0;
-	check(pread(fd, &c, 1, 0) < 0 && errno == ENXIO, "pread after the refused ones: ENXIO");
+	check_fails(pread(fd, &c, 1, 0), ENXIO, "pread after the refused ones: ENXIO");
 	dax = open(devdax, O_RDWR);
 	check(dax >= 0 && set_fd(fd, dax) == 0, "SET_FD of the device (open read-write)");
-	errno = 0;
-	check(set_fd(fd, dax) < 0 && errno == EBUSY, "SET_FD a second time: EBUSY");
+	check_fails(set_fd(fd, dax), EBUSY, "SET_FD a second time: EBUSY");
 	close(dax);
 	check(pread(fd, &c, 1, 0) == 1, "pread after its descriptor is closed");
 	check(pwrite(fd, &c, 1, 0) == 1, "pwrite (given a writable descriptor)");
@@ -358,8 +339,7 @@ static int setfd(const char *devdax, const char *other)
 	check(fd >= 0 && dax >= 0 && set_fd(fd, dax) == 0, "SET_FD of a read-only descriptor");
 	close(dax);
 	check(pread(fd, &c, 1, 0) == 1, "pread through it");
-	errno = 0;
-	check(pwrite(fd, &c, 1, 0) < 0 && errno == EBADF, "pwrite through it: EBADF");
+	check_fails(pwrite(fd, &c, 1, 0), EBADF, "pwrite through it: EBADF");
 	close(fd);
 	return failures ? 1 : 0;
 }
