@@ -19,6 +19,7 @@ pub(crate) mod completion;
 pub(crate) mod cred;
 pub(crate) mod debugfs;
 pub(crate) mod errno;
+pub(crate) mod file;
 pub(crate) mod fsdax;
 pub(crate) mod log;
 pub(crate) mod miscdev;

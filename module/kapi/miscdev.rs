@@ -6,6 +6,7 @@
 //! The 6.12 kernel crate has no misc device abstraction; this is the small
 //! unsafe layer the control device is built on.
 
+use super::file::FileRef;
 use super::poll::PollTable;
 use crate::kapi::bindings;
 use core::marker::PhantomData;
@@ -126,13 +127,10 @@ impl<T: MiscFile> Registration<T> {
     ///
     /// What `mount -o fd=N` uses to find the connection it is given.
     pub(crate) fn state_of_fd(&self, fd: u32) -> Result<Arc<T>> {
-        // SAFETY: `fget` takes a reference on the file, or returns NULL.
-        let file = unsafe { bindings::fget(fd) };
-        if file.is_null() {
-            return Err(EBADF);
-        }
-        // SAFETY: `file` is referenced until the `fput` below; `f_op` is
-        // set for the file's lifetime.
+        let held = FileRef::get(fd)?;
+        let file = held.as_ptr();
+        // SAFETY: `file` is referenced while `held` lives; `f_op` is set
+        // for the file's lifetime.
         let ours = core::ptr::eq(unsafe { (*file).f_op }, &self.raw.fops);
         let state = ours.then(|| {
             // SAFETY: a file opened through this registration had its
@@ -143,8 +141,7 @@ impl<T: MiscFile> Registration<T> {
             let borrowed = unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) };
             Arc::<T>::from(borrowed)
         });
-        // SAFETY: drops the reference `fget` took.
-        unsafe { bindings::fput(file) };
+        drop(held);
         state.ok_or(EINVAL)
     }
 }

@@ -23,6 +23,7 @@
 use super::raw::{self, Dir, MiscNode};
 use super::upstream::{data_size, lookup, raw_write_begin, DaxRef};
 use crate::core_logic::famfs_core::abi;
+use crate::kapi::file::FileRef;
 use crate::kapi::{bindings, once::OnceBox};
 use core::ptr;
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
@@ -128,52 +129,6 @@ unsafe extern "C" fn open_callback(
     0
 }
 
-/// A file of the calling task, referenced until dropped.
-struct FileRef(*mut bindings::file);
-
-impl FileRef {
-    /// The file open as descriptor `fd`: EBADF if there is none (O_PATH
-    /// ones included: `fget` skips them).
-    fn get(fd: i32) -> Result<Self> {
-        let fd = c_uint::try_from(fd).map_err(|_| EBADF)?;
-        // SAFETY: looks the descriptor up in the current task's table; a
-        // file comes with a reference, put on drop.
-        let file = unsafe { bindings::fget(fd) };
-        if file.is_null() {
-            return Err(EBADF);
-        }
-        Ok(Self(file))
-    }
-
-    /// The device number, if it is a character device's file.
-    fn char_device(&self) -> Option<(u32, u32)> {
-        // SAFETY: a referenced open file has an inode, whose type and
-        // device number are fixed for its life.
-        let (mode, rdev) = unsafe {
-            let inode = (*self.0).f_inode;
-            (u32::from((*inode).i_mode), (*inode).i_rdev)
-        };
-        (mode & bindings::S_IFMT == bindings::S_IFCHR).then_some((
-            rdev >> bindings::MINORBITS,
-            rdev & ((1 << bindings::MINORBITS) - 1),
-        ))
-    }
-
-    /// Whether it was opened for writing.
-    fn writable(&self) -> bool {
-        // SAFETY: a referenced open file; its mode is set at open.
-        let mode = unsafe { (*self.0).f_mode };
-        mode & bindings::famfs_rs_consts_FAMFS_RS_FMODE_WRITE as u32 != 0
-    }
-}
-
-impl Drop for FileRef {
-    fn drop(&mut self) {
-        // SAFETY: the reference `get` took.
-        unsafe { bindings::fput(self.0) };
-    }
-}
-
 /// `FAMFS_RS_RAW_SET_FD`: gives `state` the device open as the descriptor
 /// `arg` points to. EBUSY if it has one; ENODEV if that is not a devdax
 /// device bound to fsdev_dax.
@@ -186,7 +141,8 @@ fn set_fd(state: &OpenFile, arg: c_ulong) -> Result {
     }
     // The file stays referenced until the device is found: an open
     // /dev/daxX.Y keeps its device (and so its number) from going away.
-    let file = FileRef::get(i32::from_ne_bytes(fd))?;
+    let fd = u32::try_from(i32::from_ne_bytes(fd)).map_err(|_| EBADF)?;
+    let file = FileRef::get(fd)?;
     let dax = lookup(file.char_device().ok_or(ENODEV)?)?;
     let writable = file.writable();
     drop(file);

@@ -434,6 +434,17 @@ impl Sysfs {
         })
     }
 
+    /// Whether a device whose [`Sysfs::take`] ended in `taken` is on a
+    /// holder now, and so is to be given back one day: taken, or left there
+    /// by a take that failed half way (a refusal moves nothing).
+    pub fn holds_after(&self, name: &str, taken: &Result<(), HandoverError>) -> bool {
+        match taken {
+            Ok(()) => true,
+            Err(HandoverError::Refused { .. }) => false,
+            Err(_) => self.holder_of(name).is_some(),
+        }
+    }
+
     /// Moves `name` (`daxX.Y`) from device_dax to the [`Sysfs::holder`].
     /// Already there is fine (a daemon restarted on a device it held).
     /// A device with its page map in the device is refused first, even

@@ -100,12 +100,7 @@ impl Held {
             self.save(&names);
         }
         let r = self.sysfs.take(name);
-        let ours = match &r {
-            Ok(()) => true,
-            Err(HandoverError::Refused { .. }) => false,
-            Err(_) => self.sysfs.holder_of(name).is_some(),
-        };
-        if !ours {
+        if !self.sysfs.holds_after(name, &r) {
             names.retain(|n| n != name);
             self.save(&names);
         }
